@@ -1,0 +1,137 @@
+// The tasim ISA: types generated from isa_table.h, the in-memory program, and the operations
+// on it (assemble, disassemble, encode, decode, validate, document).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "isa/error.h"
+#include "isa/isa_table.h"
+
+namespace tasim::isa {
+
+enum class Field : std::uint8_t {
+#define TASIM_X(id, bits, kind, unit, desc) id,
+  TASIM_ISA_FIELDS(TASIM_X)
+#undef TASIM_X
+};
+#define TASIM_X(...) +1
+constexpr int kNumFields = 0 TASIM_ISA_FIELDS(TASIM_X);
+#undef TASIM_X
+
+enum class Opcode : std::uint8_t {
+#define TASIM_X(id, mnem, unit, desc, ...) id,
+  TASIM_ISA_OPCODES(TASIM_X)
+#undef TASIM_X
+};
+#define TASIM_X(...) +1
+constexpr int kNumOpcodes = 0 TASIM_ISA_OPCODES(TASIM_X);
+#undef TASIM_X
+
+enum class FieldKind : std::uint8_t { uint, addr, dtype, unitref };
+enum class UnitKind : std::uint8_t { dma, mxu, vpu, sync, seq };
+enum class DType : std::uint8_t { bf16, fp8, int8 };
+constexpr int kNumDTypes = 3;
+
+// Vector ops are the contiguous vpu opcodes vec_add .. vec_rope.
+constexpr int kNumVectorOps = static_cast<int>(Opcode::vec_rope) - static_cast<int>(Opcode::vec_add) + 1;
+constexpr bool is_vector_op(Opcode op) {
+  return op >= Opcode::vec_add && op <= Opcode::vec_rope;
+}
+constexpr int vector_op_index(Opcode op) { return static_cast<int>(op) - static_cast<int>(Opcode::vec_add); }
+// "add", "exp", ... (the mnemonic without "vec.").
+std::string_view vector_op_name(int index);
+
+struct FieldInfo {
+  const char* name;
+  int bits;
+  FieldKind kind;
+  const char* unit;
+  const char* description;
+};
+
+constexpr int kMaxFields = 10;
+
+struct OpcodeInfo {
+  const char* mnemonic;
+  UnitKind unit;
+  const char* description;
+  int num_fields;
+  std::array<Field, kMaxFields> fields;
+};
+
+const FieldInfo& field_info(Field f);
+const OpcodeInfo& opcode_info(Opcode op);
+// Position of a field in an opcode's field list, or -1 when the opcode has no such field.
+int field_position(Opcode op, Field f);
+const char* mnemonic(Opcode op);
+
+const char* dtype_name(DType t);
+int dtype_bytes(DType t);
+constexpr int kAccumulatorBytes = 4;  // matmul results are fp32/int32 accumulators
+
+// A unit reference: unit kind (dma, mxu, vpu) and its index within the core.
+struct UnitRef {
+  UnitKind kind;
+  int index;
+};
+std::uint64_t encode_unitref(UnitRef u);
+UnitRef decode_unitref(std::uint64_t v);
+std::string unitref_name(UnitRef u);
+
+struct Instruction {
+  Opcode op = Opcode::halt;
+  std::uint32_t line = 0;  // source line of the instruction (1-based), for error messages
+  std::array<std::uint64_t, kMaxFields> value{};  // by position in the opcode's field list
+
+  bool has(Field f) const { return field_position(op, f) >= 0; }
+  std::uint64_t get(Field f) const;  // 0 when the opcode has no such field
+  void set(Field f, std::uint64_t v);  // throws Error when the opcode has no such field
+};
+
+struct Program {
+  std::string source_name;  // file name shown in error messages
+  std::vector<Instruction> instructions;
+};
+
+// What the program runs on; filled from the architecture by sim/.
+struct TargetLimits {
+  int chips = 1;
+  int cores = 1;
+  int dma_engines = 1;
+  int mxus = 1;
+  int vpus = 1;
+  int semaphores = 256;
+  std::uint64_t sram_bytes = 0;  // per core
+  std::uint64_t hbm_bytes = 0;
+};
+
+// Text assembly (.tasm): one instruction per line, `mnemonic field=value ...`, '#' comments.
+Program assemble(std::string_view text, const std::string& source_name);
+std::string disassemble(const Program& program);
+
+// Binary encoding: magic "TASMBIN1", u32 count, then per instruction an opcode byte and the
+// fields bit-packed LSB-first in table order, padded to a whole byte.
+std::vector<std::uint8_t> encode(const Program& program);
+Program decode(const std::vector<std::uint8_t>& bytes, const std::string& source_name);
+bool is_binary(const std::vector<std::uint8_t>& bytes);
+
+// Reads a .tasm or binary program from disk (throws Error naming the file).
+Program load_program(const std::string& path);
+
+// Throws Error "file:line: reason" for the first problem (and counts the others).
+void validate(const Program& program, const TargetLimits& limits);
+// All problems, one "file:line: reason" string each.
+std::vector<std::string> find_problems(const Program& program, const TargetLimits& limits);
+
+// Bytes an instruction moves (DMA) or touches in SRAM; FLOPs (2 per MAC) for matmul.
+std::uint64_t dma_bytes(const Instruction& inst);
+std::uint64_t matmul_flops(const Instruction& inst);
+
+// docs/isa.md, generated from the table.
+std::string reference_markdown();
+
+}  // namespace tasim::isa

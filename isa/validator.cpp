@@ -1,0 +1,286 @@
+// Static checks of a program against the target it will run on. Everything found here would
+// otherwise surface as a hang, an out-of-range access or a wrong result deep inside a simulation.
+#include <fmt/format.h>
+
+#include <vector>
+
+#include "isa/isa.h"
+#include "isa/isa_internal.h"
+
+namespace tasim::isa {
+namespace {
+
+std::string count_of(std::uint64_t n, const char* singular, const char* plural) {
+  return fmt::format("{} {}", n, n == 1 ? singular : plural);
+}
+
+// "0x100000 (1 MiB)": hex to compare with the range, binary units to recognise the size.
+std::string capacity_text(std::uint64_t bytes) {
+  constexpr std::uint64_t kKiB = 1024, kMiB = kKiB * 1024, kGiB = kMiB * 1024;
+  std::string human;
+  if (bytes != 0 && bytes % kGiB == 0)
+    human = fmt::format("{} GiB", bytes / kGiB);
+  else if (bytes != 0 && bytes % kMiB == 0)
+    human = fmt::format("{} MiB", bytes / kMiB);
+  else if (bytes != 0 && bytes % kKiB == 0)
+    human = fmt::format("{} KiB", bytes / kKiB);
+  else
+    human = count_of(bytes, "byte", "bytes");
+  return fmt::format("0x{:x} ({})", bytes, human);
+}
+
+enum class Memory { sram, hbm };
+
+class Validator {
+ public:
+  Validator(const Program& program, const TargetLimits& limits) : program_(program), limits_(limits) {}
+
+  std::vector<std::string> run() {
+    const auto& insts = program_.instructions;
+    if (insts.empty()) {
+      problems_.push_back(fmt::format("{}: the program has no instructions",
+                                      program_.source_name.empty() ? "<program>" : program_.source_name));
+      return problems_;
+    }
+    count_semaphore_ops();
+    for (index_ = 0; index_ < insts.size(); ++index_) {
+      const Instruction& inst = insts[index_];
+      if (halt_index_ >= 0 && !reported_unreachable_) {
+        reported_unreachable_ = true;
+        report(fmt::format("instruction after halt is unreachable (halt at {})",
+                           detail::location(program_, static_cast<std::size_t>(halt_index_))));
+      }
+      if (inst.op == Opcode::halt && halt_index_ < 0) halt_index_ = static_cast<long>(index_);
+      if (!well_formed(inst)) continue;
+      check_units(inst);
+      if (!check_sizes(inst)) continue;
+      check_ranges(inst);
+      check_semaphore_balance(inst);
+    }
+    return problems_;
+  }
+
+ private:
+  void report(const std::string& reason) {
+    problems_.push_back(fmt::format("{}: {}", detail::location(program_, index_), reason));
+  }
+
+  // Values the encoder could not represent; later checks would reason about nonsense.
+  bool well_formed(const Instruction& inst) {
+    if (static_cast<unsigned>(inst.op) >= static_cast<unsigned>(kNumOpcodes)) {
+      report(fmt::format("invalid opcode number {}", static_cast<unsigned>(inst.op)));
+      return false;
+    }
+    const OpcodeInfo& info = opcode_info(inst.op);
+    bool ok = true;
+    for (int i = 0; i < info.num_fields; ++i) {
+      const Field f = info.fields[i];
+      const FieldInfo& fi = field_info(f);
+      const std::uint64_t v = inst.value[i];
+      if (v > detail::field_max(fi.bits)) {
+        report(detail::too_wide_message(f, v));
+        ok = false;
+      } else if (fi.kind == FieldKind::dtype && v >= static_cast<std::uint64_t>(kNumDTypes)) {
+        report(fmt::format("invalid dtype value {} (bf16=0, fp8=1, int8=2)", v));
+        ok = false;
+      } else if (fi.kind == FieldKind::unitref && (v >> 6) > static_cast<std::uint64_t>(UnitKind::vpu)) {
+        report(fmt::format("invalid unit reference 0x{:x}: its kind is none of dma, mxu, vpu", v));
+        ok = false;
+      }
+    }
+    return ok;
+  }
+
+  void check_index(const char* what_prefix, std::uint64_t index, int available, const char* singular,
+                   const char* plural, const char* scope) {
+    if (index < static_cast<std::uint64_t>(available)) return;
+    report(fmt::format("{}{} absent: the architecture has {}{}", what_prefix, index,
+                       count_of(static_cast<std::uint64_t>(available), singular, plural), scope));
+  }
+
+  void check_units(const Instruction& inst) {
+    if (inst.has(Field::core))
+      check_index("core ", inst.get(Field::core), limits_.cores, "core", "cores", "");
+    if (inst.has(Field::dst_core)) {
+      check_index("destination core ", inst.get(Field::dst_core), limits_.cores, "core", "cores", "");
+    }
+    if (inst.has(Field::engine)) {
+      check_index("dma", inst.get(Field::engine), limits_.dma_engines, "DMA engine", "DMA engines",
+                  " per core");
+    }
+    if (inst.has(Field::mxu)) {
+      check_index("mxu", inst.get(Field::mxu), limits_.mxus, "matrix unit", "matrix units", " per core");
+    }
+    if (inst.has(Field::vpu)) {
+      check_index("vpu", inst.get(Field::vpu), limits_.vpus, "vector unit", "vector units", " per core");
+    }
+    if (inst.has(Field::unit)) {
+      const UnitRef u = decode_unitref(inst.get(Field::unit));
+      const auto index = static_cast<std::uint64_t>(u.index);
+      if (u.kind == UnitKind::dma) {
+        check_index("unit dma", index, limits_.dma_engines, "DMA engine", "DMA engines", " per core");
+      } else if (u.kind == UnitKind::mxu) {
+        check_index("unit mxu", index, limits_.mxus, "matrix unit", "matrix units", " per core");
+      } else {
+        check_index("unit vpu", index, limits_.vpus, "vector unit", "vector units", " per core");
+      }
+    }
+    if (inst.has(Field::sem)) {
+      check_index("semaphore ", inst.get(Field::sem), limits_.semaphores, "semaphore", "semaphores", "");
+    }
+    if (inst.has(Field::chip)) {
+      const std::uint64_t chip = inst.get(Field::chip);
+      if (limits_.chips <= 1) {
+        report(fmt::format("{} needs a multi-chip system: this architecture has {}", mnemonic(inst.op),
+                           count_of(static_cast<std::uint64_t>(limits_.chips), "chip", "chips")));
+      } else if (chip >= static_cast<std::uint64_t>(limits_.chips)) {
+        report(fmt::format("chip {} absent: the system has {} chips", chip, limits_.chips));
+      } else if (chip == 0) {
+        report(fmt::format("{} peer chip 0 is the program's own chip (use dma.copy within a chip)",
+                           mnemonic(inst.op)));
+      }
+    }
+  }
+
+  // Returns false when a size is zero: the ranges would then be meaningless.
+  bool check_sizes(const Instruction& inst) {
+    static constexpr Field kSizes[] = {Field::m,    Field::n,         Field::k,    Field::rows,
+                                       Field::cols, Field::row_bytes, Field::bytes};
+    bool ok = true;
+    for (const Field f : kSizes) {
+      if (inst.has(f) && inst.get(f) == 0) {
+        report(fmt::format("zero size: {}=0 (must be at least 1)", field_info(f).name));
+        ok = false;
+      }
+    }
+    return ok;
+  }
+
+  void check_range(const char* mnem, const char* operand, std::uint64_t addr, std::uint64_t size,
+                   Memory memory, std::uint64_t core) {
+    const std::uint64_t capacity = memory == Memory::sram ? limits_.sram_bytes : limits_.hbm_bytes;
+    // A capacity of 0 means "not known to the caller" (for example HBM when not modelled).
+    if (capacity == 0) return;
+    const std::uint64_t end = addr + size;
+    if (end <= capacity) return;
+    if (memory == Memory::sram) {
+      report(fmt::format("{} {} range [0x{:x}, 0x{:x}) exceeds SRAM capacity {} of core {}", mnem, operand,
+                         addr, end, capacity_text(capacity), core));
+    } else {
+      report(fmt::format("{} {} range [0x{:x}, 0x{:x}) exceeds HBM capacity {}", mnem, operand, addr, end,
+                         capacity_text(capacity)));
+    }
+  }
+
+  // A 2-D tile: `rows` rows of `row_bytes`, starting `stride` bytes apart (0 = contiguous).
+  void check_tile(const Instruction& inst, const char* operand, Field addr, Field stride, Memory memory,
+                  std::uint64_t core) {
+    const std::uint64_t rows = inst.get(Field::rows);
+    const std::uint64_t row_bytes = inst.get(Field::row_bytes);
+    const std::uint64_t s = inst.get(stride);
+    if (s != 0 && rows > 1 && s < row_bytes) {
+      report(fmt::format("{} rows overlap: {}={} < row_bytes={} (0 means contiguous)", operand,
+                         field_info(stride).name, s, row_bytes));
+      return;
+    }
+    const std::uint64_t pitch = s != 0 ? s : row_bytes;
+    check_range(mnemonic(inst.op), operand, inst.get(addr), (rows - 1) * pitch + row_bytes, memory, core);
+  }
+
+  void check_ranges(const Instruction& inst) {
+    const std::uint64_t core = inst.get(Field::core);
+    const char* mnem = mnemonic(inst.op);
+    switch (inst.op) {
+      case Opcode::dma_load:
+      case Opcode::dma_store:
+        check_tile(inst, "SRAM", Field::sram_addr, Field::sram_stride, Memory::sram, core);
+        check_tile(inst, "HBM", Field::hbm_addr, Field::hbm_stride, Memory::hbm, core);
+        return;
+      case Opcode::dma_copy:
+        check_tile(inst, "source", Field::src_addr, Field::src_stride, Memory::sram, core);
+        check_tile(inst, "destination", Field::dst_addr, Field::dst_stride, Memory::sram,
+                   inst.get(Field::dst_core));
+        return;
+      case Opcode::dma_send:
+      case Opcode::dma_recv:
+        check_range(mnem, "SRAM", inst.get(Field::sram_addr), inst.get(Field::bytes), Memory::sram, core);
+        return;
+      case Opcode::matmul: {
+        const auto e = static_cast<std::uint64_t>(dtype_bytes(static_cast<DType>(inst.get(Field::dtype))));
+        const std::uint64_t m = inst.get(Field::m), n = inst.get(Field::n), k = inst.get(Field::k);
+        check_range(mnem, "A", inst.get(Field::a_addr), m * k * e, Memory::sram, core);
+        check_range(mnem, "B", inst.get(Field::b_addr), k * n * e, Memory::sram, core);
+        check_range(mnem, "C", inst.get(Field::c_addr), m * n * kAccumulatorBytes, Memory::sram, core);
+        return;
+      }
+      default:
+        break;
+    }
+    if (!is_vector_op(inst.op)) return;
+    const auto e = static_cast<std::uint64_t>(dtype_bytes(static_cast<DType>(inst.get(Field::dtype))));
+    const std::uint64_t rows = inst.get(Field::rows), cols = inst.get(Field::cols);
+    const std::uint64_t tile = rows * cols * e;
+    check_range(mnem, "src", inst.get(Field::src_addr), tile, Memory::sram, core);
+    if (inst.has(Field::src2_addr)) {
+      std::uint64_t src2 = tile;  // elementwise operand, or a cos/sin table of the tile's shape (rope)
+      if (inst.op == Opcode::vec_rmsnorm) src2 = cols * e;        // gamma
+      if (inst.op == Opcode::vec_layernorm) src2 = 2 * cols * e;  // gamma then beta
+      check_range(mnem, "src2", inst.get(Field::src2_addr), src2, Memory::sram, core);
+    }
+    const bool reduces_rows = inst.op == Opcode::vec_rowmax || inst.op == Opcode::vec_rowsum;
+    check_range(mnem, "dst", inst.get(Field::dst_addr), reduces_rows ? rows * e : tile, Memory::sram, core);
+  }
+
+  void count_semaphore_ops() {
+    for (const Instruction& inst : program_.instructions) {
+      if (inst.op != Opcode::sem_signal && inst.op != Opcode::sem_wait) continue;
+      const std::uint64_t sem = inst.get(Field::sem);
+      if (sem > detail::field_max(Field::sem)) continue;  // reported by well_formed()
+      if (signals_.empty()) {
+        signals_.assign(detail::field_max(Field::sem) + 1, 0);
+        waits_.assign(signals_.size(), 0);
+        waits_seen_.assign(signals_.size(), 0);
+      }
+      ++(inst.op == Opcode::sem_signal ? signals_ : waits_)[sem];
+    }
+  }
+
+  // Semaphores start at 0 and only sem.signal raises them: a wait that can never be matched by a
+  // signal blocks its unit forever, whatever the timing.
+  void check_semaphore_balance(const Instruction& inst) {
+    if (inst.op != Opcode::sem_wait) return;
+    const std::uint64_t sem = inst.get(Field::sem);
+    const std::uint64_t seen = ++waits_seen_[sem];
+    if (signals_[sem] == 0) {
+      if (seen == 1) report(fmt::format("sem.wait on semaphore {} that is never signalled", sem));
+    } else if (seen == signals_[sem] + 1) {
+      report(fmt::format(
+          "sem.wait on semaphore {}: the program waits {} times but signals only {}: certain deadlock", sem,
+          waits_[sem], count_of(signals_[sem], "time", "times")));
+    }
+  }
+
+  const Program& program_;
+  const TargetLimits& limits_;
+  std::vector<std::string> problems_;
+  std::size_t index_ = 0;
+  long halt_index_ = -1;
+  bool reported_unreachable_ = false;
+  std::vector<std::uint64_t> signals_, waits_, waits_seen_;  // per semaphore
+};
+
+}  // namespace
+
+std::vector<std::string> find_problems(const Program& program, const TargetLimits& limits) {
+  return Validator(program, limits).run();
+}
+
+void validate(const Program& program, const TargetLimits& limits) {
+  const std::vector<std::string> problems = find_problems(program, limits);
+  if (problems.empty()) return;
+  if (problems.size() == 1) throw Error(problems.front());
+  throw Error(fmt::format("{} (and {} more problem{})", problems.front(), problems.size() - 1,
+                          problems.size() == 2 ? "" : "s"));
+}
+
+}  // namespace tasim::isa

@@ -1,0 +1,91 @@
+// Typed architecture description of one chip. Filled and validated by sim/config (from YAML);
+// consumed by models/ (which never parses YAML). Field names carry their unit.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "isa/isa.h"
+
+namespace tasim {
+
+enum class Dataflow { ws, os, is };  // weight-, output-, input-stationary (SCALE-Sim's names)
+
+struct MatrixUnitConfig {
+  int count = 1;            // matrix units per core
+  int rows = 128;           // systolic array rows (PEs)
+  int cols = 128;           // systolic array columns (PEs)
+  Dataflow dataflow = Dataflow::ws;
+  // MACs one PE completes per cycle, by input dtype (index = isa::DType). A factor f > 1 models
+  // dot-product PEs that consume f elements of the reduction dimension (K) per cycle.
+  std::array<int, isa::kNumDTypes> macs_per_pe_per_cycle{1, 2, 2};
+};
+
+struct VectorUnitConfig {
+  int count = 1;                    // vector units per core
+  int lanes = 128;                  // elements per cycle at 1 cycle/element
+  int pipeline_latency_cycles = 8;  // fill latency paid once per instruction
+  // Cycles each lane spends per element, by vector op (index = isa::VectorOp).
+  std::array<double, isa::kNumVectorOps> cycles_per_element{};
+};
+
+struct SramConfig {
+  std::uint64_t capacity_bytes = 8ull << 20;  // per core
+  int banks = 16;
+  int ports = 2;                      // concurrent accesses (shared by the units of the core)
+  int bytes_per_cycle_per_port = 256;
+};
+
+struct DmaConfig {
+  int engines = 2;            // per core
+  int setup_cycles = 32;      // descriptor processing per transfer
+  int queue_depth = 16;       // instructions the sequencer may queue per unit
+};
+
+struct HbmConfig {
+  int stacks = 1;
+  int channels_per_stack = 8;
+  double gbps_per_channel = 32.0;     // GB/s (1e9 bytes/s) per channel, one direction
+  double latency_ns = 100.0;          // access latency, paid once per transfer per channel
+  std::uint64_t interleave_bytes = 256;  // consecutive addresses rotate across channels in this unit
+  std::uint64_t capacity_bytes = 16ull << 30;  // whole chip
+
+  int channels() const { return stacks * channels_per_stack; }
+  double peak_gbps() const { return gbps_per_channel * channels(); }
+};
+
+struct CoreConfig {
+  MatrixUnitConfig matrix;
+  VectorUnitConfig vector;
+  SramConfig sram;
+  DmaConfig dma;
+};
+
+struct ChipConfig {
+  std::string name = "unnamed";
+  double clock_ghz = 1.0;
+  int cores = 1;
+  int semaphores = 256;       // counting semaphores shared by the chip's units
+  int queue_depth = 16;       // per-unit instruction queue depth for matrix/vector units
+  CoreConfig core;
+  HbmConfig hbm;
+
+  double cycle_ns() const { return 1.0 / clock_ghz; }
+};
+
+// Limits the ISA validator checks a program against.
+inline isa::TargetLimits target_limits(const ChipConfig& chip) {
+  isa::TargetLimits limits;
+  limits.chips = 1;
+  limits.cores = chip.cores;
+  limits.dma_engines = chip.core.dma.engines;
+  limits.mxus = chip.core.matrix.count;
+  limits.vpus = chip.core.vector.count;
+  limits.semaphores = chip.semaphores;
+  limits.sram_bytes = chip.core.sram.capacity_bytes;
+  limits.hbm_bytes = chip.hbm.capacity_bytes;
+  return limits;
+}
+
+}  // namespace tasim

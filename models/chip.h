@@ -1,0 +1,98 @@
+// One chip as SystemC modules: a sequencer issuing the program in order into per-unit queues,
+// and per core its DMA engines, matrix units and vector units (one SC_THREAD each) sharing the
+// core's SRAM, all sharing HBM. Event-driven: no clock; each unit computes how long its
+// instruction takes and waits exactly that. One simulated cycle is 1 ns of SystemC time.
+#pragma once
+
+#ifndef SC_INCLUDE_DYNAMIC_PROCESSES
+#define SC_INCLUDE_DYNAMIC_PROCESSES
+#endif
+#include <systemc>
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "isa/isa.h"
+#include "models/arch_config.h"
+#include "models/hbm.h"
+#include "models/observer.h"
+#include "models/run_stats.h"
+#include "models/sram.h"
+
+namespace tasim {
+
+struct ChipOptions {
+  bool ideal_memory = false;  // SRAM and HBM with unlimited bandwidth and no latency
+};
+
+class Chip : public sc_core::sc_module {
+ public:
+  SC_HAS_PROCESS(Chip);
+  Chip(sc_core::sc_module_name name, const ChipConfig& config, const isa::Program& program,
+       const ChipOptions& options, ExecutionObserver* observer);
+
+  // Unit names/kinds in index order (valid right after construction).
+  const std::vector<UnitStats>& units() const { return unit_stats_; }
+  // After sc_start() returned: true when every unit drained and the sequencer reached the end.
+  bool finished() const;
+  // Which unit waits on what, one line each (empty when finished()).
+  std::string deadlock_report() const;
+  RunStats stats() const;
+  void set_observer(ExecutionObserver* observer) { observer_ = observer; }
+
+ private:
+  struct QueueEntry {
+    const isa::Instruction* inst;
+    std::uint64_t issue_cycle;
+  };
+  enum class UnitState { idle, running, waiting_semaphore, waiting_barrier, done };
+  struct Unit {
+    isa::UnitKind kind;
+    int core;
+    int index;
+    std::deque<QueueEntry> queue;
+    sc_core::sc_event pushed;
+    sc_core::sc_event popped;
+    UnitState state = UnitState::idle;
+    const isa::Instruction* current = nullptr;
+  };
+
+  void sequencer_thread();
+  void unit_thread(int u);
+  void execute(int u, const isa::Instruction& inst);
+  int unit_index(int core, isa::UnitKind kind, int index) const;
+  int target_unit(const isa::Instruction& inst) const;
+  std::uint64_t now_cycle() const;
+  void wait_cycles(std::uint64_t cycles);
+  std::string where(const isa::Instruction& inst) const;
+
+  ChipConfig config_;
+  const isa::Program& program_;
+  ChipOptions options_;
+  ExecutionObserver* observer_;
+  sc_core::sc_time cycle_;
+
+  Hbm hbm_;
+  std::vector<Sram> sram_;  // per core
+  std::deque<Unit> units_;  // deque: Units hold sc_events, which cannot move
+  std::vector<UnitStats> unit_stats_;
+  int units_per_core_ = 0;
+
+  std::vector<std::uint64_t> sem_count_;
+  std::unique_ptr<sc_core::sc_event[]> sem_event_;
+  int barrier_arrived_ = 0;
+  std::uint64_t barrier_generation_ = 0;
+  sc_core::sc_event barrier_event_;
+
+  bool sequencer_done_ = false;
+  int sequencer_blocked_on_ = -1;  // unit whose full queue blocks the sequencer
+  std::size_t sequencer_pc_ = 0;
+  std::uint64_t last_end_cycle_ = 0;
+  std::uint64_t instructions_ = 0;
+  std::uint64_t flops_ = 0;
+  std::vector<std::uint64_t> sram_peak_;
+};
+
+}  // namespace tasim

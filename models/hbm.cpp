@@ -1,0 +1,71 @@
+#include "models/hbm.h"
+
+#include <algorithm>
+
+namespace tasim {
+
+void add_interleaved_bytes(std::uint64_t addr, std::uint64_t len, std::uint64_t interleave_bytes,
+                           std::vector<std::uint64_t>& bytes_per_channel) {
+  const std::uint64_t channels = bytes_per_channel.size();
+  if (len == 0 || channels == 0) return;
+  const std::uint64_t g = interleave_bytes;
+  std::uint64_t unit = addr / g;  // interleave unit index; channel = unit % channels
+  // Head: the partial unit up to the next boundary.
+  const std::uint64_t head = std::min(len, (unit + 1) * g - addr);
+  bytes_per_channel[unit % channels] += head;
+  len -= head;
+  ++unit;
+  // Whole units: every channel gets the same number of whole rounds, the first few one more.
+  const std::uint64_t whole = len / g;
+  const std::uint64_t rounds = whole / channels;
+  const std::uint64_t extra = whole % channels;
+  if (rounds > 0) {
+    for (auto& b : bytes_per_channel) b += rounds * g;
+  }
+  for (std::uint64_t i = 0; i < extra; ++i) bytes_per_channel[(unit + i) % channels] += g;
+  unit += whole;
+  // Tail.
+  const std::uint64_t tail = len - whole * g;
+  if (tail > 0) bytes_per_channel[unit % channels] += tail;
+}
+
+Hbm::Hbm(const HbmConfig& config, double clock_ghz, bool ideal)
+    : config_(config),
+      ideal_(ideal),
+      latency_cycles_(config.latency_ns * clock_ghz),
+      peak_bytes_per_cycle_(config.peak_gbps() / clock_ghz),
+      channels_(static_cast<std::size_t>(config.channels()), BandwidthServer(config.gbps_per_channel / clock_ghz)),
+      scratch_bytes_(static_cast<std::size_t>(config.channels()), 0) {}
+
+double Hbm::transfer(double now_cycle, std::uint64_t addr, std::uint64_t rows, std::uint64_t row_bytes,
+                     std::uint64_t stride_bytes, bool is_write) {
+  const std::uint64_t total = rows * row_bytes;
+  (is_write ? bytes_written_ : bytes_read_) += total;
+  if (ideal_ || total == 0) return now_cycle;
+
+  std::fill(scratch_bytes_.begin(), scratch_bytes_.end(), 0);
+  const std::uint64_t stride = stride_bytes ? stride_bytes : row_bytes;
+  const std::uint64_t span_per_round = config_.interleave_bytes * channels_.size();
+  if (stride == row_bytes) {
+    add_interleaved_bytes(addr, total, config_.interleave_bytes, scratch_bytes_);
+  } else if (row_bytes >= span_per_round || rows > 4096) {
+    // Each row already covers every channel (or there are very many rows): the exact split
+    // differs from an even one by at most one interleave unit per row and channel, so spread
+    // evenly rather than walk every row on the hot path.
+    const std::uint64_t per = total / channels_.size();
+    for (auto& b : scratch_bytes_) b = per;
+    add_interleaved_bytes(addr, total - per * channels_.size(), config_.interleave_bytes, scratch_bytes_);
+  } else {
+    for (std::uint64_t r = 0; r < rows; ++r) {
+      add_interleaved_bytes(addr + r * stride, row_bytes, config_.interleave_bytes, scratch_bytes_);
+    }
+  }
+  double done = now_cycle;
+  for (std::size_t c = 0; c < channels_.size(); ++c) {
+    if (scratch_bytes_[c] == 0) continue;
+    done = std::max(done, channels_[c].serve(now_cycle, scratch_bytes_[c]));
+  }
+  return done + latency_cycles_;
+}
+
+}  // namespace tasim

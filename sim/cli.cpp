@@ -1,0 +1,347 @@
+#include "sim/cli.h"
+
+#include <fmt/format.h>
+
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "isa/isa.h"
+#include "models/matrix_timing.h"
+#include "sim/config/arch_loader.h"
+#include "sim/report.h"
+#include "sim/simulate.h"
+#include "workloads/gemm_lowering.h"
+
+namespace po = boost::program_options;
+
+namespace tasim {
+
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+constexpr const char* kUsage = R"(tasim: cycle-approximate simulator for transformer-inference ASICs
+
+usage: tasim <command> [options]      (tasim <command> --help for its options)
+
+commands:
+  run        simulate a program (.tasm text or binary) on an architecture; report timing,
+             utilization, stalls, HBM traffic; optional JSON report and Perfetto trace
+  gemm       one M x N x K GEMM on one matrix unit (SCALE-Sim style array study)
+  asm        assemble a .tasm program into the binary encoding
+  disasm     print a binary program as .tasm
+  validate   check a program against an architecture without simulating it
+  presets    list the built-in architecture presets
+  arch       print the effective architecture (preset or YAML, --set applied) as YAML
+
+Every command that takes --arch also takes --set key.path=value (repeatable) to override any
+architecture key, e.g. --set core.matrix.rows=256 --set hbm.gbps_per_channel=64.
+Exit status: 0 ok, 2 bad input or a program that deadlocks, 1 internal error.
+Docs: docs/architecture.md, docs/isa.md, docs/configs.md, docs/outputs.md.
+)";
+
+struct Parsed {
+  po::variables_map vm;
+  bool help = false;
+};
+
+Parsed parse(const std::string& command, po::options_description& desc, po::positional_options_description* pos,
+             const std::vector<std::string>& args) {
+  desc.add_options()("help,h", "show this help");
+  Parsed p;
+  try {
+    po::command_line_parser parser(args);
+    parser.options(desc);
+    if (pos) parser.positional(*pos);
+    po::store(parser.run(), p.vm);
+    if (p.vm.count("help")) {
+      p.help = true;
+      return p;
+    }
+    po::notify(p.vm);
+  } catch (const po::error& e) {
+    throw Error(fmt::format("tasim {}: {} (see tasim {} --help)", command, e.what(), command));
+  }
+  return p;
+}
+
+void add_arch_options(po::options_description& desc) {
+  desc.add_options()
+      ("arch", po::value<std::string>()->default_value("sohu-like"), "architecture: a preset name (tasim presets) or a YAML file")
+      ("set", po::value<std::vector<std::string>>()->composing(), "override an architecture key: key.path=value (repeatable)");
+}
+
+void add_output_options(po::options_description& desc) {
+  desc.add_options()
+      ("json", po::value<std::string>(), "write the report as JSON to FILE ('-' for stdout; the text report is then omitted)")
+      ("trace", po::value<std::string>(), "write a trace to FILE (Perfetto protobuf; open it in ui.perfetto.dev)")
+      ("trace-format", po::value<std::string>()->default_value("perfetto"), "trace format: perfetto | json (Chrome JSON)")
+      ("ideal-memory", po::bool_switch(), "SRAM and HBM with unlimited bandwidth and no latency");
+}
+
+ChipConfig arch_from(const po::variables_map& vm) {
+  std::vector<std::string> sets;
+  if (vm.count("set")) sets = vm["set"].as<std::vector<std::string>>();
+  return load_arch(vm["arch"].as<std::string>(), sets);
+}
+
+void write_file(const std::string& path, const std::string& text, const char* what) {
+  if (path == "-") {
+    std::cout << text;
+    std::cout.flush();
+    return;
+  }
+  std::ofstream out(path, std::ios::binary);
+  if (!out) throw Error(fmt::format("cannot write {} '{}'", what, path));
+  out << text;
+  out.close();
+  if (!out) throw Error(fmt::format("cannot write {} '{}'", what, path));
+}
+
+SimOptions sim_options(const po::variables_map& vm) {
+  SimOptions o;
+  o.ideal_memory = vm["ideal-memory"].as<bool>();
+  if (vm.count("trace")) o.trace_path = vm["trace"].as<std::string>();
+  o.trace_format = vm["trace-format"].as<std::string>();
+  if (o.trace_format != "perfetto" && o.trace_format != "json") {
+    throw Error(fmt::format("--trace-format '{}' is not one of: perfetto, json", o.trace_format));
+  }
+  return o;
+}
+
+void emit_report(const po::variables_map& vm, const RunStats& stats, const ChipConfig& chip, const ReportContext& ctx) {
+  const bool json_stdout = vm.count("json") && vm["json"].as<std::string>() == "-";
+  if (vm.count("json")) write_file(vm["json"].as<std::string>(), report_json(stats, chip, ctx), "JSON report");
+  if (!json_stdout) std::cout << report_text(stats, chip, ctx);
+}
+
+int cmd_run(const std::vector<std::string>& args) {
+  po::options_description desc("tasim run --program P.tasm [options]\n\nSimulates a program on an architecture");
+  desc.add_options()("program", po::value<std::string>(), "program to run: .tasm text or tasim binary");
+  add_arch_options(desc);
+  add_output_options(desc);
+  po::positional_options_description pos;
+  pos.add("program", 1);
+  Parsed p = parse("run", desc, &pos, args);
+  if (p.help) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  if (!p.vm.count("program")) throw Error("tasim run: --program is required (see tasim run --help)");
+  const ChipConfig chip = arch_from(p.vm);
+  const isa::Program program = isa::load_program(p.vm["program"].as<std::string>());
+  const SimOptions options = sim_options(p.vm);
+  const RunStats stats = simulate(chip, program, options);
+  emit_report(p.vm, stats, chip, {"run", program.source_name, options.ideal_memory});
+  return 0;
+}
+
+isa::DType parse_dtype(const std::string& s) {
+  for (int i = 0; i < isa::kNumDTypes; ++i) {
+    if (s == isa::dtype_name(static_cast<isa::DType>(i))) return static_cast<isa::DType>(i);
+  }
+  throw Error(fmt::format("--dtype '{}' is not one of: bf16, fp8, int8", s));
+}
+
+int cmd_gemm(const std::vector<std::string>& args) {
+  po::options_description desc(
+      "tasim gemm --m M --n N --k K [options]\n\n"
+      "One GEMM C (M x N) = A (M x K) x B (K x N) on matrix unit 0 of core 0. With --ideal-memory it\n"
+      "is a single matmul instruction whose cycles equal SCALE-Sim v2's compute cycles; otherwise the\n"
+      "operands stream from HBM through SRAM in double-buffered tiles and memory stalls show.\n"
+      "The chip is reduced to one core with one matrix unit (its SRAM, DMA engines and all of HBM)");
+  desc.add_options()
+      ("m", po::value<long long>(), "rows of A and C")
+      ("n", po::value<long long>(), "columns of B and C")
+      ("k", po::value<long long>(), "reduction length")
+      ("rows", po::value<int>(), "systolic array rows (overrides core.matrix.rows)")
+      ("cols", po::value<int>(), "systolic array columns (overrides core.matrix.cols)")
+      ("dataflow", po::value<std::string>(), "ws | os | is (overrides core.matrix.dataflow)")
+      ("dtype", po::value<std::string>()->default_value("bf16"), "input dtype: bf16 | fp8 | int8");
+  add_arch_options(desc);
+  add_output_options(desc);
+  Parsed p = parse("gemm", desc, nullptr, args);
+  if (p.help) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  auto dim = [&](const char* name) -> std::uint64_t {
+    if (!p.vm.count(name)) throw Error(fmt::format("tasim gemm: --{} is required", name));
+    const long long v = p.vm[name].as<long long>();
+    if (v < 1) throw Error(fmt::format("tasim gemm: --{} {} must be >= 1", name, v));
+    return static_cast<std::uint64_t>(v);
+  };
+  workloads::GemmSpec gemm;
+  gemm.m = dim("m");
+  gemm.n = dim("n");
+  gemm.k = dim("k");
+  gemm.dtype = parse_dtype(p.vm["dtype"].as<std::string>());
+  std::vector<std::string> sets;
+  if (p.vm.count("set")) sets = p.vm["set"].as<std::vector<std::string>>();
+  if (p.vm.count("rows")) sets.push_back(fmt::format("core.matrix.rows={}", p.vm["rows"].as<int>()));
+  if (p.vm.count("cols")) sets.push_back(fmt::format("core.matrix.cols={}", p.vm["cols"].as<int>()));
+  if (p.vm.count("dataflow")) sets.push_back("core.matrix.dataflow=" + p.vm["dataflow"].as<std::string>());
+  ChipConfig chip = load_arch(p.vm["arch"].as<std::string>(), sets);
+  // A study of one array: the chip is reduced to one core with one matrix unit, so utilization
+  // is that unit's. It keeps the core's SRAM and DMA engines and the chip's whole HBM.
+  chip.cores = 1;
+  chip.core.matrix.count = 1;
+  const SimOptions options = sim_options(p.vm);
+
+  isa::Program program;
+  if (options.ideal_memory) {
+    // One instruction: the SCALE-Sim comparison. Ideal memory has no capacity limit either,
+    // so SRAM grows to hold the operands when they exceed the configured size.
+    constexpr std::uint64_t kMaxDim = 65535;
+    if (gemm.m > kMaxDim || gemm.n > kMaxDim || gemm.k > kMaxDim) {
+      throw Error(fmt::format("tasim gemm --ideal-memory: each dimension must be <= {} (one matmul instruction)", kMaxDim));
+    }
+    const std::uint64_t elem = isa::dtype_bytes(gemm.dtype);
+    const std::uint64_t a = gemm.m * gemm.k * elem, b = gemm.k * gemm.n * elem;
+    const std::uint64_t c = gemm.m * gemm.n * isa::kAccumulatorBytes;
+    chip.core.sram.capacity_bytes = std::max(chip.core.sram.capacity_bytes, a + b + c);
+    isa::Instruction mm;
+    mm.op = isa::Opcode::matmul;
+    mm.line = 1;
+    mm.set(isa::Field::a_addr, 0);
+    mm.set(isa::Field::b_addr, a);
+    mm.set(isa::Field::c_addr, a + b);
+    mm.set(isa::Field::m, gemm.m);
+    mm.set(isa::Field::n, gemm.n);
+    mm.set(isa::Field::k, gemm.k);
+    mm.set(isa::Field::dtype, static_cast<std::uint64_t>(gemm.dtype));
+    isa::Instruction halt;
+    halt.op = isa::Opcode::halt;
+    halt.line = 2;
+    program.source_name = fmt::format("gemm_{}x{}x{}", gemm.m, gemm.n, gemm.k);
+    program.instructions = {mm, halt};
+  } else {
+    program = workloads::lower_gemm(chip, gemm);
+  }
+  const RunStats stats = simulate(chip, program, options);
+  emit_report(p.vm, stats, chip, {"gemm", program.source_name, options.ideal_memory});
+  return 0;
+}
+
+int cmd_asm(const std::vector<std::string>& args) {
+  po::options_description desc("tasim asm IN.tasm -o OUT.bin\n\nAssembles a .tasm program into the binary encoding");
+  desc.add_options()("input", po::value<std::string>(), ".tasm file")("output,o", po::value<std::string>(), "binary output file");
+  po::positional_options_description pos;
+  pos.add("input", 1);
+  Parsed p = parse("asm", desc, &pos, args);
+  if (p.help) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  if (!p.vm.count("input")) throw Error("tasim asm: an input .tasm file is required");
+  if (!p.vm.count("output")) throw Error("tasim asm: -o OUT.bin is required");
+  const isa::Program program = isa::load_program(p.vm["input"].as<std::string>());
+  const auto bytes = isa::encode(program);
+  write_file(p.vm["output"].as<std::string>(), std::string(bytes.begin(), bytes.end()), "binary program");
+  return 0;
+}
+
+int cmd_disasm(const std::vector<std::string>& args) {
+  po::options_description desc("tasim disasm IN.bin [-o OUT.tasm]\n\nPrints a program (binary or .tasm) as canonical .tasm");
+  desc.add_options()("input", po::value<std::string>(), "program file")("output,o", po::value<std::string>()->default_value("-"), "output file ('-' = stdout)");
+  po::positional_options_description pos;
+  pos.add("input", 1);
+  Parsed p = parse("disasm", desc, &pos, args);
+  if (p.help) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  if (!p.vm.count("input")) throw Error("tasim disasm: an input program file is required");
+  const isa::Program program = isa::load_program(p.vm["input"].as<std::string>());
+  write_file(p.vm["output"].as<std::string>(), isa::disassemble(program), "disassembly");
+  return 0;
+}
+
+int cmd_validate(const std::vector<std::string>& args) {
+  po::options_description desc("tasim validate PROGRAM [--arch A]\n\nChecks a program against an architecture");
+  desc.add_options()("program", po::value<std::string>(), "program file");
+  add_arch_options(desc);
+  po::positional_options_description pos;
+  pos.add("program", 1);
+  Parsed p = parse("validate", desc, &pos, args);
+  if (p.help) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  if (!p.vm.count("program")) throw Error("tasim validate: a program file is required");
+  const ChipConfig chip = arch_from(p.vm);
+  const isa::Program program = isa::load_program(p.vm["program"].as<std::string>());
+  const auto problems = isa::find_problems(program, target_limits(chip));
+  for (const auto& pr : problems) std::cerr << pr << "\n";
+  if (!problems.empty()) return 2;
+  std::cout << fmt::format("{}: {} instructions, valid on {}\n", program.source_name, program.instructions.size(), chip.name);
+  return 0;
+}
+
+int cmd_presets(const std::vector<std::string>& args) {
+  po::options_description desc("tasim presets\n\nLists the built-in architecture presets with headline figures");
+  Parsed p = parse("presets", desc, nullptr, args);
+  if (p.help) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  std::cout << presets_listing();
+  return 0;
+}
+
+int cmd_arch(const std::vector<std::string>& args) {
+  po::options_description desc("tasim arch [--arch A] [--set k=v]\n\nPrints the effective architecture as YAML");
+  add_arch_options(desc);
+  Parsed p = parse("arch", desc, nullptr, args);
+  if (p.help) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  std::vector<std::string> sets;
+  if (p.vm.count("set")) sets = p.vm["set"].as<std::vector<std::string>>();
+  const ArchInfo info = load_arch_info(p.vm["arch"].as<std::string>(), sets);
+  std::cout << arch_to_yaml(info.chip, info.description);
+  return 0;
+}
+
+}  // namespace
+
+int cli_main(int argc, char** argv) {
+  // SystemC prints a banner at elaboration unless told not to.
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  try {
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (args[0] == "--version") {
+      std::cout << "tasim " << kVersion << "\n";
+      return 0;
+    }
+    const std::string command = args[0];
+    args.erase(args.begin());
+    if (command == "run") return cmd_run(args);
+    if (command == "gemm") return cmd_gemm(args);
+    if (command == "asm") return cmd_asm(args);
+    if (command == "disasm") return cmd_disasm(args);
+    if (command == "validate") return cmd_validate(args);
+    if (command == "presets") return cmd_presets(args);
+    if (command == "arch") return cmd_arch(args);
+    throw Error(fmt::format("unknown command '{}' (see tasim --help)", command));
+  } catch (const Error& e) {
+    std::cerr << "tasim: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "tasim: internal error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace tasim

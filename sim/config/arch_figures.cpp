@@ -1,0 +1,61 @@
+#include "sim/config/arch_figures.h"
+
+#include <fmt/format.h>
+
+namespace tasim {
+
+double peak_matrix_flops_per_s(const ChipConfig& chip, isa::DType dtype) {
+  const auto& m = chip.core.matrix;
+  const double macs_per_cycle = static_cast<double>(m.macs_per_pe_per_cycle[static_cast<int>(dtype)]) *
+                                m.rows * m.cols * m.count * chip.cores;
+  return 2.0 * macs_per_cycle * chip.clock_ghz * 1e9;
+}
+
+double peak_matrix_tflops(const ChipConfig& chip, isa::DType dtype) {
+  return peak_matrix_flops_per_s(chip, dtype) / 1e12;
+}
+
+double hbm_peak_bytes_per_s(const ChipConfig& chip) { return chip.hbm.peak_gbps() * 1e9; }
+
+double hbm_peak_tbps(const ChipConfig& chip) { return hbm_peak_bytes_per_s(chip) / 1e12; }
+
+std::uint64_t sram_total_bytes(const ChipConfig& chip) {
+  return chip.core.sram.capacity_bytes * static_cast<std::uint64_t>(chip.cores);
+}
+
+double sram_bytes_per_cycle_per_core(const ChipConfig& chip) {
+  return static_cast<double>(chip.core.sram.ports) * chip.core.sram.bytes_per_cycle_per_port;
+}
+
+double vector_peak_elements_per_s(const ChipConfig& chip) {
+  return static_cast<double>(chip.core.vector.lanes) * chip.core.vector.count * chip.cores *
+         chip.clock_ghz * 1e9;
+}
+
+double ridge_flops_per_byte(const ChipConfig& chip, isa::DType dtype) {
+  return peak_matrix_flops_per_s(chip, dtype) / hbm_peak_bytes_per_s(chip);
+}
+
+namespace {
+
+// At least three significant figures, no exponent: 0.064, 4.10, 27.5, 275, 6291.
+std::string figure(double v) {
+  if (v >= 100) return fmt::format("{:.0f}", v);
+  if (v >= 10) return fmt::format("{:.1f}", v);
+  if (v >= 1) return fmt::format("{:.2f}", v);
+  return fmt::format("{:.3f}", v);
+}
+
+}  // namespace
+
+std::string headline_figures(const ChipConfig& chip) {
+  constexpr double kMiB = 1024.0 * 1024.0;
+  constexpr double kGiB = kMiB * 1024.0;
+  return fmt::format("bf16 {} TFLOP/s, fp8 {} TFLOP/s, HBM {} TB/s, {:g} GiB, SRAM {:g} MiB",
+                     figure(peak_matrix_tflops(chip, isa::DType::bf16)),
+                     figure(peak_matrix_tflops(chip, isa::DType::fp8)), figure(hbm_peak_tbps(chip)),
+                     static_cast<double>(chip.hbm.capacity_bytes) / kGiB,
+                     static_cast<double>(sram_total_bytes(chip)) / kMiB);
+}
+
+}  // namespace tasim

@@ -1,0 +1,36 @@
+// Headline figures of a chip, computed from its ChipConfig: one function per formula, used by
+// `tasim presets`, reports and tests alike (so a peak is never computed two ways).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "models/arch_config.h"
+
+namespace tasim {
+
+// Dense matrix peak of the whole chip for one input dtype: 2 FLOPs per MAC x MACs per PE per
+// cycle x rows x cols x matrix units x cores x clock.
+double peak_matrix_flops_per_s(const ChipConfig& chip, isa::DType dtype);
+double peak_matrix_tflops(const ChipConfig& chip, isa::DType dtype);
+
+// Peak HBM bandwidth of the chip (all channels, one direction), bytes/s and TB/s (1e12 bytes/s).
+double hbm_peak_bytes_per_s(const ChipConfig& chip);
+double hbm_peak_tbps(const ChipConfig& chip);
+
+// On-chip SRAM of the whole chip (every core).
+std::uint64_t sram_total_bytes(const ChipConfig& chip);
+// SRAM bandwidth of one core: ports x port width.
+double sram_bytes_per_cycle_per_core(const ChipConfig& chip);
+
+// Vector elements the chip processes per second on 1 cycle/element ops (every lane of every
+// vector unit of every core).
+double vector_peak_elements_per_s(const ChipConfig& chip);
+
+// FLOPs per HBM byte at which a kernel turns from bandwidth- to compute-bound (roofline ridge).
+double ridge_flops_per_byte(const ChipConfig& chip, isa::DType dtype);
+
+// "bf16 275 TFLOP/s, fp8 275 TFLOP/s, HBM 1.20 TB/s, 32 GiB, SRAM 32 MiB"
+std::string headline_figures(const ChipConfig& chip);
+
+}  // namespace tasim

@@ -1,0 +1,453 @@
+#include "sim/config/arch_loader.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include "isa/error.h"
+#include "sim/config/arch_figures.h"
+#include "sim/config/arch_presets_embedded.h"
+#include "sim/config/arch_schema.h"
+
+namespace tasim {
+namespace {
+
+// ---- suggestions -------------------------------------------------------------------------
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// The candidate `name` most likely meant: one that extends it (capacity -> capacity_mib, the
+// unit forgotten), else the nearest by edit distance if near enough to be a typo.
+std::string closest(const std::string& name, const std::vector<std::string>& candidates) {
+  for (const auto& c : candidates) {
+    if (c.size() > name.size() && c.compare(0, name.size(), name) == 0) return c;
+  }
+  std::string best;
+  std::size_t best_distance = std::string::npos;
+  for (const auto& c : candidates) {
+    const std::size_t d = edit_distance(name, c);
+    if (d < best_distance) {
+      best_distance = d;
+      best = c;
+    }
+  }
+  const std::size_t limit = std::max<std::size_t>(2, name.size() / 3);
+  return best_distance <= limit ? best : "";
+}
+
+std::string join_path(const std::string& parent, const std::string& name) {
+  return parent.empty() ? name : parent + "." + name;
+}
+
+// Names directly under a section ("" = top level), in schema order.
+std::vector<std::string> children(const std::string& section) {
+  std::vector<std::string> out;
+  const std::string prefix = section.empty() ? "" : section + ".";
+  for (const auto& k : arch_schema()) {
+    if (k.path.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string rest = k.path.substr(prefix.size());
+    const std::string child = rest.substr(0, rest.find('.'));
+    if (std::find(out.begin(), out.end(), child) == out.end()) out.push_back(child);
+  }
+  return out;
+}
+
+// " (did you mean 'core.matrix'?)" for an unknown `name` under a known `section`; `rest` is what
+// followed the unknown name in a dotted path (for --set), kept in the suggestion.
+std::string unknown_key_hint(const std::string& section, const std::string& name, const std::string& rest = "") {
+  // A key put in the wrong section: `rows` at the top level means core.matrix.rows.
+  const std::string tail = rest.empty() ? name : name + "." + rest;
+  std::string moved;
+  for (const auto& k : arch_schema()) {
+    if (k.path.size() > tail.size() && k.path.compare(k.path.size() - tail.size(), tail.size(), tail) == 0 &&
+        k.path[k.path.size() - tail.size() - 1] == '.') {
+      moved = k.path;
+      break;
+    }
+  }
+  if (moved.empty()) {
+    for (const auto& s : arch_sections()) {
+      if (s.size() > tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0 &&
+          s[s.size() - tail.size() - 1] == '.') {
+        moved = s;
+        break;
+      }
+    }
+  }
+  if (!moved.empty()) return fmt::format(" (did you mean '{}'?)", moved);
+
+  const auto siblings = children(section);
+  const std::string best = closest(name, siblings);
+  if (!best.empty()) {
+    const std::string fixed = join_path(join_path(section, best), rest);
+    if (find_arch_key(fixed) || is_arch_section(fixed))
+      return fmt::format(" (did you mean '{}'?)", fixed);
+    return fmt::format(" (did you mean '{}'?)", join_path(section, best));
+  }
+  return fmt::format(" (valid keys {}: {})", section.empty() ? "at the top level" : "in '" + section + "'",
+                     fmt::join(siblings, ", "));
+}
+
+std::string expected_text(const ArchKey& key) {
+  switch (key.type) {
+    case ArchKeyType::integer: return "an integer";
+    case ArchKeyType::number: return "a number";
+    case ArchKeyType::choice: return fmt::format("one of {}", fmt::join(key.choices, ", "));
+    case ArchKeyType::text: return "text";
+  }
+  return "a value";
+}
+
+// ---- YAML -> flat key/value map ----------------------------------------------------------
+
+struct Entry {
+  std::string text;
+  std::string origin;  // "file:line:col" or "--set key=value", prefixed to errors about the value
+};
+using FlatArch = std::map<std::string, Entry>;
+
+std::string where(const std::string& source, const YAML::Mark& mark) {
+  if (mark.is_null() || mark.line < 0) return source;
+  return fmt::format("{}:{}:{}", source, mark.line + 1, mark.column + 1);
+}
+
+const char* node_kind(const YAML::Node& node) {
+  if (node.IsMap()) return "a mapping";
+  if (node.IsSequence()) return "a list";
+  if (node.IsNull()) return "nothing";
+  return "a scalar";
+}
+
+void flatten(const YAML::Node& map, const std::string& section, const std::string& source,
+             std::map<std::string, YAML::Mark>& first_seen, FlatArch& flat) {
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    const YAML::Node key_node = it->first;
+    const YAML::Node value = it->second;
+    if (!key_node.IsScalar()) {
+      throw Error(fmt::format("{}: a key must be a plain name, got {}", where(source, key_node.Mark()),
+                              node_kind(key_node)));
+    }
+    const std::string path = join_path(section, key_node.Scalar());
+    const auto seen = first_seen.find(path);
+    if (seen != first_seen.end()) {
+      throw Error(fmt::format("{}: duplicate key '{}' (first given at line {})", where(source, key_node.Mark()),
+                              path, seen->second.line + 1));
+    }
+    first_seen.emplace(path, key_node.Mark());
+
+    if (const ArchKey* key = find_arch_key(path)) {
+      if (value.IsNull() && key->type == ArchKeyType::text) {
+        flat[path] = Entry{"", where(source, value.Mark())};
+      } else if (!value.IsScalar()) {
+        throw Error(fmt::format("{}: {} expects {}, got {}", where(source, value.IsNull() ? key_node.Mark() : value.Mark()),
+                                path, expected_text(*key), node_kind(value)));
+      } else {
+        flat[path] = Entry{value.Scalar(), where(source, value.Mark())};
+      }
+    } else if (is_arch_section(path)) {
+      if (value.IsNull()) continue;  // `core:` with nothing under it: all defaults
+      if (!value.IsMap()) {
+        throw Error(fmt::format("{}: '{}' is a section: expected its keys ({}) indented below it, got {}",
+                                where(source, value.Mark()), path, fmt::join(children(path), ", "),
+                                node_kind(value)));
+      }
+      flatten(value, path, source, first_seen, flat);
+    } else {
+      // A dotted key (`core.matrx: ...`) is checked from its first unknown component.
+      std::string known = section;
+      std::string name = key_node.Scalar();
+      std::string rest;
+      for (std::size_t dot = name.find('.'); dot != std::string::npos; dot = name.find('.')) {
+        const std::string head = join_path(known, name.substr(0, dot));
+        if (!is_arch_section(head) || find_arch_key(head)) break;
+        known = head;
+        name = name.substr(dot + 1);
+      }
+      if (const auto dot = name.find('.'); dot != std::string::npos) {
+        rest = name.substr(dot + 1);
+        name = name.substr(0, dot);
+      }
+      throw Error(fmt::format("{}: unknown key '{}'{}", where(source, key_node.Mark()), path,
+                              unknown_key_hint(known, name, rest)));
+    }
+  }
+}
+
+FlatArch parse_yaml(const std::string& text, const std::string& source) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw Error(fmt::format("{}: malformed YAML: {}", where(source, e.mark), e.msg));
+  }
+  FlatArch flat;
+  if (root.IsNull()) return flat;
+  if (!root.IsMap()) {
+    throw Error(fmt::format("{}: expected a mapping of architecture keys at the top level, got {}",
+                            where(source, root.Mark()), node_kind(root)));
+  }
+  std::map<std::string, YAML::Mark> first_seen;
+  try {
+    flatten(root, "", source, first_seen, flat);
+  } catch (const YAML::Exception& e) {
+    throw Error(fmt::format("{}: malformed YAML: {}", where(source, e.mark), e.msg));
+  }
+  return flat;
+}
+
+// ---- --set overrides ---------------------------------------------------------------------
+
+std::string trim(const std::string& s) {
+  const auto first = s.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return "";
+  const auto last = s.find_last_not_of(" \t\r\n");
+  return s.substr(first, last - first + 1);
+}
+
+void apply_override(const std::string& assignment, FlatArch& flat) {
+  const auto eq = assignment.find('=');
+  const std::string path = eq == std::string::npos ? "" : trim(assignment.substr(0, eq));
+  if (eq == std::string::npos || path.empty() || path.find_first_of(" \t") != std::string::npos) {
+    throw Error(fmt::format("--set expects key.path=value, got '{}'", assignment));
+  }
+  const std::string value = trim(assignment.substr(eq + 1));
+  const std::string origin = "--set " + assignment;
+  const ArchKey* key = find_arch_key(path);
+  if (!key) {
+    if (is_arch_section(path)) {
+      throw Error(fmt::format("{}: '{}' is a section, not a key; set one of its keys ({})", origin, path,
+                              fmt::join(children(path), ", ")));
+    }
+    // Walk down to the first component that is not a section, and suggest a fix for it.
+    std::string known;
+    std::string rest = path;
+    for (auto dot = rest.find('.'); dot != std::string::npos; dot = rest.find('.')) {
+      const std::string head = join_path(known, rest.substr(0, dot));
+      if (!is_arch_section(head)) break;
+      known = head;
+      rest = rest.substr(dot + 1);
+    }
+    std::string name = rest;
+    std::string tail;
+    if (const auto dot = rest.find('.'); dot != std::string::npos) {
+      name = rest.substr(0, dot);
+      tail = rest.substr(dot + 1);
+    }
+    if (find_arch_key(join_path(known, name))) {
+      throw Error(fmt::format("{}: '{}' is a key, not a section", origin, join_path(known, name)));
+    }
+    throw Error(fmt::format("{}: unknown key '{}'{}", origin, path, unknown_key_hint(known, name, tail)));
+  }
+  if (value.empty() && key->type != ArchKeyType::text) {
+    throw Error(fmt::format("--set expects key.path=value, got '{}' (no value)", assignment));
+  }
+  flat[path] = Entry{value, origin};
+}
+
+// ---- flat map -> ChipConfig --------------------------------------------------------------
+
+std::string strip_yaml_extension(const std::string& file_name) {
+  std::string name = std::filesystem::path(file_name).filename().string();
+  for (const char* ext : {".yaml", ".yml"}) {
+    const std::string e(ext);
+    if (name.size() > e.size() && name.compare(name.size() - e.size(), e.size(), e) == 0)
+      return name.substr(0, name.size() - e.size());
+  }
+  return name;
+}
+
+ArchInfo build_chip(const FlatArch& flat, const std::string& source, const std::string& default_name) {
+  ArchInfo info;
+  info.chip.name = default_name;
+  std::vector<std::string> missing;
+  for (const auto& key : arch_schema()) {
+    ArchValue value;
+    std::string why;
+    const auto it = flat.find(key.path);
+    if (it != flat.end()) {
+      if (!parse_arch_value(key, it->second.text, value, why))
+        throw Error(fmt::format("{}: {}", it->second.origin, why));
+    } else if (key.required) {
+      missing.push_back(key.path);
+      continue;
+    } else if (!parse_arch_value(key, key.default_text, value, why)) {
+      throw Error(fmt::format("internal error: the schema's default for {} is invalid: {}", key.path, why));
+    }
+    if (key.path == "description") info.description = value.text;
+    if (key.set) key.set(info.chip, value);
+  }
+  if (missing.size() == 1) {
+    const ArchKey& key = *find_arch_key(missing.front());
+    throw Error(fmt::format("{}: missing required key '{}' ({}{})", source, key.path, expected_text(key),
+                            key.unit == "-" ? "" : " in " + key.unit));
+  }
+  if (!missing.empty()) {
+    throw Error(fmt::format("{}: missing required keys '{}'", source, fmt::join(missing, "', '")));
+  }
+  return info;
+}
+
+ArchInfo load_text(const std::string& yaml, const std::string& source, const std::string& default_name,
+                   const std::vector<std::string>& overrides) {
+  FlatArch flat = parse_yaml(yaml, source);
+  for (const auto& o : overrides) apply_override(o, flat);
+  return build_chip(flat, source, default_name);
+}
+
+const detail::EmbeddedPreset* find_preset(const std::string& name) {
+  for (int i = 0; i < detail::kNumEmbeddedPresets; ++i) {
+    if (name == detail::kEmbeddedPresets[i].name) return &detail::kEmbeddedPresets[i];
+  }
+  return nullptr;
+}
+
+std::string read_arch_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw Error(fmt::format("{}: is a directory, not an architecture YAML file", path));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(fmt::format("{}: cannot open architecture file: {}", path, std::strerror(errno)));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw Error(fmt::format("{}: cannot read architecture file", path));
+  return text.str();
+}
+
+ArchInfo load(const std::string& preset_or_path, const std::vector<std::string>& overrides) {
+  if (const auto* preset = find_preset(preset_or_path)) {
+    return load_text(preset->yaml, preset_or_path + ".yaml", preset_or_path, overrides);
+  }
+  std::error_code ec;
+  const bool looks_like_path = preset_or_path.find('/') != std::string::npos ||
+                               strip_yaml_extension(preset_or_path) != preset_or_path;
+  if (!looks_like_path && !std::filesystem::exists(preset_or_path, ec)) {
+    const std::string best = closest(preset_or_path, preset_names());
+    throw Error(fmt::format("unknown architecture '{}': not a preset ({}) nor a file{}", preset_or_path,
+                            fmt::join(preset_names(), ", "),
+                            best.empty() ? "" : fmt::format(" (did you mean '{}'?)", best)));
+  }
+  return load_text(read_arch_file(preset_or_path), preset_or_path, strip_yaml_extension(preset_or_path),
+                   overrides);
+}
+
+std::string yaml_quoted(const std::string& text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+ChipConfig load_arch(const std::string& preset_or_path, const std::vector<std::string>& overrides) {
+  return load(preset_or_path, overrides).chip;
+}
+
+ArchInfo load_arch_info(const std::string& preset_or_path, const std::vector<std::string>& overrides) {
+  return load(preset_or_path, overrides);
+}
+
+ChipConfig load_arch_text(const std::string& yaml, const std::string& source_name,
+                          const std::vector<std::string>& overrides) {
+  return load_text(yaml, source_name, strip_yaml_extension(source_name), overrides).chip;
+}
+
+std::vector<std::string> preset_names() {
+  std::vector<std::string> names;
+  for (int i = 0; i < detail::kNumEmbeddedPresets; ++i) names.emplace_back(detail::kEmbeddedPresets[i].name);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+bool is_preset(const std::string& name) { return find_preset(name) != nullptr; }
+
+std::string preset_yaml(const std::string& name) {
+  if (const auto* preset = find_preset(name)) return preset->yaml;
+  const std::string best = closest(name, preset_names());
+  throw Error(fmt::format("unknown preset '{}' (presets: {}){}", name, fmt::join(preset_names(), ", "),
+                          best.empty() ? "" : fmt::format(" (did you mean '{}'?)", best)));
+}
+
+namespace {
+
+std::string preset_line(const std::string& name, std::size_t name_width, std::size_t description_width) {
+  preset_yaml(name);  // unknown names throw here
+  const ArchInfo info = load(name, {});
+  return fmt::format("{:<{}}  {:<{}}  {}", name, name_width, info.description, description_width,
+                     headline_figures(info.chip));
+}
+
+}  // namespace
+
+std::string describe_preset(const std::string& name) { return preset_line(name, 0, 0); }
+
+std::string presets_listing() {
+  std::size_t name_width = 0;
+  std::size_t description_width = 0;
+  for (const auto& name : preset_names()) {
+    name_width = std::max(name_width, name.size());
+    description_width = std::max(description_width, load(name, {}).description.size());
+  }
+  std::string out;
+  for (const auto& name : preset_names()) out += preset_line(name, name_width, description_width) + "\n";
+  return out;
+}
+
+std::string arch_to_yaml(const ChipConfig& chip, const std::string& description) {
+  std::string out;
+  std::vector<std::string> open;  // the sections the previous key was in
+  for (const auto& key : arch_schema()) {
+    std::string value;
+    if (key.path == "description") {
+      if (description.empty()) continue;
+      value = yaml_quoted(description);
+    } else if (!key.get) {
+      continue;
+    } else {
+      value = key.get(chip);
+      if (key.type == ArchKeyType::text) value = yaml_quoted(value);
+    }
+    std::vector<std::string> parts;
+    for (std::size_t start = 0;;) {
+      const auto dot = key.path.find('.', start);
+      parts.push_back(key.path.substr(start, dot - start));
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
+    const std::size_t depth = parts.size() - 1;
+    std::size_t common = 0;
+    while (common < open.size() && common < depth && open[common] == parts[common]) ++common;
+    open.resize(common);
+    for (std::size_t i = common; i < depth; ++i) {
+      out += std::string(2 * i, ' ') + parts[i] + ":\n";
+      open.push_back(parts[i]);
+    }
+    out += std::string(2 * depth, ' ') + parts.back() + ": " + value + "\n";
+  }
+  return out;
+}
+
+}  // namespace tasim

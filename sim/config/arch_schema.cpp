@@ -1,0 +1,427 @@
+#include "sim/config/arch_schema.h"
+
+#include <charconv>
+#include <cmath>
+#include <set>
+#include <type_traits>
+
+#include <fmt/format.h>
+
+namespace tasim {
+namespace {
+
+// Widths of the ISA fields that index units or address memory bound what a chip may have:
+// a program cannot name a 17th matrix unit through a 4-bit field.
+constexpr int kIsaFieldBits[] = {
+#define TASIM_X(id, bits, kind, unit, desc) bits,
+    TASIM_ISA_FIELDS(TASIM_X)
+#undef TASIM_X
+};
+constexpr double isa_field_values(isa::Field f) {
+  return static_cast<double>(std::uint64_t{1} << kIsaFieldBits[static_cast<int>(f)]);
+}
+
+static_assert(static_cast<int>(Dataflow::ws) == 0 && static_cast<int>(Dataflow::os) == 1 &&
+                  static_cast<int>(Dataflow::is) == 2,
+              "the dataflow choices below list Dataflow's enumerators in order");
+
+constexpr double kMiB = 1024.0 * 1024.0;
+constexpr double kGiB = kMiB * 1024.0;
+
+// Shortest text that reads back as the same double ("1", "0.5", "37.5").
+std::string number_text(double v) { return fmt::format("{}", v); }
+
+ArchKey base_key(std::string path, ArchKeyType type, bool required, std::string def, double min,
+                 double max, std::string unit, std::string description) {
+  ArchKey k;
+  k.path = std::move(path);
+  k.type = type;
+  k.required = required;
+  k.default_text = std::move(def);
+  k.min = min;
+  k.max = max;
+  k.unit = std::move(unit);
+  k.description = std::move(description);
+  return k;
+}
+
+// `access` is a generic lambda returning a reference to the field, const or not, so one
+// accessor serves both the setter and the getter.
+template <class Access>
+ArchKey integer_key(std::string path, bool required, std::string def, double min, double max,
+                    std::string unit, std::string description, Access access) {
+  ArchKey k = base_key(std::move(path), ArchKeyType::integer, required, std::move(def), min, max,
+                       std::move(unit), std::move(description));
+  k.set = [access](ChipConfig& c, const ArchValue& v) {
+    auto& field = access(c);
+    field = static_cast<std::remove_reference_t<decltype(field)>>(v.integer);
+  };
+  k.get = [access](const ChipConfig& c) { return std::to_string(access(c)); };
+  return k;
+}
+
+template <class Access>
+ArchKey number_key(std::string path, bool required, std::string def, double min, double max,
+                   std::string unit, std::string description, Access access) {
+  ArchKey k = base_key(std::move(path), ArchKeyType::number, required, std::move(def), min, max,
+                       std::move(unit), std::move(description));
+  k.set = [access](ChipConfig& c, const ArchValue& v) { access(c) = v.number; };
+  k.get = [access](const ChipConfig& c) { return number_text(access(c)); };
+  return k;
+}
+
+// A byte count written in a larger unit (capacity_mib, capacity_gib): the YAML number times
+// `scale`, rounded to whole bytes.
+template <class Access>
+ArchKey bytes_key(std::string path, bool required, std::string def, double min, double max,
+                  std::string unit, double scale, std::string description, Access access) {
+  ArchKey k = base_key(std::move(path), ArchKeyType::number, required, std::move(def), min, max,
+                       std::move(unit), std::move(description));
+  k.set = [access, scale](ChipConfig& c, const ArchValue& v) {
+    access(c) = static_cast<std::uint64_t>(std::llround(v.number * scale));
+  };
+  k.get = [access, scale](const ChipConfig& c) {
+    return number_text(static_cast<double>(access(c)) / scale);
+  };
+  return k;
+}
+
+struct VectorOpDefault {
+  const char* op;
+  const char* cycles;
+  const char* why;
+};
+
+// Cycles per element per lane, relative to one ALU operation (add) = 1. Transcendentals run on
+// a narrower special-function path; composite row ops pay one pass per sweep over the row.
+constexpr VectorOpDefault kVectorOpDefaults[] = {
+    {"add", "1", "one ALU operation per element: the unit's base rate"},
+    {"mul", "1", "one multiply per element, same pipeline as add"},
+    {"exp", "4",
+     "transcendental: a special-function path at a quarter of the ALU rate (GPUs issue "
+     "special-function ops at 1/4 to 1/8 of their FMA rate; otherwise range reduction plus a "
+     "polynomial of a few FMAs)"},
+    {"recip", "4",
+     "a table seed plus Newton-Raphson steps (about two steps of two FMAs), or the "
+     "special-function path at a quarter rate"},
+    {"rsqrt", "4", "like recip: a table seed plus Newton-Raphson steps"},
+    {"rowmax", "1",
+     "one compare per element; the cross-lane reduction tree is part of the pipeline latency"},
+    {"rowsum", "1",
+     "one add per element; the cross-lane reduction tree is part of the pipeline latency"},
+    {"softmax", "7",
+     "three passes over the row: max (1), exp(x - max) with a running sum (4 + 1), scale by "
+     "1/sum (1); the one reciprocal per row is negligible"},
+    {"rmsnorm", "3",
+     "two passes: sum of squares (1 FMA), then x * rsqrt(mean) * gamma (2 multiplies); the "
+     "one rsqrt per row is negligible"},
+    {"layernorm", "5",
+     "three passes: mean (1), variance as (x - mean)^2 accumulated (2), then (x - mean) * r "
+     "and * gamma + beta (2); the one rsqrt per row is negligible"},
+    {"silu", "10", "x / (1 + exp(-x)): exp (4) + add (1) + reciprocal (4) + multiply (1)"},
+    {"gelu", "14",
+     "tanh approximation 0.5x(1 + tanh(c(x + 0.044715x^3))): the cubic polynomial (3), tanh "
+     "from exp and a reciprocal (4 + 1 + 4), the outer multiply-add (2)"},
+    {"rope", "3",
+     "x * cos - rotate(x) * sin: two multiplies and an add per element, cos/sin from the table"},
+};
+
+std::vector<ArchKey> build_schema() {
+  std::vector<ArchKey> s;
+  const double max_cores = isa_field_values(isa::Field::core);
+  const double max_units = isa_field_values(isa::Field::mxu);
+  const double max_vpus = isa_field_values(isa::Field::vpu);
+  const double max_engines = isa_field_values(isa::Field::engine);
+  const double max_semaphores = isa_field_values(isa::Field::sem);
+  const double max_sram_mib = isa_field_values(isa::Field::sram_addr) / kMiB;
+  const double max_hbm_gib = isa_field_values(isa::Field::hbm_addr) / kGiB;
+
+  s.push_back(base_key("description", ArchKeyType::text, false, "", 0, 0, "-",
+                      "One line on what this chip is, shown by `tasim presets`; not used by the "
+                      "models."));
+  {
+    ArchKey k = base_key("name", ArchKeyType::text, false, "", 0, 0, "-",
+                         "Name shown in reports; when omitted (or empty), the preset name or the "
+                         "file name without its extension.");
+    k.set = [](ChipConfig& c, const ArchValue& v) {
+      if (!v.text.empty()) c.name = v.text;
+    };
+    k.get = [](const ChipConfig& c) { return c.name; };
+    s.push_back(k);
+  }
+  s.push_back(number_key("clock_ghz", true, "", 0.01, 10, "GHz",
+                         "Clock of every unit of the chip; cycle counts convert to time with it.",
+                         [](auto& c) -> auto& { return c.clock_ghz; }));
+  s.push_back(integer_key("cores", true, "", 1, max_cores, "count",
+                          "Cores per chip, each with its own matrix units, vector units, SRAM and "
+                          "DMA engines (at most 2^8: the ISA's core field is 8 bits).",
+                          [](auto& c) -> auto& { return c.cores; }));
+  s.push_back(integer_key("semaphores", false, "256", 1, max_semaphores, "count",
+                          "Counting semaphores shared by the chip's units (the ISA's sem field is "
+                          "12 bits); 256 is plenty for double-buffered pipelines.",
+                          [](auto& c) -> auto& { return c.semaphores; }));
+  s.push_back(integer_key("queue_depth", false, "16", 1, 4096, "instructions",
+                          "Instruction queue depth of each matrix and vector unit: how far the "
+                          "sequencer may run ahead of a busy unit.",
+                          [](auto& c) -> auto& { return c.queue_depth; }));
+
+  // core.matrix
+  s.push_back(integer_key("core.matrix.count", true, "", 1, max_units, "count",
+                          "Systolic matrix units per core (the ISA's mxu field is 4 bits).",
+                          [](auto& c) -> auto& { return c.core.matrix.count; }));
+  s.push_back(integer_key("core.matrix.rows", true, "", 1, 65536, "PEs",
+                          "Rows of each systolic array (the reduction dimension K in "
+                          "weight-stationary dataflow).",
+                          [](auto& c) -> auto& { return c.core.matrix.rows; }));
+  s.push_back(integer_key("core.matrix.cols", true, "", 1, 65536, "PEs",
+                          "Columns of each systolic array (the output dimension N in "
+                          "weight-stationary dataflow).",
+                          [](auto& c) -> auto& { return c.core.matrix.cols; }));
+  {
+    ArchKey k = base_key("core.matrix.dataflow", ArchKeyType::choice, false, "ws", 0, 0, "-",
+                         "What stays in the PEs while operands stream through (SCALE-Sim's "
+                         "names): ws = weight-stationary (TPU-style; weights loaded once per "
+                         "fold), os = output-stationary, is = input-stationary.");
+    k.choices = {"ws", "os", "is"};
+    k.set = [](ChipConfig& c, const ArchValue& v) { c.core.matrix.dataflow = static_cast<Dataflow>(v.choice); };
+    k.get = [](const ChipConfig& c) {
+      static const char* const names[] = {"ws", "os", "is"};
+      return std::string(names[static_cast<int>(c.core.matrix.dataflow)]);
+    };
+    s.push_back(k);
+  }
+  const char* const mac_defaults[isa::kNumDTypes] = {"1", "2", "2"};
+  for (int t = 0; t < isa::kNumDTypes; ++t) {
+    const auto dtype = static_cast<isa::DType>(t);
+    const std::string name = isa::dtype_name(dtype);
+    const std::string why =
+        t == 0 ? "1 is a plain bf16 MAC per PE per cycle."
+               : "2 models a PE that packs two 8-bit MACs in the datapath of one bf16 MAC, "
+                 "doubling peak (as on H100 and B200, whose dense FP8 peak is twice BF16); set 1 "
+                 "for a chip that runs " + name + " at the bf16 rate.";
+    s.push_back(integer_key(
+        "core.matrix.macs_per_pe_per_cycle." + name, false, mac_defaults[t], 1, 64, "MACs",
+        "MACs one PE completes per cycle on " + name +
+            " inputs; f > 1 models a dot-product PE consuming f elements of K per cycle. " + why,
+        [t](auto& c) -> auto& { return c.core.matrix.macs_per_pe_per_cycle[t]; }));
+  }
+
+  // core.vector
+  s.push_back(integer_key("core.vector.count", false, "1", 1, max_vpus, "count",
+                          "Vector units per core (the ISA's vpu field is 4 bits).",
+                          [](auto& c) -> auto& { return c.core.vector.count; }));
+  s.push_back(integer_key("core.vector.lanes", true, "", 1, 65536, "lanes",
+                          "Elements each vector unit processes per cycle on a 1 cycle/element op.",
+                          [](auto& c) -> auto& { return c.core.vector.lanes; }));
+  s.push_back(integer_key("core.vector.pipeline_latency_cycles", false, "8", 0, 100000, "cycles",
+                          "Pipeline fill paid once per vector instruction (operand fetch, ALU "
+                          "stages, write-back, cross-lane reduction tree).",
+                          [](auto& c) -> auto& { return c.core.vector.pipeline_latency_cycles; }));
+  for (int i = 0; i < isa::kNumVectorOps; ++i) {
+    const std::string op(isa::vector_op_name(i));
+    const char* cycles = "1";
+    std::string why = "no cost model documented for this op yet; 1 like add";
+    for (const auto& d : kVectorOpDefaults) {
+      if (op == d.op) {
+        cycles = d.cycles;
+        why = d.why;
+      }
+    }
+    s.push_back(number_key("core.vector.cycles_per_element." + op, false, cycles, 0.01, 1000,
+                           "cycles",
+                           "Cycles each lane spends per element of vec." + op + ". Default " +
+                               cycles + ": " + why + ".",
+                           [i](auto& c) -> auto& { return c.core.vector.cycles_per_element[i]; }));
+  }
+
+  // core.sram
+  s.push_back(bytes_key("core.sram.capacity_mib", true, "", 0.0625, max_sram_mib, "MiB", kMiB,
+                        "On-chip SRAM scratchpad per core, software-managed (no cache); at most "
+                        "4 GiB since SRAM addresses are 32 bits in the ISA.",
+                        [](auto& c) -> auto& { return c.core.sram.capacity_bytes; }));
+  s.push_back(integer_key("core.sram.banks", false, "16", 1, 4096, "count",
+                          "Independent SRAM banks; a port needs a bank of its own, so min(ports, "
+                          "banks) accesses proceed at once.",
+                          [](auto& c) -> auto& { return c.core.sram.banks; }));
+  s.push_back(integer_key("core.sram.ports", false, "2", 1, 64, "count",
+                          "Concurrent accesses the SRAM serves, shared by the DMA engines, matrix "
+                          "units and vector units of the core.",
+                          [](auto& c) -> auto& { return c.core.sram.ports; }));
+  s.push_back(integer_key("core.sram.bytes_per_cycle_per_port", false, "256", 1, 1 << 20, "bytes/cycle",
+                          "Width of each SRAM port; ports x this is the core's SRAM bandwidth.",
+                          [](auto& c) -> auto& { return c.core.sram.bytes_per_cycle_per_port; }));
+
+  // core.dma
+  s.push_back(integer_key("core.dma.engines", false, "2", 1, max_engines, "count",
+                          "DMA engines per core moving tiles HBM <-> SRAM and SRAM <-> SRAM (the "
+                          "ISA's engine field is 4 bits).",
+                          [](auto& c) -> auto& { return c.core.dma.engines; }));
+  s.push_back(integer_key("core.dma.setup_cycles", false, "32", 0, 1000000, "cycles",
+                          "Descriptor processing paid once per transfer before data moves.",
+                          [](auto& c) -> auto& { return c.core.dma.setup_cycles; }));
+  s.push_back(integer_key("core.dma.queue_depth", false, "16", 1, 4096, "instructions",
+                          "Instructions the sequencer may queue per DMA engine.",
+                          [](auto& c) -> auto& { return c.core.dma.queue_depth; }));
+
+  // hbm
+  s.push_back(integer_key("hbm.stacks", true, "", 1, 64, "count", "HBM stacks on the package.",
+                          [](auto& c) -> auto& { return c.hbm.stacks; }));
+  s.push_back(integer_key("hbm.channels_per_stack", true, "", 1, 128, "count",
+                          "Independent channels per stack (JEDEC: 8 for HBM2/2E, 16 for HBM3/3E, "
+                          "each split in two pseudo-channels), each modelled as a bandwidth server.",
+                          [](auto& c) -> auto& { return c.hbm.channels_per_stack; }));
+  s.push_back(number_key("hbm.gbps_per_channel", true, "", 0.1, 10000, "GB/s",
+                         "Peak bandwidth of one channel in GB/s (1e9 bytes/s); the chip's peak is "
+                         "stacks x channels_per_stack x this. Interface width x pin rate / 8: a "
+                         "64-bit HBM3 channel at 8 Gb/s per pin gives 64.",
+                         [](auto& c) -> auto& { return c.hbm.gbps_per_channel; }));
+  s.push_back(number_key("hbm.latency_ns", false, "100", 0, 100000, "ns",
+                         "Access latency paid once per transfer per channel: DRAM row access "
+                         "(tRCD + tCL, ~30 ns) plus controller, PHY and on-chip network; 100 ns is "
+                         "a typical loaded figure.",
+                         [](auto& c) -> auto& { return c.hbm.latency_ns; }));
+  {
+    ArchKey k = integer_key("hbm.interleave_bytes", false, "256", 32, 1 << 20, "bytes",
+                            "Consecutive addresses rotate across channels in units of this many "
+                            "bytes, so one large transfer uses every channel.",
+                            [](auto& c) -> auto& { return c.hbm.interleave_bytes; });
+    k.power_of_two = true;
+    s.push_back(k);
+  }
+  s.push_back(bytes_key("hbm.capacity_gib", true, "", 0.0625, max_hbm_gib, "GiB", kGiB,
+                        "HBM capacity of the whole chip (vendors' \"GB\" of HBM are GiB: a 24 GB "
+                        "HBM3E stack holds 24 GiB); at most 1 TiB since HBM addresses are 40 bits "
+                        "in the ISA.",
+                        [](auto& c) -> auto& { return c.hbm.capacity_bytes; }));
+  return s;
+}
+
+}  // namespace
+
+const std::vector<ArchKey>& arch_schema() {
+  static const std::vector<ArchKey> schema = build_schema();
+  return schema;
+}
+
+const ArchKey* find_arch_key(const std::string& path) {
+  for (const auto& k : arch_schema()) {
+    if (k.path == path) return &k;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> arch_sections() {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const auto& k : arch_schema()) {
+    for (auto dot = k.path.find('.'); dot != std::string::npos; dot = k.path.find('.', dot + 1)) {
+      std::string section = k.path.substr(0, dot);
+      if (seen.insert(section).second) out.push_back(section);
+    }
+  }
+  return out;
+}
+
+bool is_arch_section(const std::string& path) {
+  if (path.empty()) return true;
+  for (const auto& k : arch_schema()) {
+    if (k.path.size() > path.size() && k.path.compare(0, path.size(), path) == 0 &&
+        k.path[path.size()] == '.')
+      return true;
+  }
+  return false;
+}
+
+namespace {
+
+std::string bound_text(const ArchKey& key, double v) {
+  if (key.type == ArchKeyType::integer) return fmt::format("{}", static_cast<std::int64_t>(v));
+  return number_text(v);
+}
+
+bool parse_double(const std::string& text, double& out) {
+  const char* first = text.data();
+  const char* last = text.data() + text.size();
+  if (first != last && *first == '+') ++first;
+  auto [ptr, ec] = std::from_chars(first, last, out);
+  return ec == std::errc() && ptr == last && first != last && std::isfinite(out);
+}
+
+bool parse_int(const std::string& text, std::int64_t& out) {
+  const char* first = text.data();
+  const char* last = text.data() + text.size();
+  if (first != last && *first == '+') ++first;
+  auto [ptr, ec] = std::from_chars(first, last, out, 10);
+  return ec == std::errc() && ptr == last && first != last;
+}
+
+}  // namespace
+
+bool parse_arch_value(const ArchKey& key, const std::string& text, ArchValue& out, std::string& why) {
+  out = ArchValue{};
+  out.text = text;
+  const auto out_of_range = [&](const std::string& shown) {
+    why = fmt::format("{} = {} is out of range [{}, {}]", key.path, shown, bound_text(key, key.min),
+                      bound_text(key, key.max));
+    return false;
+  };
+  switch (key.type) {
+    case ArchKeyType::text:
+      return true;
+    case ArchKeyType::choice:
+      for (std::size_t i = 0; i < key.choices.size(); ++i) {
+        if (key.choices[i] == text) {
+          out.choice = static_cast<int>(i);
+          return true;
+        }
+      }
+      why = fmt::format("{} = '{}' is not one of: {}", key.path, text, fmt::join(key.choices, ", "));
+      return false;
+    case ArchKeyType::integer: {
+      if (!parse_int(text, out.integer)) {
+        // 1e3 or 128.0 name an integer too; 2.5 and 'abc' do not.
+        double d = 0;
+        if (!parse_double(text, d) || d != std::floor(d)) {
+          why = fmt::format("{} expects an integer, got '{}'", key.path, text);
+          return false;
+        }
+        if (d < key.min || d > key.max) return out_of_range(text);
+        out.integer = static_cast<std::int64_t>(d);
+      }
+      out.number = static_cast<double>(out.integer);
+      if (out.number < key.min || out.number > key.max) return out_of_range(text);
+      if (key.power_of_two && (out.integer & (out.integer - 1)) != 0) {
+        why = fmt::format("{} = {} must be a power of 2", key.path, text);
+        return false;
+      }
+      return true;
+    }
+    case ArchKeyType::number:
+      if (!parse_double(text, out.number)) {
+        why = fmt::format("{} expects a number, got '{}'", key.path, text);
+        return false;
+      }
+      if (out.number < key.min || out.number > key.max) return out_of_range(text);
+      return true;
+  }
+  return false;
+}
+
+std::string arch_type_name(const ArchKey& key) {
+  switch (key.type) {
+    case ArchKeyType::integer: return "integer";
+    case ArchKeyType::number: return "number";
+    case ArchKeyType::choice: return fmt::format("one of {}", fmt::join(key.choices, ", "));
+    case ArchKeyType::text: return "text";
+  }
+  return "?";
+}
+
+std::string arch_range_text(const ArchKey& key) {
+  if (key.type != ArchKeyType::integer && key.type != ArchKeyType::number) return "";
+  std::string r = fmt::format("[{}, {}]", bound_text(key, key.min), bound_text(key, key.max));
+  if (key.power_of_two) r += ", power of 2";
+  return r;
+}
+
+}  // namespace tasim

@@ -1,0 +1,25 @@
+// Human-readable and JSON reports of a run. JSON keys are stable and documented in
+// docs/outputs.md.
+#pragma once
+
+#include <string>
+
+#include "models/arch_config.h"
+#include "models/run_stats.h"
+
+namespace tasim {
+
+struct ReportContext {
+  std::string command;  // "run" | "gemm"
+  std::string program;  // program source name
+  bool ideal_memory = false;
+};
+
+std::string report_text(const RunStats& stats, const ChipConfig& chip, const ReportContext& ctx);
+std::string report_json(const RunStats& stats, const ChipConfig& chip, const ReportContext& ctx);
+
+// Human units: 1.5 KiB, 3.2 MiB; 12.3 us.
+std::string format_bytes(double bytes);
+std::string format_seconds(double seconds);
+
+}  // namespace tasim

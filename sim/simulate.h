@@ -1,0 +1,24 @@
+// Runs one program on one chip: validate, elaborate the SystemC models, simulate, collect.
+// SystemC elaborates once per process, so simulate() may be called once per process.
+#pragma once
+
+#include <string>
+
+#include "isa/isa.h"
+#include "models/arch_config.h"
+#include "models/run_stats.h"
+
+namespace tasim {
+
+struct SimOptions {
+  bool ideal_memory = false;
+  std::string trace_path;              // empty: no trace
+  std::string trace_format = "perfetto";  // perfetto | json
+  std::uint64_t counter_window_cycles = 1024;  // bin width of the bandwidth/utilization counters
+};
+
+// Throws tasim::Error for an invalid program and for a deadlock (with the report of which unit
+// waits on what).
+RunStats simulate(const ChipConfig& chip, const isa::Program& program, const SimOptions& options);
+
+}  // namespace tasim

@@ -1,0 +1,44 @@
+// Writes a run as a Perfetto (or Chrome JSON) trace while it happens: a process per chip, a
+// thread track per unit with a slice per instruction, and counter tracks for HBM bandwidth,
+// matrix utilization and SRAM occupancy.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "models/arch_config.h"
+#include "models/observer.h"
+#include "models/run_stats.h"
+#include "sim/trace/trace_writer.h"
+
+namespace tasim {
+
+class TraceObserver : public ExecutionObserver {
+ public:
+  TraceObserver(std::unique_ptr<trace::TraceWriter> writer, const ChipConfig& chip,
+                const std::vector<UnitStats>& units, std::uint64_t window_cycles);
+  void on_instruction(int unit, const isa::Instruction& inst, std::uint64_t start_cycle,
+                      std::uint64_t end_cycle) override;
+  void on_sram_footprint(int core, std::uint64_t cycle, std::uint64_t bytes) override;
+  // Writes the binned counters and closes the file.
+  void finish(std::uint64_t total_cycles);
+
+ private:
+  std::uint64_t ns(std::uint64_t cycle) const;
+  // Spreads `amount` uniformly over [start, end) into the bins of `bins`.
+  void spread(std::vector<double>& bins, std::uint64_t start, std::uint64_t end, double amount);
+
+  std::unique_ptr<trace::TraceWriter> writer_;
+  ChipConfig chip_;
+  std::uint64_t window_cycles_;
+  trace::TrackId process_;
+  std::vector<trace::TrackId> unit_tracks_;
+  std::vector<trace::TrackId> sram_tracks_;
+  std::vector<std::uint64_t> last_sram_bytes_;
+  trace::TrackId hbm_track_;
+  trace::TrackId matrix_track_;
+  std::vector<double> hbm_bytes_bins_;
+  std::vector<double> matrix_ideal_cycles_bins_;
+};
+
+}  // namespace tasim

@@ -1,0 +1,187 @@
+// Chip-level behaviour of the SystemC models. Each TEST_CASE elaborates once: ctest runs each in
+// its own process (SystemC allows one elaboration per process).
+#include <catch2/catch.hpp>
+
+#include <map>
+
+#include <fmt/format.h>
+
+#include "models/chip.h"
+#include "models/matrix_timing.h"
+#include "test_chips.h"
+
+using namespace tasim;
+
+namespace {
+
+struct Record {
+  int unit;
+  isa::Opcode op;
+  std::uint32_t line;
+  std::uint64_t start, end;
+};
+
+struct Recorder : ExecutionObserver {
+  std::vector<Record> records;
+  void on_instruction(int unit, const isa::Instruction& inst, std::uint64_t s, std::uint64_t e) override {
+    records.push_back({unit, inst.op, inst.line, s, e});
+  }
+  const Record& at_line(std::uint32_t line) const {
+    for (const auto& r : records) {
+      if (r.line == line) return r;
+    }
+    FAIL("no record for line " << line);
+    return records.front();
+  }
+};
+
+struct Outcome {
+  RunStats stats;
+  bool finished = false;
+  std::string report;
+  Recorder recorder;
+};
+
+Outcome run_chip(const ChipConfig& chip, const std::string& tasm, bool ideal = false) {
+  static isa::Program program;  // outlives the simulation (the chip keeps a reference)
+  program = isa::assemble(tasm, "test.tasm");
+  isa::validate(program, target_limits(chip));
+  Outcome out;
+  ChipOptions options;
+  options.ideal_memory = ideal;
+  static std::unique_ptr<Chip> model;
+  model = std::make_unique<Chip>("chip", chip, program, options, &out.recorder);
+  sc_core::sc_start();
+  out.finished = model->finished();
+  out.report = model->deadlock_report();
+  out.stats = model->stats();
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("HBM bandwidth is capped under several concurrent DMA engines", "[chip][hbm]") {
+  const ChipConfig chip = testing::tiny_chip();
+  // Four engines each load 256 KiB at once from different HBM regions.
+  std::string tasm;
+  for (int e = 0; e < 4; ++e) {
+    tasm += fmt::format("dma.load engine={} hbm_addr={} sram_addr={} rows=1 row_bytes=262144\n", e, e * 262144,
+                        e * 262144);
+  }
+  tasm += "halt\n";
+  const Outcome out = run_chip(chip, tasm);
+  REQUIRE(out.finished);
+  const double bytes = 4.0 * 262144;
+  const double peak_bytes_per_cycle = chip.hbm.peak_gbps() / chip.clock_ghz;  // 64
+  const double achieved = bytes / static_cast<double>(out.stats.cycles);
+  CHECK(out.stats.hbm_bytes_read == 4 * 262144ull);
+  CHECK(achieved <= peak_bytes_per_cycle);
+  // Large transfers approach the peak: only setup and latency are lost.
+  CHECK(achieved >= 0.95 * peak_bytes_per_cycle);
+  // With the engines sharing HBM, at least one of them was slowed by contention.
+  std::uint64_t hbm_stall = 0;
+  for (const auto& u : out.stats.units) hbm_stall += u.stall_cycles[static_cast<int>(StallReason::hbm)];
+  CHECK(hbm_stall > 0);
+}
+
+TEST_CASE("a matmul waiting on a semaphore starts after the DMA that signals it", "[chip][sync]") {
+  const ChipConfig chip = testing::tiny_chip();
+  const std::string tasm = R"(
+dma.load engine=0 hbm_addr=0 sram_addr=0 rows=64 row_bytes=128
+sem.signal unit=dma0 sem=1
+sem.wait unit=mxu0 sem=1
+matmul mxu=0 a_addr=0 b_addr=0x2000 c_addr=0x4000 m=64 n=64 k=64
+halt
+)";
+  const Outcome out = run_chip(chip, tasm);
+  REQUIRE(out.finished);
+  const Record& load = out.recorder.at_line(2);
+  const Record& mm = out.recorder.at_line(5);
+  CHECK(mm.start >= load.end);
+  CHECK(mm.end - mm.start >= timing::matmul_cycles(chip.core.matrix, isa::DType::bf16, 64, 64, 64));
+  CHECK(out.stats.cycles == mm.end);
+  // The wait shows up as a semaphore stall of the matrix unit.
+  const auto& mxu0 = out.stats.units[static_cast<std::size_t>(chip.core.dma.engines)];
+  CHECK(mxu0.name == "core0.mxu0");
+  CHECK(mxu0.stall_cycles[static_cast<int>(StallReason::semaphore)] > 0);
+}
+
+TEST_CASE("with ideal memory a matmul takes exactly the systolic formula", "[chip][matrix]") {
+  ChipConfig chip = testing::tiny_chip();
+  const Outcome out = run_chip(chip, "matmul m=100 n=37 k=250 a_addr=0 b_addr=0x10000 c_addr=0x20000\nhalt\n", true);
+  REQUIRE(out.finished);
+  CHECK(out.stats.cycles == timing::matmul_cycles(chip.core.matrix, isa::DType::bf16, 100, 37, 250));
+  CHECK(out.stats.flops == 2ull * 100 * 37 * 250);
+}
+
+TEST_CASE("a wait before its own signal on one unit is reported as a deadlock", "[chip][deadlock]") {
+  const ChipConfig chip = testing::tiny_chip();
+  const Outcome out = run_chip(chip, "sem.wait unit=mxu0 sem=3\nsem.signal unit=mxu0 sem=3\nhalt\n");
+  CHECK_FALSE(out.finished);
+  CHECK_THAT(out.report, Catch::Contains("deadlock"));
+  CHECK_THAT(out.report, Catch::Contains("core0.mxu0 waits on semaphore 3 (count 0) at test.tasm:1"));
+}
+
+TEST_CASE("a full queue blocking the sequencer is reported as a deadlock", "[chip][deadlock]") {
+  ChipConfig chip = testing::tiny_chip();
+  chip.queue_depth = 2;
+  // mxu0 waits for a signal that comes later in program order, behind more mxu0 work than its
+  // queue holds: the sequencer cannot issue the signal.
+  const std::string tasm = R"(sem.wait unit=mxu0 sem=1
+matmul m=16 n=16 k=16 a_addr=0 b_addr=0x1000 c_addr=0x2000
+matmul m=16 n=16 k=16 a_addr=0 b_addr=0x1000 c_addr=0x2000
+matmul m=16 n=16 k=16 a_addr=0 b_addr=0x1000 c_addr=0x2000
+sem.signal unit=dma0 sem=1
+halt
+)";
+  const Outcome out = run_chip(chip, tasm);
+  CHECK_FALSE(out.finished);
+  CHECK_THAT(out.report, Catch::Contains("core0.mxu0 waits on semaphore 1"));
+  CHECK_THAT(out.report, Catch::Contains("sequencer blocked issuing test.tasm:4 (matmul): queue of core0.mxu0 is full"));
+}
+
+TEST_CASE("a barrier holds every unit until the last arrives", "[chip][sync]") {
+  const ChipConfig chip = testing::tiny_chip();
+  const std::string tasm = R"(dma.load engine=0 hbm_addr=0 sram_addr=0 rows=1 row_bytes=65536
+barrier
+vec.add src_addr=0 src2_addr=0x100 dst_addr=0x200 rows=1 cols=16
+halt
+)";
+  const Outcome out = run_chip(chip, tasm);
+  REQUIRE(out.finished);
+  const Record& load = out.recorder.at_line(1);
+  const Record& add = out.recorder.at_line(3);
+  CHECK(add.start >= load.end);
+}
+
+TEST_CASE("two matrix units sharing a narrow SRAM port take longer than one", "[chip][sram]") {
+  ChipConfig chip = testing::tiny_chip();
+  chip.core.sram.ports = 1;
+  chip.core.sram.bytes_per_cycle_per_port = 8;  // far below what two arrays want
+  const std::string tasm = R"(matmul mxu=0 m=64 n=64 k=64 a_addr=0 b_addr=0x4000 c_addr=0x8000
+matmul mxu=1 m=64 n=64 k=64 a_addr=0 b_addr=0x4000 c_addr=0x10000
+halt
+)";
+  const Outcome out = run_chip(chip, tasm);
+  REQUIRE(out.finished);
+  const Record& first = out.recorder.at_line(1);
+  const Record& second = out.recorder.at_line(2);
+  const std::uint64_t bytes = (64 * 64 + 64 * 64) * 2 + 64 * 64 * 4;
+  // Both need bytes / 8 cycles of the one port: the second finishes no earlier than 2x that.
+  CHECK(std::max(first.end, second.end) >= 2 * bytes / 8);
+  CHECK(out.stats.units[4].stall_cycles[static_cast<int>(StallReason::sram_port)] +
+            out.stats.units[5].stall_cycles[static_cast<int>(StallReason::sram_port)] >
+        0);
+}
+
+TEST_CASE("SRAM footprint tracks the bytes written", "[chip][sram]") {
+  const ChipConfig chip = testing::tiny_chip();
+  const std::string tasm = R"(dma.load engine=0 hbm_addr=0 sram_addr=0 rows=4 row_bytes=1024
+dma.load engine=1 hbm_addr=0 sram_addr=0x800 rows=4 row_bytes=1024
+halt
+)";
+  const Outcome out = run_chip(chip, tasm);
+  REQUIRE(out.finished);
+  REQUIRE(out.stats.sram_peak_bytes.size() == 1);
+  CHECK(out.stats.sram_peak_bytes[0] == 0x800 + 4096);  // two 4 KiB tiles overlapping by 2 KiB
+}

@@ -1,0 +1,50 @@
+// Runs build/tasim as a subprocess for end-to-end tests.
+#pragma once
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace tasim::testing {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout (and stderr when merged)
+};
+
+// Runs `tasim <args>` from the build directory; stderr is merged into output unless
+// stdout_only (then stderr is discarded).
+inline CommandResult run_tasim(const std::string& args, bool stdout_only = false) {
+  const std::string cmd = std::string("cd '") + TASIM_BINARY_DIR + "' && SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 ./tasim " +
+                          args + (stdout_only ? " 2>/dev/null" : " 2>&1");
+  CommandResult r;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) return r;
+  std::array<char, 4096> buf;
+  std::size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
+  const int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+inline std::string source_path(const std::string& rel) { return std::string(TASIM_SOURCE_DIR) + "/" + rel; }
+inline std::string build_path(const std::string& rel) { return std::string(TASIM_BINARY_DIR) + "/" + rel; }
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline void write_text(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+}
+
+}  // namespace tasim::testing

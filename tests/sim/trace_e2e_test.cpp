@@ -1,0 +1,64 @@
+// The trace of a real run, decoded with libprotobuf against our Perfetto proto subset.
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <set>
+
+#include "cli_util.h"
+#include "perfetto_subset.pb.h"
+
+using namespace tasim::testing;
+
+TEST_CASE("a run's Perfetto trace decodes, with balanced slices per unit and counters", "[trace][e2e]") {
+  const std::string trace_path = build_path("e2e_run.pftrace");
+  const auto r = run_tasim("run --arch small --program " + source_path("isa/examples/gemm_tile.tasm") +
+                           " --json - --trace " + trace_path, true);
+  REQUIRE(r.exit_code == 0);
+  perfetto::protos::Trace trace;
+  REQUIRE(trace.ParseFromString(read_file(trace_path)));
+  std::map<std::uint64_t, std::string> track_names;
+  std::set<std::uint64_t> counter_tracks;
+  std::map<std::uint64_t, int> depth;
+  std::map<std::uint64_t, std::uint64_t> last_ts;
+  std::map<std::uint32_t, std::map<std::uint64_t, std::string>> names;  // per sequence: iid -> name
+  int slices = 0, counters = 0;
+  for (const auto& p : trace.packet()) {
+    if (p.has_track_descriptor()) {
+      const auto& d = p.track_descriptor();
+      std::string name = d.has_thread() ? d.thread().thread_name() : d.has_process() ? d.process().process_name() : d.name();
+      track_names[d.uuid()] = name;
+      if (d.has_counter()) counter_tracks.insert(d.uuid());
+    }
+    if (p.has_interned_data()) {
+      for (const auto& e : p.interned_data().event_names()) names[p.trusted_packet_sequence_id()][e.iid()] = e.name();
+    }
+    if (!p.has_track_event()) continue;
+    const auto& e = p.track_event();
+    REQUIRE(track_names.count(e.track_uuid()));
+    CHECK(p.timestamp() >= last_ts[e.track_uuid()]);
+    last_ts[e.track_uuid()] = p.timestamp();
+    if (e.type() == perfetto::protos::TrackEvent::TYPE_SLICE_BEGIN) {
+      ++depth[e.track_uuid()];
+      ++slices;
+      REQUIRE(e.has_name_iid());
+      CHECK(names[p.trusted_packet_sequence_id()].count(e.name_iid()) == 1);
+    } else if (e.type() == perfetto::protos::TrackEvent::TYPE_SLICE_END) {
+      CHECK(depth[e.track_uuid()] > 0);
+      --depth[e.track_uuid()];
+    } else if (e.type() == perfetto::protos::TrackEvent::TYPE_COUNTER) {
+      CHECK(counter_tracks.count(e.track_uuid()) == 1);
+      ++counters;
+    }
+  }
+  for (const auto& [track, d] : depth) CHECK(d == 0);
+  CHECK(slices > 0);
+  CHECK(counters > 0);
+  // A track per unit and counters for HBM bandwidth, matrix utilization and SRAM occupancy.
+  std::set<std::string> all;
+  for (const auto& [id, n] : track_names) all.insert(n);
+  CHECK(all.count("core0.mxu0") == 1);
+  CHECK(all.count("core0.dma0") == 1);
+  CHECK(all.count("HBM bandwidth") == 1);
+  CHECK(all.count("Matrix utilization") == 1);
+  CHECK(all.count("core0 SRAM occupancy") == 1);
+}

@@ -1,0 +1,143 @@
+#include "workloads/gemm_lowering.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace tasim::workloads {
+
+using isa::Field;
+using isa::Opcode;
+
+namespace {
+
+constexpr std::uint64_t kMaxTileDim = 65535;  // width of the m/n/k/rows fields
+constexpr std::uint64_t kAlign = 4096;
+
+std::uint64_t align_up(std::uint64_t v, std::uint64_t a) { return (v + a - 1) / a * a; }
+
+std::uint64_t sram_need(const GemmTiling& t, int elem_bytes) {
+  return 2 * (t.tile_m * t.tile_k + t.tile_k * t.tile_n) * elem_bytes +
+         2 * t.tile_m * t.tile_n * isa::kAccumulatorBytes;
+}
+
+// Semaphores: A/B slot s loaded (0,1), slot s free (2,3), C slot ready (4,5), C slot free (6,7).
+constexpr std::uint64_t kLoaded = 0, kFree = 2, kCReady = 4, kCFree = 6;
+
+}  // namespace
+
+GemmTiling choose_gemm_tiling(const ChipConfig& chip, const GemmSpec& gemm) {
+  const auto& mxu = chip.core.matrix;
+  const int elem = isa::dtype_bytes(gemm.dtype);
+  const std::uint64_t capacity = chip.core.sram.capacity_bytes;
+  // Start from up to 4 array folds per dimension (long enough to amortize fill/drain), then
+  // halve the largest dimension until the double-buffered working set fits.
+  GemmTiling t;
+  t.tile_m = std::min<std::uint64_t>({gemm.m, 4ull * std::max(mxu.rows, mxu.cols), kMaxTileDim});
+  t.tile_n = std::min<std::uint64_t>({gemm.n, 4ull * mxu.cols, kMaxTileDim});
+  t.tile_k = std::min<std::uint64_t>({gemm.k, 4ull * mxu.rows, kMaxTileDim});
+  while (sram_need(t, elem) > capacity) {
+    std::uint64_t* largest = &t.tile_m;
+    if (t.tile_n > *largest) largest = &t.tile_n;
+    if (t.tile_k > *largest) largest = &t.tile_k;
+    if (*largest <= 1) {
+      throw Error(fmt::format("GEMM tiles do not fit in {} bytes of SRAM", capacity));
+    }
+    *largest = (*largest + 1) / 2;
+  }
+  return t;
+}
+
+isa::Program lower_gemm(const ChipConfig& chip, const GemmSpec& gemm) {
+  if (gemm.m == 0 || gemm.n == 0 || gemm.k == 0) throw Error("GEMM dimensions must be >= 1");
+  const GemmTiling t = choose_gemm_tiling(chip, gemm);
+  const int elem = isa::dtype_bytes(gemm.dtype);
+  const std::uint64_t a_hbm = 0;
+  const std::uint64_t b_hbm = align_up(gemm.m * gemm.k * elem, kAlign);
+  const std::uint64_t c_hbm = b_hbm + align_up(gemm.k * gemm.n * elem, kAlign);
+  // SRAM layout: A[2], B[2], C[2].
+  const std::uint64_t a_tile = t.tile_m * t.tile_k * elem, b_tile = t.tile_k * t.tile_n * elem;
+  const std::uint64_t c_tile = t.tile_m * t.tile_n * isa::kAccumulatorBytes;
+  const std::uint64_t a_sram[2] = {0, a_tile};
+  const std::uint64_t b_sram[2] = {2 * a_tile, 2 * a_tile + b_tile};
+  const std::uint64_t c_sram[2] = {2 * a_tile + 2 * b_tile, 2 * a_tile + 2 * b_tile + c_tile};
+  const int load_engine = 0;
+  const int store_engine = chip.core.dma.engines > 1 ? 1 : 0;
+
+  isa::Program prog;
+  prog.source_name = fmt::format("gemm_{}x{}x{}", gemm.m, gemm.n, gemm.k);
+  auto emit = [&](Opcode op, std::initializer_list<std::pair<Field, std::uint64_t>> fields) {
+    isa::Instruction inst;
+    inst.op = op;
+    inst.line = static_cast<std::uint32_t>(prog.instructions.size() + 1);
+    for (const auto& [f, v] : fields) inst.set(f, v);
+    prog.instructions.push_back(inst);
+  };
+  auto signal = [&](isa::UnitRef unit, std::uint64_t sem) {
+    emit(Opcode::sem_signal, {{Field::unit, isa::encode_unitref(unit)}, {Field::sem, sem}});
+  };
+  auto wait = [&](isa::UnitRef unit, std::uint64_t sem) {
+    emit(Opcode::sem_wait, {{Field::unit, isa::encode_unitref(unit)}, {Field::sem, sem}});
+  };
+  const isa::UnitRef loader{isa::UnitKind::dma, load_engine};
+  const isa::UnitRef storer{isa::UnitKind::dma, store_engine};
+  const isa::UnitRef mxu{isa::UnitKind::mxu, 0};
+
+  struct Step {
+    std::uint64_t m0, n0, k0, tm, tn, tk;
+    bool first_k, last_k;
+    std::uint64_t tile_index;
+  };
+  std::vector<Step> steps;
+  std::uint64_t tile_index = 0;
+  for (std::uint64_t m0 = 0; m0 < gemm.m; m0 += t.tile_m) {
+    for (std::uint64_t n0 = 0; n0 < gemm.n; n0 += t.tile_n, ++tile_index) {
+      for (std::uint64_t k0 = 0; k0 < gemm.k; k0 += t.tile_k) {
+        steps.push_back({m0, n0, k0, std::min(t.tile_m, gemm.m - m0), std::min(t.tile_n, gemm.n - n0),
+                         std::min(t.tile_k, gemm.k - k0), k0 == 0, k0 + t.tile_k >= gemm.k, tile_index});
+      }
+    }
+  }
+  auto emit_loads = [&](std::size_t i) {
+    const Step& s = steps[i];
+    const std::uint64_t slot = i % 2;
+    if (i >= 2) wait(loader, kFree + slot);  // the matmul that used this slot has finished
+    emit(Opcode::dma_load, {{Field::engine, static_cast<std::uint64_t>(load_engine)},
+                            {Field::hbm_addr, a_hbm + (s.m0 * gemm.k + s.k0) * elem},
+                            {Field::sram_addr, a_sram[slot]}, {Field::rows, s.tm},
+                            {Field::row_bytes, s.tk * elem}, {Field::hbm_stride, gemm.k * elem}});
+    emit(Opcode::dma_load, {{Field::engine, static_cast<std::uint64_t>(load_engine)},
+                            {Field::hbm_addr, b_hbm + (s.k0 * gemm.n + s.n0) * elem},
+                            {Field::sram_addr, b_sram[slot]}, {Field::rows, s.tk},
+                            {Field::row_bytes, s.tn * elem}, {Field::hbm_stride, gemm.n * elem}});
+    signal(loader, kLoaded + slot);
+  };
+  // Software-pipelined program order: the loads of step i+1 come before the matmul of step i,
+  // so the in-order sequencer lets DMA run one step ahead of the matrix unit.
+  emit_loads(0);
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const Step& s = steps[i];
+    const std::uint64_t slot = i % 2, cslot = s.tile_index % 2;
+    if (i + 1 < steps.size()) emit_loads(i + 1);
+    wait(mxu, kLoaded + slot);
+    if (s.first_k && s.tile_index >= 2) wait(mxu, kCFree + cslot);  // C slot stored to HBM
+    emit(Opcode::matmul, {{Field::mxu, 0}, {Field::a_addr, a_sram[slot]}, {Field::b_addr, b_sram[slot]},
+                          {Field::c_addr, c_sram[cslot]}, {Field::m, s.tm}, {Field::n, s.tn}, {Field::k, s.tk},
+                          {Field::acc, s.first_k ? 0u : 1u}, {Field::dtype, static_cast<std::uint64_t>(gemm.dtype)}});
+    signal(mxu, kFree + slot);
+    if (s.last_k) {
+      signal(mxu, kCReady + cslot);
+      wait(storer, kCReady + cslot);
+      emit(Opcode::dma_store, {{Field::engine, static_cast<std::uint64_t>(store_engine)},
+                               {Field::sram_addr, c_sram[cslot]},
+                               {Field::hbm_addr, c_hbm + (s.m0 * gemm.n + s.n0) * isa::kAccumulatorBytes},
+                               {Field::rows, s.tm}, {Field::row_bytes, s.tn * isa::kAccumulatorBytes},
+                               {Field::hbm_stride, gemm.n * isa::kAccumulatorBytes}});
+      signal(storer, kCFree + cslot);
+    }
+  }
+  emit(Opcode::halt, {});
+  return prog;
+}
+
+}  // namespace tasim::workloads

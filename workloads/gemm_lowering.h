@@ -1,0 +1,28 @@
+// Lowers one GEMM, C (M x N, fp32) = A (M x K) x B (K x N), to a tiled program for one matrix
+// unit of core 0: operands stream from HBM through SRAM with double buffering, so DMA overlaps
+// the matrix unit, and semaphores order every producer/consumer pair.
+#pragma once
+
+#include <cstdint>
+
+#include "isa/isa.h"
+#include "models/arch_config.h"
+
+namespace tasim::workloads {
+
+struct GemmSpec {
+  std::uint64_t m = 0, n = 0, k = 0;
+  isa::DType dtype = isa::DType::bf16;
+};
+
+struct GemmTiling {
+  std::uint64_t tile_m = 0, tile_n = 0, tile_k = 0;
+};
+
+// Largest array-aligned tiles whose double-buffered A and B tiles plus two C tiles fit in SRAM.
+GemmTiling choose_gemm_tiling(const ChipConfig& chip, const GemmSpec& gemm);
+
+// HBM layout: A at 0, B after A, C after B (each aligned to 4 KiB).
+isa::Program lower_gemm(const ChipConfig& chip, const GemmSpec& gemm);
+
+}  // namespace tasim::workloads
