@@ -1,5 +1,6 @@
-// Text assembly (.tasm) in and out. The parser is a hand-written tokenizer rather than regexes:
-// lowered programs reach millions of lines and must assemble in well under a second.
+// Text assembly (.tasm) in and out, `.op NAME` tag directives included. The parser is a hand-written
+// tokenizer rather than regexes: lowered programs reach millions of lines and must assemble in well
+// under a second.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -124,10 +125,20 @@ class Assembler {
     if (const std::size_t hash = text.find('#'); hash != std::string_view::npos) text = text.substr(0, hash);
     std::string_view word = next_token(text);
     if (word.empty()) return;
+    if (word[0] == '.') {
+      directive(word, text);
+      return;
+    }
 
     Instruction inst;
     inst.op = opcode(word);
     inst.line = line_;
+    if (tag_pending_) {
+      // Interned at first use, not at the directive: the table lists used tags in first-use order.
+      tag_ = pending_tag_name_.empty() ? 0 : program.intern_tag(pending_tag_name_);
+      tag_pending_ = false;
+    }
+    inst.tag = tag_;
     const OpcodeInfo& info = opcode_info(inst.op);
     unsigned seen = 0;  // bit per field position
     static_assert(kMaxFields <= 32);
@@ -163,6 +174,27 @@ class Assembler {
         fail(fmt::format("{} is missing required field{} {}", info.mnemonic, count > 1 ? "s" : "", missing));
     }
     program.instructions.push_back(inst);
+  }
+
+  // `.op NAME` tags the instructions that follow; `.op` alone untags them.
+  void directive(std::string_view word, std::string_view rest) {
+    if (word != ".op") {
+      if (edit_distance(word, ".op") <= 2)
+        fail(fmt::format("unknown directive '{}' (did you mean '.op'?)", word));
+      fail(fmt::format("unknown directive '{}' (the only directive is '.op NAME', which tags instructions)",
+                       word));
+    }
+    const std::string_view name = next_token(rest);
+    if (const std::string_view extra = next_token(rest); !extra.empty()) {
+      fail(fmt::format(".op takes one name, got '{}' after '{}' (a tag name holds no spaces)", extra, name));
+    }
+    if (!name.empty()) {
+      if (const std::string problem = detail::tag_name_problem(name); !problem.empty()) {
+        fail(fmt::format("bad .op name {}: {}", detail::quoted_tag_name(name), problem));
+      }
+    }
+    pending_tag_name_ = name;
+    tag_pending_ = true;
   }
 
   Opcode opcode(std::string_view word) const {
@@ -238,6 +270,9 @@ class Assembler {
 
   const std::string& source_name_;
   std::uint32_t line_ = 0;
+  std::uint32_t tag_ = 0;              // tag of the instructions being read
+  bool tag_pending_ = false;           // a .op line came after the last instruction
+  std::string_view pending_tag_name_;  // its name (a view into the text), "" to untag
 };
 
 }  // namespace
@@ -251,9 +286,28 @@ std::string disassemble(const Program& program) {
   std::string out =
       fmt::format("# tasim program: {}, {} instruction{}\n", program.source_name, n, n == 1 ? "" : "s");
   out.reserve(out.size() + n * 96);
+  std::uint32_t tag = 0;
+  std::string_view tag_name;
   for (std::size_t i = 0; i < n; ++i) {
     try {
-      detail::append_instruction_text(out, program.instructions[i], false);
+      const Instruction& inst = program.instructions[i];
+      if (inst.tag != tag) {
+        // Throws for a tag beyond the table. Two entries of one name are one op: no directive.
+        const std::string_view name = program.tag_name(inst.tag);
+        if (name != tag_name) {
+          if (!name.empty()) {
+            if (const std::string problem = detail::tag_name_problem(name); !problem.empty()) {
+              throw Error(fmt::format("invalid tag name {}: {}", detail::quoted_tag_name(name), problem));
+            }
+          }
+          out += name.empty() ? ".op" : ".op ";
+          out += name;
+          out += '\n';
+        }
+        tag = inst.tag;
+        tag_name = name;
+      }
+      detail::append_instruction_text(out, inst, false);
     } catch (const Error& e) {
       throw Error(fmt::format("{}: {}", detail::location(program, i), e.what()));
     }

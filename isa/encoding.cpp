@@ -1,5 +1,7 @@
 // Binary program format: "TASMBIN1", u32 little-endian instruction count, then per instruction
 // an opcode byte and its fields bit-packed LSB-first in table order, padded to a whole byte.
+// When some instruction is tagged, the optional tag section follows: "TAGS", u32 count of names,
+// each name as u32 length + bytes, then each instruction's tag as an unsigned LEB128 varint.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -8,6 +10,8 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <string_view>
+#include <unordered_map>
 
 #include "isa/isa.h"
 #include "isa/isa_internal.h"
@@ -17,6 +21,8 @@ namespace {
 
 constexpr char kMagic[8] = {'T', 'A', 'S', 'M', 'B', 'I', 'N', '1'};
 constexpr std::size_t kHeaderBytes = sizeof(kMagic) + 4;
+constexpr char kTagsMarker[4] = {'T', 'A', 'G', 'S'};
+constexpr int kMaxVarintBytes = 5;  // a u32 in 7-bit groups
 
 // Encoded size of each opcode (opcode byte + packed fields), fixed by the table.
 struct EncodedSizes {
@@ -58,6 +64,141 @@ std::uint64_t get_bits(const std::uint8_t* in, std::size_t& bit, int bits) {
     bit += static_cast<std::size_t>(take);
   }
   return v;
+}
+
+void put_u32(std::vector<std::uint8_t>& out, std::uint32_t v) {
+  for (int b = 0; b < 4; ++b) out.push_back(static_cast<std::uint8_t>(v >> (8 * b)));
+}
+
+std::uint32_t get_u32(const std::uint8_t* in) {
+  std::uint32_t v = 0;
+  for (int b = 0; b < 4; ++b) v |= static_cast<std::uint32_t>(in[b]) << (8 * b);
+  return v;
+}
+
+void put_varint(std::vector<std::uint8_t>& out, std::uint32_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<std::uint8_t>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<std::uint8_t>(v));
+}
+
+// The tag section's content: names in order of first use, each instruction's tag renumbered.
+struct CanonicalTags {
+  std::vector<std::string_view> names;
+  std::vector<std::uint32_t> renumbered;  // [old tag] -> new tag; 0 for untagged and unused
+};
+
+// Renumbers tags by first use, merging entries of equal name and dropping unused ones, so that
+// the bytes depend only on which instruction carries which name. Empty when nothing is tagged.
+CanonicalTags canonical_tags(const Program& program) {
+  CanonicalTags result;
+  std::unordered_map<std::string_view, std::uint32_t> by_name;
+  for (std::size_t i = 0; i < program.instructions.size(); ++i) {
+    const std::uint32_t tag = program.instructions[i].tag;
+    if (tag == 0 || (tag < result.renumbered.size() && result.renumbered[tag] != 0)) continue;
+    if (tag > program.tags.size()) {
+      throw Error(fmt::format("{}: tag {} is beyond the tag table ({} name{})", detail::location(program, i),
+                              tag, program.tags.size(), program.tags.size() == 1 ? "" : "s"));
+    }
+    if (result.renumbered.empty()) result.renumbered.assign(program.tags.size() + 1, 0);
+    const std::string_view name = program.tags[tag - 1];
+    if (const std::string problem = detail::tag_name_problem(name); !problem.empty()) {
+      throw Error(fmt::format("{}: invalid tag name {}: {}", detail::location(program, i),
+                              detail::quoted_tag_name(name), problem));
+    }
+    const auto [it, added] = by_name.emplace(name, static_cast<std::uint32_t>(result.names.size() + 1));
+    if (added) result.names.push_back(name);
+    result.renumbered[tag] = it->second;
+  }
+  return result;
+}
+
+// The tag section after the "TAGS" marker at `offset - 4`. Everything is checked before use: a
+// corrupt file gives one clear error, never a crash or a huge allocation.
+void decode_tags(const std::vector<std::uint8_t>& bytes, std::size_t offset, Program& program) {
+  const std::string& name = program.source_name;
+  const auto need = [&](std::size_t n, const std::string& what) {
+    if (bytes.size() - offset < n) {
+      throw Error(fmt::format("{}: truncated tag section: {} at offset {} needs {} bytes, only {} left", name,
+                              what, offset, n, bytes.size() - offset));
+    }
+  };
+  need(4, "the name count");
+  const std::uint32_t count = get_u32(bytes.data() + offset);
+  offset += 4;
+  // Each name takes at least 5 bytes, so a lying count cannot make us reserve much.
+  program.tags.reserve(std::min<std::size_t>(count, (bytes.size() - offset) / 5));
+  for (std::uint32_t t = 1; t <= count && t != 0; ++t) {
+    need(4, fmt::format("the length of tag name {} of {}", t, count));
+    const std::uint32_t length = get_u32(bytes.data() + offset);
+    if (length == 0 || length > kMaxTagNameLength) {
+      throw Error(fmt::format(
+          "{}: bad tag section: tag name {} at offset {} has length {} (names have 1 to {} bytes)", name, t,
+          offset, length, kMaxTagNameLength));
+    }
+    offset += 4;
+    need(length, fmt::format("tag name {} of {}", t, count));
+    const std::string_view text(reinterpret_cast<const char*>(bytes.data() + offset), length);
+    if (const std::string problem = detail::tag_name_problem(text); !problem.empty()) {
+      throw Error(fmt::format("{}: bad tag section: tag name {} {} at offset {}: {}", name, t,
+                              detail::quoted_tag_name(text), offset, problem));
+    }
+    program.tags.emplace_back(text);
+    offset += length;
+  }
+  // Two entries of one name would split one op in reports; the encoder never writes them.
+  {
+    std::unordered_map<std::string_view, std::uint32_t> seen;
+    seen.reserve(program.tags.size());
+    for (std::uint32_t t = 1; t <= program.tags.size(); ++t) {
+      const auto [it, added] = seen.emplace(program.tags[t - 1], t);
+      if (!added) {
+        throw Error(fmt::format("{}: bad tag section: tags {} and {} have the same name {}", name, it->second,
+                                t, detail::quoted_tag_name(program.tags[t - 1])));
+      }
+    }
+  }
+  for (std::size_t i = 0; i < program.instructions.size(); ++i) {
+    const std::size_t start = offset;
+    std::uint64_t tag = 0;
+    for (int b = 0;; ++b) {
+      if (offset >= bytes.size()) {
+        throw Error(
+            fmt::format("{}: truncated tag section: the tags of instructions {} to {} are missing "
+                        "(the file ends at offset {})",
+                        name, i + 1, program.instructions.size(), bytes.size()));
+      }
+      const std::uint8_t byte = bytes[offset++];
+      tag |= static_cast<std::uint64_t>(byte & 0x7f) << (7 * b);
+      if (!(byte & 0x80)) {
+        if (byte == 0 && b > 0) {
+          throw Error(
+              fmt::format("{}: bad tag section: the tag of instruction {} at offset {} is an overlong varint",
+                          name, i + 1, start));
+        }
+        break;
+      }
+      if (b + 1 == kMaxVarintBytes) {
+        throw Error(
+            fmt::format("{}: bad tag section: the tag of instruction {} at offset {} is a varint longer "
+                        "than {} bytes",
+                        name, i + 1, start, kMaxVarintBytes));
+      }
+    }
+    if (tag > program.tags.size()) {
+      throw Error(
+          fmt::format("{}: bad tag section: instruction {} has tag {} at offset {}, beyond the tag table "
+                      "({} name{})",
+                      name, i + 1, tag, start, program.tags.size(), program.tags.size() == 1 ? "" : "s"));
+    }
+    program.instructions[i].tag = static_cast<std::uint32_t>(tag);
+  }
+  if (offset != bytes.size()) {
+    throw Error(fmt::format("{}: {} trailing bytes at offset {}, after the tag section", name,
+                            bytes.size() - offset, offset));
+  }
 }
 
 }  // namespace
@@ -103,6 +244,20 @@ std::vector<std::uint8_t> encode(const Program& program) {
     }
     p += sizes.bytes[static_cast<int>(inst.op)];
   }
+
+  // The tag section, only when something is tagged: untagged programs keep their old bytes.
+  const CanonicalTags tags = canonical_tags(program);
+  if (tags.names.empty()) return out;
+  std::size_t section = sizeof(kTagsMarker) + 4 + program.instructions.size();
+  for (const std::string_view name : tags.names) section += 4 + name.size();
+  out.reserve(out.size() + section + 64);
+  out.insert(out.end(), kTagsMarker, kTagsMarker + sizeof(kTagsMarker));
+  put_u32(out, static_cast<std::uint32_t>(tags.names.size()));
+  for (const std::string_view name : tags.names) {
+    put_u32(out, static_cast<std::uint32_t>(name.size()));
+    out.insert(out.end(), name.begin(), name.end());
+  }
+  for (const Instruction& inst : program.instructions) put_varint(out, tags.renumbered[inst.tag]);
   return out;
 }
 
@@ -161,8 +316,13 @@ Program decode(const std::vector<std::uint8_t>& bytes, const std::string& source
     offset += size;
   }
   if (offset != bytes.size()) {
-    throw Error(fmt::format("{}: {} trailing bytes at offset {}, after the last of {} instructions", name,
-                            bytes.size() - offset, offset, count));
+    const std::size_t left = bytes.size() - offset;
+    if (left < sizeof(kTagsMarker) ||
+        std::memcmp(bytes.data() + offset, kTagsMarker, sizeof(kTagsMarker)) != 0) {
+      throw Error(fmt::format("{}: {} trailing bytes at offset {}, after the last of {} instructions", name,
+                              left, offset, count));
+    }
+    decode_tags(bytes, offset + sizeof(kTagsMarker), program);
   }
   return program;
 }

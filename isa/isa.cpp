@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <functional>
 #include <initializer_list>
 #include <iterator>
 
@@ -179,6 +180,93 @@ void Instruction::set(Field f, std::uint64_t v) {
   value[pos] = v;
 }
 
+bool is_valid_tag_name(std::string_view name) { return detail::tag_name_problem(name).empty(); }
+
+std::string_view Program::tag_name(std::uint32_t tag) const {
+  if (tag == 0) return {};
+  if (tag > tags.size()) {
+    throw Error(fmt::format("tag {} is beyond the tag table ({} name{})", tag, tags.size(),
+                            tags.size() == 1 ? "" : "s"));
+  }
+  return tags[tag - 1];
+}
+
+std::uint32_t Program::intern_tag(std::string_view name) {
+  // The compiler tags runs of instructions with one op: the same name many times in a row.
+  if (last_tag_ != 0 && last_tag_ <= tags.size() && tags[last_tag_ - 1] == name) return last_tag_;
+  if (tags_indexed_ > tags.size()) rebuild_tag_index();  // shrunk (cleared, reassigned) behind our back
+  while (tags_indexed_ < tags.size()) {                  // appended behind our back
+    ++tags_indexed_;
+    index_tag(static_cast<std::uint32_t>(tags_indexed_));
+  }
+  const std::size_t hash = std::hash<std::string_view>{}(name);
+  bool stale = false;
+  std::uint32_t tag = find_tag(name, hash, stale);
+  if (stale) {  // an entry was rewritten behind our back: index the table afresh
+    rebuild_tag_index();
+    tag = find_tag(name, hash, stale);
+  }
+  if (tag == 0) {
+    if (const std::string problem = detail::tag_name_problem(name); !problem.empty()) {
+      throw Error(fmt::format("invalid op tag name {}: {}", detail::quoted_tag_name(name), problem));
+    }
+    if (tags.size() >= 0xffffffffull) throw Error("the tag table is full (2^32 - 1 names)");
+    tags.emplace_back(name);
+    tags_indexed_ = tags.size();
+    tag = static_cast<std::uint32_t>(tags.size());
+    index_tag(tag);
+  }
+  last_tag_ = tag;
+  return tag;
+}
+
+namespace {
+// A slot of the tag index: the tag in the low 32 bits (0 = empty slot), the top 32 bits of its
+// name's hash above, which spares most string comparisons and reveals entries changed in place.
+constexpr std::uint64_t tag_slot(std::uint32_t tag, std::size_t hash) {
+  return (static_cast<std::uint64_t>(hash) & 0xffffffff00000000ull) | tag;
+}
+}  // namespace
+
+std::uint32_t Program::find_tag(std::string_view name, std::size_t hash, bool& stale) const {
+  if (tag_slots_.empty()) return 0;
+  const std::size_t mask = tag_slots_.size() - 1;
+  const std::uint64_t wanted = tag_slot(0, hash);
+  for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+    const std::uint64_t slot = tag_slots_[i];
+    if (slot == 0) return 0;
+    if ((slot & 0xffffffff00000000ull) != wanted) continue;
+    const auto tag = static_cast<std::uint32_t>(slot);
+    if (tag <= tags.size() && tags[tag - 1] == name) return tag;
+    // Same hash, other name: almost surely an entry rewritten since it was indexed.
+    stale = true;
+  }
+}
+
+void Program::index_tag(std::uint32_t tag) {
+  // At most half full, so that probes stay short and always end at an empty slot.
+  if (2 * (tags_indexed_ + 1) > tag_slots_.size()) {
+    rebuild_tag_index();
+    return;
+  }
+  const std::size_t mask = tag_slots_.size() - 1;
+  const std::size_t hash = std::hash<std::string_view>{}(tags[tag - 1]);
+  std::size_t i = hash & mask;
+  while (tag_slots_[i] != 0) i = (i + 1) & mask;
+  tag_slots_[i] = tag_slot(tag, hash);
+}
+
+void Program::rebuild_tag_index() {
+  std::size_t size = 16;
+  while (size < 2 * (tags.size() + 1)) size *= 2;
+  tag_slots_.assign(size, 0);
+  tags_indexed_ = 0;
+  while (tags_indexed_ < tags.size()) {
+    ++tags_indexed_;
+    index_tag(static_cast<std::uint32_t>(tags_indexed_));
+  }
+}
+
 std::uint64_t dma_bytes(const Instruction& inst) {
   switch (inst.op) {
     case Opcode::dma_load:
@@ -228,6 +316,37 @@ std::string location(const Program& program, std::size_t index) {
   const std::uint32_t line = program.instructions[index].line;
   return fmt::format("{}:{}", program.source_name.empty() ? "<program>" : program.source_name,
                      line != 0 ? static_cast<std::uint64_t>(line) : static_cast<std::uint64_t>(index) + 1);
+}
+
+std::string tag_name_problem(std::string_view name) {
+  if (name.empty()) return "the name is empty";
+  if (name.size() > kMaxTagNameLength) {
+    return fmt::format("the name has {} characters (at most {})", name.size(), kMaxTagNameLength);
+  }
+  for (const char ch : name) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '#') return "'#' starts a comment in .tasm, so a tag name cannot hold it";
+    if (c == ' ') return "a tag name holds no spaces";
+    if (c < ' ' || c > '~') {
+      return fmt::format("byte 0x{:02x}: a tag name is printable ASCII, no spaces or control characters", c);
+    }
+  }
+  return {};
+}
+
+std::string quoted_tag_name(std::string_view name) {
+  constexpr std::size_t kShown = 60;
+  std::string out = "'";
+  for (std::size_t i = 0; i < name.size() && i < kShown; ++i) {
+    const auto c = static_cast<unsigned char>(name[i]);
+    if (c < ' ' || c > '~' || c == '\\' || c == '\'') {
+      fmt::format_to(std::back_inserter(out), "\\x{:02x}", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += name.size() > kShown ? fmt::format("'... ({} characters)", name.size()) : "'";
+  return out;
 }
 
 void append_instruction_text(std::string& out, const Instruction& inst, bool omit_defaults) {

@@ -86,15 +86,51 @@ struct Instruction {
   Opcode op = Opcode::halt;
   std::uint32_t line = 0;  // source line of the instruction (1-based), for error messages
   std::array<std::uint64_t, kMaxFields> value{};  // by position in the opcode's field list
+  // Op tag: which transformer op ("layer3.attn.qkv") the instruction belongs to. 0 = untagged,
+  // otherwise an index into the program's tag table: Program::tags[tag - 1] is its name.
+  // Last, so that positional initialisation {op, line, value} keeps its meaning.
+  std::uint32_t tag = 0;
 
   bool has(Field f) const { return field_position(op, f) >= 0; }
   std::uint64_t get(Field f) const;  // 0 when the opcode has no such field
   void set(Field f, std::uint64_t v);  // throws Error when the opcode has no such field
 };
+// The simulator walks millions of these: op + line + values took 88 bytes; the tag may add the
+// 8 bytes of one alignment step (96 on 64-bit targets), no more.
+static_assert(sizeof(Instruction) <= 8 + 8 * kMaxFields + 8, "keep Instruction small");
+
+// Op tag names: 1 to kMaxTagNameLength printable ASCII characters, no spaces and no '#' (which
+// starts a comment in .tasm), e.g. "layer3.attn.qkv".
+constexpr std::size_t kMaxTagNameLength = 200;
+bool is_valid_tag_name(std::string_view name);
 
 struct Program {
   std::string source_name;  // file name shown in error messages
   std::vector<Instruction> instructions;
+  // The tag table: tags[i - 1] is the name of tag i (Instruction::tag). Fill it with intern_tag().
+  // Appending to it, clearing or shrinking it directly is fine too: intern_tag notices. After
+  // entries are rewritten in place, intern_tag may miss one and append its name a second time;
+  // the encoder and the disassembler merge entries of one name.
+  std::vector<std::string> tags;
+
+  // The tag of `name`: its index in `tags` (1-based), appending it when absent. Amortised O(1)
+  // with a hash index kept alongside `tags` (copied with the program), and O(1) without hashing
+  // when called again with the last name. Throws Error for a name that is not a valid tag name
+  // (is_valid_tag_name).
+  std::uint32_t intern_tag(std::string_view name);
+  // The name of a tag: "" for 0; throws Error for a tag beyond the table.
+  std::string_view tag_name(std::uint32_t tag) const;
+
+ private:
+  void rebuild_tag_index();
+  void index_tag(std::uint32_t tag);
+  std::uint32_t find_tag(std::string_view name, std::size_t hash, bool& stale) const;
+
+  // Open addressing, linear probing: each slot holds a tag and part of its name's hash (0 =
+  // empty); a hit is confirmed against tags[tag - 1], so a stale slot can miss but never lie.
+  std::vector<std::uint64_t> tag_slots_;
+  std::size_t tags_indexed_ = 0;  // tags[0 .. tags_indexed_) are in tag_slots_
+  std::uint32_t last_tag_ = 0;    // the tag intern_tag returned last
 };
 
 // What the program runs on; filled from the architecture by sim/.
@@ -109,12 +145,18 @@ struct TargetLimits {
   std::uint64_t hbm_bytes = 0;
 };
 
-// Text assembly (.tasm): one instruction per line, `mnemonic field=value ...`, '#' comments.
+// Text assembly (.tasm): one instruction per line, `mnemonic field=value ...`, '#' comments;
+// a directive line `.op NAME` tags the instructions that follow it, `.op` alone untags them.
+// The assembler interns tags in order of first use. The disassembler prints `.op` lines
+// wherever the tag name changes from one instruction to the next.
 Program assemble(std::string_view text, const std::string& source_name);
 std::string disassemble(const Program& program);
 
 // Binary encoding: magic "TASMBIN1", u32 count, then per instruction an opcode byte and the
-// fields bit-packed LSB-first in table order, padded to a whole byte.
+// fields bit-packed LSB-first in table order, padded to a whole byte. When some instruction is
+// tagged, a tag section follows: "TAGS", u32 count of names, each name as u32 length + bytes,
+// then every instruction's tag as a LEB128 varint. The encoder renumbers tags by first use (and
+// merges entries of equal name, drops unused ones), so equal tagging encodes to equal bytes.
 std::vector<std::uint8_t> encode(const Program& program);
 Program decode(const std::vector<std::uint8_t>& bytes, const std::string& source_name);
 bool is_binary(const std::vector<std::uint8_t>& bytes);

@@ -71,6 +71,7 @@ on more often than it is signalled: either is a certain deadlock.
 
 ```tasm
 # a comment runs from '#' to the end of the line
+.op layer0.mlp.up   # the instructions below belong to this op of the model
 dma.load engine=1 hbm_addr=0x100000 sram_addr=0x8000 rows=64 row_bytes=256 hbm_stride=1024
 matmul a_addr=0x0 b_addr=0x8000 c_addr=0x10000 m=128 n=128 k=128 dtype=fp8   # fields in any order
 ```
@@ -83,8 +84,13 @@ matmul a_addr=0x0 b_addr=0x8000 c_addr=0x10000 m=128 n=128 k=128 dtype=fp8   # f
   `*_stride` (0, meaning contiguous rows). All other fields are required.
 - Errors are one line, `file:line: reason`, for example `gemm.tasm:12: field m=70000 does not fit in 16 bits
   (max 65535)`.
+- `.op NAME` is a directive, not an instruction: it tags the instructions after it with the model op they
+  implement (for per-op reports and nested traces), up to the next `.op` line; `.op` without a name returns
+  to untagged. NAME is 1 to 200 printable ASCII characters without spaces or `#`, such as `layer3.attn.qkv`.
+  In memory a tag is a number, an index into the program's table of names, numbered in order of first use.
 - The disassembler prints the canonical form: every field of the instruction in table order, addresses in
-  lowercase hex, dtypes and units by name, after a one-line `# tasim program: ...` header.
+  lowercase hex, dtypes and units by name, after a one-line `# tasim program: ...` header, with an `.op` line
+  before each instruction whose tag name differs from the previous instruction's.
 
 ## Binary format
 
@@ -101,6 +107,23 @@ whole byte. The size of each instruction is therefore fixed by its opcode. A `un
 in its top 2 bits (dma = 0, mxu = 1, vpu = 2) and the index in its low 6 bits; a `dtype` field holds bf16 = 0,
 fp8 = 1, int8 = 2. A file is read as binary when it starts with the magic, and as `.tasm` text otherwise.
 Messages about a binary program name the instruction by its number, `file:N`.
+
+### Tag section
+
+When at least one instruction is tagged (`.op`), a tag section follows the instructions; a program without
+tags ends after its last instruction, exactly as above.
+
+| bytes | content |
+|---|---|
+| 4 | marker `TAGS` |
+| 4 | number of names T, unsigned little-endian |
+| 4 + L per name | the names of tags 1 to T: length L (1 to 200), unsigned little-endian, then the L characters |
+| 1 to 5 per instruction | each instruction's tag, in program order, as an unsigned LEB128 varint (7 bits per byte, low bits first, top bit set on all but the last byte): 0 = untagged, else 1 to T |
+
+The encoder numbers the tags in order of first use, writes each name once and leaves out names no
+instruction uses, so that two programs tagging the same instructions with the same names encode to the
+same bytes. The decoder rejects a truncated section, a name that is not a valid tag name or appears twice,
+a varint longer than 5 bytes or not in its shortest form, a tag beyond T, and bytes after the section.
 
 ## Data types
 

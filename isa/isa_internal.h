@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "isa/isa.h"
 
@@ -25,6 +26,13 @@ std::string too_wide_message(Field f, std::uint64_t value);
 
 // "file:line" of an instruction; instructions built in code (line 0) are named by their index.
 std::string location(const Program& program, std::size_t index);
+
+// Why `name` is not a valid op tag name, or "" when it is one.
+std::string tag_name_problem(std::string_view name);
+
+// A tag name for an error message, quoted, with bytes that are not printable ASCII as \xNN and
+// long names cut (a corrupt binary can hold anything).
+std::string quoted_tag_name(std::string_view name);
 
 // Appends `mnemonic field=value ...` (no newline). omit_defaults drops fields at their default,
 // giving the short form used in examples. Throws Error for values that have no text form.

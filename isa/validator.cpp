@@ -2,6 +2,7 @@
 // otherwise surface as a hang, an out-of-range access or a wrong result deep inside a simulation.
 #include <fmt/format.h>
 
+#include <string>
 #include <vector>
 
 #include "isa/isa.h"
@@ -51,6 +52,7 @@ class Validator {
                            detail::location(program_, static_cast<std::size_t>(halt_index_))));
       }
       if (inst.op == Opcode::halt && halt_index_ < 0) halt_index_ = static_cast<long>(index_);
+      if (inst.tag != 0) check_tag(inst.tag);
       if (!well_formed(inst)) continue;
       check_units(inst);
       if (!check_sizes(inst)) continue;
@@ -63,6 +65,23 @@ class Validator {
  private:
   void report(const std::string& reason) {
     problems_.push_back(fmt::format("{}: {}", detail::location(program_, index_), reason));
+  }
+
+  // The tag must name an entry of the tag table that prints and encodes; each name is checked
+  // at the first instruction that carries it.
+  void check_tag(std::uint32_t tag) {
+    const std::vector<std::string>& tags = program_.tags;
+    if (tag > tags.size()) {
+      report(fmt::format("tag {} is beyond the tag table ({})", tag, count_of(tags.size(), "name", "names")));
+      return;
+    }
+    if (tags_checked_.empty()) tags_checked_.assign(tags.size() + 1, false);
+    if (tags_checked_[tag]) return;
+    tags_checked_[tag] = true;
+    if (const std::string problem = detail::tag_name_problem(tags[tag - 1]); !problem.empty()) {
+      report(fmt::format("invalid tag name {} (tag {}): {}", detail::quoted_tag_name(tags[tag - 1]), tag,
+                         problem));
+    }
   }
 
   // Values the encoder could not represent; later checks would reason about nonsense.
@@ -266,6 +285,7 @@ class Validator {
   std::size_t index_ = 0;
   long halt_index_ = -1;
   bool reported_unreachable_ = false;
+  std::vector<bool> tags_checked_;                           // per tag: name checked
   std::vector<std::uint64_t> signals_, waits_, waits_seen_;  // per semaphore
 };
 

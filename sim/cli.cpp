@@ -16,7 +16,11 @@
 #include "sim/config/arch_loader.h"
 #include "sim/report.h"
 #include "sim/simulate.h"
+#include "sim/step.h"
 #include "workloads/gemm_lowering.h"
+#include "workloads/graph.h"
+#include "workloads/lowering.h"
+#include "workloads/model.h"
 
 namespace po = boost::program_options;
 
@@ -31,8 +35,11 @@ constexpr const char* kUsage = R"(tasim: cycle-approximate simulator for transfo
 usage: tasim <command> [options]      (tasim <command> --help for its options)
 
 commands:
-  run        simulate a program (.tasm text or binary) on an architecture; report timing,
-             utilization, stalls, HBM traffic; optional JSON report and Perfetto trace
+  run        simulate one inference step of a model (or a given program) on an architecture:
+             step time, tokens/s, MFU, roofline, per-op times, utilization, stalls, HBM
+             traffic; optional JSON report and Perfetto trace. `tasim run` alone runs the
+             default: Llama-3-8B decode, batch 64, context 2048 on sohu-like
+  compile    compile one inference step of a model to a program (.tasm or binary)
   gemm       one M x N x K GEMM on one matrix unit (SCALE-Sim style array study)
   asm        assemble a .tasm program into the binary encoding
   disasm     print a binary program as .tasm
@@ -85,6 +92,56 @@ void add_output_options(po::options_description& desc) {
       ("ideal-memory", po::bool_switch(), "SRAM and HBM with unlimited bandwidth and no latency");
 }
 
+void add_model_options(po::options_description& desc) {
+  desc.add_options()
+      ("model", po::value<std::string>()->default_value("llama-3-8b"), "model: a shipped name (configs/models) or a config.json / YAML path")
+      ("phase", po::value<std::string>()->default_value("decode"), "decode | prefill")
+      ("batch", po::value<int>()->default_value(64), "sequences in the batch")
+      ("prompt-len", po::value<int>()->default_value(2048), "prefill: tokens per sequence")
+      ("context-len", po::value<int>()->default_value(2048), "decode: tokens already in the KV cache per sequence")
+      ("dtype", po::value<std::string>(), "weights, activations and KV cache: bf16 | fp8 | int8 (default bf16)")
+      ("weight-dtype", po::value<std::string>(), "weights (overrides --dtype)")
+      ("act-dtype", po::value<std::string>(), "activations (overrides --dtype)")
+      ("kv-dtype", po::value<std::string>(), "KV cache (overrides --dtype)");
+}
+
+isa::DType parse_dtype(const std::string& s);
+
+workloads::RunSpec run_spec_from(const po::variables_map& vm) {
+  workloads::RunSpec spec;
+  const std::string phase = vm["phase"].as<std::string>();
+  if (phase == "decode") {
+    spec.phase = workloads::Phase::decode;
+  } else if (phase == "prefill") {
+    spec.phase = workloads::Phase::prefill;
+  } else {
+    throw Error(fmt::format("--phase '{}' is not one of: decode, prefill", phase));
+  }
+  spec.batch = vm["batch"].as<int>();
+  spec.prompt_len = vm["prompt-len"].as<int>();
+  spec.context_len = vm["context-len"].as<int>();
+  if (spec.batch < 1) throw Error(fmt::format("--batch {} must be >= 1", spec.batch));
+  if (spec.prompt_len < 1) throw Error(fmt::format("--prompt-len {} must be >= 1", spec.prompt_len));
+  if (spec.context_len < 0) throw Error(fmt::format("--context-len {} must be >= 0", spec.context_len));
+  if (vm.count("dtype")) spec.weight_dtype = spec.act_dtype = spec.kv_dtype = parse_dtype(vm["dtype"].as<std::string>());
+  if (vm.count("weight-dtype")) spec.weight_dtype = parse_dtype(vm["weight-dtype"].as<std::string>());
+  if (vm.count("act-dtype")) spec.act_dtype = parse_dtype(vm["act-dtype"].as<std::string>());
+  if (vm.count("kv-dtype")) spec.kv_dtype = parse_dtype(vm["kv-dtype"].as<std::string>());
+  return spec;
+}
+
+struct CompiledStep {
+  workloads::StepGraph graph;
+  isa::Program program;
+};
+
+CompiledStep compile_step(const po::variables_map& vm, const ChipConfig& chip) {
+  const workloads::ModelConfig model = workloads::load_model(vm["model"].as<std::string>());
+  CompiledStep c{workloads::build_step_graph(model, run_spec_from(vm)), {}};
+  c.program = workloads::lower_step(c.graph, chip);
+  return c;
+}
+
 ChipConfig arch_from(const po::variables_map& vm) {
   std::vector<std::string> sets;
   if (vm.count("set")) sets = vm["set"].as<std::vector<std::string>>();
@@ -122,23 +179,62 @@ void emit_report(const po::variables_map& vm, const RunStats& stats, const ChipC
 }
 
 int cmd_run(const std::vector<std::string>& args) {
-  po::options_description desc("tasim run --program P.tasm [options]\n\nSimulates a program on an architecture");
-  desc.add_options()("program", po::value<std::string>(), "program to run: .tasm text or tasim binary");
+  po::options_description desc(
+      "tasim run [--model M --phase decode|prefill --batch B ...] [--program P] [options]\n\n"
+      "Simulates one inference step of a model (compiled to the ISA), or a given program. With no\n"
+      "arguments: Llama-3-8B decode, batch 64, context 2048 on the sohu-like preset");
+  desc.add_options()("program", po::value<std::string>(), "run this program (.tasm or binary) instead of compiling a model");
+  add_model_options(desc);
   add_arch_options(desc);
   add_output_options(desc);
-  po::positional_options_description pos;
-  pos.add("program", 1);
-  Parsed p = parse("run", desc, &pos, args);
+  Parsed p = parse("run", desc, nullptr, args);
   if (p.help) {
     std::cout << desc << "\n";
     return 0;
   }
-  if (!p.vm.count("program")) throw Error("tasim run: --program is required (see tasim run --help)");
   const ChipConfig chip = arch_from(p.vm);
-  const isa::Program program = isa::load_program(p.vm["program"].as<std::string>());
   const SimOptions options = sim_options(p.vm);
-  const RunStats stats = simulate(chip, program, options);
-  emit_report(p.vm, stats, chip, {"run", program.source_name, options.ideal_memory});
+  if (p.vm.count("program")) {
+    const isa::Program program = isa::load_program(p.vm["program"].as<std::string>());
+    const RunStats stats = simulate(chip, program, options);
+    emit_report(p.vm, stats, chip, {"run", program.source_name, options.ideal_memory});
+    return 0;
+  }
+  const CompiledStep step = compile_step(p.vm, chip);
+  OpProfiler profile(step.program);
+  const RunStats stats = simulate(chip, step.program, options, &profile);
+  const StepSummary summary = summarize_step(step.graph, chip, step.program, stats, profile);
+  ReportContext ctx{"run", step.program.source_name, options.ideal_memory, &summary};
+  emit_report(p.vm, stats, chip, ctx);
+  return 0;
+}
+
+int cmd_compile(const std::vector<std::string>& args) {
+  po::options_description desc(
+      "tasim compile --model M [--phase ...] -o PROGRAM\n\n"
+      "Compiles one inference step to a program: .tasm text, or the binary encoding when the output\n"
+      "name ends in .bin. `tasim run --program PROGRAM` with the same architecture gives the same cycles");
+  desc.add_options()("output,o", po::value<std::string>(), "program file to write ('-' = stdout, text)");
+  add_model_options(desc);
+  add_arch_options(desc);
+  Parsed p = parse("compile", desc, nullptr, args);
+  if (p.help) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  if (!p.vm.count("output")) throw Error("tasim compile: -o PROGRAM is required");
+  const ChipConfig chip = arch_from(p.vm);
+  const CompiledStep step = compile_step(p.vm, chip);
+  const std::string out = p.vm["output"].as<std::string>();
+  if (out.size() > 4 && out.compare(out.size() - 4, 4, ".bin") == 0) {
+    const auto bytes = isa::encode(step.program);
+    write_file(out, std::string(bytes.begin(), bytes.end()), "binary program");
+  } else {
+    write_file(out, isa::disassemble(step.program), "program");
+  }
+  if (out != "-") {
+    std::cerr << fmt::format("{}: {} instructions, {} ops\n", out, step.program.instructions.size(), step.graph.ops.size());
+  }
   return 0;
 }
 
@@ -329,6 +425,7 @@ int cli_main(int argc, char** argv) {
     args.erase(args.begin());
     if (command == "run") return cmd_run(args);
     if (command == "gemm") return cmd_gemm(args);
+    if (command == "compile") return cmd_compile(args);
     if (command == "asm") return cmd_asm(args);
     if (command == "disasm") return cmd_disasm(args);
     if (command == "validate") return cmd_validate(args);

@@ -4,6 +4,7 @@
 
 #include "sim/json_writer.h"
 #include "sim/metrics.h"
+#include "sim/step.h"
 
 namespace tasim {
 
@@ -29,6 +30,7 @@ std::string report_text(const RunStats& stats, const ChipConfig& chip, const Rep
   std::string out;
   out += fmt::format("tasim {}: {} on {}{}\n", ctx.command, ctx.program, chip.name,
                      ctx.ideal_memory ? " (ideal memory)" : "");
+  if (ctx.step) out += step_report_text(*ctx.step);
   out += fmt::format("  total            {} cycles = {} at {} GHz\n", stats.cycles, format_seconds(m.seconds),
                      chip.clock_ghz);
   out += fmt::format("  instructions     {}\n", stats.instructions);
@@ -73,6 +75,7 @@ std::string report_json(const RunStats& stats, const ChipConfig& chip, const Rep
   j.value("arch", chip.name);
   j.value("program", ctx.program);
   j.value("ideal_memory", ctx.ideal_memory);
+  if (ctx.step) step_report_json(j, *ctx.step);
   j.value("cycles", stats.cycles);
   j.value("seconds", m.seconds);
   j.value("clock_ghz", chip.clock_ghz);

@@ -9,10 +9,13 @@
 
 namespace tasim {
 
+struct StepSummary;
+
 struct ReportContext {
   std::string command;  // "run" | "gemm"
   std::string program;  // program source name
   bool ideal_memory = false;
+  const StepSummary* step = nullptr;  // set when the program is a compiled model step
 };
 
 std::string report_text(const RunStats& stats, const ChipConfig& chip, const ReportContext& ctx);

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "models/chip.h"
+#include "sim/op_profile.h"
 #include "sim/trace_observer.h"
 
 namespace tasim {
@@ -22,11 +23,13 @@ void install_report_handler() {
 
 }  // namespace
 
-RunStats simulate(const ChipConfig& chip, const isa::Program& program, const SimOptions& options) {
+RunStats simulate(const ChipConfig& chip, const isa::Program& program, const SimOptions& options,
+                  ExecutionObserver* extra) {
   isa::validate(program, target_limits(chip));
   install_report_handler();
 
   std::unique_ptr<TraceObserver> tracer;
+  ObserverFanout fanout;
   std::unique_ptr<Chip> model;
   try {
     ChipOptions chip_options;
@@ -35,10 +38,12 @@ RunStats simulate(const ChipConfig& chip, const isa::Program& program, const Sim
     model = std::make_unique<Chip>("chip0", chip, program, chip_options, nullptr);
     if (!options.trace_path.empty()) {
       tracer = std::make_unique<TraceObserver>(
-          trace::open_trace(options.trace_path, trace::parse_trace_format(options.trace_format)), chip,
+          trace::open_trace(options.trace_path, trace::parse_trace_format(options.trace_format)), chip, program,
           model->units(), options.counter_window_cycles);
-      model->set_observer(tracer.get());
     }
+    fanout.add(tracer.get());
+    fanout.add(extra);
+    model->set_observer(&fanout);
     sc_core::sc_start();
   } catch (const sc_core::sc_report& report) {
     throw Error(fmt::format("simulation error: {}", report.what()));

@@ -6,6 +6,7 @@
 
 #include "isa/isa.h"
 #include "models/arch_config.h"
+#include "models/observer.h"
 #include "models/run_stats.h"
 
 namespace tasim {
@@ -19,6 +20,8 @@ struct SimOptions {
 
 // Throws tasim::Error for an invalid program and for a deadlock (with the report of which unit
 // waits on what).
-RunStats simulate(const ChipConfig& chip, const isa::Program& program, const SimOptions& options);
+// `extra` (optional) also watches the run, e.g. an OpProfiler.
+RunStats simulate(const ChipConfig& chip, const isa::Program& program, const SimOptions& options,
+                  ExecutionObserver* extra = nullptr);
 
 }  // namespace tasim

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "models/matrix_timing.h"
+#include "sim/op_profile.h"
 
 namespace tasim {
 
@@ -13,8 +14,15 @@ using isa::Field;
 using isa::Opcode;
 
 TraceObserver::TraceObserver(std::unique_ptr<trace::TraceWriter> writer, const ChipConfig& chip,
-                             const std::vector<UnitStats>& units, std::uint64_t window_cycles)
-    : writer_(std::move(writer)), chip_(chip), window_cycles_(std::max<std::uint64_t>(1, window_cycles)) {
+                             const isa::Program& program, const std::vector<UnitStats>& units,
+                             std::uint64_t window_cycles)
+    : writer_(std::move(writer)),
+      program_(program),
+      open_(units.size()),
+      chip_(chip),
+      window_cycles_(std::max<std::uint64_t>(1, window_cycles)) {
+  tag_layer_.push_back("");
+  for (const auto& name : program.tags) tag_layer_.push_back(layer_of_tag(name));
   process_ = writer_->add_process(1, fmt::format("chip0 ({})", chip.name));
   for (const auto& u : units) unit_tracks_.push_back(writer_->add_thread(process_, u.name));
   hbm_track_ = writer_->add_counter(process_, "HBM bandwidth", "GB/s");
@@ -83,8 +91,36 @@ void TraceObserver::on_instruction(int unit, const isa::Instruction& inst, std::
       break;
   }
   const trace::TrackId track = unit_tracks_[static_cast<std::size_t>(unit)];
+  OpenSlices& open = open_[static_cast<std::size_t>(unit)];
+  if (inst.tag != open.tag || (!open.op_open && inst.tag != 0)) {
+    const std::string& layer = inst.tag < tag_layer_.size() ? tag_layer_[inst.tag] : tag_layer_[0];
+    close_op(static_cast<std::size_t>(unit), layer != open.layer);
+    open.tag = inst.tag;
+    if (!layer.empty() && !open.layer_open) {
+      writer_->begin(track, ns(start_cycle), layer);
+      open.layer_open = true;
+      open.layer = layer;
+    }
+    if (inst.tag != 0) {
+      writer_->begin(track, ns(start_cycle), program_.tag_name(inst.tag));
+      open.op_open = true;
+    }
+  }
   writer_->begin(track, ns(start_cycle), isa::mnemonic(inst.op), args, n);
   writer_->end(track, ns(end_cycle));
+  open.last_end_cycle = end_cycle;
+}
+
+void TraceObserver::close_op(std::size_t unit, bool close_layer) {
+  OpenSlices& open = open_[unit];
+  const trace::TrackId track = unit_tracks_[unit];
+  if (open.op_open) writer_->end(track, ns(open.last_end_cycle));
+  open.op_open = false;
+  if (close_layer && open.layer_open) {
+    writer_->end(track, ns(open.last_end_cycle));
+    open.layer_open = false;
+    open.layer.clear();
+  }
 }
 
 void TraceObserver::on_sram_footprint(int core, std::uint64_t cycle, std::uint64_t bytes) {
@@ -94,6 +130,7 @@ void TraceObserver::on_sram_footprint(int core, std::uint64_t cycle, std::uint64
 }
 
 void TraceObserver::finish(std::uint64_t total_cycles) {
+  for (std::size_t u = 0; u < open_.size(); ++u) close_op(u, true);
   const std::uint64_t bins = (total_cycles + window_cycles_ - 1) / window_cycles_;
   hbm_bytes_bins_.resize(std::max<std::size_t>(hbm_bytes_bins_.size(), bins), 0.0);
   matrix_ideal_cycles_bins_.resize(std::max<std::size_t>(matrix_ideal_cycles_bins_.size(), bins), 0.0);

@@ -15,7 +15,7 @@ namespace tasim {
 
 class TraceObserver : public ExecutionObserver {
  public:
-  TraceObserver(std::unique_ptr<trace::TraceWriter> writer, const ChipConfig& chip,
+  TraceObserver(std::unique_ptr<trace::TraceWriter> writer, const ChipConfig& chip, const isa::Program& program,
                 const std::vector<UnitStats>& units, std::uint64_t window_cycles);
   void on_instruction(int unit, const isa::Instruction& inst, std::uint64_t start_cycle,
                       std::uint64_t end_cycle) override;
@@ -28,7 +28,20 @@ class TraceObserver : public ExecutionObserver {
   // Spreads `amount` uniformly over [start, end) into the bins of `bins`.
   void spread(std::vector<double>& bins, std::uint64_t start, std::uint64_t end, double amount);
 
+  // Runs of consecutive instructions of one op (and one layer) on a unit become enclosing
+  // slices: layer > op > instruction.
+  struct OpenSlices {
+    std::uint32_t tag = 0;
+    std::string layer;
+    bool op_open = false, layer_open = false;
+    std::uint64_t last_end_cycle = 0;
+  };
+  void close_op(std::size_t unit, bool close_layer);
+
   std::unique_ptr<trace::TraceWriter> writer_;
+  const isa::Program& program_;
+  std::vector<std::string> tag_layer_;  // per tag: its layer ("" outside the layers)
+  std::vector<OpenSlices> open_;
   ChipConfig chip_;
   std::uint64_t window_cycles_;
   trace::TrackId process_;

@@ -1,0 +1,115 @@
+#include <catch2/catch.hpp>
+
+#include "workloads/lowering.h"
+#include "workloads/model.h"
+
+using namespace tasim;
+using namespace tasim::workloads;
+
+namespace {
+
+ChipConfig two_core_chip() {
+  ChipConfig chip;
+  chip.name = "test";
+  chip.clock_ghz = 1.0;
+  chip.cores = 2;
+  chip.semaphores = 512;
+  chip.core.matrix.count = 2;
+  chip.core.matrix.rows = 64;
+  chip.core.matrix.cols = 64;
+  chip.core.dma.engines = 3;
+  chip.core.sram.capacity_bytes = 4 << 20;
+  chip.hbm.capacity_bytes = 128ull << 30;  // mixtral-8x7b in bf16 needs ~87 GiB
+  return chip;
+}
+
+RunSpec decode(int batch, int context) {
+  RunSpec s;
+  s.phase = Phase::decode;
+  s.batch = batch;
+  s.context_len = context;
+  return s;
+}
+
+RunSpec prefill(int batch, int prompt) {
+  RunSpec s;
+  s.phase = Phase::prefill;
+  s.batch = batch;
+  s.prompt_len = prompt;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("lowered steps validate and do at least the graph's matmul work", "[lowering]") {
+  const ChipConfig chip = two_core_chip();
+  for (const char* name : {"gpt-style-1b", "llama-3-8b", "qwen3-8b", "mixtral-8x7b"}) {
+    const ModelConfig model = load_model(name);
+    for (const RunSpec& spec : {decode(4, 64), prefill(1, 96)}) {
+      const StepGraph graph = build_step_graph(model, spec);
+      const isa::Program prog = lower_step(graph, chip);
+      INFO(name << (spec.phase == Phase::prefill ? " prefill" : " decode"));
+      REQUIRE_NOTHROW(isa::validate(prog, target_limits(chip)));
+      std::uint64_t linear_flops = 0, program_flops = 0;
+      for (const auto& op : graph.ops) {
+        if (op.kind == OpKind::linear) linear_flops += 2 * op.m * op.n * op.k;
+      }
+      for (const auto& inst : prog.instructions) program_flops += isa::matmul_flops(inst);
+      CHECK(program_flops >= linear_flops);
+      // Every op is tagged, in graph order.
+      CHECK(prog.tags.size() == graph.ops.size());
+      CHECK(prog.tags.front() == graph.ops.front().name);
+    }
+  }
+}
+
+TEST_CASE("a dense linear lowers to exactly its FLOPs", "[lowering]") {
+  const ChipConfig chip = two_core_chip();
+  const ModelConfig model = load_model("llama-3-8b");
+  const StepGraph graph = build_step_graph(model, decode(3, 16));
+  const isa::Program prog = lower_step(graph, chip);
+  // Sum matmul FLOPs per tag and compare the linear ops to 2 m n k.
+  std::vector<std::uint64_t> per_tag(prog.tags.size() + 1, 0);
+  for (const auto& inst : prog.instructions) per_tag[inst.tag] += isa::matmul_flops(inst);
+  for (std::size_t t = 1; t <= prog.tags.size(); ++t) {
+    const Op& op = graph.ops[t - 1];
+    REQUIRE(op.name == prog.tags[t - 1]);
+    if (op.kind == OpKind::linear) CHECK(per_tag[t] == 2 * op.m * op.n * op.k);
+  }
+}
+
+TEST_CASE("lowering is deterministic", "[lowering]") {
+  const ChipConfig chip = two_core_chip();
+  const StepGraph graph = build_step_graph(load_model("qwen2-7b"), decode(2, 32));
+  const auto a = isa::encode(lower_step(graph, chip));
+  const auto b = isa::encode(lower_step(graph, chip));
+  CHECK(a == b);
+}
+
+TEST_CASE("linear tiles fit their SRAM slots and the field widths", "[lowering]") {
+  const ChipConfig chip = two_core_chip();
+  const SramPlan plan = plan_sram(chip);
+  for (auto [m, n, k] : {std::tuple{1ull, 4096ull, 4096ull}, std::tuple{2048ull, 14336ull, 4096ull},
+                         std::tuple{64ull, 128256ull, 4096ull}, std::tuple{7ull, 3ull, 5ull}}) {
+    const LinearTiling t = choose_linear_tiling(chip, plan, m, n, k, isa::DType::bf16, isa::DType::bf16);
+    CHECK(t.mb >= 1);
+    CHECK(t.mb <= 65535);
+    CHECK(t.tk * t.tn * 2 <= plan.w_slot);
+    CHECK(t.mb * t.tk * 2 <= plan.x_slot);
+    CHECK(t.mb * t.tn * 4 <= plan.c_slot);
+  }
+}
+
+TEST_CASE("a model that does not fit in HBM is a clear error", "[lowering]") {
+  ChipConfig chip = two_core_chip();
+  chip.hbm.capacity_bytes = 1ull << 30;
+  const StepGraph graph = build_step_graph(load_model("llama-3-8b"), decode(1, 16));
+  CHECK_THROWS_WITH(lower_step(graph, chip), Catch::Contains("HBM"));
+}
+
+TEST_CASE("too few semaphores for the compiler is a clear error", "[lowering]") {
+  ChipConfig chip = two_core_chip();
+  chip.semaphores = 16;
+  const StepGraph graph = build_step_graph(load_model("gpt-style-1b"), decode(1, 16));
+  CHECK_THROWS_WITH(lower_step(graph, chip), Catch::Contains("semaphores"));
+}

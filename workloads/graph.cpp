@@ -1,0 +1,354 @@
+#include "workloads/graph.h"
+
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "isa/error.h"
+
+namespace tasim::workloads {
+namespace {
+
+using u128 = unsigned __int128;
+using std::uint64_t;
+
+// FLOPs per element of the non-matmul ops (docs/models.md, "Analytic FLOPs"). One FLOP per
+// arithmetic operation; exp, erf and rsqrt count one each; per-row work (one rsqrt per row) is
+// left out.
+constexpr uint64_t kRmsNormFlops = 4;     // square, accumulate, scale by 1/rms, multiply by gamma
+constexpr uint64_t kLayerNormFlops = 7;   // accumulate, subtract mean, square, accumulate, scale, gamma, beta
+constexpr uint64_t kRopeFlops = 3;        // x*cos + rotate(x)*sin
+constexpr uint64_t kSoftmaxFlops = 5;     // per score: scale, running max, subtract, exp, accumulate
+constexpr uint64_t kActivationFlops = 5;  // SiLU(g)*u: exp, add, divide, multiply, multiply; GELU(u): 0.5*u*(1+erf(u/sqrt2))
+constexpr uint64_t kResidualFlops = 1;
+constexpr uint64_t kSamplingFlops = 1;  // one compare per logit (greedy argmax)
+constexpr uint64_t kTokenIdBytes = 4;   // int32 token ids
+
+uint64_t fit(u128 v, const char* what) {
+  if (v > std::numeric_limits<uint64_t>::max()) {
+    throw Error(fmt::format("step too large: the {} overflows 64-bit counters", what));
+  }
+  return static_cast<uint64_t>(v);
+}
+
+class Builder {
+ public:
+  Builder(const ModelConfig& model, const RunSpec& spec)
+      : m_(model),
+        spec_(spec),
+        wb_(isa::dtype_bytes(spec.weight_dtype)),
+        ab_(isa::dtype_bytes(spec.act_dtype)),
+        kvb_(isa::dtype_bytes(spec.kv_dtype)),
+        tokens_(spec.tokens()),
+        batch_(static_cast<uint64_t>(spec.batch)),
+        h_(static_cast<uint64_t>(model.hidden_size)),
+        inter_(static_cast<uint64_t>(model.intermediate_size)),
+        d_(static_cast<uint64_t>(model.head_dim)),
+        heads_(static_cast<uint64_t>(model.num_heads)),
+        kv_heads_(static_cast<uint64_t>(model.num_kv_heads)),
+        vocab_(static_cast<uint64_t>(model.vocab_size)),
+        gate_up_(model.mlp == MlpKind::swiglu ? 2 * inter_ : inter_) {}
+
+  std::vector<Op> build() {
+    embedding();
+    for (int layer = 0; layer < m_.num_layers; ++layer) {
+      const std::string p = fmt::format("layer{}.", layer);
+      norm(p + "attn.norm", layer, tokens_, h_);
+      linear(p + "attn.qkv", layer, tokens_, (heads_ + 2 * kv_heads_) * d_, h_, m_.qkv_bias);
+      if (m_.qk_norm) {
+        norm(p + "attn.q_norm", layer, u128(tokens_) * heads_, d_);
+        norm(p + "attn.k_norm", layer, u128(tokens_) * kv_heads_, d_);
+      }
+      rope(p + "attn.rope", layer);
+      kv_append(p + "attn.kv_append", layer);
+      attention(p + "attn.attention", layer);
+      linear(p + "attn.o", layer, tokens_, h_, heads_ * d_, m_.o_bias);
+      residual(p + "attn.residual", layer);
+      norm(p + "mlp.norm", layer, tokens_, h_);
+      if (m_.is_moe()) {
+        router(p + "mlp.router", layer);
+        experts(p + "mlp.experts", layer);
+      } else {
+        if (m_.mlp == MlpKind::swiglu) {
+          linear(p + "mlp.gate_up", layer, tokens_, gate_up_, h_, m_.mlp_bias);
+        } else {
+          linear(p + "mlp.up", layer, tokens_, gate_up_, h_, m_.mlp_bias);
+        }
+        activation(p + "mlp.act", layer);
+        linear(p + "mlp.down", layer, tokens_, h_, inter_, m_.mlp_bias);
+      }
+      residual(p + "mlp.residual", layer);
+    }
+    // Only each sequence's last position produces a token: prefill normalizes and projects
+    // `batch` rows, not every prompt token.
+    norm("final_norm", -1, batch_, h_);
+    linear("lm_head", -1, batch_, vocab_, h_, false);
+    sampling();
+    return std::move(ops_);
+  }
+
+ private:
+  Op& add(std::string name, int layer, OpKind kind) {
+    Op op;
+    op.name = std::move(name);
+    op.layer = layer;
+    op.kind = kind;
+    ops_.push_back(std::move(op));
+    return ops_.back();
+  }
+
+  void embedding() {
+    Op& op = add("embedding", -1, OpKind::embedding);
+    op.m = tokens_;
+    op.n = h_;
+    op.flops = 0;  // a gather: no arithmetic
+    op.weight_bytes = fit(u128(tokens_) * h_ * wb_, "embedding bytes");  // one table row per token
+    op.act_bytes = fit(u128(tokens_) * kTokenIdBytes + u128(tokens_) * h_ * ab_, "embedding bytes");
+  }
+
+  void linear(std::string name, int layer, u128 m, uint64_t n, uint64_t k, bool bias) {
+    Op& op = add(std::move(name), layer, OpKind::linear);
+    op.m = fit(m, "linear rows");
+    op.n = n;
+    op.k = k;
+    op.bias = bias;
+    op.flops = fit(2 * m * n * k + (bias ? m * n : 0), "linear FLOPs");
+    op.weight_bytes = fit(u128(k) * n * wb_ + (bias ? u128(n) * ab_ : 0), "linear weight bytes");
+    op.act_bytes = fit((m * k + m * n) * ab_, "linear activation bytes");
+  }
+
+  void norm(std::string name, int layer, u128 rows, uint64_t width) {
+    const bool layernorm = m_.norm == NormKind::layernorm;
+    Op& op = add(std::move(name), layer, OpKind::norm);
+    op.m = fit(rows, "norm rows");
+    op.n = width;
+    op.flops = fit(rows * width * (layernorm ? kLayerNormFlops : kRmsNormFlops), "norm FLOPs");
+    op.weight_bytes = (layernorm ? 2 : 1) * width * ab_;  // gamma (and beta) at the activation dtype
+    op.act_bytes = fit(2 * rows * width * ab_, "norm bytes");
+  }
+
+  void rope(std::string name, int layer) {
+    Op& op = add(std::move(name), layer, OpKind::rope);
+    const u128 rows = u128(tokens_) * (heads_ + kv_heads_);  // every q and k head
+    op.m = fit(rows, "rope rows");
+    op.n = d_;
+    op.heads = m_.num_heads;
+    op.kv_heads = m_.num_kv_heads;
+    op.head_dim = m_.head_dim;
+    op.flops = fit(rows * d_ * kRopeFlops, "rope FLOPs");
+    op.act_bytes = fit(2 * rows * d_ * ab_, "rope bytes");  // cos/sin are computed, not read
+  }
+
+  void kv_append(std::string name, int layer) {
+    Op& op = add(std::move(name), layer, OpKind::kv_append);
+    op.m = tokens_;
+    op.n = 2 * kv_heads_ * d_;
+    op.kv_heads = m_.num_kv_heads;
+    op.head_dim = m_.head_dim;
+    op.flops = 0;  // a copy
+    op.act_bytes = fit(u128(op.m) * op.n * ab_, "kv_append bytes");  // read k and v
+    op.kv_bytes = fit(u128(op.m) * op.n * kvb_, "kv_append bytes");  // write them into the cache
+  }
+
+  void attention(std::string name, int layer) {
+    Op& op = add(std::move(name), layer, OpKind::attention);
+    op.batch = spec_.batch;
+    op.heads = m_.num_heads;
+    op.kv_heads = m_.num_kv_heads;
+    op.head_dim = m_.head_dim;
+    if (spec_.phase == Phase::prefill) {
+      op.q_len = static_cast<uint64_t>(spec_.prompt_len);
+      op.kv_len = op.q_len;
+      op.causal = true;
+    } else {
+      op.q_len = 1;
+      op.kv_len = static_cast<uint64_t>(spec_.context_len) + 1;  // the cache plus this token
+      op.causal = false;
+    }
+    // Scores per head and sequence: a causal query at position i (of q_len, the last at kv_len - 1)
+    // attends kv_len - q_len + i + 1 keys.
+    const u128 q = op.q_len, kv = op.kv_len;
+    const u128 scores = op.causal ? q * (kv - q) + q * (q + 1) / 2 : q * kv;
+    const u128 bh = u128(batch_) * heads_;
+    op.flops = fit(2 * 2 * bh * d_ * scores + kSoftmaxFlops * bh * scores, "attention FLOPs");
+    op.act_bytes = fit(2 * bh * q * d_ * ab_, "attention bytes");  // read q, write the output
+    op.kv_bytes = fit(u128(batch_) * kv * 2 * kv_heads_ * d_ * kvb_, "attention KV bytes");  // read K and V
+  }
+
+  void residual(std::string name, int layer) {
+    Op& op = add(std::move(name), layer, OpKind::residual_add);
+    op.m = tokens_;
+    op.n = h_;
+    op.flops = fit(u128(tokens_) * h_ * kResidualFlops, "residual FLOPs");
+    op.act_bytes = fit(3 * u128(tokens_) * h_ * ab_, "residual bytes");  // read two, write one
+  }
+
+  void activation(std::string name, int layer) {
+    Op& op = add(std::move(name), layer, OpKind::activation);
+    op.m = tokens_;
+    op.n = gate_up_;  // the input row: [gate | up] for SwiGLU, up for GELU; the output is intermediate wide
+    op.flops = fit(u128(tokens_) * inter_ * kActivationFlops, "activation FLOPs");
+    op.act_bytes = fit((u128(tokens_) * gate_up_ + u128(tokens_) * inter_) * ab_, "activation bytes");
+  }
+
+  void router(std::string name, int layer) {
+    Op& op = add(std::move(name), layer, OpKind::moe_router);
+    const uint64_t e = static_cast<uint64_t>(m_.num_experts);
+    op.m = tokens_;
+    op.n = e;
+    op.k = h_;
+    op.experts = m_.num_experts;
+    op.experts_per_token = m_.experts_per_token;
+    op.flops = fit(2 * u128(tokens_) * h_ * e, "router FLOPs");
+    op.weight_bytes = h_ * e * wb_;
+    op.act_bytes = fit((u128(tokens_) * h_ + u128(tokens_) * e) * ab_, "router bytes");  // writes logits
+  }
+
+  void experts(std::string name, int layer) {
+    Op& op = add(std::move(name), layer, OpKind::moe_experts);
+    const uint64_t topk = static_cast<uint64_t>(m_.experts_per_token);
+    op.m = tokens_;
+    op.n = inter_;
+    op.k = h_;
+    op.bias = m_.mlp_bias;
+    op.experts = m_.num_experts;
+    op.experts_per_token = m_.experts_per_token;
+    const u128 routed = u128(tokens_) * topk;  // token-expert pairs
+    const u128 matmul = routed * (2 * h_ * gate_up_ + 2 * inter_ * h_);
+    const u128 bias = m_.mlp_bias ? routed * (gate_up_ + h_) : 0;
+    const u128 act = routed * inter_ * kActivationFlops;
+    const u128 combine = routed * h_ * 2;  // weight each expert's output and sum
+    op.flops = fit(matmul + bias + act + combine, "expert FLOPs");
+    const u128 per_expert = u128(h_) * gate_up_ * wb_ + u128(inter_) * h_ * wb_ +
+                            (m_.mlp_bias ? u128(gate_up_ + h_) * ab_ : 0);
+    if (spec_.phase == Phase::prefill) {
+      op.weight_bytes = fit(per_expert * static_cast<uint64_t>(m_.num_experts), "expert weight bytes");
+    } else {
+      const double hit = expected_distinct_experts(m_.num_experts, m_.experts_per_token, tokens_);
+      op.weight_bytes = static_cast<uint64_t>(std::llround(hit * static_cast<double>(per_expert)));
+    }
+    op.act_bytes = fit(2 * u128(tokens_) * h_ * ab_, "expert bytes");  // read x, write the combined output
+  }
+
+  void sampling() {
+    Op& op = add("sampling", -1, OpKind::sampling);
+    op.m = batch_;
+    op.n = vocab_;
+    op.flops = fit(u128(batch_) * vocab_ * kSamplingFlops, "sampling FLOPs");
+    op.act_bytes = fit(u128(batch_) * vocab_ * ab_ + u128(batch_) * kTokenIdBytes, "sampling bytes");
+  }
+
+  const ModelConfig& m_;
+  const RunSpec& spec_;
+  const uint64_t wb_, ab_, kvb_;
+  const uint64_t tokens_, batch_, h_, inter_, d_, heads_, kv_heads_, vocab_;
+  const uint64_t gate_up_;  // width of the first MLP projection: gate and up (SwiGLU) or up (GELU)
+  std::vector<Op> ops_;
+};
+
+void check_spec(const ModelConfig& model, const RunSpec& spec) {
+  if (spec.batch < 1) throw Error(fmt::format("batch must be at least 1, got {}", spec.batch));
+  const int max_pos = model.max_position_embeddings;
+  if (spec.phase == Phase::prefill) {
+    if (spec.prompt_len < 1) {
+      throw Error(fmt::format("prefill prompt_len must be at least 1, got {}", spec.prompt_len));
+    }
+    if (spec.prompt_len > max_pos) {
+      throw Error(fmt::format("prompt_len {} exceeds max_position_embeddings {} of model {}", spec.prompt_len,
+                              max_pos, model.name));
+    }
+  } else {
+    if (spec.context_len < 1) {
+      throw Error(fmt::format("decode context_len must be at least 1, got {}", spec.context_len));
+    }
+    if (static_cast<long long>(spec.context_len) + 1 > max_pos) {
+      throw Error(fmt::format("context_len {} plus the decoded token exceeds max_position_embeddings {} of "
+                              "model {}",
+                              spec.context_len, max_pos, model.name));
+    }
+  }
+}
+
+uint64_t cached_tokens_after_step(const RunSpec& spec) {
+  return spec.phase == Phase::prefill ? static_cast<uint64_t>(spec.prompt_len)
+                                      : static_cast<uint64_t>(spec.context_len) + 1;
+}
+
+}  // namespace
+
+const char* op_kind_name(OpKind kind) {
+  switch (kind) {
+    case OpKind::embedding: return "embedding";
+    case OpKind::norm: return "norm";
+    case OpKind::linear: return "linear";
+    case OpKind::rope: return "rope";
+    case OpKind::kv_append: return "kv_append";
+    case OpKind::attention: return "attention";
+    case OpKind::residual_add: return "residual_add";
+    case OpKind::activation: return "activation";
+    case OpKind::moe_router: return "moe_router";
+    case OpKind::moe_experts: return "moe_experts";
+    case OpKind::sampling: return "sampling";
+  }
+  return "?";
+}
+
+std::uint64_t RunSpec::tokens() const {
+  if (batch < 1) return 0;
+  const uint64_t b = static_cast<uint64_t>(batch);
+  if (phase == Phase::decode) return b;
+  return prompt_len < 1 ? 0 : b * static_cast<uint64_t>(prompt_len);
+}
+
+std::uint64_t StepGraph::flops() const {
+  u128 total = 0;
+  for (const auto& op : ops) total += op.flops;
+  return fit(total, "total FLOPs");
+}
+
+std::uint64_t StepGraph::hbm_bytes() const {
+  u128 total = 0;
+  for (const auto& op : ops) total += op.hbm_bytes();
+  return fit(total, "total HBM bytes");
+}
+
+std::uint64_t StepGraph::weight_bytes() const {
+  const ParamCounts c = model.param_counts();
+  const u128 small = u128(c.norms) + c.biases;  // at the activation dtype, as the ops read them
+  return fit((u128(c.total()) - small) * isa::dtype_bytes(spec.weight_dtype) +
+                 small * isa::dtype_bytes(spec.act_dtype),
+             "weight bytes");
+}
+
+std::uint64_t StepGraph::kv_cache_bytes() const {
+  return fit(u128(static_cast<uint64_t>(spec.batch)) * cached_tokens_after_step(spec) *
+                 static_cast<uint64_t>(model.num_layers) * 2 * static_cast<uint64_t>(model.num_kv_heads) *
+                 static_cast<uint64_t>(model.head_dim) * isa::dtype_bytes(spec.kv_dtype),
+             "KV cache bytes");
+}
+
+StepGraph build_step_graph(const ModelConfig& model, const RunSpec& spec) {
+  validate_model(model);
+  check_spec(model, spec);
+  StepGraph graph;
+  graph.model = model;
+  graph.spec = spec;
+  graph.ops = Builder(model, spec).build();
+  return graph;
+}
+
+std::string op_group_name(const Op& op) {
+  if (op.layer < 0) return op.name;
+  const std::string prefix = fmt::format("layer{}.", op.layer);
+  return op.name.compare(0, prefix.size(), prefix) == 0 ? op.name.substr(prefix.size()) : op.name;
+}
+
+double expected_distinct_experts(int experts, int experts_per_token, std::uint64_t tokens) {
+  if (experts <= 0 || experts_per_token <= 0 || tokens == 0) return 0.0;
+  const double e = experts;
+  const double miss = 1.0 - static_cast<double>(experts_per_token) / e;  // one token misses a given expert
+  return e * (1.0 - std::pow(miss, static_cast<double>(tokens)));
+}
+
+}  // namespace tasim::workloads

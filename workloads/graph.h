@@ -1,0 +1,93 @@
+// The op graph of one inference step (prefill or decode) of a model: every op with its shapes
+// and its analytic FLOPs and HBM bytes. The lowering (workloads/lowering.h) turns it into an ISA
+// program; reports set the analytic figures beside the simulated ones.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "isa/isa.h"
+#include "workloads/model.h"
+
+namespace tasim::workloads {
+
+enum class Phase { prefill, decode };
+
+struct RunSpec {
+  Phase phase = Phase::decode;
+  int batch = 1;
+  int prompt_len = 2048;   // prefill: tokens per sequence
+  int context_len = 2048;  // decode: tokens already in the KV cache per sequence
+  isa::DType weight_dtype = isa::DType::bf16;
+  isa::DType act_dtype = isa::DType::bf16;
+  isa::DType kv_dtype = isa::DType::bf16;
+
+  // Tokens processed by the step: batch x prompt_len (prefill) or batch (decode).
+  std::uint64_t tokens() const;
+};
+
+enum class OpKind {
+  embedding,       // gather rows of the embedding table
+  norm,            // RMSNorm/LayerNorm over hidden (input, post-attention, final, q/k norm)
+  linear,          // tokens x in -> tokens x out with a weight matrix (QKV, O, gate, up, down, LM head)
+  rope,            // rotary embedding of q and k
+  kv_append,       // write this step's k and v into the KV cache
+  attention,       // softmax(q k^T / sqrt(d)) v: prefill causal flash attention or decode over the cache
+  residual_add,    // x + f(x)
+  activation,      // SiLU(gate) * up, or GELU(up)
+  moe_router,      // tokens x hidden -> tokens x experts logits, top-k selection
+  moe_experts,     // the selected experts' MLPs (gate/up/down), all experts on this chip
+  sampling,        // greedy: argmax over the vocabulary
+};
+const char* op_kind_name(OpKind kind);
+
+struct Op {
+  std::string name;  // "layer3.attn.qkv", "final_norm", "lm_head"
+  int layer = -1;    // -1 for ops outside the layers
+  OpKind kind = OpKind::linear;
+  // Shapes, meaning by kind:
+  //   linear: m = tokens, n = out features, k = in features (weight k x n); bias = has bias
+  //   attention: batch, heads (q), kv_heads, head_dim, q_len (per sequence), kv_len (per sequence), causal
+  //   norm/rope/activation/residual_add/embedding: m = rows (tokens or tokens x heads), n = row width
+  //     (activation: the input row, [gate | up] = 2 x intermediate for SwiGLU, intermediate for GELU)
+  //   kv_append: m = tokens, n = 2 x kv_heads x head_dim (k and v)
+  //   moe_router: m = tokens, n = experts, k = hidden; moe_experts: m = tokens, n = intermediate, k = hidden,
+  //     experts, experts_per_token
+  //   sampling: m = sequences, n = vocab
+  std::uint64_t m = 0, n = 0, k = 0;
+  bool bias = false;
+  int batch = 0, heads = 0, kv_heads = 0, head_dim = 0, experts = 0, experts_per_token = 0;
+  std::uint64_t q_len = 0, kv_len = 0;
+  bool causal = false;
+  // Analytic figures: FLOPs (2 per MAC, plus elementwise work counted as 1 per element-op), and
+  // HBM bytes when every op reads its inputs and weights from HBM and writes its outputs there.
+  std::uint64_t flops = 0;
+  std::uint64_t weight_bytes = 0;  // weights (and biases, norm gammas) read
+  std::uint64_t kv_bytes = 0;      // KV cache read + written
+  std::uint64_t act_bytes = 0;     // activations read + written
+  std::uint64_t hbm_bytes() const { return weight_bytes + kv_bytes + act_bytes; }
+};
+
+struct StepGraph {
+  ModelConfig model;
+  RunSpec spec;
+  std::vector<Op> ops;  // in execution order
+  std::uint64_t flops() const;
+  std::uint64_t hbm_bytes() const;
+  std::uint64_t weight_bytes() const;  // every weight of the model at the weight dtype
+  std::uint64_t kv_cache_bytes() const;  // KV cache footprint after the step
+};
+
+// Throws tasim::Error for a spec the model cannot run (batch < 1, context beyond a limit, ...).
+StepGraph build_step_graph(const ModelConfig& model, const RunSpec& spec);
+
+// The op's name without its "layerN." prefix ("attn.qkv"): the same for the same op of every layer,
+// for reports that group by op. Ops outside the layers keep their name ("lm_head").
+std::string op_group_name(const Op& op);
+
+// Expected number of distinct experts that `tokens` tokens hit when each picks `experts_per_token`
+// of `experts` uniformly at random: experts * (1 - (1 - experts_per_token / experts)^tokens).
+double expected_distinct_experts(int experts, int experts_per_token, std::uint64_t tokens);
+
+}  // namespace tasim::workloads

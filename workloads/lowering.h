@@ -1,0 +1,45 @@
+// Lowers a step's op graph to a tiled ISA program for one chip.
+//
+// Every op reads its inputs from HBM and writes its outputs to HBM. Within an op the work is
+// split across cores (and, for matmuls, across each core's matrix units); each core streams
+// tiles through fixed SRAM regions organised as rings of slots, with semaphores between every
+// producer and consumer, and software pipelining so DMA runs ahead of compute. Per-core streams
+// are merged round-robin so the in-order sequencer keeps every core fed. Between ops, each core's
+// output engine tells every core that its outputs are in HBM before any core loads them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "isa/isa.h"
+#include "models/arch_config.h"
+#include "workloads/graph.h"
+
+namespace tasim::workloads {
+
+struct LoweringStats {
+  std::uint64_t instructions = 0;
+  int semaphores_used = 0;
+};
+
+// Tiles of one linear op: an m-block of rows, tn output columns, tk reduction.
+struct LinearTiling {
+  std::uint64_t mb = 0, tn = 0, tk = 0;
+  double estimated_cycles = 0.0;
+};
+
+// Fixed SRAM regions of every core (bytes), chosen once per program.
+struct SramPlan {
+  std::uint64_t x_slot = 0;   // activation tile (2 slots, shared by the core's matrix units)
+  std::uint64_t w_slot = 0;   // weight tile (3 slots per matrix unit)
+  std::uint64_t c_slot = 0;   // fp32 accumulator tile (2 per matrix unit) and attention scores (1 per unit)
+  std::uint64_t v_slot = 0;   // vector working block (2 slots) and the parameter slot
+};
+SramPlan plan_sram(const ChipConfig& chip);
+
+LinearTiling choose_linear_tiling(const ChipConfig& chip, const SramPlan& plan, std::uint64_t m, std::uint64_t n,
+                                  std::uint64_t k, isa::DType act_dtype, isa::DType weight_dtype);
+
+isa::Program lower_step(const StepGraph& graph, const ChipConfig& chip, LoweringStats* stats = nullptr);
+
+}  // namespace tasim::workloads
