@@ -26,23 +26,30 @@ constexpr int kCSlotsPerMxu = 2;            // accumulators: one computing, one 
 std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
 std::uint64_t align_up(std::uint64_t v, std::uint64_t a) { return ceil_div(v, a) * a; }
 
-// Local semaphore numbering of one core (global id = core * per_core + local).
+// Local semaphore numbering of one core (global id = core * per_core + local). Every semaphore
+// has exactly one waiting unit: with two waiters on one counting semaphore, one could take the
+// signal meant for the other.
 struct SemMap {
   int mxus;
-  static constexpr int kDone = 0;                 // "a core's outputs of the previous op are in HBM"
-  static constexpr int kXReady = 1, kXFree = 3;   // activation ring, 2 slots
-  static constexpr int kVIn = 5, kVOut = 7;       // vector ring, 2 slots
-  static constexpr int kParamReady = 9;           // gamma / rope table loaded
-  static constexpr int kPerMxuBase = 10;
-  static constexpr int kPerMxu = 14;
-  // Per matrix unit j: weight ready/free (3 each), accumulator ready/free (2 each), scores
-  // ready (matrix -> vector) and probabilities ready (vector -> matrix).
-  int w_ready(int j, int s) const { return kPerMxuBase + j * kPerMxu + s; }
-  int w_free(int j, int s) const { return kPerMxuBase + j * kPerMxu + 3 + s; }
-  int c_ready(int j, int s) const { return kPerMxuBase + j * kPerMxu + 6 + s; }
-  int c_free(int j, int s) const { return kPerMxuBase + j * kPerMxu + 8 + s; }
-  int s_ready(int j) const { return kPerMxuBase + j * kPerMxu + 10; }
-  int p_ready(int j) const { return kPerMxuBase + j * kPerMxu + 11; }
+  static constexpr int kDone = 0;        // "a core's outputs of the previous op are in HBM" (dma0 waits)
+  static constexpr int kXFree = 1;       // activation ring, 2 slots (dma0 waits)
+  static constexpr int kVIn = 3;         // vector ring, 2 slots (vector unit waits)
+  static constexpr int kVOut = 5;        // vector ring, 2 slots (dma0 waits)
+  static constexpr int kParamReady = 7;  // gamma / rope table loaded (vector unit waits)
+  static constexpr int kPerMxuBase = 8;
+  static constexpr int kPerMxu = 18;
+  int at(int j, int offset) const { return kPerMxuBase + j * kPerMxu + offset; }
+  // Per matrix unit j (the waiting unit in brackets):
+  int w_ready(int j, int s) const { return at(j, s); }       // weight slot loaded [matrix unit]
+  int w_free(int j, int s) const { return at(j, 3 + s); }    // weight slot consumed [its DMA engine]
+  int c_ready(int j, int s) const { return at(j, 6 + s); }   // accumulator done [dma0]
+  int c_free(int j, int s) const { return at(j, 8 + s); }    // accumulator stored [matrix unit]
+  int s_ready(int j) const { return at(j, 10); }             // scores written [vector unit]
+  int p_ready(int j) const { return at(j, 11); }             // probabilities written [matrix unit]
+  int q_ready(int j) const { return at(j, 12); }             // attention Q loaded [matrix unit]
+  int q_free(int j) const { return at(j, 13); }              // attention Q consumed [dma0]
+  int r_ready(int j, int s) const { return at(j, 14 + s); }  // partial sum done [vector unit]
+  int x_ready(int j, int s) const { return at(j, 16 + s); }  // activation slot loaded [matrix unit]
   int per_core() const { return kPerMxuBase + mxus * kPerMxu; }
 };
 
@@ -51,7 +58,10 @@ struct Ring {
   int slots = 0;
   int next = 0;
   std::vector<int> owed;
-  explicit Ring(int n = 0) : slots(n), owed(static_cast<std::size_t>(n), 0) {}
+  // A held slot keeps its data past later acquisitions (a partial sum waiting for its
+  // reduction): acquire skips it, so nobody waits for a release that comes later in program order.
+  std::vector<bool> held;
+  explicit Ring(int n = 0) : slots(n), owed(static_cast<std::size_t>(n), 0), held(static_cast<std::size_t>(n), false) {}
 };
 
 // Instructions of one core for the op being lowered, cut into steps for round-robin merging.
@@ -77,7 +87,7 @@ class Lowerer {
     w_ring_.assign(static_cast<std::size_t>(cores_ * mxus_), Ring(kWSlotsPerMxu));
     c_ring_.assign(static_cast<std::size_t>(cores_ * mxus_), Ring(kCSlotsPerMxu));
     v_next_.assign(static_cast<std::size_t>(cores_), 0);
-    w_engine_next_.assign(static_cast<std::size_t>(cores_), 0);
+    q_used_.assign(static_cast<std::size_t>(cores_ * mxus_), false);
     // SRAM layout of every core.
     std::uint64_t a = 0;
     x_base_ = a, a += 2 * plan_.x_slot;
@@ -104,13 +114,19 @@ class Lowerer {
   UnitRef dma0() const { return {UnitKind::dma, 0}; }
   UnitRef mxu(int j) const { return {UnitKind::mxu, j}; }
   UnitRef vpu() const { return {UnitKind::vpu, 0}; }
-  // Weight/KV streams rotate over the engines other than engine 0 (activations and outputs).
-  int next_weight_engine(int core) {
+  // Weight/KV tiles go over the engines other than engine 0 (activations and outputs); each
+  // weight slot has a fixed engine, so one engine waits on the slot's "free" semaphore.
+  int weight_engine(int j, int slot) const {
     if (engines_ == 1) return 0;
-    int& n = w_engine_next_[static_cast<std::size_t>(core)];
-    const int e = 1 + n;
-    n = (n + 1) % (engines_ - 1);
-    return e;
+    return 1 + (j * kWSlotsPerMxu + slot) % (engines_ - 1);
+  }
+  // Acquires unit j's next weight slot on its engine; returns (slot, engine).
+  std::pair<int, int> acquire_weight_slot(int core, int j) {
+    Ring& wr = w_ring_[static_cast<std::size_t>(core * mxus_ + j)];
+    const int slot = wr.next;
+    const int e = weight_engine(j, slot);
+    const int got = acquire(core, wr, {UnitKind::dma, e}, sems_.w_free(j, 0));
+    return {got, e};
   }
   int sem(int core, int local) const { return core * sems_.per_core() + local; }
 
@@ -173,6 +189,18 @@ class Lowerer {
                                   {Field::acc, acc ? 1u : 0u}, {Field::dtype, static_cast<std::uint64_t>(dtype)}});
     }
   }
+  // C = A B computed as written or as C^T = B^T A^T, whichever the array does faster: with few
+  // rows (decode attention's query group) streaming the long operand beats loading it as the
+  // stationary one fold after fold. The DMA engines lay operands out either way.
+  void oriented_matmul(int core, int j, std::uint64_t a, std::uint64_t b, std::uint64_t c, std::uint64_t m,
+                       std::uint64_t n, std::uint64_t k, bool acc, isa::DType dtype) {
+    const auto& mx = chip_.core.matrix;
+    if (timing::matmul_cycles(mx, dtype, n, m, k) < timing::matmul_cycles(mx, dtype, m, n, k)) {
+      matmul(core, j, b, a, c, n, m, k, acc, dtype);
+    } else {
+      matmul(core, j, a, b, c, m, n, k, acc, dtype);
+    }
+  }
   void vec(int core, Opcode op, std::uint64_t src, std::uint64_t src2, std::uint64_t dst, std::uint64_t rows,
            std::uint64_t cols, isa::DType dtype) {
     // Wide rows are processed in chunks of at most kMaxDim elements.
@@ -197,8 +225,12 @@ class Lowerer {
 
   // Ring helpers: the producer waits for the slot's previous users before refilling it.
   int acquire(int core, Ring& ring, UnitRef producer, int free_local_base) {
-    const int s = ring.next;
-    ring.next = (ring.next + 1) % ring.slots;
+    int s = ring.next;
+    for (int tries = 0; ring.held[static_cast<std::size_t>(s)]; ++tries) {
+      if (tries == ring.slots) throw Error("internal: every slot of a ring is held");
+      s = (s + 1) % ring.slots;
+    }
+    ring.next = (s + 1) % ring.slots;
     for (int i = 0; i < ring.owed[static_cast<std::size_t>(s)]; ++i) wait(core, producer, free_local_base + s);
     ring.owed[static_cast<std::size_t>(s)] = 0;
     return s;
@@ -376,6 +408,10 @@ class Lowerer {
     const auto adt = graph_.spec.act_dtype;
     const int ab = isa::dtype_bytes(adt), wb = isa::dtype_bytes(wdt);
     const LinearTiling t = choose_linear_tiling(chip_, plan_, m, n, k, adt, wdt);
+    if (t.mb >= m && m * k * ab <= 2 * plan_.x_slot && mxus_ > 1) {
+      lower_linear_stream_k(m, n, k, x_hbm, w_hbm, y_hbm, wdt, t);
+      return;
+    }
     const std::uint64_t n_tiles = ceil_div(n, t.tn), k_steps = ceil_div(k, t.tk), m_blocks = ceil_div(m, t.mb);
     const int workers = cores_ * mxus_;
     for (int c = 0; c < cores_; ++c) {
@@ -412,15 +448,16 @@ class Lowerer {
         Ring& xr = x_ring_[static_cast<std::size_t>(c)];
         sw.x_slot = acquire(c, xr, dma0(), SemMap::kXFree);
         load(c, 0, x_hbm + (sw.m0 * k + k0) * ab, x_base_ + sw.x_slot * plan_.x_slot, sw.rows, sw.tk * ab, k * ab);
-        for (int i = 0; i < consumers; ++i) signal(c, dma0(), SemMap::kXReady + sw.x_slot);
+        for (int j = 0; j < mxus_; ++j) {
+          if (g < tiles[static_cast<std::size_t>(j)].size()) signal(c, dma0(), sems_.x_ready(j, sw.x_slot));
+        }
+        (void)consumers;
         for (int j = 0; j < mxus_; ++j) {
           const auto& l = tiles[static_cast<std::size_t>(j)];
           if (g >= l.size()) continue;
           const std::uint64_t tile = l[g];
           const std::uint64_t n0 = tile * t.tn, tn = std::min(t.tn, n - n0);
-          const int e = next_weight_engine(c);
-          Ring& wr = w_ring_[static_cast<std::size_t>(c * mxus_ + j)];
-          const int ws = acquire(c, wr, {UnitKind::dma, e}, sems_.w_free(j, 0));
+          const auto [ws, e] = acquire_weight_slot(c, j);
           // Tile-major weights: tile (tile, ks) is contiguous at its padded offset.
           const std::uint64_t w_addr = w_hbm + (tile * k_steps + ks) * t.tk * t.tn * wb;
           load(c, e, w_addr, w_base_ + (j * kWSlotsPerMxu + ws) * plan_.w_slot, 1, sw.tk * tn * wb);
@@ -434,7 +471,7 @@ class Lowerer {
           Ring& cr = c_ring_[static_cast<std::size_t>(c * mxus_ + u.j)];
           if (u.first) c_slot_of_[u.j] = acquire(c, cr, mxu(u.j), sems_.c_free(u.j, 0));
           const int cs = c_slot_of_[u.j];
-          wait(c, mxu(u.j), SemMap::kXReady + sw.x_slot);
+          wait(c, mxu(u.j), sems_.x_ready(u.j, sw.x_slot));
           wait(c, mxu(u.j), sems_.w_ready(u.j, u.w_slot));
           matmul(c, u.j, x_base_ + sw.x_slot * plan_.x_slot, w_base_ + (u.j * kWSlotsPerMxu + u.w_slot) * plan_.w_slot,
                  c_base_ + (u.j * kCSlotsPerMxu + cs) * plan_.c_slot, u.rows, u.tn, u.tk, !u.first, wdt);
@@ -465,6 +502,127 @@ class Lowerer {
         end_step(c);
         if (has_next) current = std::move(next);
       }
+    }
+  }
+
+  // Few rows (decode): the whole activation block stays in SRAM, output tiles are dealt to cores,
+  // and each core's (tile, k-step) units are split evenly over its matrix units ("stream-K"), so
+  // no unit idles when tiles do not divide evenly. A tile whose k-steps span two units leaves two
+  // partial sums, which the vector unit adds before the store.
+  void lower_linear_stream_k(std::uint64_t m, std::uint64_t n, std::uint64_t k, std::uint64_t x_hbm,
+                             std::uint64_t w_hbm, std::uint64_t y_hbm, isa::DType wdt, const LinearTiling& t) {
+    const auto adt = graph_.spec.act_dtype;
+    const int ab = isa::dtype_bytes(adt), wb = isa::dtype_bytes(wdt);
+    const std::uint64_t n_tiles = ceil_div(n, t.tn), k_steps = ceil_div(k, t.tk);
+    struct Piece {
+      std::uint64_t tile, ks_begin, ks_end;  // k-steps [begin, end) of the tile
+    };
+    for (int c = 0; c < cores_; ++c) {
+      std::vector<std::uint64_t> tiles;
+      for (std::uint64_t i = static_cast<std::uint64_t>(c); i < n_tiles; i += static_cast<std::uint64_t>(cores_)) tiles.push_back(i);
+      if (tiles.empty()) continue;
+      const std::uint64_t units = tiles.size() * k_steps;
+      // Unit j takes units [j*units/mxus, (j+1)*units/mxus), cut into per-tile pieces.
+      std::vector<std::vector<Piece>> pieces(static_cast<std::size_t>(mxus_));
+      std::vector<int> pieces_of_tile(tiles.size(), 0);
+      for (int j = 0; j < mxus_; ++j) {
+        const std::uint64_t u0 = units * j / mxus_, u1 = units * (j + 1) / mxus_;
+        for (std::uint64_t u = u0; u < u1;) {
+          const std::uint64_t ti = u / k_steps, ks = u % k_steps;
+          const std::uint64_t end = std::min(k_steps, ks + (u1 - u));
+          pieces[static_cast<std::size_t>(j)].push_back({ti, ks, end});
+          ++pieces_of_tile[ti];
+          u += end - ks;
+        }
+      }
+      int active = 0;
+      for (const auto& p : pieces) active += p.empty() ? 0 : 1;
+      // The activation block, once per op, in both activation slots.
+      Ring& xr = x_ring_[static_cast<std::size_t>(c)];
+      const int xs0 = acquire(c, xr, dma0(), SemMap::kXFree);
+      const int xs1 = acquire(c, xr, dma0(), SemMap::kXFree);
+      (void)xs1;
+      load(c, 0, x_hbm, x_base_, m, k * ab);
+      for (int j = 0; j < mxus_; ++j) {
+        if (pieces[static_cast<std::size_t>(j)].empty()) continue;
+        signal(c, dma0(), sems_.x_ready(j, xs0));
+        wait(c, mxu(j), sems_.x_ready(j, xs0));
+      }
+      (void)active;
+      end_step(c);
+      // Partial sums waiting for their tile's other piece: (unit, C slot) per tile.
+      std::vector<std::vector<std::pair<int, int>>> partials(tiles.size());
+      std::vector<std::size_t> piece_index(static_cast<std::size_t>(mxus_), 0);
+      std::vector<std::uint64_t> ks_at(static_cast<std::size_t>(mxus_), 0);
+      std::vector<int> cslot(static_cast<std::size_t>(mxus_), -1);
+      // Emit in lockstep: one k-step of every unit per step, so the units run side by side.
+      for (bool any = true; any;) {
+        any = false;
+        for (int j = 0; j < mxus_; ++j) {
+          auto& list = pieces[static_cast<std::size_t>(j)];
+          std::size_t& pi = piece_index[static_cast<std::size_t>(j)];
+          if (pi >= list.size()) continue;
+          any = true;
+          const Piece& p = list[pi];
+          std::uint64_t& ks = ks_at[static_cast<std::size_t>(j)];
+          if (ks == 0 || ks < p.ks_begin) ks = p.ks_begin;
+          const std::uint64_t tile = tiles[p.tile];
+          const std::uint64_t n0 = tile * t.tn, tn = std::min(t.tn, n - n0);
+          const std::uint64_t k0 = ks * t.tk, tk = std::min(t.tk, k - k0);
+          Ring& cr = c_ring_[static_cast<std::size_t>(c * mxus_ + j)];
+          if (ks == p.ks_begin) cslot[static_cast<std::size_t>(j)] = acquire(c, cr, mxu(j), sems_.c_free(j, 0));
+          const int cs = cslot[static_cast<std::size_t>(j)];
+          Ring& wr = w_ring_[static_cast<std::size_t>(c * mxus_ + j)];
+          const auto [ws, e] = acquire_weight_slot(c, j);
+          load(c, e, w_hbm + (tile * k_steps + ks) * t.tk * t.tn * wb, w_base_ + (j * kWSlotsPerMxu + ws) * plan_.w_slot, 1,
+               tk * tn * wb);
+          signal(c, {UnitKind::dma, e}, sems_.w_ready(j, ws));
+          wait(c, mxu(j), sems_.w_ready(j, ws));
+          const std::uint64_t c_addr = c_base_ + (j * kCSlotsPerMxu + cs) * plan_.c_slot;
+          matmul(c, j, x_base_ + k0 * ab, w_base_ + (j * kWSlotsPerMxu + ws) * plan_.w_slot, c_addr, m, tn, tk,
+                 ks > p.ks_begin, wdt);
+          release(c, wr, ws, mxu(j), sems_.w_free(j, ws));
+          ++ks;
+          if (ks < p.ks_end) continue;
+          // The piece is done: a whole tile goes to dma0, a partial sum to the vector unit.
+          const bool whole = pieces_of_tile[p.tile] == 1;
+          signal(c, mxu(j), whole ? sems_.c_ready(j, cs) : sems_.r_ready(j, cs));
+          if (whole) {
+            wait(c, dma0(), sems_.c_ready(j, cs));
+            store(c, 0, c_addr, y_hbm + n0 * ab, m, tn * ab, n * ab);
+            release(c, cr, cs, dma0(), sems_.c_free(j, cs));
+          } else {
+            cr.held[static_cast<std::size_t>(cs)] = true;
+            auto& parts = partials[p.tile];
+            parts.emplace_back(j, cs);
+            if (static_cast<int>(parts.size()) == pieces_of_tile[p.tile]) {
+              // All pieces in: the vector unit adds them into the first, dma0 stores it.
+              const auto [j0, cs0] = parts.front();
+              const std::uint64_t dst = c_base_ + (j0 * kCSlotsPerMxu + cs0) * plan_.c_slot;
+              for (const auto& [pj, pcs] : parts) wait(c, vpu(), sems_.r_ready(pj, pcs));
+              for (std::size_t i = 1; i < parts.size(); ++i) {
+                vec(c, Opcode::vec_add, dst, c_base_ + (parts[i].first * kCSlotsPerMxu + parts[i].second) * plan_.c_slot,
+                    dst, m, tn, adt);
+              }
+              signal(c, vpu(), SemMap::kVOut);
+              wait(c, dma0(), SemMap::kVOut);
+              store(c, 0, dst, y_hbm + n0 * ab, m, tn * ab, n * ab);
+              for (const auto& [pj, pcs] : parts) {
+                Ring& r = c_ring_[static_cast<std::size_t>(c * mxus_ + pj)];
+                r.held[static_cast<std::size_t>(pcs)] = false;
+                release(c, r, pcs, dma0(), sems_.c_free(pj, pcs));
+              }
+            }
+          }
+          ++pi;
+          ks = 0;
+        }
+        end_step(c);
+      }
+      for (int j = 0; j < mxus_; ++j) {
+        if (!pieces[static_cast<std::size_t>(j)].empty()) release(c, xr, xs0, mxu(j), SemMap::kXFree + xs0);
+      }
+      end_step(c);
     }
   }
 
@@ -609,7 +767,8 @@ class Lowerer {
     // Key block: as many keys as a weight slot holds; query block: rows of S that fit a slot.
     std::uint64_t bk = std::max<std::uint64_t>(1, std::min<std::uint64_t>(kMaxDim, plan_.w_slot / (d * kb)));
     bk = std::min<std::uint64_t>(bk, op.kv_len);
-    std::uint64_t bq_rows = std::max<std::uint64_t>(group, plan_.c_slot / (bk * isa::kAccumulatorBytes));
+    // A score slot holds S (rows x bk fp32) and Q (rows x d); O (rows x d fp32) an accumulator slot.
+    std::uint64_t bq_rows = std::max<std::uint64_t>(group, plan_.c_slot / (bk * isa::kAccumulatorBytes + d * ab));
     bq_rows = std::min<std::uint64_t>({bq_rows, plan_.c_slot / (d * isa::kAccumulatorBytes), kMaxDim});
     std::uint64_t bq = std::max<std::uint64_t>(1, bq_rows / group);  // query positions per block
     bq = std::min<std::uint64_t>(bq, op.q_len);
@@ -633,7 +792,7 @@ class Lowerer {
       int j;
       Item it;
       std::uint64_t q0, nq, rows, kv_end, blocks;
-      int xs, os;
+      int os;
       std::uint64_t o_addr, q_addr, s_addr;
     };
     for (int c = 0; c < cores_; ++c) {
@@ -652,18 +811,19 @@ class Lowerer {
           l.rows = l.nq * group;  // M of both matmuls
           l.kv_end = op.causal ? std::min<std::uint64_t>(op.kv_len, l.q0 + l.nq) : op.kv_len;
           l.blocks = ceil_div(l.kv_end, bk);
-          // The running output O and the group's Q (rows x d) take the unit's two accumulator
-          // slots: both are released when the item ends, so no slot is waited for within a round.
+          // The running output O takes an accumulator slot; Q (rows x d) sits after the scores in
+          // the unit's score slot and is reloaded once the previous item's last S matmul is done.
           Ring& cr = c_ring_[static_cast<std::size_t>(c * mxus_ + j)];
           l.os = acquire(c, cr, mxu(j), sems_.c_free(j, 0));
-          l.xs = acquire(c, cr, dma0(), sems_.c_free(j, 0));
           l.o_addr = c_base_ + (j * kCSlotsPerMxu + l.os) * plan_.c_slot;
-          l.q_addr = c_base_ + (j * kCSlotsPerMxu + l.xs) * plan_.c_slot;
           l.s_addr = s_base_ + j * plan_.c_slot;
+          l.q_addr = l.s_addr + l.rows * bk * isa::kAccumulatorBytes;
+          if (q_used_[static_cast<std::size_t>(c * mxus_ + j)]) wait(c, dma0(), sems_.q_free(j));
+          q_used_[static_cast<std::size_t>(c * mxus_ + j)] = true;
           const std::uint64_t q_hbm = in_addr(index) + ((l.it.b * op.q_len + l.q0) * op.heads + l.it.h * group) * d * ab;
           load(c, 0, q_hbm, l.q_addr, l.nq, group * d * ab, static_cast<std::uint64_t>(op.heads) * d * ab);
-          signal(c, dma0(), sems_.c_ready(j, l.xs));
-          wait(c, mxu(j), sems_.c_ready(j, l.xs));
+          signal(c, dma0(), sems_.q_ready(j));
+          wait(c, mxu(j), sems_.q_ready(j));
           live.push_back(l);
         }
         end_step(c);
@@ -677,19 +837,17 @@ class Lowerer {
             const std::uint64_t k0 = kb_i * bk, nk = std::min(bk, l.kv_end - k0);
             const std::uint64_t head_base = kv_cache + (l.it.b * op.kv_heads + l.it.h) * 2 * kv_head_bytes;
             // K block (loaded transposed: the engine writes it d x nk for the matrix unit), V block.
-            const int ek = next_weight_engine(c);
-            const int ks = acquire(c, wr, {UnitKind::dma, ek}, sems_.w_free(j, 0));
+            const auto [ks, ek] = acquire_weight_slot(c, j);
             load(c, ek, head_base + k0 * d * kb, w_base_ + (j * kWSlotsPerMxu + ks) * plan_.w_slot, 1, nk * d * kb);
             signal(c, {UnitKind::dma, ek}, sems_.w_ready(j, ks));
-            const int ev = next_weight_engine(c);
-            const int vs = acquire(c, wr, {UnitKind::dma, ev}, sems_.w_free(j, 0));
+            const auto [vs, ev] = acquire_weight_slot(c, j);
             load(c, ev, head_base + kv_head_bytes + k0 * d * kb, w_base_ + (j * kWSlotsPerMxu + vs) * plan_.w_slot, 1,
                  nk * d * kb);
             signal(c, {UnitKind::dma, ev}, sems_.w_ready(j, vs));
             // S = Q K^T.
             wait(c, mxu(j), sems_.w_ready(j, ks));
-            matmul(c, j, l.q_addr, w_base_ + (j * kWSlotsPerMxu + ks) * plan_.w_slot, l.s_addr,
-                   l.rows, nk, d, false, kdt);
+            oriented_matmul(c, j, l.q_addr, w_base_ + (j * kWSlotsPerMxu + ks) * plan_.w_slot, l.s_addr, l.rows, nk, d,
+                            false, kdt);
             release(c, wr, ks, mxu(j), sems_.w_free(j, ks));
             signal(c, mxu(j), sems_.s_ready(j));
             // Online softmax of the block, and the rescale of the running output.
@@ -700,15 +858,15 @@ class Lowerer {
             // O += P V.
             wait(c, mxu(j), sems_.p_ready(j));
             wait(c, mxu(j), sems_.w_ready(j, vs));
-            matmul(c, j, l.s_addr, w_base_ + (j * kWSlotsPerMxu + vs) * plan_.w_slot, l.o_addr, l.rows, d, nk, kb_i > 0,
-                   kdt);
+            oriented_matmul(c, j, l.s_addr, w_base_ + (j * kWSlotsPerMxu + vs) * plan_.w_slot, l.o_addr, l.rows, d, nk,
+                            kb_i > 0, kdt);
             release(c, wr, vs, mxu(j), sems_.w_free(j, vs));
           }
           end_step(c);
         }
         for (const auto& l : live) {
           const int j = l.j;
-          release(c, c_ring_[static_cast<std::size_t>(c * mxus_ + j)], l.xs, mxu(j), sems_.c_free(j, l.xs));
+          signal(c, mxu(j), sems_.q_free(j));
           signal(c, mxu(j), sems_.c_ready(j, l.os));
           wait(c, dma0(), sems_.c_ready(j, l.os));
           store(c, 0, l.o_addr, out_addr(index) + ((l.it.b * op.q_len + l.q0) * op.heads + l.it.h * group) * d * ab,
@@ -764,7 +922,8 @@ class Lowerer {
   bool first_op_ = true;
   std::vector<CoreStream> streams_;
   std::vector<Ring> x_ring_, w_ring_, c_ring_;
-  std::vector<int> v_next_, w_engine_next_, c_slot_of_;
+  std::vector<int> v_next_, c_slot_of_;
+  std::vector<bool> q_used_;  // per unit: a Q was loaded before (the next load waits q_free)
   std::uint64_t x_base_ = 0, w_base_ = 0, c_base_ = 0, s_base_ = 0, v_base_ = 0, p_base_ = 0;
   std::vector<std::uint64_t> weight_addr_;
   std::uint64_t hbm_next_ = 0, kv_base_ = 0, kv_layer_bytes_ = 0, arena_base_ = 0, arena_slot_ = 0;

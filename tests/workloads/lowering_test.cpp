@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <map>
+#include <set>
+
 #include "workloads/lowering.h"
 #include "workloads/model.h"
 
@@ -112,4 +115,24 @@ TEST_CASE("too few semaphores for the compiler is a clear error", "[lowering]") 
   chip.semaphores = 16;
   const StepGraph graph = build_step_graph(load_model("gpt-style-1b"), decode(1, 16));
   CHECK_THROWS_WITH(lower_step(graph, chip), Catch::Contains("semaphores"));
+}
+
+TEST_CASE("every semaphore of a lowered program has one waiting unit", "[lowering][sync]") {
+  // Two units waiting on one counting semaphore could take each other's signals (deadlock).
+  const ChipConfig chip = two_core_chip();
+  for (const char* name : {"llama-3-8b", "mixtral-8x7b"}) {
+    for (const RunSpec& spec : {decode(8, 300), prefill(2, 200)}) {
+      const isa::Program prog = lower_step(build_step_graph(load_model(name), spec), chip);
+      std::map<std::uint64_t, std::set<std::uint64_t>> waiters;  // sem -> (core, unit) codes
+      for (const auto& inst : prog.instructions) {
+        if (inst.op != isa::Opcode::sem_wait) continue;
+        waiters[inst.get(isa::Field::sem)].insert(inst.get(isa::Field::core) << 8 | inst.get(isa::Field::unit));
+      }
+      REQUIRE(!waiters.empty());
+      for (const auto& [sem, units] : waiters) {
+        INFO(name << " semaphore " << sem);
+        CHECK(units.size() == 1);
+      }
+    }
+  }
 }
