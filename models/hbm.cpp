@@ -4,29 +4,38 @@
 
 namespace tasim {
 
+std::uint64_t channel_of_unit(std::uint64_t unit, std::uint64_t channels) {
+  return (unit + unit / channels + unit / (channels * channels)) % channels;
+}
+
 void add_interleaved_bytes(std::uint64_t addr, std::uint64_t len, std::uint64_t interleave_bytes,
                            std::vector<std::uint64_t>& bytes_per_channel) {
   const std::uint64_t channels = bytes_per_channel.size();
   if (len == 0 || channels == 0) return;
   const std::uint64_t g = interleave_bytes;
-  std::uint64_t unit = addr / g;  // interleave unit index; channel = unit % channels
+  std::uint64_t unit = addr / g;
   // Head: the partial unit up to the next boundary.
   const std::uint64_t head = std::min(len, (unit + 1) * g - addr);
-  bytes_per_channel[unit % channels] += head;
+  bytes_per_channel[channel_of_unit(unit, channels)] += head;
   len -= head;
   ++unit;
-  // Whole units: every channel gets the same number of whole rounds, the first few one more.
-  const std::uint64_t whole = len / g;
-  const std::uint64_t rounds = whole / channels;
-  const std::uint64_t extra = whole % channels;
-  if (rounds > 0) {
-    for (auto& b : bytes_per_channel) b += rounds * g;
+  // Whole units up to the next period boundary one by one, then whole periods (each period of
+  // `channels` units is a rotation: every channel once), then the rest one by one.
+  std::uint64_t whole = len / g;
+  while (whole > 0 && unit % channels != 0) {
+    bytes_per_channel[channel_of_unit(unit++, channels)] += g;
+    --whole;
   }
-  for (std::uint64_t i = 0; i < extra; ++i) bytes_per_channel[(unit + i) % channels] += g;
-  unit += whole;
+  const std::uint64_t periods = whole / channels;
+  if (periods > 0) {
+    for (auto& b : bytes_per_channel) b += periods * g;
+    unit += periods * channels;
+    whole -= periods * channels;
+  }
+  for (; whole > 0; --whole) bytes_per_channel[channel_of_unit(unit++, channels)] += g;
   // Tail.
-  const std::uint64_t tail = len - whole * g;
-  if (tail > 0) bytes_per_channel[unit % channels] += tail;
+  const std::uint64_t tail = len % g;
+  if (tail > 0) bytes_per_channel[channel_of_unit(unit, channels)] += tail;
 }
 
 Hbm::Hbm(const HbmConfig& config, double clock_ghz, bool ideal)

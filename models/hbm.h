@@ -1,5 +1,5 @@
 // HBM: stacks x channels, each channel a bandwidth server; addresses interleave across channels
-// in `interleave_bytes` units, so a transfer's bytes split over the channels it touches. DMA
+// in `interleave_bytes` units (skewed, see channel_of_unit), so a transfer's bytes split over the channels it touches. DMA
 // engines contend for channels. Plain C++ (no SystemC) so it is unit-tested directly.
 #pragma once
 
@@ -11,8 +11,12 @@
 
 namespace tasim {
 
-// Bytes of [addr, addr + len) that land on each channel under round-robin interleaving
-// (added to bytes_per_channel, which has one entry per channel).
+// The channel of interleave unit `unit` (address / interleave_bytes): round-robin, skewed by one
+// channel per period and per period of periods, the way HBM controllers hash addresses so that
+// power-of-two strides (a tile's rows) spread over channels instead of camping on one.
+std::uint64_t channel_of_unit(std::uint64_t unit, std::uint64_t channels);
+// Bytes of [addr, addr + len) that land on each channel (added to bytes_per_channel, which has
+// one entry per channel).
 void add_interleaved_bytes(std::uint64_t addr, std::uint64_t len, std::uint64_t interleave_bytes,
                            std::vector<std::uint64_t>& bytes_per_channel);
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 
 #include "models/matrix_timing.h"
@@ -21,7 +22,6 @@ constexpr std::uint64_t kHbmAlign = 4096;
 constexpr std::uint64_t kMaxDim = 65535;   // m/n/k/rows/cols field width
 constexpr std::uint64_t kMaxRowBytes = (1u << 24) - 1;
 constexpr int kWSlotsPerMxu = 3;            // weight ring: two tiles in flight while one computes
-constexpr int kCSlotsPerMxu = 2;            // accumulators: one computing, one being stored
 
 std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
 std::uint64_t align_up(std::uint64_t v, std::uint64_t a) { return ceil_div(v, a) * a; }
@@ -73,7 +73,7 @@ struct CoreStream {
 class Lowerer {
  public:
   Lowerer(const StepGraph& graph, const ChipConfig& chip)
-      : graph_(graph), chip_(chip), plan_(plan_sram(chip)), sems_{chip.core.matrix.count} {
+      : graph_(graph), chip_(chip), sems_{chip.core.matrix.count} {
     cores_ = chip.cores;
     mxus_ = chip.core.matrix.count;
     engines_ = chip.core.dma.engines;
@@ -83,19 +83,7 @@ class Lowerer {
                               sems_.per_core() * cores_, sems_.per_core(), chip.semaphores));
     }
     streams_.resize(static_cast<std::size_t>(cores_));
-    x_ring_.assign(static_cast<std::size_t>(cores_), Ring(2));
-    w_ring_.assign(static_cast<std::size_t>(cores_ * mxus_), Ring(kWSlotsPerMxu));
-    c_ring_.assign(static_cast<std::size_t>(cores_ * mxus_), Ring(kCSlotsPerMxu));
-    v_next_.assign(static_cast<std::size_t>(cores_), 0);
-    q_used_.assign(static_cast<std::size_t>(cores_ * mxus_), false);
-    // SRAM layout of every core.
-    std::uint64_t a = 0;
-    x_base_ = a, a += 2 * plan_.x_slot;
-    w_base_ = a, a += static_cast<std::uint64_t>(kWSlotsPerMxu * mxus_) * plan_.w_slot;
-    c_base_ = a, a += static_cast<std::uint64_t>(kCSlotsPerMxu * mxus_) * plan_.c_slot;
-    s_base_ = a, a += static_cast<std::uint64_t>(mxus_) * plan_.c_slot;
-    v_base_ = a, a += 2 * plan_.v_slot;
-    p_base_ = a, a += plan_.v_slot;
+    apply_plan(plan_sram(chip));
     prog_.source_name = fmt::format("{}_{}_b{}", graph.model.name, graph.spec.phase == Phase::prefill ? "prefill" : "decode",
                                     graph.spec.batch);
   }
@@ -110,6 +98,72 @@ class Lowerer {
   }
 
  private:
+  // ---- SRAM plans ----------------------------------------------------------------------------
+  // Lays every core's SRAM out for `plan` and starts its rings empty.
+  void apply_plan(const SramPlan& plan) {
+    plan_ = plan;
+    x_ring_.assign(static_cast<std::size_t>(cores_), Ring(2));
+    w_ring_.assign(static_cast<std::size_t>(cores_ * mxus_), Ring(kWSlotsPerMxu));
+    c_ring_.assign(static_cast<std::size_t>(cores_ * mxus_), Ring(plan.c_slots));
+    v_next_.assign(static_cast<std::size_t>(cores_), 0);
+    q_used_.assign(static_cast<std::size_t>(cores_ * mxus_), false);
+    std::uint64_t a = 0;
+    x_base_ = a, a += 2 * plan.x_slot;
+    w_base_ = a, a += static_cast<std::uint64_t>(kWSlotsPerMxu * mxus_) * plan.w_slot;
+    c_base_ = a, a += static_cast<std::uint64_t>(plan.c_slots * mxus_) * plan.c_slot;
+    s_base_ = a, a += static_cast<std::uint64_t>(mxus_) * plan.s_slot;
+    v_base_ = a, a += 2 * plan.v_slot;
+    p_base_ = a, a += plan.v_slot;
+    if (a > chip_.core.sram.capacity_bytes) throw Error("internal: SRAM plan exceeds the capacity");
+  }
+  // Switches to another plan between ops: every signal still owed to a ring is consumed by the
+  // unit that would have waited for it (so no semaphore keeps a stale count), then a barrier
+  // makes sure no unit still touches the old layout.
+  void switch_plan(const SramPlan& plan) {
+    if (plan.kind == plan_.kind) return;
+    for (int c = 0; c < cores_; ++c) {
+      Ring& xr = x_ring_[static_cast<std::size_t>(c)];
+      for (int s = 0; s < xr.slots; ++s)
+        for (int i = 0; i < xr.owed[static_cast<std::size_t>(s)]; ++i) wait(c, dma0(), SemMap::kXFree + s);
+      for (int j = 0; j < mxus_; ++j) {
+        Ring& wr = w_ring_[static_cast<std::size_t>(c * mxus_ + j)];
+        for (int s = 0; s < wr.slots; ++s)
+          for (int i = 0; i < wr.owed[static_cast<std::size_t>(s)]; ++i)
+            wait(c, {UnitKind::dma, weight_engine(j, s)}, sems_.w_free(j, s));
+        Ring& cr = c_ring_[static_cast<std::size_t>(c * mxus_ + j)];
+        for (int s = 0; s < cr.slots; ++s)
+          for (int i = 0; i < cr.owed[static_cast<std::size_t>(s)]; ++i) wait(c, mxu(j), sems_.c_free(j, s));
+        if (q_used_[static_cast<std::size_t>(c * mxus_ + j)]) wait(c, dma0(), sems_.q_free(j));
+      }
+      end_step(c);
+    }
+    flush_op();
+    isa::Instruction barrier;
+    barrier.op = Opcode::barrier;
+    barrier.tag = tag_;
+    push(barrier);
+    apply_plan(plan);
+  }
+  const SramPlan& plan_for(const Op& op) {
+    if (op.kind == OpKind::attention) return stream_plan_;
+    if (op.kind != OpKind::linear) return plan_;  // vector work runs in either layout
+    const auto adt = graph_.spec.act_dtype, wdt = graph_.spec.weight_dtype;
+    auto estimate = [&](const SramPlan& plan) {
+      try {
+        return choose_linear_tiling(chip_, plan, op.m, op.n, op.k, adt, wdt).estimated_cycles;
+      } catch (const Error&) {
+        return std::numeric_limits<double>::infinity();  // no tile fits this plan
+      }
+    };
+    const double stream = estimate(stream_plan_);
+    const double accumulate = estimate(accumulate_plan_);
+    // A switch costs a drain of the pipelines; only worth it for a clear gain.
+    constexpr double kSwitchCycles = 20000;
+    const bool in_stream = plan_.kind == SramPlan::Kind::stream;
+    if (in_stream) return accumulate + kSwitchCycles < stream ? accumulate_plan_ : stream_plan_;
+    return stream + kSwitchCycles < accumulate ? stream_plan_ : accumulate_plan_;
+  }
+
   // ---- emission ----------------------------------------------------------------------------
   UnitRef dma0() const { return {UnitKind::dma, 0}; }
   UnitRef mxu(int j) const { return {UnitKind::mxu, j}; }
@@ -345,6 +399,7 @@ class Lowerer {
   // ---- ops -----------------------------------------------------------------------------------
   void lower_op(const Op& op, std::size_t index) {
     tag_ = prog_.intern_tag(op.name);
+    if (op.kind == OpKind::linear || op.kind == OpKind::attention) switch_plan(plan_for(op));
     op_prologue();
     switch (op.kind) {
       case OpKind::linear:
@@ -408,7 +463,10 @@ class Lowerer {
     const auto adt = graph_.spec.act_dtype;
     const int ab = isa::dtype_bytes(adt), wb = isa::dtype_bytes(wdt);
     const LinearTiling t = choose_linear_tiling(chip_, plan_, m, n, k, adt, wdt);
-    if (t.mb >= m && m * k * ab <= 2 * plan_.x_slot && mxus_ > 1) {
+    if (std::getenv("TASIM_DEBUG_TILING")) {
+      fmt::print(stderr, "linear {}x{}x{} plan {} mb {} tn {} tk {} est {}\n", m, n, k, plan_.kind == SramPlan::Kind::stream ? "stream" : "accumulate", t.mb, t.tn, t.tk, t.estimated_cycles);
+    }
+    if (t.mb >= m && m * k * ab <= 2 * plan_.x_slot && mxus_ > 1 && plan_.c_slots >= 2) {
       lower_linear_stream_k(m, n, k, x_hbm, w_hbm, y_hbm, wdt, t);
       return;
     }
@@ -474,14 +532,14 @@ class Lowerer {
           wait(c, mxu(u.j), sems_.x_ready(u.j, sw.x_slot));
           wait(c, mxu(u.j), sems_.w_ready(u.j, u.w_slot));
           matmul(c, u.j, x_base_ + sw.x_slot * plan_.x_slot, w_base_ + (u.j * kWSlotsPerMxu + u.w_slot) * plan_.w_slot,
-                 c_base_ + (u.j * kCSlotsPerMxu + cs) * plan_.c_slot, u.rows, u.tn, u.tk, !u.first, wdt);
+                 c_base_ + (u.j * plan_.c_slots + cs) * plan_.c_slot, u.rows, u.tn, u.tk, !u.first, wdt);
           release(c, x_ring_[static_cast<std::size_t>(c)], sw.x_slot, mxu(u.j), SemMap::kXFree + sw.x_slot);
           release(c, w_ring_[static_cast<std::size_t>(c * mxus_ + u.j)], u.w_slot, mxu(u.j), sems_.w_free(u.j, u.w_slot));
           if (u.last) {
             signal(c, mxu(u.j), sems_.c_ready(u.j, cs));
             wait(c, dma0(), sems_.c_ready(u.j, cs));
             // The DMA engine converts fp32 accumulators to the activation dtype on the way out.
-            store(c, 0, c_base_ + (u.j * kCSlotsPerMxu + cs) * plan_.c_slot, y_hbm + (sw.m0 * n + u.tile * t.tn) * ab,
+            store(c, 0, c_base_ + (u.j * plan_.c_slots + cs) * plan_.c_slot, y_hbm + (sw.m0 * n + u.tile * t.tn) * ab,
                   u.rows, u.tn * ab, n * ab);
             release(c, cr, cs, dma0(), sems_.c_free(u.j, cs));
           }
@@ -578,7 +636,7 @@ class Lowerer {
                tk * tn * wb);
           signal(c, {UnitKind::dma, e}, sems_.w_ready(j, ws));
           wait(c, mxu(j), sems_.w_ready(j, ws));
-          const std::uint64_t c_addr = c_base_ + (j * kCSlotsPerMxu + cs) * plan_.c_slot;
+          const std::uint64_t c_addr = c_base_ + (j * plan_.c_slots + cs) * plan_.c_slot;
           matmul(c, j, x_base_ + k0 * ab, w_base_ + (j * kWSlotsPerMxu + ws) * plan_.w_slot, c_addr, m, tn, tk,
                  ks > p.ks_begin, wdt);
           release(c, wr, ws, mxu(j), sems_.w_free(j, ws));
@@ -598,10 +656,10 @@ class Lowerer {
             if (static_cast<int>(parts.size()) == pieces_of_tile[p.tile]) {
               // All pieces in: the vector unit adds them into the first, dma0 stores it.
               const auto [j0, cs0] = parts.front();
-              const std::uint64_t dst = c_base_ + (j0 * kCSlotsPerMxu + cs0) * plan_.c_slot;
+              const std::uint64_t dst = c_base_ + (j0 * plan_.c_slots + cs0) * plan_.c_slot;
               for (const auto& [pj, pcs] : parts) wait(c, vpu(), sems_.r_ready(pj, pcs));
               for (std::size_t i = 1; i < parts.size(); ++i) {
-                vec(c, Opcode::vec_add, dst, c_base_ + (parts[i].first * kCSlotsPerMxu + parts[i].second) * plan_.c_slot,
+                vec(c, Opcode::vec_add, dst, c_base_ + (parts[i].first * plan_.c_slots + parts[i].second) * plan_.c_slot,
                     dst, m, tn, adt);
               }
               signal(c, vpu(), SemMap::kVOut);
@@ -768,7 +826,7 @@ class Lowerer {
     std::uint64_t bk = std::max<std::uint64_t>(1, std::min<std::uint64_t>(kMaxDim, plan_.w_slot / (d * kb)));
     bk = std::min<std::uint64_t>(bk, op.kv_len);
     // A score slot holds S (rows x bk fp32) and Q (rows x d); O (rows x d fp32) an accumulator slot.
-    std::uint64_t bq_rows = std::max<std::uint64_t>(group, plan_.c_slot / (bk * isa::kAccumulatorBytes + d * ab));
+    std::uint64_t bq_rows = std::max<std::uint64_t>(group, plan_.s_slot / (bk * isa::kAccumulatorBytes + d * ab));
     bq_rows = std::min<std::uint64_t>({bq_rows, plan_.c_slot / (d * isa::kAccumulatorBytes), kMaxDim});
     std::uint64_t bq = std::max<std::uint64_t>(1, bq_rows / group);  // query positions per block
     bq = std::min<std::uint64_t>(bq, op.q_len);
@@ -815,8 +873,8 @@ class Lowerer {
           // the unit's score slot and is reloaded once the previous item's last S matmul is done.
           Ring& cr = c_ring_[static_cast<std::size_t>(c * mxus_ + j)];
           l.os = acquire(c, cr, mxu(j), sems_.c_free(j, 0));
-          l.o_addr = c_base_ + (j * kCSlotsPerMxu + l.os) * plan_.c_slot;
-          l.s_addr = s_base_ + j * plan_.c_slot;
+          l.o_addr = c_base_ + (j * plan_.c_slots + l.os) * plan_.c_slot;
+          l.s_addr = s_base_ + j * plan_.s_slot;
           l.q_addr = l.s_addr + l.rows * bk * isa::kAccumulatorBytes;
           if (q_used_[static_cast<std::size_t>(c * mxus_ + j)]) wait(c, dma0(), sems_.q_free(j));
           q_used_[static_cast<std::size_t>(c * mxus_ + j)] = true;
@@ -915,6 +973,8 @@ class Lowerer {
   const StepGraph& graph_;
   const ChipConfig& chip_;
   SramPlan plan_;
+  SramPlan stream_plan_ = plan_sram(chip_);
+  SramPlan accumulate_plan_ = plan_sram_accumulate(chip_);
   SemMap sems_;
   int cores_ = 1, mxus_ = 1, engines_ = 1;
   isa::Program prog_;
@@ -931,20 +991,41 @@ class Lowerer {
 
 }  // namespace
 
+namespace {
+std::uint64_t share_slot(const ChipConfig& chip, double share, std::uint64_t count) {
+  const double cap = static_cast<double>(chip.core.sram.capacity_bytes);
+  return std::max<std::uint64_t>(256, static_cast<std::uint64_t>(cap * share / count) / 256 * 256);
+}
+}  // namespace
+
 SramPlan plan_sram(const ChipConfig& chip) {
-  // Fixed shares of each core's SRAM: activations 15% (2 slots), weights 25% (3 per matrix
-  // unit), accumulators and attention scores 45% (2 + 1 slots per unit), vector blocks 10%
-  // (2 slots), parameters (gamma, rope tables) 5% (1 slot). Slots are 256-byte multiples.
-  const std::uint64_t cap = chip.core.sram.capacity_bytes;
+  // Streaming: activations 15% (2 slots), weights 25% (3 per matrix unit), accumulators 30% (2
+  // per unit), attention scores 15% (1 per unit), vector blocks 10% (2 slots), parameters 5%.
   const std::uint64_t mx = static_cast<std::uint64_t>(chip.core.matrix.count);
-  auto slot = [&](double share, std::uint64_t count) {
-    return std::max<std::uint64_t>(256, static_cast<std::uint64_t>(static_cast<double>(cap) * share / count) / 256 * 256);
-  };
   SramPlan p;
-  p.x_slot = slot(0.15, 2);
-  p.w_slot = slot(0.25, kWSlotsPerMxu * mx);
-  p.c_slot = slot(0.45, (kCSlotsPerMxu + 1) * mx);
-  p.v_slot = slot(0.10, 2);
+  p.kind = SramPlan::Kind::stream;
+  p.c_slots = 2;
+  p.x_slot = share_slot(chip, 0.15, 2);
+  p.w_slot = share_slot(chip, 0.25, kWSlotsPerMxu * mx);
+  p.c_slot = share_slot(chip, 0.30, 2 * mx);
+  p.s_slot = share_slot(chip, 0.15, mx);
+  p.v_slot = share_slot(chip, 0.10, 2);
+  return p;
+}
+
+SramPlan plan_sram_accumulate(const ChipConfig& chip) {
+  // Accumulating (matmuls with many rows): one large fp32 accumulator per matrix unit, 64%, so a
+  // weight-stationary array streams thousands of rows per fold (its fill and drain amortized);
+  // activations 20% (2 slots), weights 10%, vector blocks and parameters 4%; no score slots.
+  const std::uint64_t mx = static_cast<std::uint64_t>(chip.core.matrix.count);
+  SramPlan p;
+  p.kind = SramPlan::Kind::accumulate;
+  p.c_slots = 1;
+  p.x_slot = share_slot(chip, 0.20, 2);
+  p.w_slot = share_slot(chip, 0.10, kWSlotsPerMxu * mx);
+  p.c_slot = share_slot(chip, 0.64, mx);
+  p.s_slot = 0;
+  p.v_slot = share_slot(chip, 0.04, 3);
   return p;
 }
 
@@ -967,11 +1048,19 @@ LinearTiling choose_linear_tiling(const ChipConfig& chip, const SramPlan& plan, 
       mb = std::min(mb, plan.x_slot / (tk_eff * ab));
       mb = std::min(mb, plan.c_slot / (tn_eff * isa::kAccumulatorBytes));
       if (mb >= 1) {
-        const std::uint64_t n_tiles = ceil_div(n, tn_eff), k_steps = ceil_div(k, tk_eff), m_blocks = ceil_div(m, mb);
+        // Equal m-blocks: a short last block would pay a whole fill and drain for few rows.
+        const std::uint64_t m_blocks = ceil_div(m, mb);
+        mb = ceil_div(m, m_blocks);
+        const std::uint64_t n_tiles = ceil_div(n, tn_eff), k_steps = ceil_div(k, tk_eff);
         const std::uint64_t tiles_per_worker = ceil_div(n_tiles, workers);
         const std::uint64_t groups_per_core = ceil_div(n_tiles, static_cast<std::uint64_t>(chip.cores) * mx.count);
-        const double compute = static_cast<double>(m_blocks * tiles_per_worker * k_steps) *
-                               timing::matmul_cycles(mx, weight_dtype, std::min(mb, m), tn_eff, tk_eff);
+        // A matmul takes its array cycles or the time its operands and fp32 accumulator
+        // (read and written) need through one SRAM port, whichever is longer.
+        const double port_bytes = static_cast<double>((mb * tk_eff + tk_eff * tn_eff) * wb +
+                                                      2 * mb * tn_eff * isa::kAccumulatorBytes);
+        const double per_matmul = std::max(static_cast<double>(timing::matmul_cycles(mx, weight_dtype, mb, tn_eff, tk_eff)),
+                                           port_bytes / chip.core.sram.bytes_per_cycle_per_port);
+        const double compute = static_cast<double>(m_blocks * tiles_per_worker * k_steps) * per_matmul;
         const double bytes_per_core = static_cast<double>(k * n * wb) / chip.cores * m_blocks +
                                       static_cast<double>(m * k * ab) * groups_per_core +
                                       static_cast<double>(m * n * ab) / chip.cores;

@@ -28,14 +28,20 @@ struct LinearTiling {
   double estimated_cycles = 0.0;
 };
 
-// Fixed SRAM regions of every core (bytes), chosen once per program.
+// How every core's SRAM is laid out (bytes). The compiler switches between plans at op
+// boundaries (with a drain and a barrier): streaming for decode and attention, accumulating for
+// matmuls with many rows.
 struct SramPlan {
+  enum class Kind { stream, accumulate } kind = Kind::stream;
+  int c_slots = 2;            // accumulator slots per matrix unit
   std::uint64_t x_slot = 0;   // activation tile (2 slots, shared by the core's matrix units)
   std::uint64_t w_slot = 0;   // weight tile (3 slots per matrix unit)
-  std::uint64_t c_slot = 0;   // fp32 accumulator tile (2 per matrix unit) and attention scores (1 per unit)
+  std::uint64_t c_slot = 0;   // fp32 accumulator tile (c_slots per matrix unit)
+  std::uint64_t s_slot = 0;   // attention scores and Q (1 per matrix unit)
   std::uint64_t v_slot = 0;   // vector working block (2 slots) and the parameter slot
 };
-SramPlan plan_sram(const ChipConfig& chip);
+SramPlan plan_sram(const ChipConfig& chip);             // streaming
+SramPlan plan_sram_accumulate(const ChipConfig& chip);  // accumulating
 
 LinearTiling choose_linear_tiling(const ChipConfig& chip, const SramPlan& plan, std::uint64_t m, std::uint64_t n,
                                   std::uint64_t k, isa::DType act_dtype, isa::DType weight_dtype);

@@ -1,0 +1,116 @@
+// scripts/bench: the speed benchmark runs, prints its table, writes CSV, cleans up its traces and
+// fails when tasim fails. Wall-clock figures are never checked (machines are noisy).
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli_util.h"
+
+using namespace tasim::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+CommandResult run_shell(const std::string& cmd) {
+  CommandResult r;
+  FILE* pipe = popen((cmd + " 2>&1").c_str(), "r");
+  if (!pipe) return r;
+  std::array<char, 4096> buf;
+  std::size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
+  const int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+bool have_python3() { return run_shell("command -v python3 >/dev/null").exit_code == 0; }
+
+// A fresh, empty directory for the script's temporary files (TMPDIR), so the test can check that
+// nothing is left behind.
+std::string fresh_dir(const std::string& name) {
+  const fs::path dir = fs::path(TASIM_BINARY_DIR) / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir.string();
+}
+
+std::string bench(const std::string& tmpdir, const std::string& args) {
+  return "TMPDIR='" + tmpdir + "' python3 '" + source_path("scripts/bench") + "' " + args;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("scripts/bench --quick prints the table, writes CSV and deletes its traces", "[bench]") {
+  if (!have_python3()) {
+    WARN("python3 is not installed: scripts/bench not tested");
+    return;
+  }
+  const std::string tmp = fresh_dir("bench_quick_tmp");
+  const std::string csv = build_path("bench_quick.csv");
+  fs::remove(csv);
+  const auto r = run_shell(bench(tmp, "--quick --tasim '" + build_path("tasim") + "' --out '" + csv + "'"));
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  for (const char* s : {"| case", "simulated instructions", "wall s", "instructions / wall s", "peak MiB",
+                        "simulated step time", "trace size", "goal", ">=1M instr/s", "llama-3-8b decode",
+                        "llama-3-8b prefill"}) {
+    CHECK_THAT(r.output, Catch::Contains(s));
+  }
+  CHECK(fs::is_empty(tmp));  // the traces and reports went to TMPDIR and were deleted
+
+  const auto rows = lines_of(read_file(csv));
+  REQUIRE(rows.size() == 3);  // header + the two quick cases
+  CHECK(rows[0].rfind("case,instructions,wall_s,instructions_per_wall_s,peak_mib,step_seconds,cycles,trace_bytes,goal,"
+                      "goal_met,command",
+                      0) == 0);
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    // case,instructions,...: a positive instruction count and a non-empty trace.
+    std::vector<std::string> cells;
+    std::string cell;
+    bool quoted = false;
+    for (char ch : rows[i]) {
+      if (ch == '"') {
+        quoted = !quoted;
+      } else if (ch == ',' && !quoted) {
+        cells.push_back(cell);
+        cell.clear();
+      } else if (ch != '\r') {
+        cell += ch;
+      }
+    }
+    cells.push_back(cell);
+    REQUIRE(cells.size() == 11);
+    CHECK(std::stoull(cells[1]) > 0);
+    CHECK(std::stod(cells[5]) > 0);   // simulated step seconds
+    CHECK(std::stoull(cells[7]) > 0);  // trace bytes
+  }
+}
+
+TEST_CASE("scripts/bench fails when tasim fails and leaves nothing behind", "[bench]") {
+  if (!have_python3()) {
+    WARN("python3 is not installed: scripts/bench not tested");
+    return;
+  }
+  const std::string tmp = fresh_dir("bench_fail_tmp");
+  const auto r = run_shell(bench(tmp, "--quick --tasim /bin/false"));
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.output, Catch::Contains("tasim failed"));
+  CHECK(fs::is_empty(tmp));
+
+  const auto bad = run_shell(bench(tmp, "--repeat 0"));
+  CHECK(bad.exit_code == 2);
+}
