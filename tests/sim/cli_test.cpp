@@ -17,7 +17,7 @@ YAML::Node parse_json(const std::string& text) { return YAML::Load(text); }
 
 }  // namespace
 
-TEST_CASE("tasim --help lists the commands; an unknown command is an error", "[cli]") {
+TEST_CASE("tasim --help lists the commands and an unknown command is an error", "[cli]") {
   auto r = run_tasim("--help");
   CHECK(r.exit_code == 0);
   for (const char* c : {"run", "gemm", "asm", "disasm", "validate", "presets", "arch"}) {
