@@ -54,13 +54,12 @@ double Hbm::transfer(double now_cycle, std::uint64_t addr, std::uint64_t rows, s
 
   std::fill(scratch_bytes_.begin(), scratch_bytes_.end(), 0);
   const std::uint64_t stride = stride_bytes ? stride_bytes : row_bytes;
-  const std::uint64_t span_per_round = config_.interleave_bytes * channels_.size();
+  const std::uint64_t units_per_row = (row_bytes + config_.interleave_bytes - 1) / config_.interleave_bytes + 1;
   if (stride == row_bytes) {
     add_interleaved_bytes(addr, total, config_.interleave_bytes, scratch_bytes_);
-  } else if (row_bytes >= span_per_round || rows > 4096) {
-    // Each row already covers every channel (or there are very many rows): the exact split
-    // differs from an even one by at most one interleave unit per row and channel, so spread
-    // evenly rather than walk every row on the hot path.
+  } else if (rows * units_per_row > 8 * channels_.size()) {
+    // Many interleave units over many rows: the skewed channel map spreads them to within a
+    // unit or so per channel, so split evenly rather than walk every row on the hot path.
     const std::uint64_t per = total / channels_.size();
     for (auto& b : scratch_bytes_) b = per;
     add_interleaved_bytes(addr, total - per * channels_.size(), config_.interleave_bytes, scratch_bytes_);
