@@ -62,3 +62,40 @@ TEST_CASE("a run's Perfetto trace decodes, with balanced slices per unit and cou
   CHECK(all.count("Matrix utilization") == 1);
   CHECK(all.count("core0 SRAM occupancy") == 1);
 }
+
+TEST_CASE("a model step's trace nests layer, op and instruction slices on each unit", "[trace][e2e][step]") {
+  const std::string trace_path = build_path("e2e_step.pftrace");
+  const auto r = run_tasim("run --arch tpu-v4-like --model gpt-style-1b --batch 2 --context-len 64 --json - --trace " +
+                           trace_path, true);
+  REQUIRE(r.exit_code == 0);
+  perfetto::protos::Trace trace;
+  REQUIRE(trace.ParseFromString(read_file(trace_path)));
+  std::map<std::uint32_t, std::map<std::uint64_t, std::string>> names;  // sequence -> iid -> name
+  std::map<std::uint64_t, std::vector<std::string>> stack;              // track -> open slices
+  int matmuls_inside_qkv = 0, deepest = 0;
+  bool saw_layer_slice = false;
+  for (const auto& p : trace.packet()) {
+    if (p.has_interned_data()) {
+      for (const auto& e : p.interned_data().event_names()) names[p.trusted_packet_sequence_id()][e.iid()] = e.name();
+    }
+    if (!p.has_track_event()) continue;
+    const auto& e = p.track_event();
+    auto& st = stack[e.track_uuid()];
+    if (e.type() == perfetto::protos::TrackEvent::TYPE_SLICE_BEGIN) {
+      const std::string name = names[p.trusted_packet_sequence_id()][e.name_iid()];
+      if (name == "matmul" && st.size() >= 2 && st[st.size() - 1] == "layer0.attn.qkv" && st[st.size() - 2] == "layer0") {
+        ++matmuls_inside_qkv;
+      }
+      if (name == "layer0") saw_layer_slice = true;
+      st.push_back(name);
+      deepest = std::max(deepest, static_cast<int>(st.size()));
+    } else if (e.type() == perfetto::protos::TrackEvent::TYPE_SLICE_END) {
+      REQUIRE(!st.empty());
+      st.pop_back();
+    }
+  }
+  for (const auto& [track, st] : stack) CHECK(st.empty());
+  CHECK(saw_layer_slice);
+  CHECK(deepest == 3);
+  CHECK(matmuls_inside_qkv > 0);
+}
