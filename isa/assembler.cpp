@@ -12,28 +12,13 @@
 
 #include "isa/isa.h"
 #include "isa/isa_internal.h"
+#include "isa/suggest.h"
 
 namespace tasim::isa {
 namespace {
 
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
-
-// Levenshtein distance, for "did you mean" hints on typos.
-int edit_distance(std::string_view a, std::string_view b) {
-  std::vector<int> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = static_cast<int>(j);
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    int diagonal = row[0];
-    row[0] = static_cast<int>(i);
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const int substitute = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
-      diagonal = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, substitute});
-    }
-  }
-  return row[b.size()];
 }
 
 enum class NumberStatus { ok, malformed, too_large };
@@ -179,7 +164,7 @@ class Assembler {
   // `.op NAME` tags the instructions that follow; `.op` alone untags them.
   void directive(std::string_view word, std::string_view rest) {
     if (word != ".op") {
-      if (edit_distance(word, ".op") <= 2)
+      if (edit_distance(word, ".op") <= 2u)
         fail(fmt::format("unknown directive '{}' (did you mean '.op'?)", word));
       fail(fmt::format("unknown directive '{}' (the only directive is '.op NAME', which tags instructions)",
                        word));
@@ -207,7 +192,7 @@ class Assembler {
     for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     for (int op = 0; op < kNumOpcodes; ++op) {
       const std::string_view candidate = opcode_info(static_cast<Opcode>(op)).mnemonic;
-      int d = edit_distance(lower, candidate);
+      int d = static_cast<int>(edit_distance(lower, candidate));
       // "add" or "load" is the mnemonic without its unit prefix: the obvious intent.
       const std::size_t dot = candidate.find('.');
       if (dot != std::string_view::npos && candidate.substr(dot + 1) == lower) d = 1;

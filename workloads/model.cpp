@@ -15,6 +15,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "isa/error.h"
+#include "isa/suggest.h"
 #include "workloads/models_embedded.h"
 
 namespace tasim::workloads {
@@ -36,42 +37,8 @@ const char* const kHfModelTypes[] = {"llama", "mistral", "mixtral", "qwen2", "qw
 
 // ---- text helpers ------------------------------------------------------------------------
 
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
-}
-
-// The candidate `name` most likely meant: one that extends it, else the nearest by edit distance
-// if near enough to be a typo; "" if none.
-std::string closest(const std::string& name, const std::vector<std::string>& candidates) {
-  for (const auto& c : candidates) {
-    if (c.size() > name.size() && c.compare(0, name.size(), name) == 0) return c;
-  }
-  std::string best;
-  std::size_t best_distance = std::string::npos;
-  for (const auto& c : candidates) {
-    const std::size_t d = edit_distance(name, c);
-    if (d < best_distance) {
-      best_distance = d;
-      best = c;
-    }
-  }
-  const std::size_t limit = std::max<std::size_t>(2, name.size() / 3);
-  return best_distance <= limit ? best : "";
-}
-
 std::string did_you_mean(const std::string& name, const std::vector<std::string>& candidates) {
-  const std::string best = closest(name, candidates);
+  const std::string best = closest_match(name, candidates);
   return best.empty() ? "" : fmt::format(" (did you mean '{}'?)", best);
 }
 

@@ -12,48 +12,13 @@
 #include <yaml-cpp/yaml.h>
 
 #include "isa/error.h"
+#include "isa/suggest.h"
 #include "sim/config/arch_figures.h"
 #include "sim/config/arch_presets_embedded.h"
 #include "sim/config/arch_schema.h"
 
 namespace tasim {
 namespace {
-
-// ---- suggestions -------------------------------------------------------------------------
-
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
-}
-
-// The candidate `name` most likely meant: one that extends it (capacity -> capacity_mib, the
-// unit forgotten), else the nearest by edit distance if near enough to be a typo.
-std::string closest(const std::string& name, const std::vector<std::string>& candidates) {
-  for (const auto& c : candidates) {
-    if (c.size() > name.size() && c.compare(0, name.size(), name) == 0) return c;
-  }
-  std::string best;
-  std::size_t best_distance = std::string::npos;
-  for (const auto& c : candidates) {
-    const std::size_t d = edit_distance(name, c);
-    if (d < best_distance) {
-      best_distance = d;
-      best = c;
-    }
-  }
-  const std::size_t limit = std::max<std::size_t>(2, name.size() / 3);
-  return best_distance <= limit ? best : "";
-}
 
 std::string join_path(const std::string& parent, const std::string& name) {
   return parent.empty() ? name : parent + "." + name;
@@ -97,7 +62,7 @@ std::string unknown_key_hint(const std::string& section, const std::string& name
   if (!moved.empty()) return fmt::format(" (did you mean '{}'?)", moved);
 
   const auto siblings = children(section);
-  const std::string best = closest(name, siblings);
+  const std::string best = closest_match(name, siblings);
   if (!best.empty()) {
     const std::string fixed = join_path(join_path(section, best), rest);
     if (find_arch_key(fixed) || is_arch_section(fixed))
@@ -342,7 +307,7 @@ ArchInfo load(const std::string& preset_or_path, const std::vector<std::string>&
   const bool looks_like_path = preset_or_path.find('/') != std::string::npos ||
                                strip_yaml_extension(preset_or_path) != preset_or_path;
   if (!looks_like_path && !std::filesystem::exists(preset_or_path, ec)) {
-    const std::string best = closest(preset_or_path, preset_names());
+    const std::string best = closest_match(preset_or_path, preset_names());
     throw Error(fmt::format("unknown architecture '{}': not a preset ({}) nor a file{}", preset_or_path,
                             fmt::join(preset_names(), ", "),
                             best.empty() ? "" : fmt::format(" (did you mean '{}'?)", best)));
@@ -386,7 +351,7 @@ bool is_preset(const std::string& name) { return find_preset(name) != nullptr; }
 
 std::string preset_yaml(const std::string& name) {
   if (const auto* preset = find_preset(name)) return preset->yaml;
-  const std::string best = closest(name, preset_names());
+  const std::string best = closest_match(name, preset_names());
   throw Error(fmt::format("unknown preset '{}' (presets: {}){}", name, fmt::join(preset_names(), ", "),
                           best.empty() ? "" : fmt::format(" (did you mean '{}'?)", best)));
 }
