@@ -822,15 +822,40 @@ class Lowerer {
     const int ab = isa::dtype_bytes(adt), kb = isa::dtype_bytes(kdt);
     const std::uint64_t d = static_cast<std::uint64_t>(op.head_dim);
     const std::uint64_t group = static_cast<std::uint64_t>(op.heads / std::max(1, op.kv_heads));
-    // Key block: as many keys as a weight slot holds; query block: rows of S that fit a slot.
-    std::uint64_t bk = std::max<std::uint64_t>(1, std::min<std::uint64_t>(kMaxDim, plan_.w_slot / (d * kb)));
-    bk = std::min<std::uint64_t>(bk, op.kv_len);
-    // A score slot holds S (rows x bk fp32) and Q (rows x d); O (rows x d fp32) an accumulator slot.
-    std::uint64_t bq_rows = std::max<std::uint64_t>(group, plan_.s_slot / (bk * isa::kAccumulatorBytes + d * ab));
-    bq_rows = std::min<std::uint64_t>({bq_rows, plan_.c_slot / (d * isa::kAccumulatorBytes), kMaxDim});
-    std::uint64_t bq = std::max<std::uint64_t>(1, bq_rows / group);  // query positions per block
-    bq = std::min<std::uint64_t>(bq, op.q_len);
-    if (op.causal && bq > bk) bq = bk;
+    // Blocks: a key block fits a weight slot (K or V: bk x d); a score slot holds S (rows x bk,
+    // fp32) and Q (rows x d); O (rows x d, fp32) an accumulator slot. Among key blocks that are
+    // powers of two times the array width (or the whole cache), take the one with the fewest
+    // estimated array cycles per query position: long key blocks leave few query rows per
+    // matmul, short ones pay a fill per block.
+    const auto& mx = chip_.core.matrix;
+    const std::uint64_t max_bk = std::max<std::uint64_t>(1, std::min<std::uint64_t>(kMaxDim, plan_.w_slot / (d * kb)));
+    auto rows_for = [&](std::uint64_t bk_c) {
+      std::uint64_t r = std::max<std::uint64_t>(group, plan_.s_slot / (bk_c * isa::kAccumulatorBytes + d * ab));
+      return std::min<std::uint64_t>({r, plan_.c_slot / (d * isa::kAccumulatorBytes), kMaxDim});
+    };
+    auto best_orientation = [&](std::uint64_t m, std::uint64_t n, std::uint64_t k) {
+      return std::min(timing::matmul_cycles(mx, kdt, m, n, k), timing::matmul_cycles(mx, kdt, n, m, k));
+    };
+    std::vector<std::uint64_t> candidates;
+    for (std::uint64_t c = static_cast<std::uint64_t>(mx.cols); c < max_bk; c *= 2) candidates.push_back(c);
+    candidates.push_back(max_bk);
+    std::uint64_t bk = 0, bq = 0;
+    double best_cost = std::numeric_limits<double>::infinity();
+    for (std::uint64_t bk_c : candidates) {
+      bk_c = std::min<std::uint64_t>(bk_c, op.kv_len);
+      std::uint64_t bq_c = std::min<std::uint64_t>(std::max<std::uint64_t>(1, rows_for(bk_c) / group), op.q_len);
+      if (op.causal && bq_c > bk_c) bq_c = bk_c;
+      const std::uint64_t rows = bq_c * group;
+      // Per query position: a (causal: half a) sweep over the keys, two matmuls per key block.
+      const double blocks = static_cast<double>(ceil_div(op.kv_len, bk_c)) * (op.causal ? 0.5 : 1.0) + 1.0;
+      const double per_block = static_cast<double>(best_orientation(rows, bk_c, d) + best_orientation(rows, d, bk_c));
+      const double cost = blocks * per_block / static_cast<double>(bq_c);
+      if (cost < best_cost) {
+        best_cost = cost;
+        bk = bk_c;
+        bq = bq_c;
+      }
+    }
     const std::uint64_t q_blocks = ceil_div(op.q_len, bq);
     const std::uint64_t kv_cache = kv_base_ + static_cast<std::uint64_t>(std::max(0, op.layer)) * kv_layer_bytes_;
     const std::uint64_t kv_head_bytes = op.kv_len * d * kb;  // K (or V) of one head of one sequence
