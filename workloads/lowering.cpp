@@ -847,8 +847,12 @@ class Lowerer {
       if (op.causal && bq_c > bk_c) bq_c = bk_c;
       const std::uint64_t rows = bq_c * group;
       // Per query position: a (causal: half a) sweep over the keys, two matmuls per key block.
-      const double blocks = static_cast<double>(ceil_div(op.kv_len, bk_c)) * (op.causal ? 0.5 : 1.0) + 1.0;
-      const double per_block = static_cast<double>(best_orientation(rows, bk_c, d) + best_orientation(rows, d, bk_c));
+      // A causal sweep covers half the blocks plus the diagonal one. Each block also costs its
+      // dozen instructions of issue, DMA setup and semaphore hand-offs (~200 cycles).
+      const double full = static_cast<double>(ceil_div(op.kv_len, bk_c));
+      const double blocks = op.causal ? (full + 1.0) / 2.0 : full;
+      const double per_block =
+          static_cast<double>(best_orientation(rows, bk_c, d) + best_orientation(rows, d, bk_c)) + 200.0;
       const double cost = blocks * per_block / static_cast<double>(bq_c);
       if (cost < best_cost) {
         best_cost = cost;
