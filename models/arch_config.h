@@ -17,6 +17,9 @@ struct MatrixUnitConfig {
   int rows = 128;           // systolic array rows (PEs)
   int cols = 128;           // systolic array columns (PEs)
   Dataflow dataflow = Dataflow::ws;
+  // The stationary operand (ws: weights, is: inputs) is double-buffered in the PEs: the next
+  // fold's tile loads while the current one streams. false = SCALE-Sim v2's timing exactly.
+  bool double_buffered = false;
   // MACs one PE completes per cycle, by input dtype (index = isa::DType). A factor f > 1 models
   // dot-product PEs that consume f elements of the reduction dimension (K) per cycle.
   std::array<int, isa::kNumDTypes> macs_per_pe_per_cycle{1, 2, 2};

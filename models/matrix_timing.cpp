@@ -72,11 +72,24 @@ std::uint64_t systolic_gemm_cycles(int rows, int cols, Dataflow df, std::uint64_
   return std::max(scalesim, roofline);
 }
 
+std::uint64_t systolic_gemm_cycles_double_buffered(int rows, int cols, Dataflow df, std::uint64_t m,
+                                                   std::uint64_t n, std::uint64_t k) {
+  const std::uint64_t base = systolic_gemm_cycles(rows, cols, df, m, n, k);
+  if (df == Dataflow::os || base == 0) return base;
+  const std::uint64_t folds = systolic_folds(rows, cols, df, m, n, k);
+  const std::uint64_t hidden = std::min<std::uint64_t>(static_cast<std::uint64_t>(rows), map_gemm(df, m, n, k).temporal);
+  const std::uint64_t roofline = ceil_div(m * n * k, static_cast<std::uint64_t>(rows) * static_cast<std::uint64_t>(cols));
+  return std::max(base - (folds - 1) * hidden, roofline);
+}
+
 std::uint64_t matmul_cycles(const MatrixUnitConfig& mxu, isa::DType dtype, std::uint64_t m, std::uint64_t n,
                             std::uint64_t k) {
   // A dot-product PE of width f reduces f elements of K per cycle, so the array sees a GEMM whose
   // reduction is ceil(K / f) long; M and N keep their spatial/temporal roles.
   const std::uint64_t f = static_cast<std::uint64_t>(dtype_factor(mxu, dtype));
+  if (mxu.double_buffered) {
+    return systolic_gemm_cycles_double_buffered(mxu.rows, mxu.cols, mxu.dataflow, m, n, ceil_div(k, f));
+  }
   return systolic_gemm_cycles(mxu.rows, mxu.cols, mxu.dataflow, m, n, ceil_div(k, f));
 }
 

@@ -40,6 +40,10 @@ namespace tasim::timing {
 // 0 when any of m, n, k is 0 (nothing to compute). Throws tasim::Error when rows or cols < 1.
 std::uint64_t systolic_gemm_cycles(int rows, int cols, Dataflow df, std::uint64_t m, std::uint64_t n,
                                    std::uint64_t k);
+// The same array with a double-buffered stationary operand (ws, is): every fold after the first
+// hides its R-cycle load behind the previous fold's stream, saving min(R, T) cycles per fold.
+std::uint64_t systolic_gemm_cycles_double_buffered(int rows, int cols, Dataflow df, std::uint64_t m,
+                                                   std::uint64_t n, std::uint64_t k);
 
 // Folds (tiles of the array) the GEMM needs: row folds x column folds for the dataflow's mapping.
 std::uint64_t systolic_folds(int rows, int cols, Dataflow df, std::uint64_t m, std::uint64_t n, std::uint64_t k);

@@ -1043,16 +1043,16 @@ SramPlan plan_sram(const ChipConfig& chip) {
 }
 
 SramPlan plan_sram_accumulate(const ChipConfig& chip) {
-  // Accumulating (matmuls with many rows): one large fp32 accumulator per matrix unit, 64%, so a
+  // Accumulating (matmuls with many rows): one large fp32 accumulator per matrix unit, 61%, so a
   // weight-stationary array streams thousands of rows per fold (its fill and drain amortized);
-  // activations 20% (2 slots), weights 10%, vector blocks and parameters 4%; no score slots.
+  // activations 25% (2 slots), weights 10%, vector blocks and parameters 4%; no score slots.
   const std::uint64_t mx = static_cast<std::uint64_t>(chip.core.matrix.count);
   SramPlan p;
   p.kind = SramPlan::Kind::accumulate;
   p.c_slots = 1;
-  p.x_slot = share_slot(chip, 0.20, 2);
+  p.x_slot = share_slot(chip, 0.25, 2);
   p.w_slot = share_slot(chip, 0.10, kWSlotsPerMxu * mx);
-  p.c_slot = share_slot(chip, 0.64, mx);
+  p.c_slot = share_slot(chip, 0.61, mx);
   p.s_slot = 0;
   p.v_slot = share_slot(chip, 0.04, 3);
   return p;

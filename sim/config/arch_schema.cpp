@@ -190,6 +190,18 @@ std::vector<ArchKey> build_schema() {
     };
     s.push_back(k);
   }
+  {
+    ArchKey k = base_key("core.matrix.double_buffered", ArchKeyType::choice, false, "false", 0, 0, "-",
+                         "true: the stationary operand (weights in ws, inputs in is) has a second "
+                         "buffer in the PEs, so the next fold's tile shifts in while the current one "
+                         "streams (as in TPUs, whose matrix unit holds a weight tile plus one more "
+                         "for double buffering); each fold after the first saves min(rows, streamed "
+                         "length) cycles. false: SCALE-Sim v2's timing exactly. No effect on os.");
+    k.choices = {"false", "true"};
+    k.set = [](ChipConfig& c, const ArchValue& v) { c.core.matrix.double_buffered = v.choice == 1; };
+    k.get = [](const ChipConfig& c) { return std::string(c.core.matrix.double_buffered ? "true" : "false"); };
+    s.push_back(k);
+  }
   const char* const mac_defaults[isa::kNumDTypes] = {"1", "2", "2"};
   for (int t = 0; t < isa::kNumDTypes; ++t) {
     const auto dtype = static_cast<isa::DType>(t);

@@ -87,7 +87,7 @@ TEST_CASE("a 70B decode on one big chip is HBM-bound: within 15% of (weights + K
   CHECK(r.summary.step_seconds <= 1.15 * bound);
 }
 
-TEST_CASE("a large prefill GEMM is compute-bound and near peak", "[invariants][roofline]") {
+TEST_CASE("a large prefill GEMM is compute-bound and within 10% of peak", "[invariants][roofline]") {
   // One Llama-3-8B layer, 4 sequences of 2048 tokens (M = 8192) on tpu-v4-like: the MLP's
   // gate/up projection (8192 x 28672 x 4096).
   RunSpec spec;
@@ -104,8 +104,7 @@ TEST_CASE("a large prefill GEMM is compute-bound and near peak", "[invariants][r
   const double fraction_of_peak = gate_up->roofline_seconds / gate_up->seconds;
   INFO("gate_up at " << fraction_of_peak << " of peak");
   CHECK(fraction_of_peak <= 1.0);
-  // Measured 0.867 (docs/performance.md): the SCALE-Sim weight-stationary fold pays 2R + C - 2
-  // cycles of fill and drain per fold, and SRAM holds enough fp32 accumulators for ~2,700 rows
-  // per fold here, so 88% is this array's ceiling; the issue's 90% is not reached (see the note).
-  CHECK(fraction_of_peak >= 0.85);
+  // Within 10% of peak (measured 0.916): tpu-v4-like double-buffers its weights, and the
+  // accumulating SRAM plan streams 4096 rows per fold, so fill and drain are amortized.
+  CHECK(fraction_of_peak >= 0.90);
 }
