@@ -249,7 +249,8 @@ int cmd_gemm(const std::vector<std::string>& args) {
   po::options_description desc(
       "tasim gemm --m M --n N --k K [options]\n\n"
       "One GEMM C (M x N) = A (M x K) x B (K x N) on matrix unit 0 of core 0. With --ideal-memory it\n"
-      "is a single matmul instruction whose cycles equal SCALE-Sim v2's compute cycles; otherwise the\n"
+      "is a single matmul instruction whose cycles equal SCALE-Sim v2's compute cycles (for an array\n"
+      "without double buffering: the small preset, or --set core.matrix.double_buffered=false); otherwise the\n"
       "operands stream from HBM through SRAM in double-buffered tiles and memory stalls show.\n"
       "The chip is reduced to one core with one matrix unit (its SRAM, DMA engines and all of HBM)");
   desc.add_options()
