@@ -58,6 +58,28 @@ struct HbmConfig {
   double peak_gbps() const { return gbps_per_channel * channels(); }
 };
 
+// Chip-to-chip interconnect of a multi-chip system (a server of `chips` chips).
+enum class Topology { ring, torus2d, fully_connected, switched };
+
+struct LinkConfig {
+  double gbps_per_direction = 100.0;  // GB/s (1e9 bytes/s) of one link, one direction
+  double latency_ns = 500.0;          // per hop: serialization start to first byte at the peer
+  int ports_per_chip = 2;             // links a chip can drive (ring 2, torus2d 4, fully connected chips-1)
+};
+
+struct SwitchConfig {
+  double gbps_per_port = 450.0;  // GB/s each chip's port to the switch, one direction
+  double latency_ns = 500.0;     // chip -> switch -> chip, first byte
+};
+
+struct SystemConfig {
+  int chips = 1;
+  Topology topology = Topology::ring;
+  int torus_rows = 0;  // torus2d: rows x (chips / rows); 0 = as square as chips allows
+  LinkConfig link;
+  SwitchConfig switch_;  // topology switched
+};
+
 struct CoreConfig {
   MatrixUnitConfig matrix;
   VectorUnitConfig vector;
@@ -73,6 +95,7 @@ struct ChipConfig {
   int queue_depth = 16;       // per-unit instruction queue depth for matrix/vector units
   CoreConfig core;
   HbmConfig hbm;
+  SystemConfig system;  // chips = 1: a single chip, no links
 
   double cycle_ns() const { return 1.0 / clock_ghz; }
 };
@@ -80,7 +103,7 @@ struct ChipConfig {
 // Limits the ISA validator checks a program against.
 inline isa::TargetLimits target_limits(const ChipConfig& chip) {
   isa::TargetLimits limits;
-  limits.chips = 1;
+  limits.chips = chip.system.chips;
   limits.cores = chip.cores;
   limits.dma_engines = chip.core.dma.engines;
   limits.mxus = chip.core.matrix.count;
