@@ -100,3 +100,20 @@ TEST_CASE("bad model input gets one clear line", "[cli][step][errors]") {
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.output, Catch::Contains("fp4"));
 }
+
+TEST_CASE("a compiled prefill with SRAM plan switches replays with the same cycles", "[cli][step][compile]") {
+  // 8192 tokens of one Llama-3-8B layer: the matmuls take the accumulating SRAM plan and
+  // attention the streaming one, so the program holds barriers between plans.
+  const std::string args = "--arch tpu-v4-like --model " + source_path("tests/data/llama-1layer.yaml") +
+                           " --phase prefill --batch 4 --prompt-len 2048";
+  const std::string prog = build_path("step_prefill.bin");
+  REQUIRE(run_tasim("compile " + args + " -o " + prog).exit_code == 0);
+  const auto listing = run_tasim("disasm " + prog, true);
+  REQUIRE(listing.exit_code == 0);
+  CHECK_THAT(listing.output, Catch::Contains("\nbarrier"));
+  const auto direct = run_tasim("run " + args + " --json -", true);
+  const auto replay = run_tasim("run --arch tpu-v4-like --program " + prog + " --json -", true);
+  REQUIRE(direct.exit_code == 0);
+  REQUIRE(replay.exit_code == 0);
+  CHECK(YAML::Load(direct.output)["cycles"].as<std::uint64_t>() == YAML::Load(replay.output)["cycles"].as<std::uint64_t>());
+}
