@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <boost/program_options.hpp>
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -13,6 +15,7 @@
 
 #include "isa/isa.h"
 #include "models/matrix_timing.h"
+#include "sim/collective.h"
 #include "sim/config/arch_loader.h"
 #include "sim/report.h"
 #include "sim/simulate.h"
@@ -41,6 +44,8 @@ commands:
              default: Llama-3-8B decode, batch 64, context 2048 on sohu-like
   compile    compile one inference step of a model to a program (.tasm or binary)
   gemm       one M x N x K GEMM on one matrix unit (SCALE-Sim style array study)
+  collective one collective (allreduce, allgather, ...) over the chips' links, reported like
+             nccl-tests (algbw, busbw) with per-link traffic
   asm        assemble a .tasm program into the binary encoding
   disasm     print a binary program as .tasm
   validate   check a program against an architecture without simulating it
@@ -326,6 +331,115 @@ int cmd_gemm(const std::vector<std::string>& args) {
   return 0;
 }
 
+// "1048576", "4K", "64M", "1G", "2GiB": a byte count with an optional binary suffix (K, M, G, T
+// = 2^10, 2^20, 2^30, 2^40; nccl-tests reads sizes the same way).
+std::uint64_t parse_byte_count(const std::string& text) {
+  auto bad = [&]() { return Error(fmt::format("--bytes '{}' is not a byte count (e.g. 8, 4K, 64M, 1G)", text)); };
+  std::size_t i = 0;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+  if (i == 0) {
+    if (!text.empty() && text[0] == '-') throw Error(fmt::format("--bytes {} must be >= 1", text));
+    throw bad();
+  }
+  if (i > 19) throw bad();
+  const std::uint64_t number = std::stoull(text.substr(0, i));
+  std::string suffix = text.substr(i);
+  for (auto& c : suffix) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (suffix.size() > 1 && (suffix.substr(1) == "B" || suffix.substr(1) == "IB")) suffix = suffix.substr(0, 1);
+  if (suffix == "B") suffix.clear();
+  int shift = 0;
+  if (suffix == "K") {
+    shift = 10;
+  } else if (suffix == "M") {
+    shift = 20;
+  } else if (suffix == "G") {
+    shift = 30;
+  } else if (suffix == "T") {
+    shift = 40;
+  } else if (!suffix.empty()) {
+    throw bad();
+  }
+  if (shift > 0 && number > (~std::uint64_t{0} >> shift)) throw bad();
+  return number << shift;
+}
+
+int cmd_collective(const std::vector<std::string>& args) {
+  po::options_description desc(
+      "tasim collective --op OP --bytes N [--chips P --topology T] [--algo ring|direct] [options]\n\n"
+      "One collective over the chip-to-chip links of a system, simulated step by step with link\n"
+      "contention, reported like nccl-tests: algbw = bytes / time, busbw = algbw x 2(P-1)/P\n"
+      "(allreduce), x (P-1)/P (allgather, reducescatter, alltoall), x 1 (sendrecv: every chip sends\n"
+      "N bytes to the next one at once). Sizes as in nccl-tests: allreduce the buffer of each chip,\n"
+      "allgather the gathered output, reducescatter the input, alltoall the send buffer");
+  desc.add_options()
+      ("op", po::value<std::string>(), "allreduce | allgather | reducescatter | alltoall | sendrecv")
+      ("bytes", po::value<std::string>(), "bytes per chip (nccl-tests' size): 8, 4K, 64M, 1G (binary units)")
+      ("chips", po::value<int>(), "chips taking part (overrides system.chips)")
+      ("topology", po::value<std::string>(), "ring | torus2d | fully-connected | switch (overrides system.topology)")
+      ("algo", po::value<std::string>(), "ring | direct (default ring; alltoall and sendrecv are direct only)");
+  add_arch_options(desc);
+  desc.add_options()
+      ("json", po::value<std::string>(), "write the report as JSON to FILE ('-' for stdout; the text report is then omitted)")
+      ("trace", po::value<std::string>(), "write a trace to FILE: per chip a track per link, receive lanes and the steps")
+      ("trace-format", po::value<std::string>()->default_value("perfetto"), "trace format: perfetto | json (Chrome JSON)");
+  Parsed p = parse("collective", desc, nullptr, args);
+  if (p.help) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  CollectiveStudy study;
+  if (!p.vm.count("op")) throw Error("tasim collective: --op is required (allreduce, allgather, reducescatter, alltoall, sendrecv)");
+  const std::string op = p.vm["op"].as<std::string>();
+  const std::pair<const char*, CollectiveOp> ops[] = {{"allreduce", CollectiveOp::all_reduce},
+                                                      {"allgather", CollectiveOp::all_gather},
+                                                      {"reducescatter", CollectiveOp::reduce_scatter},
+                                                      {"alltoall", CollectiveOp::all_to_all},
+                                                      {"sendrecv", CollectiveOp::send_recv}};
+  const auto found = std::find_if(std::begin(ops), std::end(ops), [&](const auto& o) { return op == o.first; });
+  if (found == std::end(ops)) {
+    throw Error(fmt::format("--op '{}' is not one of: allreduce, allgather, reducescatter, alltoall, sendrecv", op));
+  }
+  study.op = found->second;
+  if (!p.vm.count("bytes")) throw Error("tasim collective: --bytes N is required");
+  study.bytes = parse_byte_count(p.vm["bytes"].as<std::string>());
+  if (study.bytes < 1) throw Error(fmt::format("--bytes {} must be >= 1", p.vm["bytes"].as<std::string>()));
+  if (p.vm.count("algo")) {
+    const std::string algo = p.vm["algo"].as<std::string>();
+    if (algo == "ring") {
+      study.algo = CollectiveAlgo::ring;
+    } else if (algo == "direct") {
+      study.algo = CollectiveAlgo::direct;
+    } else {
+      throw Error(fmt::format("--algo '{}' is not one of: ring, direct", algo));
+    }
+  }
+  std::vector<std::string> sets;
+  if (p.vm.count("set")) sets = p.vm["set"].as<std::vector<std::string>>();
+  if (p.vm.count("chips")) {
+    const int chips = p.vm["chips"].as<int>();
+    if (chips < 2) throw Error(fmt::format("--chips {} must be >= 2", chips));
+    sets.push_back(fmt::format("system.chips={}", chips));
+  }
+  if (p.vm.count("topology")) {
+    const std::string topology = p.vm["topology"].as<std::string>();
+    if (topology != "ring" && topology != "torus2d" && topology != "fully-connected" && topology != "switch") {
+      throw Error(fmt::format("--topology '{}' is not one of: ring, torus2d, fully-connected, switch", topology));
+    }
+    sets.push_back("system.topology=" + topology);
+  }
+  const ChipConfig chip = load_arch(p.vm["arch"].as<std::string>(), sets);
+  if (p.vm.count("trace")) study.trace_path = p.vm["trace"].as<std::string>();
+  study.trace_format = p.vm["trace-format"].as<std::string>();
+  if (study.trace_format != "perfetto" && study.trace_format != "json") {
+    throw Error(fmt::format("--trace-format '{}' is not one of: perfetto, json", study.trace_format));
+  }
+  const CollectiveReport report = run_collective(chip, study);
+  const bool json_stdout = p.vm.count("json") && p.vm["json"].as<std::string>() == "-";
+  if (p.vm.count("json")) write_file(p.vm["json"].as<std::string>(), collective_report_json(report), "JSON report");
+  if (!json_stdout) std::cout << collective_report_text(report);
+  return 0;
+}
+
 int cmd_asm(const std::vector<std::string>& args) {
   po::options_description desc("tasim asm IN.tasm -o OUT.bin\n\nAssembles a .tasm program into the binary encoding");
   desc.add_options()("input", po::value<std::string>(), ".tasm file")("output,o", po::value<std::string>(), "binary output file");
@@ -426,6 +540,7 @@ int cli_main(int argc, char** argv) {
     args.erase(args.begin());
     if (command == "run") return cmd_run(args);
     if (command == "gemm") return cmd_gemm(args);
+    if (command == "collective") return cmd_collective(args);
     if (command == "compile") return cmd_compile(args);
     if (command == "asm") return cmd_asm(args);
     if (command == "disasm") return cmd_disasm(args);

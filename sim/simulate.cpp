@@ -5,28 +5,16 @@
 #include <memory>
 
 #include "models/chip.h"
+#include "models/systemc_reports.h"
 #include "sim/op_profile.h"
 #include "sim/trace_observer.h"
 
 namespace tasim {
 
-namespace {
-
-// SystemC reports (errors, fatal, warnings) become tasim::Error instead of stack dumps/aborts.
-void install_report_handler() {
-  using namespace sc_core;
-  sc_report_handler::set_actions(SC_WARNING, SC_DO_NOTHING);
-  sc_report_handler::set_actions(SC_INFO, SC_DO_NOTHING);
-  sc_report_handler::set_actions(SC_ERROR, SC_THROW);
-  sc_report_handler::set_actions(SC_FATAL, SC_THROW);
-}
-
-}  // namespace
-
 RunStats simulate(const ChipConfig& chip, const isa::Program& program, const SimOptions& options,
                   ExecutionObserver* extra) {
   isa::validate(program, target_limits(chip));
-  install_report_handler();
+  install_systemc_report_handler();
 
   std::unique_ptr<TraceObserver> tracer;
   ObserverFanout fanout;

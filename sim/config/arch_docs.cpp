@@ -45,9 +45,10 @@ std::string arch_schema_markdown() {
      TASIM_REGENERATE_DOCS=1 build/config_tests "[docs]" rewrites this file. -->
 
 A chip is described by one YAML file: clock, cores, and per core the matrix units, vector
-units, SRAM and DMA engines, plus the HBM of the chip. Every key is listed below with its type,
-default, valid range and unit; every number carries its unit in its name (`clock_ghz`,
-`capacity_mib`, `latency_ns`, `gbps_per_channel`).
+units, SRAM and DMA engines, plus the HBM of the chip; the `system` section says how many such
+chips a server has and how they connect. Every key is listed below with its type, default,
+valid range and unit; every number carries its unit in its name (`clock_ghz`, `capacity_mib`,
+`latency_ns`, `gbps_per_channel`).
 
 ## Picking an architecture
 
@@ -64,6 +65,45 @@ To write your own, copy the preset closest to it from `configs/arch/` and change
 Only the headline keys are required (marked *required* below); every other key has a default,
 explained in its description. Sections nest (`core:` / `matrix:` / `rows: 256`); a dotted key
 (`core.matrix.rows: 256`) means the same.
+
+## Building on a preset: `base`
+
+A file may start from a preset and state only what differs. A top-level `base: <preset>` loads
+that preset first (and its own base, if it has one); the keys of this file then override it one
+key at a time, so sections merge deeply: the file below keeps every `core.matrix` key of
+`sohu-like` but `rows` and `cols`, and all of its HBM.
+
+```yaml
+base: sohu-like
+description: sohu-like with 128x128 arrays
+core:
+  matrix:
+    rows: 128
+    cols: 128
+```
+
+The chip's `name` is never inherited (a derived chip is reported under its own name: its
+`name:` key, else the preset or file name); `description` is inherited only when the file
+gives none. `base` names a preset (`tasim presets`); an unknown name is an error with the
+closest preset suggested, and a chain of presets that returns to one of its own is an error
+naming the loop. `tasim arch` prints the resolved configuration, every key, without `base`.
+
+## Multi-chip systems: `system`
+
+`system.chips` chips, each a copy of the chip described above with its own HBM, form a server;
+`system.topology` says how they connect:
+
+| Topology | Links per chip (`system.link.ports_per_chip`) | Bandwidth and latency |
+|---|---|---|
+| `ring` | 2 (1 for 2 chips) | `system.link.*` per link |
+| `torus2d` | 4; a `torus_rows` x (chips / torus_rows) grid with wrap-around, at least 2 x 2 | `system.link.*` per link |
+| `fully-connected` | chips - 1: a link to every other chip | `system.link.*` per link |
+| `switch` | one port per chip into a non-blocking switch | `system.switch.*` per port |
+
+Bandwidths are per direction (a link or port carries that much each way at once): vendors'
+"900 GB/s NVLink" for an H100 counts both directions and is 450 GB/s per direction. A system of
+1 chip (the default) has no links and ignores the other `system` keys. The loader checks what
+no single key's range can: enough ports for the topology, a torus shape that divides the chips.
 
 ## Overriding keys: `--set`
 
@@ -99,26 +139,36 @@ known, and the key path; for example:
   md += error_for(small, "small.yaml", {"core.matrx.rows=64"}) + "\n";
   md += error_for(small, "small.yaml", {"hbm.interleave_bytes=300"}) + "\n";
   md += error_for(small, "small.yaml", {"core.matrix.rows"}) + "\n";
+  md += error_for(small, "small.yaml", {"system.chips=8", "system.topology=torus2d"}) + "\n";
+  md += error_for(small, "small.yaml",
+                  {"system.chips=8", "system.topology=fully-connected", "system.link.ports_per_chip=4"}) + "\n";
+  md += error_for(small, "small.yaml",
+                  {"system.chips=8", "system.topology=torus2d", "system.link.ports_per_chip=4",
+                   "system.torus_rows=3"}) + "\n";
+  md += error_for("base: sohu\n", "my-chip.yaml", {}) + "\n";
+  md += error_for(small, "small.yaml", {"base=sohu-like"}) + "\n";
   md += "```\n\n";
 
   md += "## Presets\n\n";
   md += "Embedded in the binary from `configs/arch/*.yaml`; each file states its assumptions and "
         "their public sources in comments. Figures are computed from the configuration (dense "
         "matrix peak = 2 x MACs/PE/cycle x rows x cols x matrix units x cores x clock; HBM peak = "
-        "stacks x channels x GB/s per channel).\n\n";
-  md += "| Preset | Description | Peak bf16 | Peak fp8 | HBM | HBM capacity | SRAM (chip) |\n";
-  md += "|---|---|---|---|---|---|---|\n";
+        "stacks x channels x GB/s per channel); compute, HBM and SRAM are per chip. A multi-chip "
+        "preset describes the whole server; until the multi-chip compiler (issue 4), `tasim run` "
+        "simulates one of its chips.\n\n";
+  md += "| Preset | Description | Peak bf16 | Peak fp8 | HBM | HBM capacity | SRAM (chip) | System |\n";
+  md += "|---|---|---|---|---|---|---|---|\n";
   for (const auto& name : preset_names()) {
     const ArchInfo info = load_arch_info(name);
     const ChipConfig& c = info.chip;
-    md += fmt::format("| `{}` | {} | {:.1f} TFLOP/s | {:.1f} TFLOP/s | {:.3f} TB/s | {:g} GiB | {:g} MiB |\n",
+    md += fmt::format("| `{}` | {} | {:.1f} TFLOP/s | {:.1f} TFLOP/s | {:.3f} TB/s | {:g} GiB | {:g} MiB | {} |\n",
                       name, cell(info.description), peak_matrix_tflops(c, isa::DType::bf16),
                       peak_matrix_tflops(c, isa::DType::fp8), hbm_peak_tbps(c),
                       static_cast<double>(c.hbm.capacity_bytes) / (1024.0 * 1024.0 * 1024.0),
-                      static_cast<double>(sram_total_bytes(c)) / (1024.0 * 1024.0));
+                      static_cast<double>(sram_total_bytes(c)) / (1024.0 * 1024.0), cell(system_figures(c)));
   }
 
-  md += "\n## Keys\n";
+  md += "\n## Keys\n\nBesides these, a file may name a preset to build on with `base:` (see above).\n";
   std::string current = "\x01";
   for (const auto& key : arch_schema()) {
     const std::string section = section_of(key.path);

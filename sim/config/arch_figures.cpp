@@ -48,14 +48,43 @@ std::string figure(double v) {
 
 }  // namespace
 
+int torus_grid_rows(const SystemConfig& system) {
+  if (system.torus_rows != 0) return system.torus_rows;
+  int rows = 1;
+  for (int r = 1; r * r <= system.chips; ++r) {
+    if (system.chips % r == 0) rows = r;
+  }
+  return rows;
+}
+
+std::string system_figures(const ChipConfig& chip) {
+  const SystemConfig& s = chip.system;
+  if (s.chips == 1) return "1 chip";
+  const std::string links = fmt::format("{} links x {:g} GB/s/dir per chip", s.link.ports_per_chip,
+                                        s.link.gbps_per_direction);
+  switch (s.topology) {
+    case Topology::ring: return fmt::format("{} chips, ring, {}", s.chips, links);
+    case Topology::torus2d: {
+      const int rows = torus_grid_rows(s);
+      return fmt::format("{} chips, torus2d {} x {}, {}", s.chips, rows, s.chips / rows, links);
+    }
+    case Topology::fully_connected: return fmt::format("{} chips, fully-connected, {}", s.chips, links);
+    case Topology::switched:
+      return fmt::format("{} chips, switch {:g} GB/s/dir per chip", s.chips, s.switch_.gbps_per_port);
+  }
+  return fmt::format("{} chips", s.chips);
+}
+
 std::string headline_figures(const ChipConfig& chip) {
   constexpr double kMiB = 1024.0 * 1024.0;
   constexpr double kGiB = kMiB * 1024.0;
-  return fmt::format("bf16 {} TFLOP/s, fp8 {} TFLOP/s, HBM {} TB/s, {:g} GiB, SRAM {:g} MiB",
-                     figure(peak_matrix_tflops(chip, isa::DType::bf16)),
-                     figure(peak_matrix_tflops(chip, isa::DType::fp8)), figure(hbm_peak_tbps(chip)),
-                     static_cast<double>(chip.hbm.capacity_bytes) / kGiB,
-                     static_cast<double>(sram_total_bytes(chip)) / kMiB);
+  std::string out = fmt::format("bf16 {} TFLOP/s, fp8 {} TFLOP/s, HBM {} TB/s, {:g} GiB, SRAM {:g} MiB",
+                                figure(peak_matrix_tflops(chip, isa::DType::bf16)),
+                                figure(peak_matrix_tflops(chip, isa::DType::fp8)), figure(hbm_peak_tbps(chip)),
+                                static_cast<double>(chip.hbm.capacity_bytes) / kGiB,
+                                static_cast<double>(sram_total_bytes(chip)) / kMiB);
+  if (chip.system.chips > 1) out += "; " + system_figures(chip);
+  return out;
 }
 
 }  // namespace tasim

@@ -30,7 +30,17 @@ double vector_peak_elements_per_s(const ChipConfig& chip);
 // FLOPs per HBM byte at which a kernel turns from bandwidth- to compute-bound (roofline ridge).
 double ridge_flops_per_byte(const ChipConfig& chip, isa::DType dtype);
 
-// "bf16 275 TFLOP/s, fp8 275 TFLOP/s, HBM 1.20 TB/s, 32 GiB, SRAM 32 MiB"
+// Rows of a torus2d grid of system.chips: torus_rows, or when 0 the largest divisor of chips not
+// above its square root (16 -> 4 x 4, 8 -> 2 x 4; a prime count gives 1 row, which the loader
+// rejects for torus2d).
+int torus_grid_rows(const SystemConfig& system);
+
+// The multi-chip system in a few words: "1 chip", "8 chips, switch 450 GB/s/dir per chip",
+// "16 chips, torus2d 4 x 4, 4 links x 100 GB/s/dir per chip".
+std::string system_figures(const ChipConfig& chip);
+
+// "bf16 275 TFLOP/s, fp8 275 TFLOP/s, HBM 1.20 TB/s, 32 GiB, SRAM 32 MiB" (per chip), followed by
+// "; 8 chips, ..." (system_figures) for a multi-chip system.
 std::string headline_figures(const ChipConfig& chip);
 
 }  // namespace tasim

@@ -61,7 +61,8 @@ std::string unknown_key_hint(const std::string& section, const std::string& name
   }
   if (!moved.empty()) return fmt::format(" (did you mean '{}'?)", moved);
 
-  const auto siblings = children(section);
+  auto siblings = children(section);
+  if (section.empty()) siblings.push_back("base");  // not a schema key, but valid at the top level
   const std::string best = closest_match(name, siblings);
   if (!best.empty()) {
     const std::string fixed = join_path(join_path(section, best), rest);
@@ -103,8 +104,12 @@ const char* node_kind(const YAML::Node& node) {
   return "a scalar";
 }
 
+// The top-level key naming a preset this file builds on. Not in the schema: it is not part of
+// the chip, only of how the file is written (arch_to_yaml writes every key instead).
+const char* const kBaseKey = "base";
+
 void flatten(const YAML::Node& map, const std::string& section, const std::string& source,
-             std::map<std::string, YAML::Mark>& first_seen, FlatArch& flat) {
+             std::map<std::string, YAML::Mark>& first_seen, FlatArch& flat, Entry& base) {
   for (auto it = map.begin(); it != map.end(); ++it) {
     const YAML::Node key_node = it->first;
     const YAML::Node value = it->second;
@@ -120,6 +125,16 @@ void flatten(const YAML::Node& map, const std::string& section, const std::strin
     }
     first_seen.emplace(path, key_node.Mark());
 
+    if (path == kBaseKey) {
+      // `base: <preset>`: not a chip key; the loader reads the preset first (resolve_flat).
+      if (!value.IsScalar() || value.Scalar().empty()) {
+        throw Error(fmt::format("{}: base expects a preset name, got {}",
+                                where(source, value.IsNull() ? key_node.Mark() : value.Mark()),
+                                value.IsScalar() ? "an empty name" : node_kind(value)));
+      }
+      base = Entry{value.Scalar(), where(source, value.Mark())};
+      continue;
+    }
     if (const ArchKey* key = find_arch_key(path)) {
       if (value.IsNull() && key->type == ArchKeyType::text) {
         flat[path] = Entry{"", where(source, value.Mark())};
@@ -136,7 +151,7 @@ void flatten(const YAML::Node& map, const std::string& section, const std::strin
                                 where(source, value.Mark()), path, fmt::join(children(path), ", "),
                                 node_kind(value)));
       }
-      flatten(value, path, source, first_seen, flat);
+      flatten(value, path, source, first_seen, flat, base);
     } else {
       // A dotted key (`core.matrx: ...`) is checked from its first unknown component.
       std::string known = section;
@@ -158,25 +173,72 @@ void flatten(const YAML::Node& map, const std::string& section, const std::strin
   }
 }
 
-FlatArch parse_yaml(const std::string& text, const std::string& source) {
+// One file's own keys, and the preset it names as its base (text empty: none).
+struct ParsedArch {
+  FlatArch flat;
+  Entry base;
+};
+
+ParsedArch parse_yaml(const std::string& text, const std::string& source) {
   YAML::Node root;
   try {
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     throw Error(fmt::format("{}: malformed YAML: {}", where(source, e.mark), e.msg));
   }
-  FlatArch flat;
-  if (root.IsNull()) return flat;
+  ParsedArch parsed;
+  if (root.IsNull()) return parsed;
   if (!root.IsMap()) {
     throw Error(fmt::format("{}: expected a mapping of architecture keys at the top level, got {}",
                             where(source, root.Mark()), node_kind(root)));
   }
   std::map<std::string, YAML::Mark> first_seen;
   try {
-    flatten(root, "", source, first_seen, flat);
+    flatten(root, "", source, first_seen, parsed.flat, parsed.base);
   } catch (const YAML::Exception& e) {
     throw Error(fmt::format("{}: malformed YAML: {}", where(source, e.mark), e.msg));
   }
+  return parsed;
+}
+
+// ---- base: preset inheritance ------------------------------------------------------------
+
+// Preset name -> YAML text: the embedded presets, or a stand-in set from a test.
+using PresetTexts = std::map<std::string, std::string>;
+
+std::vector<std::string> names_of(const PresetTexts& presets) {
+  std::vector<std::string> names;
+  for (const auto& [name, text] : presets) names.push_back(name);
+  return names;
+}
+
+// The file's keys on top of its base chain's. `chain` holds the presets being resolved, outermost
+// first (a preset loaded by name starts with itself), so a base naming one of them is a cycle.
+// Keys merge one leaf at a time, so a file that sets core.matrix.rows keeps the base's
+// core.matrix.cols: sections merge deeply. The base's `name` is dropped (a derived chip is
+// reported under its own name); its `description` stays unless the file gives its own.
+FlatArch resolve_flat(const std::string& yaml, const std::string& source, const PresetTexts& presets,
+                      std::vector<std::string>& chain) {
+  ParsedArch parsed = parse_yaml(yaml, source);
+  if (parsed.base.text.empty()) return std::move(parsed.flat);
+  const std::string& base = parsed.base.text;
+  if (std::find(chain.begin(), chain.end(), base) != chain.end()) {
+    std::vector<std::string> loop(std::find(chain.begin(), chain.end(), base), chain.end());
+    loop.push_back(base);
+    throw Error(fmt::format("{}: base '{}' forms a cycle: {}", parsed.base.origin, base, fmt::join(loop, " -> ")));
+  }
+  const auto preset = presets.find(base);
+  if (preset == presets.end()) {
+    const std::string best = closest_match(base, names_of(presets));
+    throw Error(fmt::format("{}: unknown base preset '{}' (presets: {}){}", parsed.base.origin, base,
+                            fmt::join(names_of(presets), ", "),
+                            best.empty() ? "" : fmt::format(" (did you mean '{}'?)", best)));
+  }
+  chain.push_back(base);
+  FlatArch flat = resolve_flat(preset->second, base + ".yaml", presets, chain);
+  chain.pop_back();
+  flat.erase("name");
+  for (auto& [path, entry] : parsed.flat) flat[path] = std::move(entry);
   return flat;
 }
 
@@ -199,6 +261,11 @@ void apply_override(const std::string& assignment, FlatArch& flat) {
   const std::string origin = "--set " + assignment;
   const ArchKey* key = find_arch_key(path);
   if (!key) {
+    if (path == kBaseKey) {
+      throw Error(fmt::format("{}: '{}' names the preset a file builds on and can only be given in the file "
+                              "(--arch names the preset to start from)",
+                              origin, path));
+    }
     if (is_arch_section(path)) {
       throw Error(fmt::format("{}: '{}' is a section, not a key; set one of its keys ({})", origin, path,
                               fmt::join(children(path), ", ")));
@@ -241,6 +308,64 @@ std::string strip_yaml_extension(const std::string& file_name) {
   return name;
 }
 
+// Rules between system keys that no single key's range can express. The error starts at the
+// first of `blame` the file or --set gave (else the file), and names every key involved.
+void check_system(const SystemConfig& system, const FlatArch& flat, const std::string& source) {
+  if (system.chips == 1) return;  // a single chip has no links: nothing to check
+  const auto origin = [&](std::initializer_list<const char*> blame) {
+    for (const char* path : blame) {
+      if (const auto it = flat.find(path); it != flat.end()) return it->second.origin;
+    }
+    return source;
+  };
+  const int chips = system.chips;
+  const int ports = system.link.ports_per_chip;
+  const auto need_ports = [&](const char* topology, int need, const char* why) {
+    if (ports >= need) return;
+    throw Error(fmt::format("{}: system.topology = {} of {} chips needs system.link.ports_per_chip >= {} ({}), "
+                            "got {}",
+                            origin({"system.link.ports_per_chip", "system.topology", "system.chips"}), topology,
+                            chips, need, why, ports));
+  };
+  switch (system.topology) {
+    case Topology::ring:
+      need_ports("ring", chips > 2 ? 2 : 1, chips > 2 ? "a link to each neighbour" : "one link between the two");
+      return;
+    case Topology::torus2d: {
+      if (chips < 4) {
+        throw Error(fmt::format("{}: system.topology = torus2d needs system.chips >= 4 (a 2 x 2 grid at least), "
+                                "got {}; use ring",
+                                origin({"system.chips", "system.topology"}), chips));
+      }
+      need_ports("torus2d", 4, "north, south, east and west neighbours");
+      const int rows = torus_grid_rows(system);
+      if (chips % rows != 0 || rows < 2 || chips / rows < 2) {
+        std::vector<int> divisors;
+        for (int r = 2; r <= chips / 2; ++r) {
+          if (chips % r == 0) divisors.push_back(r);
+        }
+        const std::string valid = divisors.empty()
+                                      ? fmt::format("{} chips form no such grid: use ring or another chip count", chips)
+                                      : fmt::format("valid: {}", fmt::join(divisors, ", "));
+        if (system.torus_rows == 0) {
+          throw Error(fmt::format("{}: system.topology = torus2d needs a grid of at least 2 x 2 but system.chips = "
+                                  "{} is prime ({})",
+                                  origin({"system.chips", "system.topology"}), chips, valid));
+        }
+        throw Error(fmt::format("{}: system.torus_rows = {} must divide system.chips = {} into a grid of at least "
+                                "2 x 2 ({})",
+                                origin({"system.torus_rows", "system.chips"}), rows, chips, valid));
+      }
+      return;
+    }
+    case Topology::fully_connected:
+      need_ports("fully-connected", chips - 1, "a link to every other chip");
+      return;
+    case Topology::switched:
+      return;  // one port per chip into the switch, whatever ports_per_chip says
+  }
+}
+
 ArchInfo build_chip(const FlatArch& flat, const std::string& source, const std::string& default_name) {
   ArchInfo info;
   info.chip.name = default_name;
@@ -269,14 +394,8 @@ ArchInfo build_chip(const FlatArch& flat, const std::string& source, const std::
   if (!missing.empty()) {
     throw Error(fmt::format("{}: missing required keys '{}'", source, fmt::join(missing, "', '")));
   }
+  check_system(info.chip.system, flat, source);
   return info;
-}
-
-ArchInfo load_text(const std::string& yaml, const std::string& source, const std::string& default_name,
-                   const std::vector<std::string>& overrides) {
-  FlatArch flat = parse_yaml(yaml, source);
-  for (const auto& o : overrides) apply_override(o, flat);
-  return build_chip(flat, source, default_name);
 }
 
 const detail::EmbeddedPreset* find_preset(const std::string& name) {
@@ -284,6 +403,27 @@ const detail::EmbeddedPreset* find_preset(const std::string& name) {
     if (name == detail::kEmbeddedPresets[i].name) return &detail::kEmbeddedPresets[i];
   }
   return nullptr;
+}
+
+const PresetTexts& embedded_presets() {
+  static const PresetTexts presets = [] {
+    PresetTexts p;
+    for (int i = 0; i < detail::kNumEmbeddedPresets; ++i)
+      p.emplace(detail::kEmbeddedPresets[i].name, detail::kEmbeddedPresets[i].yaml);
+    return p;
+  }();
+  return presets;
+}
+
+// `preset`: the name when the text is a preset's (so a base chain returning to it is a cycle).
+ArchInfo load_text(const std::string& yaml, const std::string& source, const std::string& default_name,
+                   const std::vector<std::string>& overrides, const PresetTexts& presets = embedded_presets(),
+                   const std::string& preset = "") {
+  std::vector<std::string> chain;
+  if (!preset.empty()) chain.push_back(preset);
+  FlatArch flat = resolve_flat(yaml, source, presets, chain);
+  for (const auto& o : overrides) apply_override(o, flat);
+  return build_chip(flat, source, default_name);
 }
 
 std::string read_arch_file(const std::string& path) {
@@ -301,7 +441,8 @@ std::string read_arch_file(const std::string& path) {
 
 ArchInfo load(const std::string& preset_or_path, const std::vector<std::string>& overrides) {
   if (const auto* preset = find_preset(preset_or_path)) {
-    return load_text(preset->yaml, preset_or_path + ".yaml", preset_or_path, overrides);
+    return load_text(preset->yaml, preset_or_path + ".yaml", preset_or_path, overrides, embedded_presets(),
+                     preset_or_path);
   }
   std::error_code ec;
   const bool looks_like_path = preset_or_path.find('/') != std::string::npos ||
@@ -339,6 +480,16 @@ ChipConfig load_arch_text(const std::string& yaml, const std::string& source_nam
                           const std::vector<std::string>& overrides) {
   return load_text(yaml, source_name, strip_yaml_extension(source_name), overrides).chip;
 }
+
+namespace detail {
+
+ArchInfo load_arch_text_with_presets(const std::string& yaml, const std::string& source_name,
+                                     const std::map<std::string, std::string>& presets,
+                                     const std::vector<std::string>& overrides) {
+  return load_text(yaml, source_name, strip_yaml_extension(source_name), overrides, presets);
+}
+
+}  // namespace detail
 
 std::vector<std::string> preset_names() {
   std::vector<std::string> names;

@@ -1,8 +1,15 @@
 // Architecture YAML -> validated ChipConfig. Every key is checked against the schema
 // (arch_schema.h): unknown keys, wrong types, out-of-range values and missing required keys
 // throw tasim::Error with one line naming the file, the YAML line:column and the key path.
+//
+// A file may start from a preset: a top-level `base: <preset name>` loads that preset (and its
+// own base, and so on) first, then this file's keys override it one leaf key at a time (sections
+// merge deeply). The chip's `name` is never inherited; `description` is when the file has none.
+// Then the cross-field rules of the system section are checked (ports a topology needs, torus
+// shape), with errors naming the keys involved.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -25,6 +32,14 @@ struct ArchInfo {
   std::string description;
 };
 ArchInfo load_arch_info(const std::string& preset_or_path, const std::vector<std::string>& overrides = {});
+
+namespace detail {
+// load_arch_text with `presets` (name -> YAML text) standing in for the embedded presets: for
+// tests of base chains the shipped presets do not have (cycles).
+ArchInfo load_arch_text_with_presets(const std::string& yaml, const std::string& source_name,
+                                     const std::map<std::string, std::string>& presets,
+                                     const std::vector<std::string>& overrides = {});
+}  // namespace detail
 
 // Presets embedded in the binary from configs/arch/*.yaml, sorted by name.
 std::vector<std::string> preset_names();

@@ -25,6 +25,11 @@ static_assert(static_cast<int>(Dataflow::ws) == 0 && static_cast<int>(Dataflow::
                   static_cast<int>(Dataflow::is) == 2,
               "the dataflow choices below list Dataflow's enumerators in order");
 
+static_assert(static_cast<int>(Topology::ring) == 0 && static_cast<int>(Topology::torus2d) == 1 &&
+                  static_cast<int>(Topology::fully_connected) == 2 &&
+                  static_cast<int>(Topology::switched) == 3,
+              "the system.topology choices below list Topology's enumerators in order");
+
 constexpr double kMiB = 1024.0 * 1024.0;
 constexpr double kGiB = kMiB * 1024.0;
 
@@ -305,6 +310,63 @@ std::vector<ArchKey> build_schema() {
                         "HBM3E stack holds 24 GiB); at most 1 TiB since HBM addresses are 40 bits "
                         "in the ISA.",
                         [](auto& c) -> auto& { return c.hbm.capacity_bytes; }));
+
+  // system: the chips of a server and how they connect. One chip (the default) has no links and
+  // ignores every other system key. Cross-field rules (ports a topology needs, torus shape) are
+  // checked by the loader once every key is known.
+  s.push_back(integer_key("system.chips", false, "1", 1, isa_field_values(isa::Field::chip), "count",
+                          "Chips in the system (a server), each a copy of the chip above with its "
+                          "own HBM; chip-to-chip transfers name the peer in the ISA's 8-bit chip "
+                          "field. 1 = a single chip: no links, the other system keys are ignored.",
+                          [](auto& c) -> auto& { return c.system.chips; }));
+  {
+    ArchKey k = base_key("system.topology", ArchKeyType::choice, false, "ring", 0, 0, "-",
+                         "How the chips connect. ring: each chip links to its two neighbours "
+                         "(needs 2 ports per chip when chips > 2). torus2d: a rows x cols grid "
+                         "with wrap-around, 4 links per chip (TPU-style). fully-connected: a "
+                         "direct link between every pair (chips - 1 ports per chip). switch: "
+                         "every chip has one port into a central switch (NVSwitch-style), timed "
+                         "by system.switch; the system.link keys are ignored.");
+    k.choices = {"ring", "torus2d", "fully-connected", "switch"};
+    k.set = [](ChipConfig& c, const ArchValue& v) { c.system.topology = static_cast<Topology>(v.choice); };
+    k.get = [](const ChipConfig& c) {
+      static const char* const names[] = {"ring", "torus2d", "fully-connected", "switch"};
+      return std::string(names[static_cast<int>(c.system.topology)]);
+    };
+    s.push_back(k);
+  }
+  s.push_back(integer_key("system.torus_rows", false, "0", 0, isa_field_values(isa::Field::chip), "count",
+                          "torus2d only: rows of the rows x (chips / rows) grid, a divisor of "
+                          "chips with at least 2 rows and 2 columns. 0 = as square as chips "
+                          "allows (16 chips: 4 x 4; 8 chips: 2 x 4). Ignored by other topologies.",
+                          [](auto& c) -> auto& { return c.system.torus_rows; }));
+  s.push_back(number_key("system.link.gbps_per_direction", false, "100", 0.1, 100000, "GB/s",
+                         "Bandwidth of one chip-to-chip link in each direction, GB/s (1e9 "
+                         "bytes/s); a link carries this much both ways at once. For reference, one "
+                         "NVLink 4 link carries 25 GB/s per direction (18 per H100: 900 GB/s "
+                         "both directions together). Used by ring, torus2d and fully-connected.",
+                         [](auto& c) -> auto& { return c.system.link.gbps_per_direction; }));
+  s.push_back(number_key("system.link.latency_ns", false, "500", 0, 1000000, "ns",
+                         "Per hop: from the first byte leaving a chip to the first byte arriving "
+                         "at its neighbour (SerDes, link layer and wire), paid once per hop a "
+                         "transfer takes.",
+                         [](auto& c) -> auto& { return c.system.link.latency_ns; }));
+  s.push_back(integer_key("system.link.ports_per_chip", false, "2", 1, isa_field_values(isa::Field::chip), "count",
+                          "Links each chip can drive at once, each at gbps_per_direction: ring needs "
+                          "2 (1 for 2 chips), torus2d 4, fully-connected chips - 1. Several "
+                          "physical links bundled towards one peer count as one port of their "
+                          "summed bandwidth.",
+                          [](auto& c) -> auto& { return c.system.link.ports_per_chip; }));
+  s.push_back(number_key("system.switch.gbps_per_port", false, "450", 0.1, 100000, "GB/s",
+                         "switch topology: bandwidth between one chip and the switch, per "
+                         "direction, GB/s (1e9 bytes/s); the switch itself is non-blocking. An "
+                         "H100 in an NVSwitch server has 450 (18 NVLink 4 links x 25 GB/s; "
+                         "NVIDIA's \"900 GB/s\" counts both directions).",
+                         [](auto& c) -> auto& { return c.system.switch_.gbps_per_port; }));
+  s.push_back(number_key("system.switch.latency_ns", false, "500", 0, 1000000, "ns",
+                         "switch topology: first byte from one chip through the switch to another "
+                         "(two link traversals plus the switch's own pipeline).",
+                         [](auto& c) -> auto& { return c.system.switch_.latency_ns; }));
   return s;
 }
 

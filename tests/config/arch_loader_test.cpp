@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -61,8 +62,9 @@ std::string write_temp(const std::string& name, const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("the three presets are embedded", "[presets]") {
-  CHECK(preset_names() == std::vector<std::string>{"small", "sohu-like", "tpu-v4-like"});
+TEST_CASE("the presets are embedded", "[presets]") {
+  CHECK(preset_names() ==
+        std::vector<std::string>{"h100-like-8x", "small", "sohu-like", "sohu-like-8x", "tpu-v4-like"});
   for (const auto& name : preset_names()) {
     CHECK(is_preset(name));
     CHECK_THAT(preset_yaml(name), Contains("description:"));
@@ -139,7 +141,7 @@ TEST_CASE("presets are described with their headline figures", "[presets]") {
   CHECK_THAT(describe_preset("sohu-like"), Contains("bf16 6291 TFLOP/s, fp8 12583 TFLOP/s"));
   CHECK_THAT(describe_preset("sohu-like"), Contains("SRAM 128 MiB"));
   const std::string all = presets_listing();
-  CHECK(std::count(all.begin(), all.end(), '\n') == 3);
+  CHECK(std::count(all.begin(), all.end(), '\n') == 5);
   CHECK_THAT(all, Contains("small        "));  // names aligned
   CHECK_THAT(all, Contains("HBM 0.064 TB/s, 1 GiB, SRAM 1 MiB"));
   CHECK_THAT(error_of([] { describe_preset("tpu"); }), Contains("unknown preset 'tpu'"));
@@ -165,6 +167,14 @@ TEST_CASE("omitted keys take the schema's defaults", "[defaults]") {
   CHECK(c.core.dma.setup_cycles == 32);
   CHECK(c.hbm.latency_ns == 100.0);
   CHECK(c.hbm.interleave_bytes == 256);
+  CHECK(c.system.chips == 1);
+  CHECK(c.system.topology == Topology::ring);
+  CHECK(c.system.torus_rows == 0);
+  CHECK(c.system.link.gbps_per_direction == 100.0);
+  CHECK(c.system.link.latency_ns == 500.0);
+  CHECK(c.system.link.ports_per_chip == 2);
+  CHECK(c.system.switch_.gbps_per_port == 450.0);
+  CHECK(c.system.switch_.latency_ns == 500.0);
   // Every vector op has a cost: none is left at the struct's zero.
   for (int i = 0; i < isa::kNumVectorOps; ++i) CHECK(cpe[i] > 0);
   // An explicit name wins over the file name.
@@ -220,7 +230,7 @@ TEST_CASE("errors: missing or unreadable file", "[errors]") {
 
   const std::string unknown = error_of([] { load_arch("sohu"); });
   CHECK_THAT(unknown, Contains("unknown architecture 'sohu'"));
-  CHECK_THAT(unknown, Contains("small, sohu-like, tpu-v4-like"));
+  CHECK_THAT(unknown, Contains("h100-like-8x, small, sohu-like, sohu-like-8x, tpu-v4-like"));
   CHECK_THAT(unknown, Contains("did you mean 'sohu-like'?"));
   CHECK_THAT(error_of([] { load_arch("tpu-v4-lik"); }), Contains("did you mean 'tpu-v4-like'?"));
 }
@@ -354,4 +364,265 @@ TEST_CASE("no input crashes the loader (every truncation of every preset)", "[er
       }
     }
   }
+}
+
+// ---- multi-chip systems ------------------------------------------------------------------
+
+TEST_CASE("system keys load into SystemConfig", "[system]") {
+  const std::string yaml = std::string(kMinimal) + R"(system:
+  chips: 16
+  topology: torus2d
+  torus_rows: 2
+  link:
+    gbps_per_direction: 50.5
+    latency_ns: 250
+    ports_per_chip: 6
+  switch:
+    gbps_per_port: 900
+    latency_ns: 700
+)";
+  const ChipConfig c = load_arch_text(yaml, "x.yaml");
+  CHECK(c.system.chips == 16);
+  CHECK(c.system.topology == Topology::torus2d);
+  CHECK(c.system.torus_rows == 2);
+  CHECK(c.system.link.gbps_per_direction == 50.5);
+  CHECK(c.system.link.latency_ns == 250.0);
+  CHECK(c.system.link.ports_per_chip == 6);
+  CHECK(c.system.switch_.gbps_per_port == 900.0);
+  CHECK(c.system.switch_.latency_ns == 700.0);
+  CHECK(target_limits(c).chips == 16);
+
+  // Each topology by name, dotted keys and --set alike.
+  CHECK(load_arch_text(std::string(kMinimal) + "system.chips: 4\nsystem.topology: fully-connected\n"
+                                               "system.link.ports_per_chip: 3\n",
+                       "x.yaml")
+            .system.topology == Topology::fully_connected);
+  CHECK(load_arch("small", {"system.chips=8", "system.topology=switch"}).system.topology == Topology::switched);
+  CHECK(load_arch("small", {"system.chips=8"}).system.topology == Topology::ring);
+  CHECK(load_arch("small", {"system.chips=256", "system.topology=switch"}).system.chips == 256);
+
+  // Unknown keys in the new sections suggest the right one.
+  CHECK_THAT(error_loading(std::string(kMinimal) + "system.link.gbps: 3\n"),
+             Contains("unknown key 'system.link.gbps' (did you mean 'system.link.gbps_per_direction'?)"));
+  CHECK_THAT(error_loading(kMinimal, {"system.swich.latency_ns=3"}),
+             Contains("did you mean 'system.switch.latency_ns'?"));
+  CHECK_THAT(error_loading(std::string(kMinimal) + "system.topology: mesh\n"),
+             Contains("system.topology = 'mesh' is not one of: ring, torus2d, fully-connected, switch"));
+  CHECK_THAT(error_loading(kMinimal, {"system.chips=0"}), Contains("system.chips = 0 is out of range [1, 256]"));
+  CHECK_THAT(error_loading(kMinimal, {"system.chips=300"}), Contains("system.chips = 300 is out of range [1, 256]"));
+}
+
+TEST_CASE("system: cross-field rules name the keys involved", "[system][errors]") {
+  const auto sys = [](const std::string& body) { return std::string(kMinimal) + "system:\n" + body; };
+
+  // ring: two ports per chip beyond two chips; one suffices for two.
+  CHECK(error_loading(sys("  chips: 3\n  link: {ports_per_chip: 1}\n")) ==
+        "my-chip.yaml:10:26: system.topology = ring of 3 chips needs system.link.ports_per_chip >= 2 "
+        "(a link to each neighbour), got 1");
+  CHECK(load_arch_text(sys("  chips: 2\n  link: {ports_per_chip: 1}\n"), "x.yaml").system.chips == 2);
+  CHECK(load_arch_text(sys("  chips: 3\n"), "x.yaml").system.link.ports_per_chip == 2);
+
+  // torus2d: at least 4 chips, 4 ports, torus_rows dividing chips into a grid of at least 2 x 2.
+  CHECK(error_loading(sys("  chips: 3\n  topology: torus2d\n  link: {ports_per_chip: 4}\n")) ==
+        "my-chip.yaml:9:10: system.topology = torus2d needs system.chips >= 4 (a 2 x 2 grid at least), got 3; "
+        "use ring");
+  // The default ports (2) are not enough: the error points at the topology line.
+  CHECK(error_loading(sys("  chips: 8\n  topology: torus2d\n")) ==
+        "my-chip.yaml:10:13: system.topology = torus2d of 8 chips needs system.link.ports_per_chip >= 4 "
+        "(north, south, east and west neighbours), got 2");
+  CHECK(error_loading(sys("  chips: 8\n  topology: torus2d\n  torus_rows: 3\n  link: {ports_per_chip: 4}\n")) ==
+        "my-chip.yaml:11:15: system.torus_rows = 3 must divide system.chips = 8 into a grid of at least 2 x 2 "
+        "(valid: 2, 4)");
+  CHECK_THAT(error_loading(sys("  chips: 8\n  topology: torus2d\n  torus_rows: 1\n  link: {ports_per_chip: 4}\n")),
+             Contains("system.torus_rows = 1 must divide system.chips = 8 into a grid of at least 2 x 2"));
+  CHECK_THAT(error_loading(sys("  chips: 8\n  topology: torus2d\n  torus_rows: 8\n  link: {ports_per_chip: 4}\n")),
+             Contains("system.torus_rows = 8 must divide"));
+  CHECK_THAT(error_loading(sys("  chips: 7\n  topology: torus2d\n  link: {ports_per_chip: 4}\n")),
+             Contains("my-chip.yaml:9:10: system.topology = torus2d needs a grid of at least 2 x 2 but system.chips "
+                      "= 7 is prime (7 chips form no such grid: use ring or another chip count)"));
+  const ChipConfig torus =
+      load_arch_text(sys("  chips: 8\n  topology: torus2d\n  link: {ports_per_chip: 4}\n"), "x.yaml");
+  CHECK(torus_grid_rows(torus.system) == 2);  // as square as 8 allows: 2 x 4
+  CHECK_THAT(headline_figures(torus), Contains("; 8 chips, torus2d 2 x 4, 4 links x 100 GB/s/dir per chip"));
+  SystemConfig sixteen;
+  sixteen.chips = 16;
+  CHECK(torus_grid_rows(sixteen) == 4);
+  sixteen.torus_rows = 8;
+  CHECK(torus_grid_rows(sixteen) == 8);
+
+  // fully-connected: a port to every other chip.
+  CHECK(error_loading(sys("  chips: 8\n  topology: fully-connected\n  link: {ports_per_chip: 6}\n")) ==
+        "my-chip.yaml:11:26: system.topology = fully-connected of 8 chips needs system.link.ports_per_chip >= 7 "
+        "(a link to every other chip), got 6");
+  CHECK(load_arch_text(sys("  chips: 8\n  topology: fully-connected\n  link: {ports_per_chip: 7}\n"), "x.yaml")
+            .system.link.ports_per_chip == 7);
+
+  // switch: one port per chip into the switch, whatever ports_per_chip says.
+  CHECK(load_arch_text(sys("  chips: 64\n  topology: switch\n  link: {ports_per_chip: 1}\n"), "x.yaml").system.chips ==
+        64);
+
+  // One chip has no links: nothing to check, whatever the topology.
+  CHECK(load_arch_text(sys("  topology: torus2d\n  torus_rows: 3\n  link: {ports_per_chip: 1}\n"), "x.yaml")
+            .system.chips == 1);
+
+  // --set can cause and fix it; the error starts at the --set that gave the blamed key.
+  CHECK(error_loading(kMinimal, {"system.chips=8", "system.topology=fully-connected"}) ==
+        "--set system.topology=fully-connected: system.topology = fully-connected of 8 chips needs "
+        "system.link.ports_per_chip >= 7 (a link to every other chip), got 2");
+  CHECK(load_arch("small", {"system.chips=8", "system.topology=fully-connected", "system.link.ports_per_chip=7"})
+            .system.chips == 8);
+  CHECK_THAT(error_of([] { load_arch("h100-like-8x", {"system.topology=ring", "system.link.ports_per_chip=1"}); }),
+             Contains("--set system.link.ports_per_chip=1: system.topology = ring of 8 chips needs "
+                      "system.link.ports_per_chip >= 2"));
+}
+
+// ---- base: building on a preset ----------------------------------------------------------
+
+TEST_CASE("base: a file overrides its preset key by key", "[base]") {
+  const ArchInfo sohu = load_arch_info("sohu-like");
+  const ArchInfo derived = load_arch_info(write_temp("derived.yaml", R"(base: sohu-like
+core:
+  matrix:
+    rows: 128
+  sram: {capacity_mib: 8}
+hbm.stacks: 4
+)"));
+  // Overridden keys.
+  CHECK(derived.chip.core.matrix.rows == 128);
+  CHECK(derived.chip.core.sram.capacity_bytes == 8ull << 20);
+  CHECK(derived.chip.hbm.stacks == 4);
+  // Deep merge: the rest of each section comes from the base.
+  CHECK(derived.chip.core.matrix.cols == 256);
+  CHECK(derived.chip.core.matrix.count == 4);
+  CHECK(derived.chip.core.matrix.double_buffered);
+  CHECK(derived.chip.core.sram.ports == sohu.chip.core.sram.ports);
+  CHECK(derived.chip.hbm.channels_per_stack == 16);
+  CHECK(derived.chip.clock_ghz == sohu.chip.clock_ghz);
+  CHECK(derived.chip.semaphores == sohu.chip.semaphores);
+  // Everything not overridden is the base's: the dumps differ only in the overridden lines.
+  ChipConfig expected = sohu.chip;
+  expected.name = "derived";
+  expected.core.matrix.rows = 128;
+  expected.core.sram.capacity_bytes = 8ull << 20;
+  expected.hbm.stacks = 4;
+  CHECK(arch_to_yaml(derived.chip) == arch_to_yaml(expected));
+  // The name is the file's own; the description is inherited when the file has none.
+  CHECK(derived.chip.name == "derived");
+  CHECK(derived.description == sohu.description);
+
+  const ArchInfo named = load_arch_info(
+      write_temp("named.yaml", "base: tpu-v4-like\nname: my tpu\ndescription: mine\nclock_ghz: 2\n"));
+  CHECK(named.chip.name == "my tpu");
+  CHECK(named.description == "mine");
+  CHECK(named.chip.clock_ghz == 2.0);
+  CHECK(named.chip.cores == 2);
+
+  // --set applies on top of the merged keys; a base may be a preset with a base of its own.
+  CHECK(load_arch_text("base: sohu-like\n", "x.yaml", {"core.matrix.rows=64"}).core.matrix.rows == 64);
+  const ArchInfo chained = load_arch_info(write_temp("chained.yaml", "base: sohu-like-8x\nsystem.chips: 4\n"));
+  CHECK(chained.chip.system.chips == 4);
+  CHECK(chained.chip.system.topology == Topology::switched);  // from sohu-like-8x
+  CHECK(chained.chip.hbm.capacity_bytes == 144ull << 30);     // from sohu-like
+  CHECK(chained.chip.name == "chained");
+  CHECK(chained.description == load_arch_info("sohu-like-8x").description);
+
+  // A required key may come from the base alone; values the base gives are validated with its
+  // own location.
+  CHECK(load_arch_text("base: small\n", "x.yaml").cores == 1);
+  CHECK_THAT(error_of([] {
+               detail::load_arch_text_with_presets("base: bad\n", "x.yaml",
+                                                 {{"bad", "base: small\ncores: 0\n"}, {"small", preset_yaml("small")}});
+             }),
+             Contains("bad.yaml:2:8: cores = 0 is out of range [1, 256]"));
+  // `tasim arch` of a derived file is a complete file without base that loads to the same chip.
+  const std::string dump = arch_to_yaml(derived.chip, derived.description);
+  CHECK_THAT(dump, !Contains("base:"));
+  CHECK(arch_to_yaml(load_arch_text(dump, "derived.yaml")) == arch_to_yaml(derived.chip));
+}
+
+TEST_CASE("base: errors", "[base][errors]") {
+  CHECK(error_loading("base: sohu\ncores: 2\n") ==
+        "my-chip.yaml:1:7: unknown base preset 'sohu' (presets: h100-like-8x, small, sohu-like, sohu-like-8x, "
+        "tpu-v4-like) (did you mean 'sohu-like'?)");
+  CHECK_THAT(error_loading("base: tpu-v4-lke\n"), Contains("(did you mean 'tpu-v4-like'?)"));
+  CHECK_THAT(error_loading("base: [small]\n"), Contains("my-chip.yaml:1:7: base expects a preset name, got a list"));
+  CHECK_THAT(error_loading("base:\n"), Contains("my-chip.yaml:1:1: base expects a preset name, got nothing"));
+  CHECK_THAT(error_loading("base: small\nbase: tpu-v4-like\n"), Contains("duplicate key 'base'"));
+  CHECK_THAT(error_loading("bse: small\n"), Contains("my-chip.yaml:1:1: unknown key 'bse' (did you mean 'base'?)"));
+  // Only at the top level, and only in files.
+  CHECK_THAT(error_loading("base: small\ncore:\n  base: small\n"), Contains("unknown key 'core.base'"));
+  CHECK_THAT(error_loading(kMinimal, {"base=small"}),
+             Contains("--set base=small: 'base' names the preset a file builds on and can only be given in the file"));
+
+  // Cycles, through presets that name each other (or themselves).
+  const std::map<std::string, std::string> loop = {
+      {"a", "base: b\n"}, {"b", "base: c\n"}, {"c", "base: a\n"}, {"self", "cores: 2\nbase: self\n"}};
+  CHECK(error_of([&] { detail::load_arch_text_with_presets("base: a\n", "my-chip.yaml", loop); }) ==
+        "c.yaml:1:7: base 'a' forms a cycle: a -> b -> c -> a");
+  CHECK(error_of([&] { detail::load_arch_text_with_presets("base: self\n", "my-chip.yaml", loop); }) ==
+        "self.yaml:2:7: base 'self' forms a cycle: self -> self");
+  // An unknown base deep in a chain names the preset that gave it.
+  CHECK_THAT(error_of([] { detail::load_arch_text_with_presets("base: a\n", "x.yaml", {{"a", "base: nope\n"}}); }),
+             Contains("a.yaml:1:7: unknown base preset 'nope' (presets: a)"));
+}
+
+TEST_CASE("h100-like-8x matches H100 SXM's public figures", "[presets][system]") {
+  const ArchInfo info = load_arch_info("h100-like-8x");
+  const ChipConfig& c = info.chip;
+  // Public (NVIDIA H100 datasheet): 989.4 TFLOP/s dense BF16, 1978.9 FP8, 80 GB HBM3 at 3.35 TB/s.
+  CHECK(peak_matrix_tflops(c, isa::DType::bf16) == Approx(989.4).epsilon(0.01));
+  CHECK(peak_matrix_tflops(c, isa::DType::fp8) == Approx(2 * peak_matrix_tflops(c, isa::DType::bf16)));
+  CHECK(peak_matrix_tflops(c, isa::DType::int8) == Approx(1978.9).epsilon(0.01));
+  CHECK(hbm_peak_tbps(c) == Approx(3.35).epsilon(0.01));
+  CHECK(c.hbm.capacity_bytes == 80ull << 30);
+  CHECK(c.hbm.stacks == 5);
+  // 132 SMs in a few tens of cores; the compiler's semaphores fit (8 + 18 per matrix unit per core).
+  CHECK(c.cores <= 64);
+  CHECK(c.cores * (8 + 18 * c.core.matrix.count) <= c.semaphores);
+  // On-chip memory of the order of H100's 50 MB L2 plus 132 x 228 KB of shared memory (~80 MiB).
+  CHECK(sram_total_bytes(c) >= 70ull << 20);
+  CHECK(sram_total_bytes(c) <= 100ull << 20);
+  // Special functions at 1/8 of the FP32 rate: about 3.9 T exp/s (FlashAttention-3's figure).
+  const double exp_per_s = vector_peak_elements_per_s(c) /
+                           c.core.vector.cycles_per_element[isa::vector_op_index(isa::Opcode::vec_exp)];
+  CHECK(exp_per_s == Approx(3.9e12).epsilon(0.02));
+  // 8 GPUs behind NVSwitch at 900 GB/s per GPU, both directions together.
+  CHECK(c.system.chips == 8);
+  CHECK(c.system.topology == Topology::switched);
+  CHECK(2 * c.system.switch_.gbps_per_port == Approx(900.0));
+  CHECK(c.system.switch_.latency_ns >= 100.0);
+  CHECK(c.system.switch_.latency_ns <= 1000.0);
+  CHECK_THAT(info.description, Contains("1 chip"));
+  CHECK_THAT(describe_preset("h100-like-8x"),
+             Contains("bf16 989 TFLOP/s, fp8 1979 TFLOP/s, HBM 3.35 TB/s, 80 GiB, SRAM 82.5 MiB; 8 chips, switch 450 "
+                      "GB/s/dir per chip"));
+}
+
+TEST_CASE("sohu-like-8x is eight sohu-like chips on h100-like-8x's switch", "[presets][system]") {
+  CHECK_THAT(preset_yaml("sohu-like-8x"), Contains("base: sohu-like"));
+  const ArchInfo server = load_arch_info("sohu-like-8x");
+  ChipConfig one = server.chip;
+  one.system = SystemConfig{};
+  one.name = "sohu-like";
+  CHECK(arch_to_yaml(one) == arch_to_yaml(load_arch("sohu-like")));  // the chip is unchanged
+  CHECK(server.chip.name == "sohu-like-8x");
+  CHECK(server.chip.system.chips == 8);
+  const ChipConfig h100 = load_arch("h100-like-8x");
+  CHECK(server.chip.system.topology == h100.system.topology);
+  CHECK(server.chip.system.switch_.gbps_per_port == h100.system.switch_.gbps_per_port);
+  CHECK(server.chip.system.switch_.latency_ns == h100.system.switch_.latency_ns);
+  CHECK_THAT(server.description, Contains("1 chip"));
+  CHECK(server.description != load_arch_info("sohu-like").description);
+}
+
+TEST_CASE("arch_to_yaml round-trips every system key", "[yaml][system]") {
+  const ChipConfig c = load_arch("small", {"system.chips=12", "system.topology=torus2d", "system.torus_rows=3",
+                                           "system.link.ports_per_chip=4", "system.link.gbps_per_direction=37.5",
+                                           "system.link.latency_ns=123.5", "system.switch.gbps_per_port=99",
+                                           "system.switch.latency_ns=7"});
+  const std::string yaml = arch_to_yaml(c);
+  CHECK_THAT(yaml, Contains("system:\n  chips: 12\n  topology: torus2d\n  torus_rows: 3\n  link:\n"
+                            "    gbps_per_direction: 37.5\n    latency_ns: 123.5\n    ports_per_chip: 4\n"
+                            "  switch:\n    gbps_per_port: 99\n    latency_ns: 7\n"));
+  CHECK(arch_to_yaml(load_arch_text(yaml, "small.yaml")) == yaml);
 }

@@ -28,12 +28,40 @@ TEST_CASE("tasim --help lists the commands and an unknown command is an error", 
   CHECK_THAT(r.output, Catch::Contains("unknown command 'frobnicate'"));
 }
 
-TEST_CASE("tasim presets lists the three presets", "[cli]") {
+TEST_CASE("tasim presets lists the single-chip presets", "[cli]") {
   const auto r = run_tasim("presets");
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.output, Catch::Contains("sohu-like"));
   CHECK_THAT(r.output, Catch::Contains("tpu-v4-like"));
   CHECK_THAT(r.output, Catch::Contains("small"));
+}
+
+TEST_CASE("tasim presets lists the 8-chip servers and tasim run simulates one of their chips", "[cli][system]") {
+  const auto r = run_tasim("presets");
+  REQUIRE(r.exit_code == 0);
+  for (const char* name : {"h100-like-8x", "sohu-like-8x"}) {
+    INFO(name);
+    const auto at = r.output.find(std::string(name) + " ");
+    REQUIRE(at != std::string::npos);
+    const std::string line = r.output.substr(at, r.output.find('\n', at) - at);
+    CHECK_THAT(line, Catch::Contains("8 chips, switch 450 GB/s/dir per chip"));
+  }
+  CHECK_THAT(r.output, Catch::Contains("bf16 989 TFLOP/s, fp8 1979 TFLOP/s, HBM 3.35 TB/s, 80 GiB"));
+  // The effective configuration of a preset with a base has every key and no base.
+  const auto arch = run_tasim("arch --arch sohu-like-8x", true);
+  REQUIRE(arch.exit_code == 0);
+  const YAML::Node y = YAML::Load(arch.output);
+  CHECK_FALSE(y["base"]);
+  CHECK(y["system"]["chips"].as<int>() == 8);
+  CHECK(y["system"]["topology"].as<std::string>() == "switch");
+  CHECK(y["core"]["matrix"]["rows"].as<int>() == 256);
+  // A step runs on one chip of the system (the multi-chip compiler comes with issue 4).
+  const auto run = run_tasim("run --arch h100-like-8x --model gpt-style-1b --batch 8 --context-len 256 --json -", true);
+  REQUIRE(run.exit_code == 0);
+  const YAML::Node j = parse_json(run.output);
+  CHECK(j["arch"].as<std::string>() == "h100-like-8x");
+  CHECK(j["cycles"].as<std::uint64_t>() > 0);
+  CHECK(j["hbm_bandwidth_gbps"].as<double>() <= j["hbm_peak_gbps"].as<double>());
 }
 
 TEST_CASE("tasim asm and disasm round-trip an example byte for byte", "[cli][isa]") {
