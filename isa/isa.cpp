@@ -275,6 +275,10 @@ std::uint64_t dma_bytes(const Instruction& inst) {
       return inst.get(Field::rows) * inst.get(Field::row_bytes);
     case Opcode::dma_send:
     case Opcode::dma_recv:
+    case Opcode::coll_allreduce:
+    case Opcode::coll_allgather:
+    case Opcode::coll_reducescatter:
+    case Opcode::coll_alltoall:
       return inst.get(Field::bytes);
     default:
       return 0;

@@ -42,6 +42,8 @@ constexpr bool is_vector_op(Opcode op) {
   return op >= Opcode::vec_add && op <= Opcode::vec_rope;
 }
 constexpr int vector_op_index(Opcode op) { return static_cast<int>(op) - static_cast<int>(Opcode::vec_add); }
+// Collectives are the contiguous opcodes coll_allreduce .. coll_alltoall.
+constexpr bool is_collective(Opcode op) { return op >= Opcode::coll_allreduce && op <= Opcode::coll_alltoall; }
 // "add", "exp", ... (the mnemonic without "vec.").
 std::string_view vector_op_name(int index);
 

@@ -183,6 +183,14 @@ std::string operand_notes(Opcode op) {
       return "Completes when the `dma.send` from chip `chip` with the same `tag` has delivered its `bytes` "
              "bytes "
              "into SRAM at `sram_addr`.";
+    case Opcode::coll_allreduce:
+    case Opcode::coll_allgather:
+    case Opcode::coll_reducescatter:
+    case Opcode::coll_alltoall:
+      return "Every chip of the system runs the same program and issues its collectives in the same "
+             "order with the same `tag`; the instruction completes on a chip when that chip's part is "
+             "done. `bytes` is the buffer at `sram_addr` (nccl-tests' size). Its time comes from the "
+             "simulated link traffic (`algo` 0 = ring, 1 = direct). Needs a system of several chips.";
     case Opcode::matmul:
       return "Operands in SRAM: A is `m` x `k` elements of `dtype` at `a_addr`, B is `k` x `n` elements at "
              "`b_addr`, C is `m` x `n` accumulators of 4 bytes (fp32, or int32 for int8) at `c_addr`. "

@@ -147,6 +147,10 @@ class Validator {
     if (inst.has(Field::sem)) {
       check_index("semaphore ", inst.get(Field::sem), limits_.semaphores, "semaphore", "semaphores", "");
     }
+    if (is_collective(inst.op) && limits_.chips <= 1) {
+      report(fmt::format("{} needs a multi-chip system: this architecture has {}", mnemonic(inst.op),
+                         count_of(static_cast<std::uint64_t>(limits_.chips), "chip", "chips")));
+    }
     if (inst.has(Field::chip)) {
       const std::uint64_t chip = inst.get(Field::chip);
       if (limits_.chips <= 1) {
@@ -222,6 +226,10 @@ class Validator {
         return;
       case Opcode::dma_send:
       case Opcode::dma_recv:
+      case Opcode::coll_allreduce:
+      case Opcode::coll_allgather:
+      case Opcode::coll_reducescatter:
+      case Opcode::coll_alltoall:
         check_range(mnem, "SRAM", inst.get(Field::sram_addr), inst.get(Field::bytes), Memory::sram, core);
         return;
       case Opcode::matmul: {
