@@ -299,6 +299,7 @@ bool field_has_default(Field f) {
     case Field::mxu:
     case Field::vpu:
     case Field::acc:
+    case Field::algo:
     case Field::dtype:
     case Field::hbm_stride:
     case Field::sram_stride:

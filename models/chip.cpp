@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "models/collective_hub.h"
 #include "models/matrix_timing.h"
 #include "models/vector_timing.h"
 
@@ -57,7 +58,7 @@ Chip::Chip(sc_core::sc_module_name name, const ChipConfig& config, const isa::Pr
         unit.core = c;
         unit.index = i;
         UnitStats s;
-        s.name = fmt::format("core{}.{}{}", c, kind_prefix(kind), i);
+        s.name = fmt::format("{}core{}.{}{}", options.unit_prefix, c, kind_prefix(kind), i);
         s.kind = kind;
         s.core = c;
         s.index = i;
@@ -231,8 +232,21 @@ void Chip::execute(int u, const isa::Instruction& inst) {
     }
     case Opcode::dma_send:
     case Opcode::dma_recv:
-      // The validator rejects chip-to-chip transfers on a single chip; the multi-chip model times them.
-      throw Error(fmt::format("{}: chip-to-chip transfers need a multi-chip system", where(inst)));
+      // Point-to-point transfers name an absolute peer, which an SPMD program (every chip runs
+      // the same one) cannot use meaningfully; programs exchange data through coll.* instead.
+      throw Error(fmt::format("{}: dma.send/dma.recv are not timed yet: use the coll.* instructions", where(inst)));
+    case Opcode::coll_allreduce:
+    case Opcode::coll_allgather:
+    case Opcode::coll_reducescatter:
+    case Opcode::coll_alltoall: {
+      if (!options_.collectives) {
+        throw Error(fmt::format("{}: collectives need a multi-chip system (set system.chips)", where(inst)));
+      }
+      unit.state = UnitState::waiting_collective;
+      options_.collectives->run(options_.chip_index, inst, where(inst));
+      stats.busy_cycles += now_cycle() - start;
+      break;
+    }
     case Opcode::matmul: {
       const auto dtype = static_cast<isa::DType>(inst.get(Field::dtype));
       const std::uint64_t m = inst.get(Field::m), n = inst.get(Field::n), k = inst.get(Field::k);
@@ -327,6 +341,10 @@ std::string Chip::deadlock_report() const {
       case UnitState::waiting_barrier:
         out += fmt::format("  {} waits at barrier {} ({} of {} units arrived); {} more queued\n", name,
                            where(*unit.current), barrier_arrived_, units_.size(), unit.queue.size());
+        break;
+      case UnitState::waiting_collective:
+        out += fmt::format("  {} waits in {} at {}\n", name,
+                           options_.collectives->describe_waiting(options_.chip_index), where(*unit.current));
         break;
       case UnitState::idle:
         if (!sequencer_done_) out += fmt::format("  {} idle, waiting for the sequencer\n", name);

@@ -23,8 +23,13 @@
 
 namespace tasim {
 
+class CollectiveHub;
+
 struct ChipOptions {
   bool ideal_memory = false;  // SRAM and HBM with unlimited bandwidth and no latency
+  int chip_index = 0;         // in a multi-chip system
+  std::string unit_prefix;    // prepended to unit names ("chip3.") in a multi-chip system
+  CollectiveHub* collectives = nullptr;  // multi-chip: runs coll.* instructions over the links
 };
 
 class Chip : public sc_core::sc_module {
@@ -47,7 +52,7 @@ class Chip : public sc_core::sc_module {
     const isa::Instruction* inst;
     std::uint64_t issue_cycle;
   };
-  enum class UnitState { idle, running, waiting_semaphore, waiting_barrier, done };
+  enum class UnitState { idle, running, waiting_semaphore, waiting_barrier, waiting_collective, done };
   struct Unit {
     isa::UnitKind kind;
     int core;

@@ -34,13 +34,14 @@ struct UnitStats {
 };
 
 struct RunStats {
+  int chips = 1;             // chips simulated (a multi-chip run adds up its chips' figures)
   std::uint64_t cycles = 0;
   double clock_ghz = 1.0;
   std::uint64_t instructions = 0;
   std::uint64_t flops = 0;
   std::uint64_t hbm_bytes_read = 0;
   std::uint64_t hbm_bytes_written = 0;
-  double hbm_peak_bytes_per_cycle = 0.0;
+  double hbm_peak_bytes_per_cycle = 0.0;  // all simulated chips
   std::uint64_t sram_bytes_accessed = 0;
   std::vector<std::uint64_t> sram_peak_bytes;  // per core
   std::uint64_t sram_capacity_bytes = 0;        // per core

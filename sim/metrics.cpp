@@ -17,7 +17,7 @@ RunMetrics compute_metrics(const RunStats& stats, const ChipConfig& chip) {
   RunMetrics m;
   m.seconds = stats.seconds();
   const double cycles = static_cast<double>(std::max<std::uint64_t>(1, stats.cycles));
-  m.hbm_peak_gbps = chip.hbm.peak_gbps();
+  m.hbm_peak_gbps = chip.hbm.peak_gbps() * stats.chips;  // every simulated chip
   m.hbm_achieved_gbps = m.seconds > 0 ? static_cast<double>(stats.hbm_bytes()) / m.seconds / 1e9 : 0.0;
   double ideal_matrix_cycles = 0.0;
   for (const auto& u : stats.units) {

@@ -79,6 +79,7 @@ std::string report_json(const RunStats& stats, const ChipConfig& chip, const Rep
   j.value("cycles", stats.cycles);
   j.value("seconds", m.seconds);
   j.value("clock_ghz", chip.clock_ghz);
+  j.value("chips", stats.chips);
   j.value("instructions", stats.instructions);
   j.value("flops", stats.flops);
   j.value("hbm_bytes", stats.hbm_bytes());

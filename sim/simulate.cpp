@@ -2,43 +2,103 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "models/chip.h"
+#include "models/collective_hub.h"
+#include "models/interconnect.h"
 #include "models/systemc_reports.h"
 #include "sim/op_profile.h"
 #include "sim/trace_observer.h"
 
 namespace tasim {
 
+namespace {
+
+bool has_collectives(const isa::Program& program) {
+  return std::any_of(program.instructions.begin(), program.instructions.end(),
+                     [](const isa::Instruction& i) { return isa::is_collective(i.op); });
+}
+
+// The chips of a system as one: the step ends with the last chip; work, traffic and units add up.
+RunStats combine(const std::vector<RunStats>& chips) {
+  RunStats all = chips.front();
+  for (std::size_t c = 1; c < chips.size(); ++c) {
+    const RunStats& s = chips[c];
+    all.cycles = std::max(all.cycles, s.cycles);
+    all.instructions += s.instructions;
+    all.flops += s.flops;
+    all.hbm_bytes_read += s.hbm_bytes_read;
+    all.hbm_bytes_written += s.hbm_bytes_written;
+    all.hbm_peak_bytes_per_cycle += s.hbm_peak_bytes_per_cycle;
+    all.sram_bytes_accessed += s.sram_bytes_accessed;
+    all.sram_peak_bytes.insert(all.sram_peak_bytes.end(), s.sram_peak_bytes.begin(), s.sram_peak_bytes.end());
+    all.units.insert(all.units.end(), s.units.begin(), s.units.end());
+  }
+  all.chips = static_cast<int>(chips.size());
+  return all;
+}
+
+}  // namespace
+
 RunStats simulate(const ChipConfig& chip, const isa::Program& program, const SimOptions& options,
                   ExecutionObserver* extra) {
   isa::validate(program, target_limits(chip));
   install_systemc_report_handler();
 
-  std::unique_ptr<TraceObserver> tracer;
-  ObserverFanout fanout;
-  std::unique_ptr<Chip> model;
+  // A program with collectives runs on every chip of the system (the same program on each:
+  // tensor-parallel steps are symmetric); one without them on a single chip.
+  const bool multi = chip.system.chips > 1 && has_collectives(program);
+  const int chips = multi ? chip.system.chips : 1;
+
+  std::unique_ptr<trace::TraceWriter> writer;
+  std::vector<std::unique_ptr<TraceObserver>> tracers;
+  std::vector<std::unique_ptr<ObserverFanout>> fanouts;
+  std::unique_ptr<Interconnect> net;
+  std::unique_ptr<CollectiveEngine> engine;
+  std::unique_ptr<CollectiveHub> hub;
+  std::vector<std::unique_ptr<Chip>> models;
   try {
-    ChipOptions chip_options;
-    chip_options.ideal_memory = options.ideal_memory;
-    // The observer needs the unit list, which the chip builds; attach it right after.
-    model = std::make_unique<Chip>("chip0", chip, program, chip_options, nullptr);
-    if (!options.trace_path.empty()) {
-      tracer = std::make_unique<TraceObserver>(
-          trace::open_trace(options.trace_path, trace::parse_trace_format(options.trace_format)), chip, program,
-          model->units(), options.counter_window_cycles);
+    if (multi) {
+      net = std::make_unique<Interconnect>(system_in_cycles(chip.system, chip.clock_ghz));
+      engine = std::make_unique<CollectiveEngine>("collectives", *net);
+      hub = std::make_unique<CollectiveHub>(*engine, net->ring_order());
     }
-    fanout.add(tracer.get());
-    fanout.add(extra);
-    model->set_observer(&fanout);
+    if (!options.trace_path.empty()) {
+      writer = trace::open_trace(options.trace_path, trace::parse_trace_format(options.trace_format));
+    }
+    for (int c = 0; c < chips; ++c) {
+      ChipOptions chip_options;
+      chip_options.ideal_memory = options.ideal_memory;
+      chip_options.chip_index = c;
+      chip_options.unit_prefix = multi ? fmt::format("chip{}.", c) : "";
+      chip_options.collectives = hub.get();
+      models.push_back(std::make_unique<Chip>(fmt::format("chip{}", c).c_str(), chip, program, chip_options, nullptr));
+      auto fanout = std::make_unique<ObserverFanout>();
+      if (writer) {
+        tracers.push_back(std::make_unique<TraceObserver>(*writer, chip, program, models.back()->units(),
+                                                          options.counter_window_cycles, c));
+        fanout->add(tracers.back().get());
+      }
+      if (c == 0) fanout->add(extra);  // per-op profiles: chips run the same program
+      models.back()->set_observer(fanout.get());
+      fanouts.push_back(std::move(fanout));
+    }
     sc_core::sc_start();
   } catch (const sc_core::sc_report& report) {
     throw Error(fmt::format("simulation error: {}", report.what()));
   }
-  if (!model->finished()) throw Error(model->deadlock_report());
-  RunStats stats = model->stats();
-  if (tracer) tracer->finish(stats.cycles);
+  std::string deadlock;
+  for (const auto& m : models) {
+    if (!m->finished()) deadlock += (deadlock.empty() ? "" : "\n") + m->deadlock_report();
+  }
+  if (!deadlock.empty()) throw Error(deadlock);
+  std::vector<RunStats> per_chip;
+  for (const auto& m : models) per_chip.push_back(m->stats());
+  RunStats stats = combine(per_chip);
+  for (auto& t : tracers) t->finish(stats.cycles);
+  if (writer) writer->close();
   return stats;
 }
 

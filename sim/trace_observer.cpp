@@ -13,17 +13,16 @@ namespace tasim {
 using isa::Field;
 using isa::Opcode;
 
-TraceObserver::TraceObserver(std::unique_ptr<trace::TraceWriter> writer, const ChipConfig& chip,
-                             const isa::Program& program, const std::vector<UnitStats>& units,
-                             std::uint64_t window_cycles)
-    : writer_(std::move(writer)),
+TraceObserver::TraceObserver(trace::TraceWriter& writer, const ChipConfig& chip, const isa::Program& program,
+                             const std::vector<UnitStats>& units, std::uint64_t window_cycles, int chip_index)
+    : writer_(&writer),
       program_(program),
       open_(units.size()),
       chip_(chip),
       window_cycles_(std::max<std::uint64_t>(1, window_cycles)) {
   tag_layer_.push_back("");
   for (const auto& name : program.tags) tag_layer_.push_back(layer_of_tag(name));
-  process_ = writer_->add_process(1, fmt::format("chip0 ({})", chip.name));
+  process_ = writer_->add_process(chip_index + 1, fmt::format("chip{} ({})", chip_index, chip.name));
   for (const auto& u : units) unit_tracks_.push_back(writer_->add_thread(process_, u.name));
   hbm_track_ = writer_->add_counter(process_, "HBM bandwidth", "GB/s");
   matrix_track_ = writer_->add_counter(process_, "Matrix utilization", "fraction");
@@ -144,7 +143,6 @@ void TraceObserver::finish(std::uint64_t total_cycles) {
   }
   writer_->counter(hbm_track_, ns(total_cycles), 0.0);
   writer_->counter(matrix_track_, ns(total_cycles), 0.0);
-  writer_->close();
 }
 
 }  // namespace tasim

@@ -15,12 +15,13 @@ namespace tasim {
 
 class TraceObserver : public ExecutionObserver {
  public:
-  TraceObserver(std::unique_ptr<trace::TraceWriter> writer, const ChipConfig& chip, const isa::Program& program,
-                const std::vector<UnitStats>& units, std::uint64_t window_cycles);
+  // One observer per chip; chips share the writer (a process per chip, pid = chip index + 1).
+  TraceObserver(trace::TraceWriter& writer, const ChipConfig& chip, const isa::Program& program,
+                const std::vector<UnitStats>& units, std::uint64_t window_cycles, int chip_index = 0);
   void on_instruction(int unit, const isa::Instruction& inst, std::uint64_t start_cycle,
                       std::uint64_t end_cycle) override;
   void on_sram_footprint(int core, std::uint64_t cycle, std::uint64_t bytes) override;
-  // Writes the binned counters and closes the file.
+  // Closes the open slices and writes the binned counters (the caller closes the writer).
   void finish(std::uint64_t total_cycles);
 
  private:
@@ -38,7 +39,7 @@ class TraceObserver : public ExecutionObserver {
   };
   void close_op(std::size_t unit, bool close_layer);
 
-  std::unique_ptr<trace::TraceWriter> writer_;
+  trace::TraceWriter* writer_;
   const isa::Program& program_;
   std::vector<std::string> tag_layer_;  // per tag: its layer ("" outside the layers)
   std::vector<OpenSlices> open_;

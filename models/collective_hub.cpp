@@ -1,0 +1,70 @@
+#include "models/collective_hub.h"
+
+#include <fmt/format.h>
+
+namespace tasim {
+
+SystemConfig system_in_cycles(const SystemConfig& system, double clock_ghz) {
+  SystemConfig s = system;
+  s.link.gbps_per_direction = system.link.gbps_per_direction / clock_ghz;  // bytes per cycle
+  s.link.latency_ns = system.link.latency_ns * clock_ghz;                  // cycles
+  s.switch_.gbps_per_port = system.switch_.gbps_per_port / clock_ghz;
+  s.switch_.latency_ns = system.switch_.latency_ns * clock_ghz;
+  return s;
+}
+
+CollectiveHub::CollectiveHub(CollectiveEngine& engine, std::vector<int> ring_order)
+    : engine_(engine),
+      ring_order_(std::move(ring_order)),
+      next_(ring_order_.size(), 0),
+      current_(ring_order_.size(), -1) {}
+
+static CollectiveOp op_of(isa::Opcode op) {
+  switch (op) {
+    case isa::Opcode::coll_allreduce: return CollectiveOp::all_reduce;
+    case isa::Opcode::coll_allgather: return CollectiveOp::all_gather;
+    case isa::Opcode::coll_reducescatter: return CollectiveOp::reduce_scatter;
+    default: return CollectiveOp::all_to_all;
+  }
+}
+
+void CollectiveHub::run(int chip, const isa::Instruction& inst, const std::string& where) {
+  const int k = next_[static_cast<std::size_t>(chip)]++;
+  const Entry mine{inst.op, inst.get(isa::Field::bytes), inst.get(isa::Field::tag), inst.get(isa::Field::algo), where};
+  if (k == static_cast<int>(ids_.size())) {
+    CollectiveSpec spec;
+    spec.op = op_of(inst.op);
+    spec.algo = mine.algo ? CollectiveAlgo::direct : CollectiveAlgo::ring;
+    if (spec.op == CollectiveOp::all_to_all) spec.algo = CollectiveAlgo::direct;
+    spec.bytes = mine.bytes;
+    spec.chips = ring_order_;
+    ids_.push_back(engine_.add(spec));
+    entries_.push_back(mine);
+  } else {
+    const Entry& first = entries_[static_cast<std::size_t>(k)];
+    if (first.op != mine.op || first.bytes != mine.bytes || first.tag != mine.tag || first.algo != mine.algo) {
+      throw Error(fmt::format("{}: chip {}'s collective #{} ({} bytes={} tag={}) differs from the one another chip "
+                              "issued at {} ({} bytes={} tag={}): every chip must issue the same collectives "
+                              "in the same order",
+                              where, chip, k, isa::mnemonic(mine.op), mine.bytes, mine.tag, first.where,
+                              isa::mnemonic(first.op), first.bytes, first.tag));
+    }
+  }
+  current_[static_cast<std::size_t>(chip)] = k;
+  engine_.run(ids_[static_cast<std::size_t>(k)], chip);
+  current_[static_cast<std::size_t>(chip)] = -1;
+}
+
+std::string CollectiveHub::describe_waiting(int chip) const {
+  const int k = current_[static_cast<std::size_t>(chip)];
+  if (k < 0) return {};
+  std::string missing;
+  for (std::size_t c = 0; c < next_.size(); ++c) {
+    if (next_[c] <= k) missing += fmt::format("{}{}", missing.empty() ? "" : ", ", c);
+  }
+  return fmt::format("collective #{} ({} tag={}){}", k, isa::mnemonic(entries_[static_cast<std::size_t>(k)].op),
+                     entries_[static_cast<std::size_t>(k)].tag,
+                     missing.empty() ? "" : fmt::format(", which chips {} have not reached", missing));
+}
+
+}  // namespace tasim

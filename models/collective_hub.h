@@ -1,0 +1,45 @@
+// Collective instructions of a multi-chip system: every chip runs the same program (SPMD), so a
+// chip's k-th collective instruction and every other chip's k-th are one collective. The hub
+// registers it with the CollectiveEngine when the first chip reaches it, checks that the others
+// agree (op, bytes, algorithm, tag), and blocks each chip's DMA engine until its part is done.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "isa/isa.h"
+#include "models/arch_config.h"
+#include "models/collective.h"
+
+namespace tasim {
+
+// The system's links in the chip model's time base: one SystemC ns is one chip cycle, so link
+// bandwidth becomes bytes per cycle and latency cycles.
+SystemConfig system_in_cycles(const SystemConfig& system, double clock_ghz);
+
+class CollectiveHub {
+ public:
+  CollectiveHub(CollectiveEngine& engine, std::vector<int> ring_order);
+  // From chip `chip`'s DMA engine thread: runs its next collective; returns when its part is done.
+  void run(int chip, const isa::Instruction& inst, const std::string& where);
+  // For deadlock reports: the collective a chip is in (or -1) and who has not joined it.
+  int current(int chip) const { return current_[static_cast<std::size_t>(chip)]; }
+  std::string describe_waiting(int chip) const;
+  int collectives() const { return static_cast<int>(ids_.size()); }
+  CollectiveEngine& engine() { return engine_; }
+
+ private:
+  struct Entry {
+    isa::Opcode op;
+    std::uint64_t bytes, tag, algo;
+    std::string where;  // the first chip's instruction, for messages
+  };
+  CollectiveEngine& engine_;
+  std::vector<int> ring_order_;
+  std::vector<int> next_;     // per chip: index of its next collective
+  std::vector<int> current_;  // per chip: the collective it is in, -1 when none
+  std::vector<int> ids_;      // collective index -> engine id
+  std::vector<Entry> entries_;
+};
+
+}  // namespace tasim
