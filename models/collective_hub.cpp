@@ -16,7 +16,7 @@ SystemConfig system_in_cycles(const SystemConfig& system, double clock_ghz) {
 CollectiveHub::CollectiveHub(CollectiveEngine& engine, std::vector<int> ring_order)
     : engine_(engine),
       ring_order_(std::move(ring_order)),
-      next_(ring_order_.size(), 0),
+      uses_(ring_order_.size()),
       current_(ring_order_.size(), -1) {}
 
 static CollectiveOp op_of(isa::Opcode op) {
@@ -29,9 +29,11 @@ static CollectiveOp op_of(isa::Opcode op) {
 }
 
 void CollectiveHub::run(int chip, const isa::Instruction& inst, const std::string& where) {
-  const int k = next_[static_cast<std::size_t>(chip)]++;
   const Entry mine{inst.op, inst.get(isa::Field::bytes), inst.get(isa::Field::tag), inst.get(isa::Field::algo), where};
-  if (k == static_cast<int>(ids_.size())) {
+  const int use = uses_[static_cast<std::size_t>(chip)][mine.tag]++;
+  auto [it, fresh] = index_.emplace(std::make_pair(mine.tag, use), static_cast<int>(ids_.size()));
+  const int k = it->second;
+  if (fresh) {
     CollectiveSpec spec;
     spec.op = op_of(inst.op);
     spec.algo = mine.algo ? CollectiveAlgo::direct : CollectiveAlgo::ring;
@@ -40,16 +42,18 @@ void CollectiveHub::run(int chip, const isa::Instruction& inst, const std::strin
     spec.chips = ring_order_;
     ids_.push_back(engine_.add(spec));
     entries_.push_back(mine);
+    joined_.push_back(0);
   } else {
     const Entry& first = entries_[static_cast<std::size_t>(k)];
     if (first.op != mine.op || first.bytes != mine.bytes || first.tag != mine.tag || first.algo != mine.algo) {
-      throw Error(fmt::format("{}: chip {}'s collective #{} ({} bytes={} tag={}) differs from the one another chip "
-                              "issued at {} ({} bytes={} tag={}): every chip must issue the same collectives "
-                              "in the same order",
-                              where, chip, k, isa::mnemonic(mine.op), mine.bytes, mine.tag, first.where,
-                              isa::mnemonic(first.op), first.bytes, first.tag));
+      throw Error(fmt::format("{}: chip {}'s collective tag={} ({} bytes={}) differs from the one another chip "
+                              "issued with that tag at {} ({} bytes={}): every chip must issue the same "
+                              "collectives with the same tags",
+                              where, chip, mine.tag, isa::mnemonic(mine.op), mine.bytes, first.where,
+                              isa::mnemonic(first.op), first.bytes));
     }
   }
+  ++joined_[static_cast<std::size_t>(k)];
   current_[static_cast<std::size_t>(chip)] = k;
   engine_.run(ids_[static_cast<std::size_t>(k)], chip);
   current_[static_cast<std::size_t>(chip)] = -1;
@@ -58,13 +62,10 @@ void CollectiveHub::run(int chip, const isa::Instruction& inst, const std::strin
 std::string CollectiveHub::describe_waiting(int chip) const {
   const int k = current_[static_cast<std::size_t>(chip)];
   if (k < 0) return {};
-  std::string missing;
-  for (std::size_t c = 0; c < next_.size(); ++c) {
-    if (next_[c] <= k) missing += fmt::format("{}{}", missing.empty() ? "" : ", ", c);
-  }
-  return fmt::format("collective #{} ({} tag={}){}", k, isa::mnemonic(entries_[static_cast<std::size_t>(k)].op),
-                     entries_[static_cast<std::size_t>(k)].tag,
-                     missing.empty() ? "" : fmt::format(", which chips {} have not reached", missing));
+  const Entry& e = entries_[static_cast<std::size_t>(k)];
+  const int missing = static_cast<int>(ring_order_.size()) - joined_[static_cast<std::size_t>(k)];
+  return fmt::format("collective {} tag={}{}", isa::mnemonic(e.op), e.tag,
+                     missing > 0 ? fmt::format(" ({} chips have not reached it)", missing) : std::string());
 }
 
 }  // namespace tasim

@@ -1,10 +1,14 @@
-// Collective instructions of a multi-chip system: every chip runs the same program (SPMD), so a
-// chip's k-th collective instruction and every other chip's k-th are one collective. The hub
+// Collective instructions of a multi-chip system: every chip runs the same program (SPMD), so the
+// instructions with the same tag (its n-th use, if tags wrap) on every chip are one collective;
+// tags, not arrival order, match them, since a chip's cores reach their collectives in any order.
+// The hub
 // registers it with the CollectiveEngine when the first chip reaches it, checks that the others
 // agree (op, bytes, algorithm, tag), and blocks each chip's DMA engine until its part is done.
 #pragma once
 
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "isa/isa.h"
@@ -36,7 +40,9 @@ class CollectiveHub {
   };
   CollectiveEngine& engine_;
   std::vector<int> ring_order_;
-  std::vector<int> next_;     // per chip: index of its next collective
+  std::vector<std::map<std::uint64_t, int>> uses_;  // per chip: times each tag was seen
+  std::map<std::pair<std::uint64_t, int>, int> index_;  // (tag, use) -> collective index
+  std::vector<int> joined_;   // per collective: chips that reached it
   std::vector<int> current_;  // per chip: the collective it is in, -1 when none
   std::vector<int> ids_;      // collective index -> engine id
   std::vector<Entry> entries_;

@@ -107,7 +107,11 @@ void add_model_options(po::options_description& desc) {
       ("dtype", po::value<std::string>(), "weights, activations and KV cache: bf16 | fp8 | int8 (default bf16)")
       ("weight-dtype", po::value<std::string>(), "weights (overrides --dtype)")
       ("act-dtype", po::value<std::string>(), "activations (overrides --dtype)")
-      ("kv-dtype", po::value<std::string>(), "KV cache (overrides --dtype)");
+      ("kv-dtype", po::value<std::string>(), "KV cache (overrides --dtype)")
+      ("chips", po::value<int>(), "chips of the system (sets system.chips of the architecture)")
+      ("tp", po::value<int>()->default_value(1), "tensor parallel degree: shards every layer over this many chips")
+      ("pp", po::value<int>()->default_value(1), "pipeline parallel degree (only 1 is modeled so far)")
+      ("ep", po::value<int>()->default_value(1), "expert parallel degree (only 1 is modeled so far)");
 }
 
 isa::DType parse_dtype(const std::string& s);
@@ -132,7 +136,21 @@ workloads::RunSpec run_spec_from(const po::variables_map& vm) {
   if (vm.count("weight-dtype")) spec.weight_dtype = parse_dtype(vm["weight-dtype"].as<std::string>());
   if (vm.count("act-dtype")) spec.act_dtype = parse_dtype(vm["act-dtype"].as<std::string>());
   if (vm.count("kv-dtype")) spec.kv_dtype = parse_dtype(vm["kv-dtype"].as<std::string>());
+  spec.tp = vm["tp"].as<int>();
+  if (spec.tp < 1) throw Error(fmt::format("--tp {} must be >= 1", spec.tp));
+  if (vm["pp"].as<int>() != 1) throw Error("--pp: pipeline parallelism is not modeled yet (only --pp 1)");
+  if (vm["ep"].as<int>() != 1) throw Error("--ep: expert parallelism is not modeled yet (only --ep 1)");
   return spec;
+}
+
+// The parallel layout must cover the system exactly: tp x pp x ep chips.
+void check_parallelism(const workloads::RunSpec& spec, const ChipConfig& chip) {
+  const int chips = chip.system.chips;
+  if (spec.tp > 1 && spec.tp != chips) {
+    throw Error(fmt::format("--tp {} needs a system of {} chips; {} has {} (use a multi-chip preset such as "
+                            "sohu-like-8x, or --chips {})",
+                            spec.tp, spec.tp, chip.name, chips, spec.tp));
+  }
 }
 
 struct CompiledStep {
@@ -142,7 +160,9 @@ struct CompiledStep {
 
 CompiledStep compile_step(const po::variables_map& vm, const ChipConfig& chip) {
   const workloads::ModelConfig model = workloads::load_model(vm["model"].as<std::string>());
-  CompiledStep c{workloads::build_step_graph(model, run_spec_from(vm)), {}};
+  const workloads::RunSpec spec = run_spec_from(vm);
+  check_parallelism(spec, chip);
+  CompiledStep c{workloads::build_step_graph(model, spec), {}};
   c.program = workloads::lower_step(c.graph, chip);
   return c;
 }
@@ -150,6 +170,7 @@ CompiledStep compile_step(const po::variables_map& vm, const ChipConfig& chip) {
 ChipConfig arch_from(const po::variables_map& vm) {
   std::vector<std::string> sets;
   if (vm.count("set")) sets = vm["set"].as<std::vector<std::string>>();
+  if (vm.count("chips")) sets.push_back(fmt::format("system.chips={}", vm["chips"].as<int>()));
   return load_arch(vm["arch"].as<std::string>(), sets);
 }
 

@@ -37,14 +37,16 @@ StepSummary summarize_step(const workloads::StepGraph& graph, const ChipConfig& 
   const double produced = graph.spec.phase == Phase::decode ? graph.spec.batch : static_cast<double>(s.tokens);
   s.tokens_per_second = s.step_seconds > 0 ? produced / s.step_seconds : 0.0;
   s.ttft_seconds = graph.spec.phase == Phase::prefill ? s.step_seconds : 0.0;
-  s.analytic_flops = graph.flops();
-  s.analytic_hbm_bytes = graph.hbm_bytes();
-  s.mfu = s.step_seconds > 0
-              ? static_cast<double>(s.analytic_flops) / (s.step_seconds * peak_matrix_flops_per_s(chip, graph.spec.weight_dtype))
-              : 0.0;
-  s.roofline_seconds = roofline_seconds(chip, graph.spec, s.analytic_flops, s.analytic_hbm_bytes);
-  s.roofline_bound = static_cast<double>(s.analytic_flops) / roofline_peak_flops(chip, graph.spec) >=
-                             static_cast<double>(s.analytic_hbm_bytes) / hbm_peak_bytes_per_s(chip)
+  // The graph is one chip's share under tensor parallelism; the step's totals are every chip's.
+  const std::uint64_t chips = static_cast<std::uint64_t>(std::max(1, graph.spec.tp));
+  s.analytic_flops = graph.flops() * chips;
+  s.analytic_hbm_bytes = graph.hbm_bytes() * chips;
+  const double peak = peak_matrix_flops_per_s(chip, graph.spec.weight_dtype) * static_cast<double>(chips);
+  s.mfu = s.step_seconds > 0 ? static_cast<double>(s.analytic_flops) / (s.step_seconds * peak) : 0.0;
+  // The roofline of the busiest chip (all chips do the same share).
+  s.roofline_seconds = roofline_seconds(chip, graph.spec, graph.flops(), graph.hbm_bytes());
+  s.roofline_bound = static_cast<double>(graph.flops()) / roofline_peak_flops(chip, graph.spec) >=
+                             static_cast<double>(graph.hbm_bytes()) / hbm_peak_bytes_per_s(chip)
                          ? "compute"
                          : "memory";
   s.sim_over_roofline = s.roofline_seconds > 0 ? s.step_seconds / s.roofline_seconds : 0.0;
@@ -125,6 +127,7 @@ void step_report_json(JsonWriter& j, const StepSummary& s) {
   j.value("weight_dtype", isa::dtype_name(spec.weight_dtype));
   j.value("act_dtype", isa::dtype_name(spec.act_dtype));
   j.value("kv_dtype", isa::dtype_name(spec.kv_dtype));
+  j.value("tp", spec.tp);
   j.value("params", s.params);
   j.value("weight_bytes", s.weight_bytes);
   j.value("kv_cache_bytes", s.kv_cache_bytes);

@@ -48,7 +48,18 @@ class Builder {
         heads_(static_cast<uint64_t>(model.num_heads)),
         kv_heads_(static_cast<uint64_t>(model.num_kv_heads)),
         vocab_(static_cast<uint64_t>(model.vocab_size)),
-        gate_up_(model.mlp == MlpKind::swiglu ? 2 * inter_ : inter_) {}
+        gate_up_(model.mlp == MlpKind::swiglu ? 2 * inter_ : inter_),
+        tp_(static_cast<uint64_t>(spec.tp)) {
+    // One chip's share under tensor parallelism. KV heads fewer than chips are replicated (each
+    // chip keeps the one its query heads use), as Megatron-style serving does.
+    if (tp_ > 1) {
+      heads_ /= tp_;
+      kv_heads_ = std::max<uint64_t>(1, kv_heads_ / tp_);
+      inter_ /= tp_;
+      gate_up_ /= tp_;
+      vocab_ = (vocab_ + tp_ - 1) / tp_;
+    }
+  }
 
   std::vector<Op> build() {
     embedding();
@@ -64,6 +75,7 @@ class Builder {
       kv_append(p + "attn.kv_append", layer);
       attention(p + "attn.attention", layer);
       linear(p + "attn.o", layer, tokens_, h_, heads_ * d_, m_.o_bias);
+      if (tp_ > 1) collective(p + "attn.allreduce", layer, OpKind::allreduce, tokens_, h_);
       residual(p + "attn.residual", layer);
       norm(p + "mlp.norm", layer, tokens_, h_);
       if (m_.is_moe()) {
@@ -78,6 +90,7 @@ class Builder {
         activation(p + "mlp.act", layer);
         linear(p + "mlp.down", layer, tokens_, h_, inter_, m_.mlp_bias);
       }
+      if (tp_ > 1) collective(p + "mlp.allreduce", layer, OpKind::allreduce, tokens_, h_);
       residual(p + "mlp.residual", layer);
     }
     // Only each sequence's last position produces a token: prefill normalizes and projects
@@ -85,6 +98,8 @@ class Builder {
     norm("final_norm", -1, batch_, h_);
     linear("lm_head", -1, batch_, vocab_, h_, false);
     sampling();
+    // Each chip's best token of its vocabulary share (value and id); the largest wins.
+    if (tp_ > 1) collective("sampling.allgather", -1, OpKind::allgather, batch_, 4);
     return std::move(ops_);
   }
 
@@ -151,11 +166,20 @@ class Builder {
     op.kv_bytes = fit(u128(op.m) * op.n * kvb_, "kv_append bytes");  // write them into the cache
   }
 
+  // Tensor-parallel exchange of m x n activations: read from HBM, exchanged over the links,
+  // written back (the reduction's adds are not counted).
+  void collective(std::string name, int layer, OpKind kind, uint64_t m, uint64_t n) {
+    Op& op = add(std::move(name), layer, kind);
+    op.m = m;
+    op.n = n;
+    op.act_bytes = fit(2 * u128(m) * n * ab_, "collective bytes");
+  }
+
   void attention(std::string name, int layer) {
     Op& op = add(std::move(name), layer, OpKind::attention);
     op.batch = spec_.batch;
-    op.heads = m_.num_heads;
-    op.kv_heads = m_.num_kv_heads;
+    op.heads = static_cast<int>(heads_);
+    op.kv_heads = static_cast<int>(kv_heads_);
     op.head_dim = m_.head_dim;
     if (spec_.phase == Phase::prefill) {
       op.q_len = static_cast<uint64_t>(spec_.prompt_len);
@@ -242,13 +266,29 @@ class Builder {
   const ModelConfig& m_;
   const RunSpec& spec_;
   const uint64_t wb_, ab_, kvb_;
-  const uint64_t tokens_, batch_, h_, inter_, d_, heads_, kv_heads_, vocab_;
-  const uint64_t gate_up_;  // width of the first MLP projection: gate and up (SwiGLU) or up (GELU)
+  const uint64_t tokens_, batch_, h_;
+  uint64_t inter_;  // per chip under tensor parallelism, like heads_, kv_heads_ and vocab_
+  const uint64_t d_;
+  uint64_t heads_, kv_heads_, vocab_;
+  uint64_t gate_up_;  // width of the first MLP projection: gate and up (SwiGLU) or up (GELU)
+  const uint64_t tp_;
   std::vector<Op> ops_;
 };
 
 void check_spec(const ModelConfig& model, const RunSpec& spec) {
   if (spec.batch < 1) throw Error(fmt::format("batch must be at least 1, got {}", spec.batch));
+  if (spec.tp < 1) throw Error(fmt::format("tensor parallel degree must be at least 1, got {}", spec.tp));
+  if (spec.tp > 1) {
+    const int tp = spec.tp;
+    auto require = [&](bool ok, const char* what, int value) {
+      if (!ok) {
+        throw Error(fmt::format("--tp {} does not divide model {}'s {} ({})", tp, model.name, what, value));
+      }
+    };
+    require(model.num_heads % tp == 0, "attention heads", model.num_heads);
+    require(model.num_kv_heads % tp == 0 || tp % model.num_kv_heads == 0, "KV heads", model.num_kv_heads);
+    require(model.intermediate_size % tp == 0, "intermediate size", model.intermediate_size);
+  }
   const int max_pos = model.max_position_embeddings;
   if (spec.phase == Phase::prefill) {
     if (spec.prompt_len < 1) {
@@ -290,6 +330,8 @@ const char* op_kind_name(OpKind kind) {
     case OpKind::moe_router: return "moe_router";
     case OpKind::moe_experts: return "moe_experts";
     case OpKind::sampling: return "sampling";
+    case OpKind::allreduce: return "allreduce";
+    case OpKind::allgather: return "allgather";
   }
   return "?";
 }

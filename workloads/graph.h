@@ -22,6 +22,10 @@ struct RunSpec {
   isa::DType weight_dtype = isa::DType::bf16;
   isa::DType act_dtype = isa::DType::bf16;
   isa::DType kv_dtype = isa::DType::bf16;
+  // Tensor parallel degree: the step's graph is one chip's share (heads, KV heads, MLP width and
+  // vocabulary split tp ways; column-parallel QKV/gate/up, row-parallel output/down followed by an
+  // all-reduce); every chip runs the same program.
+  int tp = 1;
 
   // Tokens processed by the step: batch x prompt_len (prefill) or batch (decode).
   std::uint64_t tokens() const;
@@ -39,6 +43,8 @@ enum class OpKind {
   moe_router,      // tokens x hidden -> tokens x experts logits, top-k selection
   moe_experts,     // the selected experts' MLPs (gate/up/down), all experts on this chip
   sampling,        // greedy: argmax over the vocabulary
+  allreduce,       // tensor parallel: sum m x n activations over the chips
+  allgather,       // tensor parallel: gather m x n elements from every chip (sampling candidates)
 };
 const char* op_kind_name(OpKind kind);
 
@@ -54,7 +60,8 @@ struct Op {
   //   kv_append: m = tokens, n = 2 x kv_heads x head_dim (k and v)
   //   moe_router: m = tokens, n = experts, k = hidden; moe_experts: m = tokens, n = intermediate, k = hidden,
   //     experts, experts_per_token
-  //   sampling: m = sequences, n = vocab
+  //   sampling: m = sequences, n = vocab (this chip's share under tensor parallelism)
+  //   allreduce: m x n activations of act dtype on every chip; allgather: m x n per chip
   std::uint64_t m = 0, n = 0, k = 0;
   bool bias = false;
   int batch = 0, heads = 0, kv_heads = 0, head_dim = 0, experts = 0, experts_per_token = 0;
@@ -72,7 +79,7 @@ struct Op {
 struct StepGraph {
   ModelConfig model;
   RunSpec spec;
-  std::vector<Op> ops;  // in execution order
+  std::vector<Op> ops;  // in execution order (one chip's share when spec.tp > 1)
   std::uint64_t flops() const;
   std::uint64_t hbm_bytes() const;
   std::uint64_t weight_bytes() const;  // every weight of the model at the weight dtype

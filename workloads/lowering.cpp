@@ -359,7 +359,10 @@ class Lowerer {
     }
     const std::uint64_t positions =
         spec.phase == Phase::prefill ? spec.prompt_len : static_cast<std::uint64_t>(spec.context_len) + 1;
-    kv_layer_bytes_ = static_cast<std::uint64_t>(spec.batch) * positions * 2 * model.num_kv_heads * model.head_dim *
+    // This chip's KV heads (all of them unless tensor parallel; fewer than chips are replicated).
+    const std::uint64_t kv_heads =
+        std::max<std::uint64_t>(1, static_cast<std::uint64_t>(model.num_kv_heads) / static_cast<std::uint64_t>(spec.tp));
+    kv_layer_bytes_ = static_cast<std::uint64_t>(spec.batch) * positions * 2 * kv_heads * model.head_dim *
                       isa::dtype_bytes(spec.kv_dtype);
     kv_base_ = hbm_alloc(kv_layer_bytes_ * model.num_layers);
     std::uint64_t largest = 0;
@@ -383,6 +386,8 @@ class Lowerer {
         return op.m * (graph_.model.mlp == MlpKind::swiglu ? op.n / 2 : op.n) * ab;
       case OpKind::moe_experts:
         return op.m * op.k * ab;
+      case OpKind::allgather:
+        return op.m * op.n * ab * static_cast<std::uint64_t>(graph_.spec.tp);
       default:
         return op.m * std::max<std::uint64_t>(op.n, 1) * ab;
     }
@@ -444,6 +449,12 @@ class Lowerer {
       }
       case OpKind::embedding:
         lower_embedding(op, index);
+        break;
+      case OpKind::allreduce:
+        lower_collective(op, index, Opcode::coll_allreduce);
+        break;
+      case OpKind::allgather:
+        lower_collective(op, index, Opcode::coll_allgather);
         break;
       case OpKind::kv_append:
         lower_kv_append(op, index);
@@ -774,6 +785,30 @@ class Lowerer {
     lower_rows(r);
   }
 
+  // Tensor-parallel exchange: each core takes a share of the rows and moves them in blocks of a
+  // vector slot through engine 0: load, the collective over the links, store. The engine's queue
+  // keeps the three in order; every chip issues the same collectives in the same order (SPMD).
+  void lower_collective(const Op& op, std::size_t index, Opcode coll) {
+    const std::uint64_t eb = static_cast<std::uint64_t>(isa::dtype_bytes(graph_.spec.act_dtype));
+    const std::uint64_t row_bytes = op.n * eb;
+    // all-gather: each chip contributes its rows; the gathered result is chips times larger.
+    const std::uint64_t gather = coll == Opcode::coll_allgather ? static_cast<std::uint64_t>(graph_.spec.tp) : 1;
+    const std::uint64_t per_core = ceil_div(op.m, static_cast<std::uint64_t>(cores_));
+    const std::uint64_t block = std::max<std::uint64_t>(
+        1, std::min<std::uint64_t>(kMaxDim, plan_.v_slot / std::max<std::uint64_t>(1, row_bytes * gather)));
+    for (int c = 0; c < cores_; ++c) {
+      const std::uint64_t r_begin = std::min(op.m, c * per_core), r_end = std::min(op.m, r_begin + per_core);
+      for (std::uint64_t r0 = r_begin; r0 < r_end; r0 += block) {
+        const std::uint64_t n = std::min(block, r_end - r0);
+        load(c, 0, in_addr(index) + r0 * row_bytes, v_base_, n, row_bytes);
+        emit(c, coll, {{Field::engine, 0}, {Field::sram_addr, v_base_}, {Field::bytes, n * row_bytes * gather},
+                       {Field::tag, next_collective_tag_++ % 65536}, {Field::algo, 0}});
+        store(c, 0, v_base_, out_addr(index) + r0 * row_bytes * gather, n, row_bytes * gather);
+        end_step(c);
+      }
+    }
+  }
+
   // Rows of the embedding table are gathered one token at a time (token ids are data; a fixed
   // stride spreads them over HBM channels like real ids would).
   void lower_embedding(const Op& op, std::size_t index) {
@@ -1008,6 +1043,7 @@ class Lowerer {
   int cores_ = 1, mxus_ = 1, engines_ = 1;
   isa::Program prog_;
   std::uint32_t tag_ = 0;
+  std::uint64_t next_collective_tag_ = 1;
   bool first_op_ = true;
   std::vector<CoreStream> streams_;
   std::vector<Ring> x_ring_, w_ring_, c_ring_;
