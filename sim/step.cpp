@@ -99,9 +99,12 @@ std::string step_report_text(const StepSummary& s) {
   if (spec.phase == Phase::prefill) out += fmt::format("  time to first token {}\n", format_seconds(s.ttft_seconds));
   out += fmt::format("  throughput       {:.1f} tokens/s\n", s.tokens_per_second);
   out += fmt::format("  MFU              {:.1f}%\n", 100.0 * s.mfu);
-  out += fmt::format("  roofline         {} ({}-bound: {:.4g} FLOPs, {} HBM); simulated / roofline = {:.2f}\n",
-                     format_seconds(s.roofline_seconds), s.roofline_bound, static_cast<double>(s.analytic_flops),
-                     format_bytes(static_cast<double>(s.analytic_hbm_bytes)), s.sim_over_roofline);
+  out += fmt::format("  roofline         {} ({}-bound{}: {:.4g} FLOPs, {} HBM); simulated / roofline = {:.2f}\n",
+                     format_seconds(s.roofline_seconds), s.roofline_bound,
+                     spec.tp > 1 ? fmt::format(" per chip; all {} chips", spec.tp) : std::string(),
+                     static_cast<double>(s.analytic_flops), format_bytes(static_cast<double>(s.analytic_hbm_bytes)),
+                     s.sim_over_roofline);
+  if (spec.tp > 1) out += fmt::format("  parallelism      tensor parallel over {} chips\n", spec.tp);
   out += fmt::format("  KV cache         {}\n", format_bytes(static_cast<double>(s.kv_cache_bytes)));
   out += "  where the time goes (per op, all layers):\n";
   out += fmt::format("    {:<18} {:>11} {:>7} {:>11} {:>11} {:>11}  {}\n", "op", "time", "share", "FLOPs", "HBM bytes",
