@@ -9,6 +9,7 @@
 #include "models/collective_hub.h"
 #include "models/interconnect.h"
 #include "models/systemc_reports.h"
+#include "sim/collective_trace.h"
 #include "sim/op_profile.h"
 #include "sim/trace_observer.h"
 
@@ -58,6 +59,7 @@ RunStats simulate(const ChipConfig& chip, const isa::Program& program, const Sim
   std::unique_ptr<Interconnect> net;
   std::unique_ptr<CollectiveEngine> engine;
   std::unique_ptr<CollectiveHub> hub;
+  CollectiveTraceRecorder link_recorder;  // link traffic for the trace (multi-chip runs)
   std::vector<std::unique_ptr<Chip>> models;
   try {
     if (multi) {
@@ -67,6 +69,7 @@ RunStats simulate(const ChipConfig& chip, const isa::Program& program, const Sim
     }
     if (!options.trace_path.empty()) {
       writer = trace::open_trace(options.trace_path, trace::parse_trace_format(options.trace_format));
+      if (engine) engine->set_observer(&link_recorder);
     }
     for (int c = 0; c < chips; ++c) {
       ChipOptions chip_options;
@@ -98,6 +101,18 @@ RunStats simulate(const ChipConfig& chip, const isa::Program& program, const Sim
   for (const auto& m : models) per_chip.push_back(m->stats());
   RunStats stats = combine(per_chip);
   for (auto& t : tracers) t->finish(stats.cycles);
+  if (writer && engine && !link_recorder.empty()) {
+    // Links, transfers and flow arrows under each chip's process; the engine counts cycles.
+    std::vector<CollectiveSpec> specs;
+    std::vector<CollectiveSchedule> schedules;
+    for (int id = 0; id < engine->collectives(); ++id) {
+      specs.push_back(engine->spec(id));
+      schedules.push_back(build_schedule(specs.back()));
+    }
+    std::vector<trace::TrackId> processes;
+    for (const auto& t : tracers) processes.push_back(t->process());
+    link_recorder.write(*writer, *net, specs, schedules, processes, 1.0 / chip.clock_ghz);
+  }
   if (writer) writer->close();
   return stats;
 }

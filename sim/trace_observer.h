@@ -21,6 +21,7 @@ class TraceObserver : public ExecutionObserver {
   void on_instruction(int unit, const isa::Instruction& inst, std::uint64_t start_cycle,
                       std::uint64_t end_cycle) override;
   void on_sram_footprint(int core, std::uint64_t cycle, std::uint64_t bytes) override;
+  trace::TrackId process() const { return process_; }
   // Closes the open slices and writes the binned counters (the caller closes the writer).
   void finish(std::uint64_t total_cycles);
 

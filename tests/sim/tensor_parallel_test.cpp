@@ -3,6 +3,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <map>
 #include <set>
 
 #include "cli_util.h"
@@ -53,7 +54,7 @@ TEST_CASE("impossible parallel layouts get one clear line", "[tp][errors]") {
   CHECK_THAT(r.output, Catch::Contains("--ep"));
 }
 
-TEST_CASE("a TP run's trace has a process per chip", "[tp][trace]") {
+TEST_CASE("a TP run's trace has a process per chip and its links with flow arrows", "[tp][trace]") {
   const std::string trace_path = build_path("tp_trace.pftrace");
   const auto r = run_tasim("run --arch sohu-like-8x --model llama-3-8b --batch 2 --context-len 64 --tp 8 --trace " +
                            trace_path + " --json -", true);
@@ -61,8 +62,25 @@ TEST_CASE("a TP run's trace has a process per chip", "[tp][trace]") {
   perfetto::protos::Trace trace;
   REQUIRE(trace.ParseFromString(read_file(trace_path)));
   std::set<int> pids;
+  int link_tracks = 0;
+  std::map<std::uint64_t, int> flow_starts, flow_ends;
   for (const auto& p : trace.packet()) {
-    if (p.has_track_descriptor() && p.track_descriptor().has_process()) pids.insert(p.track_descriptor().process().pid());
+    if (p.has_track_descriptor()) {
+      const auto& d = p.track_descriptor();
+      if (d.has_process()) pids.insert(d.process().pid());
+      if (d.has_thread() && d.thread().thread_name().rfind("link ", 0) == 0) ++link_tracks;
+    }
+    if (p.has_track_event()) {
+      for (auto id : p.track_event().flow_ids()) ++flow_starts[id];
+      for (auto id : p.track_event().terminating_flow_ids()) ++flow_ends[id];
+    }
   }
   CHECK(pids.size() == 8);
+  CHECK(link_tracks >= 8);  // every chip drives links (switch: an uplink and a downlink each)
+  REQUIRE(!flow_starts.empty());
+  // Every arrow from a send ends at its receive.
+  for (const auto& [id, n] : flow_starts) {
+    CHECK(n == 1);
+    CHECK(flow_ends[id] == 1);
+  }
 }
