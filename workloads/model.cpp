@@ -16,6 +16,7 @@
 
 #include "isa/error.h"
 #include "isa/suggest.h"
+#include "workloads/yaml_util.h"
 #include "workloads/models_embedded.h"
 
 namespace tasim::workloads {
@@ -42,17 +43,6 @@ std::string did_you_mean(const std::string& name, const std::vector<std::string>
   return best.empty() ? "" : fmt::format(" (did you mean '{}'?)", best);
 }
 
-std::string where(const std::string& source, const YAML::Mark& mark) {
-  if (mark.is_null() || mark.line < 0) return source;
-  return fmt::format("{}:{}:{}", source, mark.line + 1, mark.column + 1);
-}
-
-const char* node_kind(const YAML::Node& node) {
-  if (node.IsMap()) return "a mapping";
-  if (node.IsSequence()) return "a list";
-  if (node.IsNull()) return "null";
-  return "a scalar";
-}
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -98,10 +88,10 @@ class Fields {
     try {
       value = v.as<double>();
     } catch (const YAML::Exception&) {
-      throw Error(fmt::format("{}: {}: expected a number, got '{}'", where(source_, v.Mark()), key, v.Scalar()));
+      throw Error(fmt::format("{}: {}: expected a number, got '{}'", yaml_where(source_, v.Mark()), key, v.Scalar()));
     }
     if (!std::isfinite(value) || value <= 0) {
-      throw Error(fmt::format("{}: {}: must be a positive number, got {}", where(source_, v.Mark()), key,
+      throw Error(fmt::format("{}: {}: must be a positive number, got {}", yaml_where(source_, v.Mark()), key,
                               v.Scalar()));
     }
     return value;
@@ -112,7 +102,7 @@ class Fields {
     try {
       return v.as<bool>();
     } catch (const YAML::Exception&) {
-      throw Error(fmt::format("{}: {}: expected true or false, got '{}'", where(source_, v.Mark()), key,
+      throw Error(fmt::format("{}: {}: expected true or false, got '{}'", yaml_where(source_, v.Mark()), key,
                               v.Scalar()));
     }
   }
@@ -126,7 +116,7 @@ class Fields {
     if (!has(key)) return fallback;
     const YAML::Node v = scalar(key);
     if (std::find(choices.begin(), choices.end(), v.Scalar()) == choices.end()) {
-      throw Error(fmt::format("{}: {}: expected one of {}, got '{}'{}", where(source_, v.Mark()), key,
+      throw Error(fmt::format("{}: {}: expected one of {}, got '{}'{}", yaml_where(source_, v.Mark()), key,
                               fmt::join(choices, ", "), v.Scalar(), did_you_mean(v.Scalar(), choices)));
     }
     return v.Scalar();
@@ -135,7 +125,7 @@ class Fields {
     const YAML::Node v = map_[key];
     return v.IsDefined() ? v.Mark() : YAML::Mark::null_mark();
   }
-  std::string at(const std::string& key) const { return where(source_, mark(key)); }
+  std::string at(const std::string& key) const { return yaml_where(source_, mark(key)); }
   YAML::Node node(const std::string& key) const { return map_[key]; }
 
  private:
@@ -143,15 +133,15 @@ class Fields {
     const YAML::Node v = map_[key];
     if (!v.IsDefined()) throw Error(fmt::format("{}: missing required field '{}'", source_, key));
     if (v.IsNull()) {
-      throw Error(fmt::format("{}: {}: required field is null", where(source_, v.Mark()), key));
+      throw Error(fmt::format("{}: {}: required field is null", yaml_where(source_, v.Mark()), key));
     }
     return v;
   }
   YAML::Node scalar(const std::string& key) const { return scalar(map_[key], key); }
   YAML::Node scalar(const YAML::Node& v, const std::string& key) const {
     if (!v.IsScalar()) {
-      throw Error(fmt::format("{}: {}: expected a single value, got {}", where(source_, v.Mark()), key,
-                              node_kind(v)));
+      throw Error(fmt::format("{}: {}: expected a single value, got {}", yaml_where(source_, v.Mark()), key,
+                              yaml_node_kind(v)));
     }
     return v;
   }
@@ -163,10 +153,10 @@ class Fields {
     const char* end = text.data() + text.size();
     const auto [ptr, ec] = std::from_chars(begin, end, value);
     if (ec != std::errc() || ptr != end || text.empty()) {
-      throw Error(fmt::format("{}: {}: expected an integer, got '{}'", where(source_, v.Mark()), key, text));
+      throw Error(fmt::format("{}: {}: expected an integer, got '{}'", yaml_where(source_, v.Mark()), key, text));
     }
     if (value < lo || value > hi) {
-      throw Error(fmt::format("{}: {}: {} is out of range [{}, {}]", where(source_, v.Mark()), key, value, lo,
+      throw Error(fmt::format("{}: {}: {} is out of range [{}, {}]", yaml_where(source_, v.Mark()), key, value, lo,
                               hi));
     }
     return value;
@@ -182,11 +172,11 @@ YAML::Node load_mapping(const std::string& text, const std::string& source, cons
   try {
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    throw Error(fmt::format("{}: malformed {}: {}", where(source, e.mark), format, e.msg));
+    throw Error(fmt::format("{}: malformed {}: {}", yaml_where(source, e.mark), format, e.msg));
   }
   if (!root.IsMap()) {
     throw Error(fmt::format("{}: expected a mapping of model fields at the top level, got {}",
-                            where(source, root.Mark()), root.IsDefined() ? node_kind(root) : "nothing"));
+                            yaml_where(source, root.Mark()), root.IsDefined() ? yaml_node_kind(root) : "nothing"));
   }
   return root;
 }
@@ -215,7 +205,7 @@ std::string hf_rope_scaling(const Fields& f) {
   const YAML::Node v = f.node("rope_scaling");
   if (!v.IsMap()) {
     throw Error(fmt::format("{}: rope_scaling: expected null or a mapping, got {}", f.at("rope_scaling"),
-                            node_kind(v)));
+                            yaml_node_kind(v)));
   }
   for (const char* key : {"rope_type", "type"}) {
     const YAML::Node t = v[key];
@@ -308,19 +298,19 @@ ModelConfig parse_model_yaml(const std::string& yaml_text, const std::string& so
   for (auto it = root.begin(); it != root.end(); ++it) {
     const YAML::Node key = it->first;
     if (!key.IsScalar()) {
-      throw Error(fmt::format("{}: a key must be a plain name, got {}", where(source_name, key.Mark()),
-                              node_kind(key)));
+      throw Error(fmt::format("{}: a key must be a plain name, got {}", yaml_where(source_name, key.Mark()),
+                              yaml_node_kind(key)));
     }
     const std::string& name = key.Scalar();
     if (const auto first = seen.find(name); first != seen.end()) {
-      throw Error(fmt::format("{}: duplicate key '{}' (first given at line {})", where(source_name, key.Mark()),
+      throw Error(fmt::format("{}: duplicate key '{}' (first given at line {})", yaml_where(source_name, key.Mark()),
                               name, first->second.line + 1));
     }
     seen.emplace(name, key.Mark());
     const auto& keys = yaml_keys();
     if (std::find(keys.begin(), keys.end(), name) == keys.end()) {
       const std::string hint = did_you_mean(name, keys);
-      throw Error(fmt::format("{}: unknown key '{}'{}", where(source_name, key.Mark()), name,
+      throw Error(fmt::format("{}: unknown key '{}'{}", yaml_where(source_name, key.Mark()), name,
                               hint.empty() ? fmt::format(" (valid keys: {})", fmt::join(keys, ", ")) : hint));
     }
   }

@@ -13,6 +13,7 @@
 
 #include "isa/error.h"
 #include "isa/suggest.h"
+#include "workloads/yaml_util.h"
 #include "sim/config/arch_figures.h"
 #include "sim/config/arch_presets_embedded.h"
 #include "sim/config/arch_schema.h"
@@ -92,17 +93,6 @@ struct Entry {
 };
 using FlatArch = std::map<std::string, Entry>;
 
-std::string where(const std::string& source, const YAML::Mark& mark) {
-  if (mark.is_null() || mark.line < 0) return source;
-  return fmt::format("{}:{}:{}", source, mark.line + 1, mark.column + 1);
-}
-
-const char* node_kind(const YAML::Node& node) {
-  if (node.IsMap()) return "a mapping";
-  if (node.IsSequence()) return "a list";
-  if (node.IsNull()) return "nothing";
-  return "a scalar";
-}
 
 // The top-level key naming a preset this file builds on. Not in the schema: it is not part of
 // the chip, only of how the file is written (arch_to_yaml writes every key instead).
@@ -114,13 +104,13 @@ void flatten(const YAML::Node& map, const std::string& section, const std::strin
     const YAML::Node key_node = it->first;
     const YAML::Node value = it->second;
     if (!key_node.IsScalar()) {
-      throw Error(fmt::format("{}: a key must be a plain name, got {}", where(source, key_node.Mark()),
-                              node_kind(key_node)));
+      throw Error(fmt::format("{}: a key must be a plain name, got {}", yaml_where(source, key_node.Mark()),
+                              yaml_node_kind(key_node)));
     }
     const std::string path = join_path(section, key_node.Scalar());
     const auto seen = first_seen.find(path);
     if (seen != first_seen.end()) {
-      throw Error(fmt::format("{}: duplicate key '{}' (first given at line {})", where(source, key_node.Mark()),
+      throw Error(fmt::format("{}: duplicate key '{}' (first given at line {})", yaml_where(source, key_node.Mark()),
                               path, seen->second.line + 1));
     }
     first_seen.emplace(path, key_node.Mark());
@@ -129,27 +119,27 @@ void flatten(const YAML::Node& map, const std::string& section, const std::strin
       // `base: <preset>`: not a chip key; the loader reads the preset first (resolve_flat).
       if (!value.IsScalar() || value.Scalar().empty()) {
         throw Error(fmt::format("{}: base expects a preset name, got {}",
-                                where(source, value.IsNull() ? key_node.Mark() : value.Mark()),
-                                value.IsScalar() ? "an empty name" : node_kind(value)));
+                                yaml_where(source, value.IsNull() ? key_node.Mark() : value.Mark()),
+                                value.IsScalar() ? "an empty name" : yaml_node_kind(value)));
       }
-      base = Entry{value.Scalar(), where(source, value.Mark())};
+      base = Entry{value.Scalar(), yaml_where(source, value.Mark())};
       continue;
     }
     if (const ArchKey* key = find_arch_key(path)) {
       if (value.IsNull() && key->type == ArchKeyType::text) {
-        flat[path] = Entry{"", where(source, value.Mark())};
+        flat[path] = Entry{"", yaml_where(source, value.Mark())};
       } else if (!value.IsScalar()) {
-        throw Error(fmt::format("{}: {} expects {}, got {}", where(source, value.IsNull() ? key_node.Mark() : value.Mark()),
-                                path, expected_text(*key), node_kind(value)));
+        throw Error(fmt::format("{}: {} expects {}, got {}", yaml_where(source, value.IsNull() ? key_node.Mark() : value.Mark()),
+                                path, expected_text(*key), yaml_node_kind(value)));
       } else {
-        flat[path] = Entry{value.Scalar(), where(source, value.Mark())};
+        flat[path] = Entry{value.Scalar(), yaml_where(source, value.Mark())};
       }
     } else if (is_arch_section(path)) {
       if (value.IsNull()) continue;  // `core:` with nothing under it: all defaults
       if (!value.IsMap()) {
         throw Error(fmt::format("{}: '{}' is a section: expected its keys ({}) indented below it, got {}",
-                                where(source, value.Mark()), path, fmt::join(children(path), ", "),
-                                node_kind(value)));
+                                yaml_where(source, value.Mark()), path, fmt::join(children(path), ", "),
+                                yaml_node_kind(value)));
       }
       flatten(value, path, source, first_seen, flat, base);
     } else {
@@ -167,7 +157,7 @@ void flatten(const YAML::Node& map, const std::string& section, const std::strin
         rest = name.substr(dot + 1);
         name = name.substr(0, dot);
       }
-      throw Error(fmt::format("{}: unknown key '{}'{}", where(source, key_node.Mark()), path,
+      throw Error(fmt::format("{}: unknown key '{}'{}", yaml_where(source, key_node.Mark()), path,
                               unknown_key_hint(known, name, rest)));
     }
   }
@@ -184,19 +174,19 @@ ParsedArch parse_yaml(const std::string& text, const std::string& source) {
   try {
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    throw Error(fmt::format("{}: malformed YAML: {}", where(source, e.mark), e.msg));
+    throw Error(fmt::format("{}: malformed YAML: {}", yaml_where(source, e.mark), e.msg));
   }
   ParsedArch parsed;
   if (root.IsNull()) return parsed;
   if (!root.IsMap()) {
     throw Error(fmt::format("{}: expected a mapping of architecture keys at the top level, got {}",
-                            where(source, root.Mark()), node_kind(root)));
+                            yaml_where(source, root.Mark()), yaml_node_kind(root)));
   }
   std::map<std::string, YAML::Mark> first_seen;
   try {
     flatten(root, "", source, first_seen, parsed.flat, parsed.base);
   } catch (const YAML::Exception& e) {
-    throw Error(fmt::format("{}: malformed YAML: {}", where(source, e.mark), e.msg));
+    throw Error(fmt::format("{}: malformed YAML: {}", yaml_where(source, e.mark), e.msg));
   }
   return parsed;
 }

@@ -18,17 +18,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-CommandResult run_shell(const std::string& cmd) {
-  CommandResult r;
-  FILE* pipe = popen((cmd + " 2>&1").c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 4096> buf;
-  std::size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
-  const int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return r;
-}
+CommandResult run_shell(const std::string& cmd) { return run_command(cmd + " 2>&1"); }
 
 bool have_python3() { return run_shell("command -v python3 >/dev/null").exit_code == 0; }
 

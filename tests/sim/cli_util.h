@@ -16,11 +16,8 @@ struct CommandResult {
   std::string output;  // stdout (and stderr when merged)
 };
 
-// Runs `tasim <args>` from the build directory; stderr is merged into output unless
-// stdout_only (then stderr is discarded).
-inline CommandResult run_tasim(const std::string& args, bool stdout_only = false) {
-  const std::string cmd = std::string("cd '") + TASIM_BINARY_DIR + "' && SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 ./tasim " +
-                          args + (stdout_only ? " 2>/dev/null" : " 2>&1");
+// Runs a shell command line as given; the caller redirects stderr as it wants.
+inline CommandResult run_command(const std::string& cmd) {
   CommandResult r;
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) return r;
@@ -30,6 +27,13 @@ inline CommandResult run_tasim(const std::string& args, bool stdout_only = false
   const int status = pclose(pipe);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return r;
+}
+
+// Runs `tasim <args>` from the build directory; stderr is merged into output unless
+// stdout_only (then stderr is discarded).
+inline CommandResult run_tasim(const std::string& args, bool stdout_only = false) {
+  return run_command(std::string("cd '") + TASIM_BINARY_DIR + "' && SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 ./tasim " +
+                     args + (stdout_only ? " 2>/dev/null" : " 2>&1"));
 }
 
 inline std::string source_path(const std::string& rel) { return std::string(TASIM_SOURCE_DIR) + "/" + rel; }
