@@ -53,9 +53,12 @@ std::string report_text(const RunStats& stats, const ChipConfig& chip, const Rep
   for (int r = 0; r < kNumStallReasons; ++r) {
     out += fmt::format("    {:<10} {}\n", stall_reason_name(static_cast<StallReason>(r)), m.stall_cycles[r]);
   }
-  out += "  per unit:\n";
+  out += stats.chips > 1 ? fmt::format("  per unit (chip 0 of {}; every chip runs the same program; --json has all):\n",
+                                       stats.chips)
+                         : std::string("  per unit:\n");
   for (const auto& u : stats.units) {
     if (u.instructions == 0) continue;
+    if (stats.chips > 1 && u.name.rfind("chip0.", 0) != 0) continue;
     out += fmt::format("    {:<14} {:>6.1f}% busy  {:>8} instr", u.name,
                        100.0 * u.busy_cycles / static_cast<double>(std::max<std::uint64_t>(1, stats.cycles)),
                        u.instructions);
