@@ -59,7 +59,8 @@ struct HbmConfig {
 };
 
 // Chip-to-chip interconnect of a multi-chip system (a server of `chips` chips).
-enum class Topology { ring, torus2d, fully_connected, switched };
+// mesh2d (a grid without wraparound) is for the on-chip network between cores.
+enum class Topology { ring, torus2d, fully_connected, switched, mesh2d };
 
 struct LinkConfig {
   double gbps_per_direction = 100.0;  // GB/s (1e9 bytes/s) of one link, one direction
@@ -80,6 +81,31 @@ struct SystemConfig {
   SwitchConfig switch_;  // topology switched
 };
 
+// On-chip network between the cores of a chip: what a dma.copy into another core's SRAM crosses.
+// crossbar: each core one port in and one out at gbps_per_link, non-blocking inside; mesh: a
+// rows x cols grid of links (no wraparound), row-then-column routing, latency per hop.
+enum class NocTopology { crossbar, mesh };
+struct NocConfig {
+  NocTopology topology = NocTopology::crossbar;
+  double gbps_per_link = 256.0;  // GB/s per direction of one port (crossbar) or link (mesh)
+  double latency_ns = 20.0;      // crossbar: core to core; mesh: per hop
+  int mesh_rows = 0;             // mesh: rows x (cores / rows); 0 = as square as cores allows
+
+  // The same network as a system of "chips" (cores) for models/interconnect.
+  SystemConfig as_system(int cores) const {
+    SystemConfig s;
+    s.chips = cores;
+    s.topology = topology == NocTopology::crossbar ? Topology::switched : Topology::mesh2d;
+    s.torus_rows = mesh_rows;
+    s.link.gbps_per_direction = gbps_per_link;
+    s.link.latency_ns = latency_ns;
+    s.link.ports_per_chip = 4;
+    s.switch_.gbps_per_port = gbps_per_link;
+    s.switch_.latency_ns = latency_ns;
+    return s;
+  }
+};
+
 struct CoreConfig {
   MatrixUnitConfig matrix;
   VectorUnitConfig vector;
@@ -95,6 +121,7 @@ struct ChipConfig {
   int queue_depth = 16;       // per-unit instruction queue depth for matrix/vector units
   CoreConfig core;
   HbmConfig hbm;
+  NocConfig noc;        // between this chip's cores
   SystemConfig system;  // chips = 1: a single chip, no links
 
   double cycle_ns() const { return 1.0 / clock_ghz; }

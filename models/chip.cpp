@@ -21,6 +21,7 @@ const char* stall_reason_name(StallReason r) {
     case StallReason::sram_port: return "sram_port";
     case StallReason::hbm: return "hbm";
     case StallReason::starved: return "starved";
+    case StallReason::noc: return "noc";
   }
   return "?";
 }
@@ -48,6 +49,9 @@ Chip::Chip(sc_core::sc_module_name name, const ChipConfig& config, const isa::Pr
       sram_peak_(static_cast<std::size_t>(config.cores), 0) {
   const auto& core = config.core;
   units_per_core_ = core.dma.engines + core.matrix.count + core.vector.count;
+  if (config.cores > 1 && !options.ideal_memory) {
+    noc_ = std::make_unique<Interconnect>(system_in_cycles(config.noc.as_system(config.cores), config.clock_ghz));
+  }
   sram_.reserve(config.cores);
   for (int c = 0; c < config.cores; ++c) {
     sram_.emplace_back(core.sram, options.ideal_memory);
@@ -224,9 +228,17 @@ void Chip::execute(int u, const isa::Instruction& inst) {
       const double begin = static_cast<double>(start + config_.core.dma.setup_cycles);
       const double read_done = sram.access(begin, bytes);
       const double write_done = sram_[dst_core].access(begin, bytes);
-      const double unloaded =
+      double unloaded =
           options_.ideal_memory ? begin : begin + bytes / static_cast<double>(config_.core.sram.bytes_per_cycle_per_port);
-      finish_timed(std::max(read_done, write_done), unloaded, StallReason::sram_port);
+      double noc_done = begin;
+      if (noc_ && dst_core != unit.core) {
+        // Into another core's SRAM: across the on-chip network (links in cycles, see chip.h).
+        noc_done = noc_->transfer(begin, unit.core, dst_core, bytes);
+        const double noc_unloaded = begin + bytes / noc_->link_gbps() + noc_->route_latency_ns(unit.core, dst_core);
+        unloaded = std::max(unloaded, noc_unloaded);
+      }
+      const double sram_done = std::max(read_done, write_done);
+      finish_timed(std::max(sram_done, noc_done), unloaded, noc_done > sram_done ? StallReason::noc : StallReason::sram_port);
       footprint(dst_core, inst.get(Field::dst_addr), bytes);
       break;
     }

@@ -17,6 +17,7 @@
 #include "isa/isa.h"
 #include "models/arch_config.h"
 #include "models/hbm.h"
+#include "models/interconnect.h"
 #include "models/observer.h"
 #include "models/run_stats.h"
 #include "models/sram.h"
@@ -81,6 +82,7 @@ class Chip : public sc_core::sc_module {
 
   Hbm hbm_;
   std::vector<Sram> sram_;  // per core
+  std::unique_ptr<Interconnect> noc_;  // between cores (none for a single core)
   std::deque<Unit> units_;  // deque: Units hold sc_events, which cannot move
   std::vector<UnitStats> unit_stats_;
   int units_per_core_ = 0;

@@ -19,6 +19,8 @@ const char* topology_name(Topology topology) {
       return "fully-connected";
     case Topology::switched:
       return "switch";
+    case Topology::mesh2d:
+      return "mesh2d";
   }
   return "?";
 }
@@ -52,6 +54,19 @@ Interconnect::Interconnect(const SystemConfig& config) : config_(config), chips_
   if (!(latency >= 0.0) || !std::isfinite(latency)) {
     throw Error(fmt::format("{} must be >= 0 (got {})",
                             switched ? "system.switch.latency_ns" : "system.link.latency_ns", latency));
+  }
+  if (config.topology == Topology::mesh2d) {
+    // A grid without wraparound (an on-chip network); any shape, down to a line of cores.
+    rows_ = config.torus_rows > 0 ? config.torus_rows : 1;
+    if (config.torus_rows <= 0) {
+      for (int r = 1; r * r <= chips_; ++r) {
+        if (chips_ % r == 0) rows_ = r;
+      }
+    }
+    if (chips_ % rows_ != 0) {
+      throw Error(fmt::format("mesh: {} rows do not divide {} cores (noc.mesh_rows)", rows_, chips_));
+    }
+    cols_ = chips_ / rows_;
   }
   if (config.topology == Topology::torus2d) {
     if (config.torus_rows > 0) {
@@ -109,6 +124,14 @@ Interconnect::Interconnect(const SystemConfig& config) : config_(config), chips_
       for (int i = 0; i < chips_; ++i) {
         uplink_.push_back(add_link(i, DirectedLink::kSwitch, gbps));
         downlink_.push_back(add_link(DirectedLink::kSwitch, i, gbps));
+      }
+      break;
+    case Topology::mesh2d:
+      for (int r = 0; r < rows_; ++r) {
+        for (int c = 0; c < cols_; ++c) {
+          if (c + 1 < cols_) connect(r * cols_ + c, r * cols_ + c + 1);
+          if (r + 1 < rows_) connect(r * cols_ + c, (r + 1) * cols_ + c);
+        }
       }
       break;
   }
@@ -171,6 +194,22 @@ std::vector<int> Interconnect::compute_route(int src, int dst) const {
       r.push_back(uplink_[static_cast<std::size_t>(src)]);
       r.push_back(downlink_[static_cast<std::size_t>(dst)]);
       break;
+    case Topology::mesh2d: {
+      // Along the row first, then the column; no wraparound.
+      int row = src / cols_, col = src % cols_;
+      const int drow = dst / cols_, dcol = dst % cols_;
+      while (col != dcol) {
+        const int next = col + (dcol > col ? 1 : -1);
+        r.push_back(link_index(row * cols_ + col, row * cols_ + next));
+        col = next;
+      }
+      while (row != drow) {
+        const int next = row + (drow > row ? 1 : -1);
+        r.push_back(link_index(row * cols_ + col, next * cols_ + col));
+        row = next;
+      }
+      break;
+    }
   }
   return r;
 }
@@ -243,6 +282,8 @@ int Interconnect::ports_needed() const {
       return chips_ - 1;
     case Topology::switched:
       return 1;
+    case Topology::mesh2d:
+      return (rows_ > 1 ? 2 : 0) + (cols_ > 1 ? 2 : 0);
   }
   return 0;
 }

@@ -16,8 +16,9 @@ enum class StallReason : int {
   sram_port,  // SRAM port contention beyond the unloaded access time
   hbm,        // HBM channel contention beyond the unloaded transfer time
   starved,    // queue empty while the sequencer had not finished the program
+  noc,        // on-chip network contention (a copy into another core's SRAM) beyond the unloaded time
 };
-constexpr int kNumStallReasons = 5;
+constexpr int kNumStallReasons = 6;
 const char* stall_reason_name(StallReason r);
 
 struct UnitStats {

@@ -71,6 +71,8 @@ std::string system_figures(const ChipConfig& chip) {
     case Topology::fully_connected: return fmt::format("{} chips, fully-connected, {}", s.chips, links);
     case Topology::switched:
       return fmt::format("{} chips, switch {:g} GB/s/dir per chip", s.chips, s.switch_.gbps_per_port);
+    case Topology::mesh2d:  // on-chip networks only; the schema offers no mesh of chips
+      break;
   }
   return fmt::format("{} chips", s.chips);
 }

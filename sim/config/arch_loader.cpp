@@ -318,6 +318,8 @@ void check_system(const SystemConfig& system, const FlatArch& flat, const std::s
                             chips, need, why, ports));
   };
   switch (system.topology) {
+    case Topology::mesh2d:  // on-chip networks only; the schema offers no mesh of chips
+      return;
     case Topology::ring:
       need_ports("ring", chips > 2 ? 2 : 1, chips > 2 ? "a link to each neighbour" : "one link between the two");
       return;

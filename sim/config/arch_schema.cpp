@@ -311,6 +311,32 @@ std::vector<ArchKey> build_schema() {
                         "in the ISA.",
                         [](auto& c) -> auto& { return c.hbm.capacity_bytes; }));
 
+  // noc: the network between the cores of one chip.
+  {
+    ArchKey k = base_key("noc.topology", ArchKeyType::choice, false, "crossbar", 0, 0, "-",
+                         "On-chip network between the cores, crossed by a dma.copy into another "
+                         "core's SRAM: crossbar = every core one port in and one out at "
+                         "gbps_per_link, non-blocking inside; mesh = a grid of links (noc.mesh_rows), "
+                         "row-then-column routing, latency per hop, contention on shared links.");
+    k.choices = {"crossbar", "mesh"};
+    k.set = [](ChipConfig& c, const ArchValue& v) { c.noc.topology = static_cast<NocTopology>(v.choice); };
+    k.get = [](const ChipConfig& c) {
+      return std::string(c.noc.topology == NocTopology::crossbar ? "crossbar" : "mesh");
+    };
+    s.push_back(k);
+  }
+  s.push_back(number_key("noc.gbps_per_link", false, "256", 0.1, 100000, "GB/s",
+                         "On-chip network: bandwidth of one crossbar port or mesh link, per "
+                         "direction, GB/s (1e9 bytes/s).",
+                         [](auto& c) -> auto& { return c.noc.gbps_per_link; }));
+  s.push_back(number_key("noc.latency_ns", false, "20", 0, 100000, "ns",
+                         "On-chip network: first byte core to core (crossbar) or per hop (mesh).",
+                         [](auto& c) -> auto& { return c.noc.latency_ns; }));
+  s.push_back(integer_key("noc.mesh_rows", false, "0", 0, 256, "count",
+                          "mesh: rows of the core grid (cores / rows columns); 0 = as square as the "
+                          "core count allows.",
+                          [](auto& c) -> auto& { return c.noc.mesh_rows; }));
+
   // system: the chips of a server and how they connect. One chip (the default) has no links and
   // ignores every other system key. Cross-field rules (ports a topology needs, torus shape) are
   // checked by the loader once every key is known.

@@ -136,7 +136,7 @@ TEST_CASE("the schema has a key for every vector op and dtype", "[schema]") {
   }
   CHECK(arch_sections() == std::vector<std::string>{"core", "core.matrix", "core.matrix.macs_per_pe_per_cycle",
                                                     "core.vector", "core.vector.cycles_per_element", "core.sram",
-                                                    "core.dma", "hbm", "system", "system.link",
+                                                    "core.dma", "hbm", "noc", "system", "system.link",
                                                     "system.switch"});
 }
 

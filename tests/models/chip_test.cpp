@@ -185,3 +185,30 @@ halt
   REQUIRE(out.stats.sram_peak_bytes.size() == 1);
   CHECK(out.stats.sram_peak_bytes[0] == 0x800 + 4096);  // two 4 KiB tiles overlapping by 2 KiB
 }
+
+TEST_CASE("copies into another core cross the on-chip network and contend for its ports", "[chip][noc]") {
+  ChipConfig chip = testing::tiny_chip();
+  chip.cores = 4;
+  chip.noc.topology = NocTopology::crossbar;
+  chip.noc.gbps_per_link = 16.0;  // 16 bytes per cycle at 1 GHz, below the SRAM ports
+  chip.noc.latency_ns = 50.0;
+  // Cores 1 and 2 each copy 16 KiB into core 3: both need core 3's one input port.
+  const std::string tasm = R"(dma.copy core=1 engine=0 src_addr=0 dst_core=3 dst_addr=0 rows=1 row_bytes=16384
+dma.copy core=2 engine=0 src_addr=0 dst_core=3 dst_addr=0x8000 rows=1 row_bytes=16384
+halt
+)";
+  const Outcome out = run_chip(chip, tasm);
+  REQUIRE(out.finished);
+  const Record& first = out.recorder.at_line(1);
+  const Record& second = out.recorder.at_line(2);
+  const std::uint64_t setup = static_cast<std::uint64_t>(chip.core.dma.setup_cycles);
+  // Alone: setup + 16384 / 16 cycles on the ports + 50 cycles of latency.
+  CHECK(first.end - first.start == setup + 1024 + 50);
+  // The second (issued a cycle later) waits for core 3's input port: it ends a whole transfer
+  // after the first, and the wait is booked as a NoC stall.
+  CHECK(second.end == first.start + setup + 2 * 1024 + 50);
+  std::uint64_t noc_stall = 0;
+  for (const auto& u : out.stats.units) noc_stall += u.stall_cycles[static_cast<int>(StallReason::noc)];
+  CHECK(noc_stall == (second.end - second.start) - (setup + 1024 + 50));
+  CHECK(noc_stall > 1000);
+}

@@ -201,3 +201,20 @@ TEST_CASE("switch ports: two senders into one chip share its downlink, disjoint 
     CHECK(c == Approx(20'700.0));  // one uplink out of chip 0
   }
 }
+
+TEST_CASE("a mesh routes row first then column and never wraps around", "[interconnect][noc]") {
+  tasim::NocConfig noc;
+  noc.topology = tasim::NocTopology::mesh;
+  noc.mesh_rows = 2;  // 2 x 4 cores
+  tasim::Interconnect mesh(noc.as_system(8));
+  CHECK(mesh.hops(0, 1) == 1);
+  CHECK(mesh.hops(0, 3) == 3);  // no wraparound: 0 -> 1 -> 2 -> 3
+  CHECK(mesh.hops(0, 7) == 4);  // 3 along the row, 1 down
+  CHECK(mesh.hops(7, 0) == 4);
+  CHECK(mesh.route_latency_ns(0, 7) == Approx(4 * noc.latency_ns));
+  // A crossbar is one port out and one port in, one latency.
+  noc.topology = tasim::NocTopology::crossbar;
+  tasim::Interconnect crossbar(noc.as_system(8));
+  CHECK(crossbar.hops(0, 7) == 2);
+  CHECK(crossbar.route_latency_ns(0, 7) == Approx(noc.latency_ns));
+}
