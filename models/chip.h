@@ -41,6 +41,7 @@ class Chip : public sc_core::sc_module {
 
   // Unit names/kinds in index order (valid right after construction).
   const std::vector<UnitStats>& units() const { return unit_stats_; }
+  const isa::Program& program() const { return program_; }
   // After sc_start() returned: true when every unit drained and the sequencer reached the end.
   bool finished() const;
   // Which unit waits on what, one line each (empty when finished()).

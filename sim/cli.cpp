@@ -111,7 +111,8 @@ void add_model_options(po::options_description& desc) {
       ("chips", po::value<int>(), "chips of the system (sets system.chips of the architecture)")
       ("tp", po::value<int>()->default_value(1), "tensor parallel degree: shards every layer over this many chips")
       ("pp", po::value<int>()->default_value(1), "pipeline parallel degree (only 1 is modeled so far)")
-      ("ep", po::value<int>()->default_value(1), "expert parallel degree (only 1 is modeled so far)");
+      ("ep", po::value<int>()->default_value(1), "expert parallel degree (MoE): experts split over this many chips, attention data parallel")
+      ("expert-load", po::value<std::string>()->default_value("uniform"), "MoE routing: uniform | zipf:S | w1,w2,... (one weight per expert)");
 }
 
 isa::DType parse_dtype(const std::string& s);
@@ -139,13 +140,19 @@ workloads::RunSpec run_spec_from(const po::variables_map& vm) {
   spec.tp = vm["tp"].as<int>();
   if (spec.tp < 1) throw Error(fmt::format("--tp {} must be >= 1", spec.tp));
   if (vm["pp"].as<int>() != 1) throw Error("--pp: pipeline parallelism is not modeled yet (only --pp 1)");
-  if (vm["ep"].as<int>() != 1) throw Error("--ep: expert parallelism is not modeled yet (only --ep 1)");
+  spec.ep = vm["ep"].as<int>();
+  if (spec.ep < 1) throw Error(fmt::format("--ep {} must be >= 1", spec.ep));
   return spec;
 }
 
 // The parallel layout must cover the system exactly: tp x pp x ep chips.
 void check_parallelism(const workloads::RunSpec& spec, const ChipConfig& chip) {
   const int chips = chip.system.chips;
+  if (spec.ep > 1 && spec.ep != chips) {
+    throw Error(fmt::format("--ep {} needs a system of {} chips; {} has {} (use a multi-chip preset such as "
+                            "sohu-like-8x, or --chips {})",
+                            spec.ep, spec.ep, chip.name, chips, spec.ep));
+  }
   if (spec.tp > 1 && spec.tp != chips) {
     throw Error(fmt::format("--tp {} needs a system of {} chips; {} has {} (use a multi-chip preset such as "
                             "sohu-like-8x, or --chips {})",
@@ -154,16 +161,26 @@ void check_parallelism(const workloads::RunSpec& spec, const ChipConfig& chip) {
 }
 
 struct CompiledStep {
-  workloads::StepGraph graph;
-  isa::Program program;
+  workloads::StepGraph graph;  // chip 0's (the whole step's when not expert parallel)
+  isa::Program program;        // chip 0's
+  // Expert parallel: every chip's graph and program (chips differ with the expert load).
+  std::vector<workloads::StepGraph> graphs;
+  std::vector<isa::Program> programs;
 };
 
 CompiledStep compile_step(const po::variables_map& vm, const ChipConfig& chip) {
   const workloads::ModelConfig model = workloads::load_model(vm["model"].as<std::string>());
-  const workloads::RunSpec spec = run_spec_from(vm);
+  workloads::RunSpec spec = run_spec_from(vm);
+  if (model.is_moe()) spec.expert_load = workloads::parse_expert_load(vm["expert-load"].as<std::string>(), model.num_experts);
   check_parallelism(spec, chip);
-  CompiledStep c{workloads::build_step_graph(model, spec), {}};
-  c.program = workloads::lower_step(c.graph, chip);
+  CompiledStep c;
+  for (int rank = 0; rank < std::max(1, spec.ep); ++rank) {
+    spec.ep_rank = rank;
+    c.graphs.push_back(workloads::build_step_graph(model, spec));
+    c.programs.push_back(workloads::lower_step(c.graphs.back(), chip));
+  }
+  c.graph = c.graphs.front();
+  c.program = c.programs.front();
   return c;
 }
 
@@ -228,8 +245,8 @@ int cmd_run(const std::vector<std::string>& args) {
   }
   const CompiledStep step = compile_step(p.vm, chip);
   OpProfiler profile(step.program);
-  const RunStats stats = simulate(chip, step.program, options, &profile);
-  const StepSummary summary = summarize_step(step.graph, chip, step.program, stats, profile);
+  const RunStats stats = simulate(chip, step.programs, options, &profile);
+  const StepSummary summary = summarize_step(step.graph, chip, step.program, stats, profile, &step.graphs);
   ReportContext ctx{"run", step.program.source_name, options.ideal_memory, &summary};
   emit_report(p.vm, stats, chip, ctx);
   return 0;
@@ -251,6 +268,10 @@ int cmd_compile(const std::vector<std::string>& args) {
   if (!p.vm.count("output")) throw Error("tasim compile: -o PROGRAM is required");
   const ChipConfig chip = arch_from(p.vm);
   const CompiledStep step = compile_step(p.vm, chip);
+  if (step.programs.size() > 1) {
+    throw Error("tasim compile --ep: every chip has its own program, and writing several is not supported "
+                "yet (run it with tasim run)");
+  }
   const std::string out = p.vm["output"].as<std::string>();
   if (out.size() > 4 && out.compare(out.size() - 4, 4, ".bin") == 0) {
     const auto bytes = isa::encode(step.program);

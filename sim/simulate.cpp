@@ -45,13 +45,23 @@ RunStats combine(const std::vector<RunStats>& chips) {
 
 RunStats simulate(const ChipConfig& chip, const isa::Program& program, const SimOptions& options,
                   ExecutionObserver* extra) {
-  isa::validate(program, target_limits(chip));
+  return simulate(chip, std::vector<isa::Program>{program}, options, extra);
+}
+
+RunStats simulate(const ChipConfig& chip, const std::vector<isa::Program>& programs, const SimOptions& options,
+                  ExecutionObserver* extra) {
+  if (programs.empty()) throw Error("internal: no program to simulate");
+  for (const auto& p : programs) isa::validate(p, target_limits(chip));
   install_systemc_report_handler();
 
   // A program with collectives runs on every chip of the system (the same program on each:
-  // tensor-parallel steps are symmetric); one without them on a single chip.
-  const bool multi = chip.system.chips > 1 && has_collectives(program);
+  // tensor-parallel steps are symmetric, unless one program per chip is given); one without
+  // them on a single chip.
+  const bool multi = chip.system.chips > 1 && has_collectives(programs.front());
   const int chips = multi ? chip.system.chips : 1;
+  if (programs.size() > 1 && static_cast<int>(programs.size()) != chips) {
+    throw Error(fmt::format("internal: {} programs for {} chips", programs.size(), chips));
+  }
 
   std::unique_ptr<trace::TraceWriter> writer;
   std::vector<std::unique_ptr<TraceObserver>> tracers;
@@ -77,10 +87,11 @@ RunStats simulate(const ChipConfig& chip, const isa::Program& program, const Sim
       chip_options.chip_index = c;
       chip_options.unit_prefix = multi ? fmt::format("chip{}.", c) : "";
       chip_options.collectives = hub.get();
+      const isa::Program& program = programs.size() > 1 ? programs[static_cast<std::size_t>(c)] : programs.front();
       models.push_back(std::make_unique<Chip>(fmt::format("chip{}", c).c_str(), chip, program, chip_options, nullptr));
       auto fanout = std::make_unique<ObserverFanout>();
       if (writer) {
-        tracers.push_back(std::make_unique<TraceObserver>(*writer, chip, program, models.back()->units(),
+        tracers.push_back(std::make_unique<TraceObserver>(*writer, chip, models.back()->program(), models.back()->units(),
                                                           options.counter_window_cycles, c));
         fanout->add(tracers.back().get());
       }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "isa/isa.h"
 #include "models/arch_config.h"
@@ -22,6 +23,10 @@ struct SimOptions {
 // waits on what).
 // `extra` (optional) also watches the run, e.g. an OpProfiler.
 RunStats simulate(const ChipConfig& chip, const isa::Program& program, const SimOptions& options,
+                  ExecutionObserver* extra = nullptr);
+// One program per chip of the system (expert parallelism: chips with different expert loads);
+// `extra` watches chip 0.
+RunStats simulate(const ChipConfig& chip, const std::vector<isa::Program>& programs, const SimOptions& options,
                   ExecutionObserver* extra = nullptr);
 
 }  // namespace tasim

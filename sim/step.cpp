@@ -25,7 +25,8 @@ double roofline_seconds(const ChipConfig& chip, const workloads::RunSpec& spec, 
 }
 
 StepSummary summarize_step(const workloads::StepGraph& graph, const ChipConfig& chip, const isa::Program& program,
-                           const RunStats& stats, const OpProfiler& profile) {
+                           const RunStats& stats, const OpProfiler& profile,
+                           const std::vector<workloads::StepGraph>* all_chips) {
   StepSummary s;
   s.model = graph.model.name;
   s.spec = graph.spec;
@@ -38,9 +39,17 @@ StepSummary summarize_step(const workloads::StepGraph& graph, const ChipConfig& 
   s.tokens_per_second = s.step_seconds > 0 ? produced / s.step_seconds : 0.0;
   s.ttft_seconds = graph.spec.phase == Phase::prefill ? s.step_seconds : 0.0;
   // The graph is one chip's share under tensor parallelism; the step's totals are every chip's.
-  const std::uint64_t chips = static_cast<std::uint64_t>(std::max(1, graph.spec.tp));
+  std::uint64_t chips = static_cast<std::uint64_t>(std::max(1, graph.spec.tp));
   s.analytic_flops = graph.flops() * chips;
   s.analytic_hbm_bytes = graph.hbm_bytes() * chips;
+  if (all_chips && all_chips->size() > 1) {
+    chips = all_chips->size();
+    s.analytic_flops = s.analytic_hbm_bytes = 0;
+    for (const auto& g : *all_chips) {
+      s.analytic_flops += g.flops();
+      s.analytic_hbm_bytes += g.hbm_bytes();
+    }
+  }
   const double peak = peak_matrix_flops_per_s(chip, graph.spec.weight_dtype) * static_cast<double>(chips);
   s.mfu = s.step_seconds > 0 ? static_cast<double>(s.analytic_flops) / (s.step_seconds * peak) : 0.0;
   // The roofline of the busiest chip (all chips do the same share).
@@ -101,10 +110,16 @@ std::string step_report_text(const StepSummary& s) {
   out += fmt::format("  MFU              {:.1f}%\n", 100.0 * s.mfu);
   out += fmt::format("  roofline         {} ({}-bound{}: {:.4g} FLOPs, {} HBM); simulated / roofline = {:.2f}\n",
                      format_seconds(s.roofline_seconds), s.roofline_bound,
-                     spec.tp > 1 ? fmt::format(" per chip; all {} chips", spec.tp) : std::string(),
+                     std::max(spec.tp, spec.ep) > 1 ? fmt::format(" per chip; all {} chips", std::max(spec.tp, spec.ep))
+                                                    : std::string(),
                      static_cast<double>(s.analytic_flops), format_bytes(static_cast<double>(s.analytic_hbm_bytes)),
                      s.sim_over_roofline);
   if (spec.tp > 1) out += fmt::format("  parallelism      tensor parallel over {} chips\n", spec.tp);
+  if (spec.ep > 1) {
+    out += fmt::format("  parallelism      expert parallel over {} chips (attention data parallel); the per-op table "
+                       "is chip 0's\n",
+                       spec.ep);
+  }
   out += fmt::format("  KV cache         {}\n", format_bytes(static_cast<double>(s.kv_cache_bytes)));
   out += "  where the time goes (per op, all layers):\n";
   out += fmt::format("    {:<18} {:>11} {:>7} {:>11} {:>11} {:>11}  {}\n", "op", "time", "share", "FLOPs", "HBM bytes",
@@ -131,6 +146,7 @@ void step_report_json(JsonWriter& j, const StepSummary& s) {
   j.value("act_dtype", isa::dtype_name(spec.act_dtype));
   j.value("kv_dtype", isa::dtype_name(spec.kv_dtype));
   j.value("tp", spec.tp);
+  j.value("ep", spec.ep);
   j.value("params", s.params);
   j.value("weight_bytes", s.weight_bytes);
   j.value("kv_cache_bytes", s.kv_cache_bytes);

@@ -49,8 +49,11 @@ double roofline_peak_flops(const ChipConfig& chip, const workloads::RunSpec& spe
 double roofline_seconds(const ChipConfig& chip, const workloads::RunSpec& spec, std::uint64_t flops,
                         std::uint64_t hbm_bytes);
 
+// `all_chips`: under expert parallelism, every chip's graph (their totals add up); otherwise the
+// graph is one chip's share repeated spec.tp times.
 StepSummary summarize_step(const workloads::StepGraph& graph, const ChipConfig& chip, const isa::Program& program,
-                           const RunStats& stats, const OpProfiler& profile);
+                           const RunStats& stats, const OpProfiler& profile,
+                           const std::vector<workloads::StepGraph>* all_chips = nullptr);
 
 std::string step_report_text(const StepSummary& step);
 // Adds the step's keys to a JSON object being written (see docs/outputs.md).

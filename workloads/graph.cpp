@@ -1,5 +1,6 @@
 #include "workloads/graph.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -40,8 +41,8 @@ class Builder {
         wb_(isa::dtype_bytes(spec.weight_dtype)),
         ab_(isa::dtype_bytes(spec.act_dtype)),
         kvb_(isa::dtype_bytes(spec.kv_dtype)),
-        tokens_(spec.tokens()),
-        batch_(static_cast<uint64_t>(spec.batch)),
+        tokens_(spec.tokens() / static_cast<uint64_t>(std::max(1, spec.ep))),
+        batch_(static_cast<uint64_t>(spec.batch / std::max(1, spec.ep))),
         h_(static_cast<uint64_t>(model.hidden_size)),
         inter_(static_cast<uint64_t>(model.intermediate_size)),
         d_(static_cast<uint64_t>(model.head_dim)),
@@ -80,7 +81,10 @@ class Builder {
       norm(p + "mlp.norm", layer, tokens_, h_);
       if (m_.is_moe()) {
         router(p + "mlp.router", layer);
+        const uint64_t pairs = tokens_ * static_cast<uint64_t>(m_.experts_per_token);
+        if (spec_.ep > 1) collective(p + "mlp.dispatch", layer, OpKind::alltoall, pairs, h_);
         experts(p + "mlp.experts", layer);
+        if (spec_.ep > 1) collective(p + "mlp.combine", layer, OpKind::alltoall, pairs, h_);
       } else {
         if (m_.mlp == MlpKind::swiglu) {
           linear(p + "mlp.gate_up", layer, tokens_, gate_up_, h_, m_.mlp_bias);
@@ -177,7 +181,7 @@ class Builder {
 
   void attention(std::string name, int layer) {
     Op& op = add(std::move(name), layer, OpKind::attention);
-    op.batch = spec_.batch;
+    op.batch = static_cast<int>(batch_);
     op.heads = static_cast<int>(heads_);
     op.kv_heads = static_cast<int>(kv_heads_);
     op.head_dim = m_.head_dim;
@@ -232,25 +236,57 @@ class Builder {
   void experts(std::string name, int layer) {
     Op& op = add(std::move(name), layer, OpKind::moe_experts);
     const uint64_t topk = static_cast<uint64_t>(m_.experts_per_token);
+    const int ep = std::max(1, spec_.ep);
+    const int local = m_.num_experts / ep;
     op.m = tokens_;
     op.n = inter_;
     op.k = h_;
     op.bias = m_.mlp_bias;
-    op.experts = m_.num_experts;
+    op.experts = local;
     op.experts_per_token = m_.experts_per_token;
-    const u128 routed = u128(tokens_) * topk;  // token-expert pairs
+    // Token-expert pairs of every expert: all chips' tokens route by the load weights (largest
+    // remainders, so the counts add up exactly); this chip runs experts [rank x local, ...).
+    const uint64_t all_pairs = tokens_ * static_cast<uint64_t>(ep) * topk;
+    std::vector<double> w = spec_.expert_load;
+    if (w.empty()) w.assign(static_cast<std::size_t>(m_.num_experts), 1.0);
+    double sum = 0;
+    for (double x : w) sum += x;
+    std::vector<uint64_t> counts(w.size());
+    std::vector<std::pair<double, std::size_t>> rest;
+    uint64_t given = 0;
+    for (std::size_t e = 0; e < w.size(); ++e) {
+      const double exact = static_cast<double>(all_pairs) * w[e] / sum;
+      counts[e] = static_cast<uint64_t>(exact);
+      given += counts[e];
+      rest.emplace_back(exact - static_cast<double>(counts[e]), e);
+    }
+    std::stable_sort(rest.begin(), rest.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (std::size_t i = 0; given < all_pairs; ++i, ++given) ++counts[rest[i % rest.size()].second];
+    u128 routed = 0;
+    uint64_t hit = 0;
+    for (int e = spec_.ep_rank * local; e < (spec_.ep_rank + 1) * local; ++e) {
+      op.expert_tokens.push_back(counts[static_cast<std::size_t>(e)]);
+      routed += counts[static_cast<std::size_t>(e)];
+      hit += counts[static_cast<std::size_t>(e)] > 0 ? 1 : 0;
+    }
     const u128 matmul = routed * (2 * h_ * gate_up_ + 2 * inter_ * h_);
     const u128 bias = m_.mlp_bias ? routed * (gate_up_ + h_) : 0;
     const u128 act = routed * inter_ * kActivationFlops;
-    const u128 combine = routed * h_ * 2;  // weight each expert's output and sum
+    const u128 combine = u128(tokens_) * topk * h_ * 2;  // weight each expert's output and sum
     op.flops = fit(matmul + bias + act + combine, "expert FLOPs");
     const u128 per_expert = u128(h_) * gate_up_ * wb_ + u128(inter_) * h_ * wb_ +
                             (m_.mlp_bias ? u128(gate_up_ + h_) * ab_ : 0);
-    if (spec_.phase == Phase::prefill) {
-      op.weight_bytes = fit(per_expert * static_cast<uint64_t>(m_.num_experts), "expert weight bytes");
+    if (spec_.expert_load.empty()) {
+      // Uniform routing: prefill touches every expert; decode the expected number of distinct
+      // experts T tokens hit, E (1 - (1 - k/E)^T), this chip's share of them.
+      const double share = static_cast<double>(local) / m_.num_experts;
+      const double experts_read =
+          spec_.phase == Phase::prefill
+              ? static_cast<double>(local)
+              : share * expected_distinct_experts(m_.num_experts, m_.experts_per_token, tokens_ * ep);
+      op.weight_bytes = static_cast<uint64_t>(std::llround(experts_read * static_cast<double>(per_expert)));
     } else {
-      const double hit = expected_distinct_experts(m_.num_experts, m_.experts_per_token, tokens_);
-      op.weight_bytes = static_cast<uint64_t>(std::llround(hit * static_cast<double>(per_expert)));
+      op.weight_bytes = fit(per_expert * hit, "expert weight bytes");  // the experts that get tokens
     }
     op.act_bytes = fit(2 * u128(tokens_) * h_ * ab_, "expert bytes");  // read x, write the combined output
   }
@@ -278,6 +314,22 @@ class Builder {
 void check_spec(const ModelConfig& model, const RunSpec& spec) {
   if (spec.batch < 1) throw Error(fmt::format("batch must be at least 1, got {}", spec.batch));
   if (spec.tp < 1) throw Error(fmt::format("tensor parallel degree must be at least 1, got {}", spec.tp));
+  if (spec.ep < 1) throw Error(fmt::format("expert parallel degree must be at least 1, got {}", spec.ep));
+  if (spec.ep > 1) {
+    if (!model.is_moe()) throw Error(fmt::format("--ep {}: model {} has no experts", spec.ep, model.name));
+    if (spec.tp > 1) throw Error("--ep with --tp is not modeled yet: use one of them");
+    if (model.num_experts % spec.ep != 0) {
+      throw Error(fmt::format("--ep {} does not divide model {}'s {} experts", spec.ep, model.name, model.num_experts));
+    }
+    if (spec.batch % spec.ep != 0) {
+      throw Error(fmt::format("--ep {}: the batch ({}) is split over the chips and must divide evenly", spec.ep,
+                              spec.batch));
+    }
+  }
+  if (!spec.expert_load.empty() && static_cast<int>(spec.expert_load.size()) != model.num_experts) {
+    throw Error(fmt::format("the expert load has {} weights; model {} has {} experts", spec.expert_load.size(),
+                            model.name, model.num_experts));
+  }
   if (spec.tp > 1) {
     const int tp = spec.tp;
     auto require = [&](bool ok, const char* what, int value) {
@@ -332,6 +384,7 @@ const char* op_kind_name(OpKind kind) {
     case OpKind::sampling: return "sampling";
     case OpKind::allreduce: return "allreduce";
     case OpKind::allgather: return "allgather";
+    case OpKind::alltoall: return "alltoall";
   }
   return "?";
 }
@@ -391,6 +444,51 @@ double expected_distinct_experts(int experts, int experts_per_token, std::uint64
   const double e = experts;
   const double miss = 1.0 - static_cast<double>(experts_per_token) / e;  // one token misses a given expert
   return e * (1.0 - std::pow(miss, static_cast<double>(tokens)));
+}
+
+}  // namespace tasim::workloads
+
+namespace tasim::workloads {
+
+std::vector<double> parse_expert_load(const std::string& text, int experts) {
+  if (text.empty() || text == "uniform") return {};
+  std::vector<double> w;
+  if (text.rfind("zipf:", 0) == 0) {
+    double skew = 0;
+    try {
+      std::size_t used = 0;
+      skew = std::stod(text.substr(5), &used);
+      if (used != text.size() - 5) throw std::invalid_argument("trailing");
+    } catch (const std::exception&) {
+      throw Error(fmt::format("--expert-load '{}': zipf needs a number, e.g. zipf:1.2", text));
+    }
+    if (!(skew >= 0) || skew > 10) throw Error(fmt::format("--expert-load '{}': the zipf skew must be in [0, 10]", text));
+    for (int e = 0; e < experts; ++e) w.push_back(1.0 / std::pow(e + 1.0, skew));
+    return w;
+  }
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    const std::string item = text.substr(start, comma - start);
+    try {
+      std::size_t used = 0;
+      const double v = std::stod(item, &used);
+      if (used != item.size() || !(v >= 0) || !std::isfinite(v)) throw std::invalid_argument("bad");
+      w.push_back(v);
+    } catch (const std::exception&) {
+      throw Error(fmt::format("--expert-load '{}': '{}' is not a non-negative number (use uniform, zipf:S or "
+                              "w1,w2,... with one weight per expert)",
+                              text, item));
+    }
+    start = comma + 1;
+  }
+  if (static_cast<int>(w.size()) != experts) {
+    throw Error(fmt::format("--expert-load has {} weights; the model has {} experts", w.size(), experts));
+  }
+  double sum = 0;
+  for (double x : w) sum += x;
+  if (!(sum > 0)) throw Error("--expert-load: the weights add up to 0");
+  return w;
 }
 
 }  // namespace tasim::workloads

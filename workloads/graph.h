@@ -26,6 +26,13 @@ struct RunSpec {
   // vocabulary split tp ways; column-parallel QKV/gate/up, row-parallel output/down followed by an
   // all-reduce); every chip runs the same program.
   int tp = 1;
+  // Expert parallel degree (MoE): chips split the experts; attention and the dense parts run data
+  // parallel (each chip batch / ep sequences). The graph is chip `ep_rank`'s share; chips differ
+  // when the expert load is uneven. All-to-all dispatch and combine carry the routed tokens.
+  int ep = 1;
+  int ep_rank = 0;
+  // Relative load of each expert (empty = uniform): the share of token-expert pairs it receives.
+  std::vector<double> expert_load;
 
   // Tokens processed by the step: batch x prompt_len (prefill) or batch (decode).
   std::uint64_t tokens() const;
@@ -45,6 +52,7 @@ enum class OpKind {
   sampling,        // greedy: argmax over the vocabulary
   allreduce,       // tensor parallel: sum m x n activations over the chips
   allgather,       // tensor parallel: gather m x n elements from every chip (sampling candidates)
+  alltoall,        // expert parallel: dispatch / combine m x n routed activations
 };
 const char* op_kind_name(OpKind kind);
 
@@ -66,6 +74,8 @@ struct Op {
   bool bias = false;
   int batch = 0, heads = 0, kv_heads = 0, head_dim = 0, experts = 0, experts_per_token = 0;
   std::uint64_t q_len = 0, kv_len = 0;
+  // moe_experts: token-expert pairs of each of this chip's experts (empty: uniform routing)
+  std::vector<std::uint64_t> expert_tokens;
   bool causal = false;
   // Analytic figures: FLOPs (2 per MAC, plus elementwise work counted as 1 per element-op), and
   // HBM bytes when every op reads its inputs and weights from HBM and writes its outputs there.
@@ -85,6 +95,10 @@ struct StepGraph {
   std::uint64_t weight_bytes() const;  // every weight of the model at the weight dtype
   std::uint64_t kv_cache_bytes() const;  // KV cache footprint after the step
 };
+
+// Expert load weights from "uniform", "zipf:S" (expert i gets 1 / (i+1)^S) or a comma-separated
+// histogram with one non-negative weight per expert. Throws Error naming the problem.
+std::vector<double> parse_expert_load(const std::string& text, int experts);
 
 // Throws tasim::Error for a spec the model cannot run (batch < 1, context beyond a limit, ...).
 StepGraph build_step_graph(const ModelConfig& model, const RunSpec& spec);

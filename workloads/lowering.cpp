@@ -362,7 +362,9 @@ class Lowerer {
     // This chip's KV heads (all of them unless tensor parallel; fewer than chips are replicated).
     const std::uint64_t kv_heads =
         std::max<std::uint64_t>(1, static_cast<std::uint64_t>(model.num_kv_heads) / static_cast<std::uint64_t>(spec.tp));
-    kv_layer_bytes_ = static_cast<std::uint64_t>(spec.batch) * positions * 2 * kv_heads * model.head_dim *
+    // Expert parallel chips each hold batch / ep sequences' cache.
+    kv_layer_bytes_ = static_cast<std::uint64_t>(spec.batch / std::max(1, spec.ep)) * positions * 2 * kv_heads *
+                      model.head_dim *
                       isa::dtype_bytes(spec.kv_dtype);
     kv_base_ = hbm_alloc(kv_layer_bytes_ * model.num_layers);
     std::uint64_t largest = 0;
@@ -455,6 +457,9 @@ class Lowerer {
         break;
       case OpKind::allgather:
         lower_collective(op, index, Opcode::coll_allgather);
+        break;
+      case OpKind::alltoall:
+        lower_collective(op, index, Opcode::coll_alltoall);
         break;
       case OpKind::kv_append:
         lower_kv_append(op, index);
@@ -1012,7 +1017,9 @@ class Lowerer {
     const std::uint64_t up_cols = swiglu ? 2 * inter : inter;
     std::uint64_t w = weight_addr_[index];
     for (std::uint64_t e = 0; e < experts; ++e) {
-      const std::uint64_t tokens = routed / experts + (e < routed % experts ? 1 : 0);
+      // Routed pairs of this expert: given by the graph (expert load), else spread uniformly.
+      const std::uint64_t tokens = op.expert_tokens.empty() ? routed / experts + (e < routed % experts ? 1 : 0)
+                                                            : op.expert_tokens[e];
       if (tokens == 0) {
         w += (hidden * up_cols + inter * hidden) * wb;
         continue;

@@ -384,3 +384,37 @@ TEST_CASE("graphs are deterministic", "[workloads][graph]") {
     }
   }
 }
+
+TEST_CASE("expert parallel graphs split the routed pairs exactly by the expert load", "[graph][ep]") {
+  using namespace tasim::workloads;
+  const ModelConfig model = load_model("mixtral-8x7b");
+  RunSpec spec;
+  spec.phase = Phase::decode;
+  spec.batch = 16;
+  spec.context_len = 128;
+  spec.ep = 4;
+  spec.expert_load = parse_expert_load("zipf:1.0", model.num_experts);
+  REQUIRE(spec.expert_load.size() == 8);
+  std::uint64_t pairs = 0;
+  std::vector<std::uint64_t> per_expert;
+  for (int rank = 0; rank < 4; ++rank) {
+    spec.ep_rank = rank;
+    const StepGraph g = build_step_graph(model, spec);
+    for (const auto& op : g.ops) {
+      if (op.kind != OpKind::moe_experts || op.layer != 0) continue;
+      CHECK(op.experts == 2);
+      for (auto t : op.expert_tokens) {
+        pairs += t;
+        per_expert.push_back(t);
+      }
+    }
+  }
+  // Every token of every chip goes to 2 experts: 16 tokens x 2.
+  CHECK(pairs == 16u * 2);
+  // zipf 1.0: expert 0 gets the most, each later expert no more than the one before.
+  for (std::size_t e = 1; e < per_expert.size(); ++e) CHECK(per_expert[e] <= per_expert[e - 1]);
+  CHECK(per_expert.front() > per_expert.back());
+  CHECK(parse_expert_load("uniform", 8).empty());
+  CHECK_THROWS_WITH(parse_expert_load("1,2", 8), Catch::Contains("8 experts"));
+  CHECK_THROWS_WITH(parse_expert_load("0,0,0,0,0,0,0,0", 8), Catch::Contains("add up to 0"));
+}

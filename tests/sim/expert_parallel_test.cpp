@@ -1,0 +1,63 @@
+// Expert parallelism: experts split over the chips, attention data parallel, all-to-all dispatch
+// and combine over the links, and an uneven expert load making some chips busier.
+#include <catch2/catch.hpp>
+
+#include <yaml-cpp/yaml.h>
+
+#include "cli_util.h"
+
+using namespace tasim::testing;
+
+namespace {
+
+YAML::Node run_json(const std::string& args) {
+  const auto r = run_tasim("run " + args + " --json -", true);
+  REQUIRE(r.exit_code == 0);
+  return YAML::Load(r.output);
+}
+
+const std::string kMixtral = "--model mixtral-8x7b --batch 64 --context-len 1024";
+
+}  // namespace
+
+TEST_CASE("an EP=8 Mixtral decode does the single chip's FLOPs, faster, and skew slows it", "[ep]") {
+  const YAML::Node one = run_json("--arch sohu-like " + kMixtral);
+  const YAML::Node uniform = run_json("--arch sohu-like-8x --ep 8 " + kMixtral);
+  const YAML::Node skewed = run_json("--arch sohu-like-8x --ep 8 --expert-load 8,1,1,1,1,1,1,1 " + kMixtral);
+  CHECK(uniform["chips"].as<int>() == 8);
+  CHECK(uniform["ep"].as<int>() == 8);
+  // The same token-expert pairs and attention, split differently: the chips' FLOPs add up.
+  CHECK(uniform["flops"].as<std::uint64_t>() == one["flops"].as<std::uint64_t>());
+  CHECK(skewed["flops"].as<std::uint64_t>() == one["flops"].as<std::uint64_t>());
+  CHECK(uniform["seconds"].as<double>() < one["seconds"].as<double>());
+  // Chip 0's expert gets 8/15 of the pairs: the step waits for it.
+  CHECK(skewed["seconds"].as<double>() > uniform["seconds"].as<double>());
+  bool dispatch = false, combine = false;
+  for (const auto& op : uniform["ops"]) {
+    dispatch |= op["op"].as<std::string>() == "mlp.dispatch";
+    combine |= op["op"].as<std::string>() == "mlp.combine";
+  }
+  CHECK(dispatch);
+  CHECK(combine);
+}
+
+TEST_CASE("bad expert-parallel input gets one clear line", "[ep][errors]") {
+  auto r = run_tasim("run --arch sohu-like-8x --ep 8 --model llama-3-8b");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("has no experts"));
+  r = run_tasim("run --arch sohu-like --ep 8 " + kMixtral);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("--ep 8 needs a system of 8 chips"));
+  r = run_tasim("run --arch sohu-like-8x --ep 8 --model mixtral-8x7b --batch 12");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("batch"));
+  r = run_tasim("run --arch sohu-like-8x --ep 8 --expert-load zipf:abc " + kMixtral);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("zipf"));
+  r = run_tasim("run --arch sohu-like-8x --ep 8 --expert-load 1,2,3 " + kMixtral);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("8 experts"));
+  r = run_tasim("compile --arch sohu-like-8x --ep 8 " + kMixtral + " -o " + build_path("ep.tasm"));
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("--ep"));
+}
