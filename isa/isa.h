@@ -138,6 +138,7 @@ struct Program {
 // What the program runs on; filled from the architecture by sim/.
 struct TargetLimits {
   int chips = 1;
+  int own_chip = 0;  // the chip the program runs on (a peer of dma.send/recv must differ)
   int cores = 1;
   int dma_engines = 1;
   int mxus = 1;

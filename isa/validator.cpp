@@ -158,9 +158,9 @@ class Validator {
                            count_of(static_cast<std::uint64_t>(limits_.chips), "chip", "chips")));
       } else if (chip >= static_cast<std::uint64_t>(limits_.chips)) {
         report(fmt::format("chip {} absent: the system has {} chips", chip, limits_.chips));
-      } else if (chip == 0) {
-        report(fmt::format("{} peer chip 0 is the program's own chip (use dma.copy within a chip)",
-                           mnemonic(inst.op)));
+      } else if (chip == static_cast<std::uint64_t>(limits_.own_chip)) {
+        report(fmt::format("{} peer chip {} is the program's own chip (use dma.copy within a chip)",
+                           mnemonic(inst.op), chip));
       }
     }
   }

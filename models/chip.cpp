@@ -243,10 +243,16 @@ void Chip::execute(int u, const isa::Instruction& inst) {
       break;
     }
     case Opcode::dma_send:
-    case Opcode::dma_recv:
-      // Point-to-point transfers name an absolute peer, which an SPMD program (every chip runs
-      // the same one) cannot use meaningfully; programs exchange data through coll.* instead.
-      throw Error(fmt::format("{}: dma.send/dma.recv are not timed yet: use the coll.* instructions", where(inst)));
+    case Opcode::dma_recv: {
+      if (!options_.collectives) {
+        throw Error(fmt::format("{}: chip-to-chip transfers need a multi-chip system (set system.chips)", where(inst)));
+      }
+      // The peer's matching recv/send makes one transfer over the links; both wait for it.
+      unit.state = UnitState::waiting_collective;
+      options_.collectives->point_to_point(options_.chip_index, inst, where(inst));
+      stats.busy_cycles += now_cycle() - start;
+      break;
+    }
     case Opcode::coll_allreduce:
     case Opcode::coll_allgather:
     case Opcode::coll_reducescatter:
@@ -354,10 +360,13 @@ std::string Chip::deadlock_report() const {
         out += fmt::format("  {} waits at barrier {} ({} of {} units arrived); {} more queued\n", name,
                            where(*unit.current), barrier_arrived_, units_.size(), unit.queue.size());
         break;
-      case UnitState::waiting_collective:
+      case UnitState::waiting_collective: {
+        const std::string what = options_.collectives->describe_waiting(options_.chip_index);
         out += fmt::format("  {} waits in {} at {}\n", name,
-                           options_.collectives->describe_waiting(options_.chip_index), where(*unit.current));
+                           what.empty() ? std::string("a chip-to-chip transfer (its peer has not joined)") : what,
+                           where(*unit.current));
         break;
+      }
       case UnitState::idle:
         if (!sequencer_done_) out += fmt::format("  {} idle, waiting for the sequencer\n", name);
         break;

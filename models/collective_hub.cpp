@@ -59,6 +59,27 @@ void CollectiveHub::run(int chip, const isa::Instruction& inst, const std::strin
   current_[static_cast<std::size_t>(chip)] = -1;
 }
 
+void CollectiveHub::point_to_point(int chip, const isa::Instruction& inst, const std::string& where) {
+  const bool sending = inst.op == isa::Opcode::dma_send;
+  const int peer = static_cast<int>(inst.get(isa::Field::chip));
+  const int src = sending ? chip : peer, dst = sending ? peer : chip;
+  const std::uint64_t tag = inst.get(isa::Field::tag), bytes = inst.get(isa::Field::bytes);
+  const int use = p2p_uses_[std::make_tuple(src, dst, tag, sending)]++;
+  std::vector<int>& ids = p2p_ids_[std::make_tuple(src, dst, tag)];
+  if (use == static_cast<int>(ids.size())) {
+    CollectiveSpec spec;
+    spec.op = CollectiveOp::send_recv;
+    spec.algo = CollectiveAlgo::direct;
+    spec.bytes = bytes;
+    spec.chips = {src, dst};
+    ids.push_back(engine_.add(spec));
+  } else if (engine_.spec(ids[static_cast<std::size_t>(use)]).bytes != bytes) {
+    throw Error(fmt::format("{}: chip {}'s {} of {} bytes (tag {}) does not match its peer's {} bytes", where, chip,
+                            isa::mnemonic(inst.op), bytes, tag, engine_.spec(ids[static_cast<std::size_t>(use)]).bytes));
+  }
+  engine_.run(ids[static_cast<std::size_t>(use)], chip);
+}
+
 std::string CollectiveHub::describe_waiting(int chip) const {
   const int k = current_[static_cast<std::size_t>(chip)];
   if (k < 0) return {};

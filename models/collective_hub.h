@@ -7,6 +7,7 @@
 #pragma once
 
 #include <map>
+#include <tuple>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,6 +27,10 @@ class CollectiveHub {
   CollectiveHub(CollectiveEngine& engine, std::vector<int> ring_order);
   // From chip `chip`'s DMA engine thread: runs its next collective; returns when its part is done.
   void run(int chip, const isa::Instruction& inst, const std::string& where);
+  // dma.send / dma.recv: the send on chip a to b and the recv on b from a with the same tag (its
+  // n-th use on that pair) are one point-to-point transfer over the links; each side returns when
+  // the data has arrived.
+  void point_to_point(int chip, const isa::Instruction& inst, const std::string& where);
   // For deadlock reports: the collective a chip is in (or -1) and who has not joined it.
   int current(int chip) const { return current_[static_cast<std::size_t>(chip)]; }
   std::string describe_waiting(int chip) const;
@@ -42,6 +47,9 @@ class CollectiveHub {
   std::vector<int> ring_order_;
   std::vector<std::map<std::uint64_t, int>> uses_;  // per chip: times each tag was seen
   std::map<std::pair<std::uint64_t, int>, int> index_;  // (tag, use) -> collective index
+  // Point to point: (src, dst, tag) -> uses by the sender and by the receiver, and the engine ids.
+  std::map<std::tuple<int, int, std::uint64_t>, std::vector<int>> p2p_ids_;
+  std::map<std::tuple<int, int, std::uint64_t, bool>, int> p2p_uses_;
   std::vector<int> joined_;   // per collective: chips that reached it
   std::vector<int> current_;  // per chip: the collective it is in, -1 when none
   std::vector<int> ids_;      // collective index -> engine id

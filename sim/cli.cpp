@@ -110,7 +110,8 @@ void add_model_options(po::options_description& desc) {
       ("kv-dtype", po::value<std::string>(), "KV cache (overrides --dtype)")
       ("chips", po::value<int>(), "chips of the system (sets system.chips of the architecture)")
       ("tp", po::value<int>()->default_value(1), "tensor parallel degree: shards every layer over this many chips")
-      ("pp", po::value<int>()->default_value(1), "pipeline parallel degree (only 1 is modeled so far)")
+      ("pp", po::value<int>()->default_value(1), "pipeline parallel degree: consecutive layers on each of this many chips")
+      ("micro-batches", po::value<int>(), "pipeline parallel: micro-batches the batch is split into (default: --pp, at most the batch)")
       ("ep", po::value<int>()->default_value(1), "expert parallel degree (MoE): experts split over this many chips, attention data parallel")
       ("expert-load", po::value<std::string>()->default_value("uniform"), "MoE routing: uniform | zipf:S | w1,w2,... (one weight per expert)");
 }
@@ -139,7 +140,9 @@ workloads::RunSpec run_spec_from(const po::variables_map& vm) {
   if (vm.count("kv-dtype")) spec.kv_dtype = parse_dtype(vm["kv-dtype"].as<std::string>());
   spec.tp = vm["tp"].as<int>();
   if (spec.tp < 1) throw Error(fmt::format("--tp {} must be >= 1", spec.tp));
-  if (vm["pp"].as<int>() != 1) throw Error("--pp: pipeline parallelism is not modeled yet (only --pp 1)");
+  spec.pp = vm["pp"].as<int>();
+  if (spec.pp < 1) throw Error(fmt::format("--pp {} must be >= 1", spec.pp));
+  spec.micro_batches = vm.count("micro-batches") ? vm["micro-batches"].as<int>() : std::min(spec.pp, spec.batch);
   spec.ep = vm["ep"].as<int>();
   if (spec.ep < 1) throw Error(fmt::format("--ep {} must be >= 1", spec.ep));
   return spec;
@@ -148,6 +151,11 @@ workloads::RunSpec run_spec_from(const po::variables_map& vm) {
 // The parallel layout must cover the system exactly: tp x pp x ep chips.
 void check_parallelism(const workloads::RunSpec& spec, const ChipConfig& chip) {
   const int chips = chip.system.chips;
+  if (spec.pp > 1 && spec.pp != chips) {
+    throw Error(fmt::format("--pp {} needs a system of {} chips; {} has {} (use a multi-chip preset such as "
+                            "sohu-like-8x, or --chips {})",
+                            spec.pp, spec.pp, chip.name, chips, spec.pp));
+  }
   if (spec.ep > 1 && spec.ep != chips) {
     throw Error(fmt::format("--ep {} needs a system of {} chips; {} has {} (use a multi-chip preset such as "
                             "sohu-like-8x, or --chips {})",
@@ -174,8 +182,11 @@ CompiledStep compile_step(const po::variables_map& vm, const ChipConfig& chip) {
   if (model.is_moe()) spec.expert_load = workloads::parse_expert_load(vm["expert-load"].as<std::string>(), model.num_experts);
   check_parallelism(spec, chip);
   CompiledStep c;
-  for (int rank = 0; rank < std::max(1, spec.ep); ++rank) {
-    spec.ep_rank = rank;
+  // One graph and program per chip when chips differ (expert or pipeline parallel).
+  const int ranks = std::max({1, spec.ep, spec.pp});
+  for (int rank = 0; rank < ranks; ++rank) {
+    if (spec.ep > 1) spec.ep_rank = rank;
+    if (spec.pp > 1) spec.pp_rank = rank;
     c.graphs.push_back(workloads::build_step_graph(model, spec));
     c.programs.push_back(workloads::lower_step(c.graphs.back(), chip));
   }
@@ -269,8 +280,8 @@ int cmd_compile(const std::vector<std::string>& args) {
   const ChipConfig chip = arch_from(p.vm);
   const CompiledStep step = compile_step(p.vm, chip);
   if (step.programs.size() > 1) {
-    throw Error("tasim compile --ep: every chip has its own program, and writing several is not supported "
-                "yet (run it with tasim run)");
+    throw Error("tasim compile with --ep or --pp: every chip has its own program, and writing several is not "
+                "supported yet (run it with tasim run)");
   }
   const std::string out = p.vm["output"].as<std::string>();
   if (out.size() > 4 && out.compare(out.size() - 4, 4, ".bin") == 0) {

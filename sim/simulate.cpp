@@ -19,7 +19,9 @@ namespace {
 
 bool has_collectives(const isa::Program& program) {
   return std::any_of(program.instructions.begin(), program.instructions.end(),
-                     [](const isa::Instruction& i) { return isa::is_collective(i.op); });
+                     [](const isa::Instruction& i) {
+                       return isa::is_collective(i.op) || i.op == isa::Opcode::dma_send || i.op == isa::Opcode::dma_recv;
+                     });
 }
 
 // The chips of a system as one: the step ends with the last chip; work, traffic and units add up.
@@ -51,7 +53,11 @@ RunStats simulate(const ChipConfig& chip, const isa::Program& program, const Sim
 RunStats simulate(const ChipConfig& chip, const std::vector<isa::Program>& programs, const SimOptions& options,
                   ExecutionObserver* extra) {
   if (programs.empty()) throw Error("internal: no program to simulate");
-  for (const auto& p : programs) isa::validate(p, target_limits(chip));
+  for (std::size_t c = 0; c < programs.size(); ++c) {
+    isa::TargetLimits limits = target_limits(chip);
+    limits.own_chip = static_cast<int>(c);
+    isa::validate(programs[c], limits);
+  }
   install_systemc_report_handler();
 
   // A program with collectives runs on every chip of the system (the same program on each:

@@ -110,11 +110,16 @@ std::string step_report_text(const StepSummary& s) {
   out += fmt::format("  MFU              {:.1f}%\n", 100.0 * s.mfu);
   out += fmt::format("  roofline         {} ({}-bound{}: {:.4g} FLOPs, {} HBM); simulated / roofline = {:.2f}\n",
                      format_seconds(s.roofline_seconds), s.roofline_bound,
-                     std::max(spec.tp, spec.ep) > 1 ? fmt::format(" per chip; all {} chips", std::max(spec.tp, spec.ep))
-                                                    : std::string(),
+                     std::max({spec.tp, spec.ep, spec.pp}) > 1
+                         ? fmt::format(" per chip; all {} chips", std::max({spec.tp, spec.ep, spec.pp}))
+                         : std::string(),
                      static_cast<double>(s.analytic_flops), format_bytes(static_cast<double>(s.analytic_hbm_bytes)),
                      s.sim_over_roofline);
   if (spec.tp > 1) out += fmt::format("  parallelism      tensor parallel over {} chips\n", spec.tp);
+  if (spec.pp > 1) {
+    out += fmt::format("  parallelism      pipeline over {} chips, {} micro-batches; the per-op table is chip 0's\n",
+                       spec.pp, spec.micro_batches);
+  }
   if (spec.ep > 1) {
     out += fmt::format("  parallelism      expert parallel over {} chips (attention data parallel); the per-op table "
                        "is chip 0's\n",
@@ -147,6 +152,8 @@ void step_report_json(JsonWriter& j, const StepSummary& s) {
   j.value("kv_dtype", isa::dtype_name(spec.kv_dtype));
   j.value("tp", spec.tp);
   j.value("ep", spec.ep);
+  j.value("pp", spec.pp);
+  j.value("micro_batches", spec.pp > 1 ? spec.micro_batches : 1);
   j.value("params", s.params);
   j.value("weight_bytes", s.weight_bytes);
   j.value("kv_cache_bytes", s.kv_cache_bytes);

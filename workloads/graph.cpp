@@ -41,8 +41,9 @@ class Builder {
         wb_(isa::dtype_bytes(spec.weight_dtype)),
         ab_(isa::dtype_bytes(spec.act_dtype)),
         kvb_(isa::dtype_bytes(spec.kv_dtype)),
-        tokens_(spec.tokens() / static_cast<uint64_t>(std::max(1, spec.ep))),
-        batch_(static_cast<uint64_t>(spec.batch / std::max(1, spec.ep))),
+        tokens_(spec.tokens() / static_cast<uint64_t>(std::max(1, spec.ep)) /
+                static_cast<uint64_t>(std::max(1, spec.pp > 1 ? spec.micro_batches : 1))),
+        batch_(static_cast<uint64_t>(spec.batch / std::max(1, spec.ep) / std::max(1, spec.pp > 1 ? spec.micro_batches : 1))),
         h_(static_cast<uint64_t>(model.hidden_size)),
         inter_(static_cast<uint64_t>(model.intermediate_size)),
         d_(static_cast<uint64_t>(model.head_dim)),
@@ -63,8 +64,23 @@ class Builder {
   }
 
   std::vector<Op> build() {
-    embedding();
-    for (int layer = 0; layer < m_.num_layers; ++layer) {
+    // Pipeline parallel: this stage's layers, once per micro-batch, between a receive from the
+    // previous stage and a send to the next.
+    const int stages = std::max(1, spec_.pp);
+    const int per_stage = m_.num_layers / stages;
+    const int first = spec_.pp_rank * per_stage, last = first + per_stage;
+    const int micro = stages > 1 ? spec_.micro_batches : 1;
+    for (int mb = 0; mb < micro; ++mb) {
+      if (spec_.pp_rank > 0) collective("pp.recv", -1, OpKind::pp_recv, tokens_, h_);
+      build_layers(first, last, spec_.pp_rank == 0, spec_.pp_rank == stages - 1);
+      if (spec_.pp_rank < stages - 1) collective("pp.send", -1, OpKind::pp_send, tokens_, h_);
+    }
+    return std::move(ops_);
+  }
+
+  void build_layers(int first_layer, int end_layer, bool with_embedding, bool with_head) {
+    if (with_embedding) embedding();
+    for (int layer = first_layer; layer < end_layer; ++layer) {
       const std::string p = fmt::format("layer{}.", layer);
       norm(p + "attn.norm", layer, tokens_, h_);
       linear(p + "attn.qkv", layer, tokens_, (heads_ + 2 * kv_heads_) * d_, h_, m_.qkv_bias);
@@ -97,6 +113,7 @@ class Builder {
       if (tp_ > 1) collective(p + "mlp.allreduce", layer, OpKind::allreduce, tokens_, h_);
       residual(p + "mlp.residual", layer);
     }
+    if (!with_head) return;
     // Only each sequence's last position produces a token: prefill normalizes and projects
     // `batch` rows, not every prompt token.
     norm("final_norm", -1, batch_, h_);
@@ -104,7 +121,6 @@ class Builder {
     sampling();
     // Each chip's best token of its vocabulary share (value and id); the largest wins.
     if (tp_ > 1) collective("sampling.allgather", -1, OpKind::allgather, batch_, 4);
-    return std::move(ops_);
   }
 
  private:
@@ -315,6 +331,17 @@ void check_spec(const ModelConfig& model, const RunSpec& spec) {
   if (spec.batch < 1) throw Error(fmt::format("batch must be at least 1, got {}", spec.batch));
   if (spec.tp < 1) throw Error(fmt::format("tensor parallel degree must be at least 1, got {}", spec.tp));
   if (spec.ep < 1) throw Error(fmt::format("expert parallel degree must be at least 1, got {}", spec.ep));
+  if (spec.pp < 1) throw Error(fmt::format("pipeline parallel degree must be at least 1, got {}", spec.pp));
+  if (spec.pp > 1) {
+    if (spec.tp > 1 || spec.ep > 1) throw Error("--pp with --tp or --ep is not modeled yet: use one of them");
+    if (model.num_layers % spec.pp != 0) {
+      throw Error(fmt::format("--pp {} does not divide model {}'s {} layers", spec.pp, model.name, model.num_layers));
+    }
+    if (spec.micro_batches < 1 || spec.batch % spec.micro_batches != 0) {
+      throw Error(fmt::format("--micro-batches {} must be >= 1 and divide the batch ({})", spec.micro_batches,
+                              spec.batch));
+    }
+  }
   if (spec.ep > 1) {
     if (!model.is_moe()) throw Error(fmt::format("--ep {}: model {} has no experts", spec.ep, model.name));
     if (spec.tp > 1) throw Error("--ep with --tp is not modeled yet: use one of them");
@@ -385,6 +412,8 @@ const char* op_kind_name(OpKind kind) {
     case OpKind::allreduce: return "allreduce";
     case OpKind::allgather: return "allgather";
     case OpKind::alltoall: return "alltoall";
+    case OpKind::pp_recv: return "pp_recv";
+    case OpKind::pp_send: return "pp_send";
   }
   return "?";
 }

@@ -31,6 +31,12 @@ struct RunSpec {
   // when the expert load is uneven. All-to-all dispatch and combine carry the routed tokens.
   int ep = 1;
   int ep_rank = 0;
+  // Pipeline parallel degree: chips hold consecutive layers (stage pp_rank of pp); the batch flows
+  // through in `micro_batches` micro-batches, each stage receiving a micro-batch's activations
+  // from the previous stage and sending its output to the next.
+  int pp = 1;
+  int pp_rank = 0;
+  int micro_batches = 1;
   // Relative load of each expert (empty = uniform): the share of token-expert pairs it receives.
   std::vector<double> expert_load;
 
@@ -53,6 +59,8 @@ enum class OpKind {
   allreduce,       // tensor parallel: sum m x n activations over the chips
   allgather,       // tensor parallel: gather m x n elements from every chip (sampling candidates)
   alltoall,        // expert parallel: dispatch / combine m x n routed activations
+  pp_recv,         // pipeline parallel: m x n activations from the previous stage
+  pp_send,         // pipeline parallel: m x n activations to the next stage
 };
 const char* op_kind_name(OpKind kind);
 

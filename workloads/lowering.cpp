@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -355,7 +356,10 @@ class Lowerer {
       if (op.kind == OpKind::embedding) {
         bytes = static_cast<std::uint64_t>(model.vocab_size) * model.hidden_size * isa::dtype_bytes(spec.weight_dtype);
       }
-      weight_addr_.push_back(hbm_alloc(std::max<std::uint64_t>(bytes, 1)));
+      // One copy per op name: a pipeline stage repeats its layers per micro-batch with the same weights.
+      auto it = weight_by_name_.find(op.name);
+      if (it == weight_by_name_.end()) it = weight_by_name_.emplace(op.name, hbm_alloc(std::max<std::uint64_t>(bytes, 1))).first;
+      weight_addr_.push_back(it->second);
     }
     const std::uint64_t positions =
         spec.phase == Phase::prefill ? spec.prompt_len : static_cast<std::uint64_t>(spec.context_len) + 1;
@@ -366,7 +370,10 @@ class Lowerer {
     kv_layer_bytes_ = static_cast<std::uint64_t>(spec.batch / std::max(1, spec.ep)) * positions * 2 * kv_heads *
                       model.head_dim *
                       isa::dtype_bytes(spec.kv_dtype);
-    kv_base_ = hbm_alloc(kv_layer_bytes_ * model.num_layers);
+    // The layers this chip holds (a pipeline stage holds layers / pp of them).
+    const int stages = std::max(1, spec.pp);
+    first_layer_ = spec.pp_rank * (model.num_layers / stages);
+    kv_base_ = hbm_alloc(kv_layer_bytes_ * static_cast<std::uint64_t>(model.num_layers / stages));
     std::uint64_t largest = 0;
     for (const auto& op : graph_.ops) largest = std::max(largest, output_bytes(op));
     arena_slot_ = align_up(std::max<std::uint64_t>(largest, 1), kHbmAlign);
@@ -460,6 +467,10 @@ class Lowerer {
         break;
       case OpKind::alltoall:
         lower_collective(op, index, Opcode::coll_alltoall);
+        break;
+      case OpKind::pp_recv:
+      case OpKind::pp_send:
+        lower_pipeline_transfer(op, index);
         break;
       case OpKind::kv_append:
         lower_kv_append(op, index);
@@ -790,6 +801,10 @@ class Lowerer {
     lower_rows(r);
   }
 
+  // Blocks of chip-to-chip exchanges must be cut the same way on every chip, whatever SRAM plan
+  // each is in at that op: the smaller vector slot of the two plans fits both.
+  std::uint64_t exchange_slot() const { return std::min(stream_plan_.v_slot, accumulate_plan_.v_slot); }
+
   // Tensor-parallel exchange: each core takes a share of the rows and moves them in blocks of a
   // vector slot through engine 0: load, the collective over the links, store. The engine's queue
   // keeps the three in order; every chip issues the same collectives in the same order (SPMD).
@@ -800,7 +815,7 @@ class Lowerer {
     const std::uint64_t gather = coll == Opcode::coll_allgather ? static_cast<std::uint64_t>(graph_.spec.tp) : 1;
     const std::uint64_t per_core = ceil_div(op.m, static_cast<std::uint64_t>(cores_));
     const std::uint64_t block = std::max<std::uint64_t>(
-        1, std::min<std::uint64_t>(kMaxDim, plan_.v_slot / std::max<std::uint64_t>(1, row_bytes * gather)));
+        1, std::min<std::uint64_t>(kMaxDim, exchange_slot() / std::max<std::uint64_t>(1, row_bytes * gather)));
     for (int c = 0; c < cores_; ++c) {
       const std::uint64_t r_begin = std::min(op.m, c * per_core), r_end = std::min(op.m, r_begin + per_core);
       for (std::uint64_t r0 = r_begin; r0 < r_end; r0 += block) {
@@ -809,6 +824,35 @@ class Lowerer {
         emit(c, coll, {{Field::engine, 0}, {Field::sram_addr, v_base_}, {Field::bytes, n * row_bytes * gather},
                        {Field::tag, next_collective_tag_++ % 65536}, {Field::algo, 0}});
         store(c, 0, v_base_, out_addr(index) + r0 * row_bytes * gather, n, row_bytes * gather);
+        end_step(c);
+      }
+    }
+  }
+
+  // Pipeline stages hand a micro-batch's activations on: each core moves its share of the rows in
+  // vector-slot blocks through engine 0, the sender loading and sending, the receiver receiving and
+  // storing. The k-th send of a stage pairs with the k-th receive of the next (same tag).
+  void lower_pipeline_transfer(const Op& op, std::size_t index) {
+    const bool send = op.kind == OpKind::pp_send;
+    const std::uint64_t peer = static_cast<std::uint64_t>(graph_.spec.pp_rank + (send ? 1 : -1));
+    const std::uint64_t eb = static_cast<std::uint64_t>(isa::dtype_bytes(graph_.spec.act_dtype));
+    const std::uint64_t row_bytes = op.n * eb;
+    const std::uint64_t per_core = ceil_div(op.m, static_cast<std::uint64_t>(cores_));
+    const std::uint64_t block =
+        std::max<std::uint64_t>(1, std::min<std::uint64_t>(kMaxDim, exchange_slot() / std::max<std::uint64_t>(1, row_bytes)));
+    for (int c = 0; c < cores_; ++c) {
+      const std::uint64_t r_begin = std::min(op.m, c * per_core), r_end = std::min(op.m, r_begin + per_core);
+      for (std::uint64_t r0 = r_begin; r0 < r_end; r0 += block) {
+        const std::uint64_t n = std::min(block, r_end - r0);
+        if (send) {
+          load(c, 0, in_addr(index) + r0 * row_bytes, v_base_, n, row_bytes);
+          emit(c, Opcode::dma_send, {{Field::engine, 0}, {Field::chip, peer}, {Field::sram_addr, v_base_},
+                                     {Field::bytes, n * row_bytes}, {Field::tag, next_send_tag_++ % 65536}});
+        } else {
+          emit(c, Opcode::dma_recv, {{Field::engine, 0}, {Field::chip, peer}, {Field::sram_addr, v_base_},
+                                     {Field::bytes, n * row_bytes}, {Field::tag, next_recv_tag_++ % 65536}});
+          store(c, 0, v_base_, out_addr(index) + r0 * row_bytes, n, row_bytes);
+        }
         end_step(c);
       }
     }
@@ -841,7 +885,7 @@ class Lowerer {
     const std::uint64_t row_bytes = op.n * eb;
     const std::uint64_t per_core = ceil_div(op.m, static_cast<std::uint64_t>(cores_));
     const std::uint64_t block = std::max<std::uint64_t>(1, std::min<std::uint64_t>(kMaxDim, plan_.v_slot / row_bytes));
-    const std::uint64_t kv = kv_base_ + static_cast<std::uint64_t>(std::max(0, op.layer)) * kv_layer_bytes_;
+    const std::uint64_t kv = kv_base_ + static_cast<std::uint64_t>(std::max(0, op.layer - first_layer_)) * kv_layer_bytes_;
     for (int c = 0; c < cores_; ++c) {
       const std::uint64_t r_begin = std::min(op.m, c * per_core), r_end = std::min(op.m, r_begin + per_core);
       for (std::uint64_t r0 = r_begin; r0 < r_end; r0 += block) {
@@ -901,7 +945,8 @@ class Lowerer {
       }
     }
     const std::uint64_t q_blocks = ceil_div(op.q_len, bq);
-    const std::uint64_t kv_cache = kv_base_ + static_cast<std::uint64_t>(std::max(0, op.layer)) * kv_layer_bytes_;
+    const std::uint64_t kv_cache =
+        kv_base_ + static_cast<std::uint64_t>(std::max(0, op.layer - first_layer_)) * kv_layer_bytes_;
     const std::uint64_t kv_head_bytes = op.kv_len * d * kb;  // K (or V) of one head of one sequence
     struct Item {
       std::uint64_t b, h, qb;
@@ -1058,6 +1103,9 @@ class Lowerer {
   std::vector<bool> q_used_;  // per unit: a Q was loaded before (the next load waits q_free)
   std::uint64_t x_base_ = 0, w_base_ = 0, c_base_ = 0, s_base_ = 0, v_base_ = 0, p_base_ = 0;
   std::vector<std::uint64_t> weight_addr_;
+  std::map<std::string, std::uint64_t> weight_by_name_;
+  int first_layer_ = 0;
+  std::uint64_t next_send_tag_ = 1, next_recv_tag_ = 1;  // pipeline: k-th send pairs with k-th recv
   std::uint64_t hbm_next_ = 0, kv_base_ = 0, kv_layer_bytes_ = 0, arena_base_ = 0, arena_slot_ = 0;
 };
 

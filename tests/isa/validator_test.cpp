@@ -301,3 +301,18 @@ TEST_CASE("programs built in code are checked too", "[isa][validate]") {
   CHECK(all[2] == "lowered:4: invalid unit reference 0xc0: its kind is none of dma, mxu, vpu");
   CHECK(all[3] == "lowered:5: invalid opcode number 99");
 }
+
+TEST_CASE("a peer chip is checked against the chip the program runs on", "[validator][c2c]") {
+  using namespace tasim::isa;
+  TargetLimits limits;
+  limits.chips = 2;
+  limits.sram_bytes = 1 << 20;
+  limits.own_chip = 1;
+  // On chip 1, sending to chip 0 is fine and sending to chip 1 is sending to itself.
+  const Program ok = assemble("dma.send chip=0 sram_addr=0 bytes=64 tag=1\nhalt\n", "p.tasm");
+  CHECK(find_problems(ok, limits).empty());
+  const Program self = assemble("dma.send chip=1 sram_addr=0 bytes=64 tag=1\nhalt\n", "p.tasm");
+  const auto problems = find_problems(self, limits);
+  REQUIRE(problems.size() == 1);
+  CHECK_THAT(problems[0], Catch::Contains("own chip"));
+}
