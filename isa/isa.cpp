@@ -300,6 +300,7 @@ bool field_has_default(Field f) {
     case Field::vpu:
     case Field::acc:
     case Field::algo:
+    case Field::group:
     case Field::dtype:
     case Field::hbm_stride:
     case Field::sram_stride:

@@ -35,7 +35,8 @@
   F(chip, 8, uint, "index", "peer chip of a chip-to-chip transfer")                                  \
   F(bytes, 32, uint, "bytes", "bytes of a chip-to-chip transfer")                                    \
   F(tag, 16, uint, "id", "matches a dma.send with its dma.recv; numbers a collective (same on every chip)") \
-  F(algo, 1, uint, "-", "collective algorithm: 0 = ring, 1 = direct")
+  F(algo, 1, uint, "-", "collective algorithm: 0 = ring, 1 = direct")                             \
+  F(group, 8, uint, "chips", "chips per collective group, consecutive from a multiple of it; 0 = every chip")
 
 // TASIM_OPCODE(id, mnemonic, unit kind, description, fields...)
 //   unit kind: dma | mxu | vpu | sync (semaphore ops run in the named unit's queue) | seq (sequencer)
@@ -51,13 +52,13 @@
   OP(dma_recv, "dma.recv", dma, "receive bytes from a peer chip into SRAM", core, engine, chip,       \
      sram_addr, bytes, tag)                                                                            \
   OP(coll_allreduce, "coll.allreduce", dma, "all-reduce `bytes` at sram_addr across every chip (timed over the links)", \
-     core, engine, sram_addr, bytes, tag, algo)                                                        \
+     core, engine, sram_addr, bytes, tag, algo, group)                                                        \
   OP(coll_allgather, "coll.allgather", dma, "all-gather: every chip ends with all chips' `bytes`/chips shards",     \
-     core, engine, sram_addr, bytes, tag, algo)                                                        \
+     core, engine, sram_addr, bytes, tag, algo, group)                                                        \
   OP(coll_reducescatter, "coll.reducescatter", dma, "reduce-scatter: each chip ends with its reduced shard", \
-     core, engine, sram_addr, bytes, tag, algo)                                                        \
+     core, engine, sram_addr, bytes, tag, algo, group)                                                        \
   OP(coll_alltoall, "coll.alltoall", dma, "all-to-all: each chip sends `bytes`/chips to every chip",  \
-     core, engine, sram_addr, bytes, tag, algo)                                                        \
+     core, engine, sram_addr, bytes, tag, algo, group)                                                        \
   OP(matmul, "matmul", mxu, "C (+)= A x B on a systolic matrix unit", core, mxu, a_addr, b_addr,      \
      c_addr, m, n, k, acc, dtype)                                                                      \
   OP(vec_add, "vec.add", vpu, "elementwise dst = src + src2", core, vpu, src_addr, src2_addr,         \

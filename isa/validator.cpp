@@ -150,6 +150,12 @@ class Validator {
     if (is_collective(inst.op) && limits_.chips <= 1) {
       report(fmt::format("{} needs a multi-chip system: this architecture has {}", mnemonic(inst.op),
                          count_of(static_cast<std::uint64_t>(limits_.chips), "chip", "chips")));
+    } else if (is_collective(inst.op)) {
+      const std::uint64_t group = inst.get(Field::group);
+      if (group == 1 || (group > 1 && static_cast<std::uint64_t>(limits_.chips) % group != 0)) {
+        report(fmt::format("{} group={} must be 0 (every chip) or at least 2 chips dividing the system's {}",
+                           mnemonic(inst.op), group, limits_.chips));
+      }
     }
     if (inst.has(Field::chip)) {
       const std::uint64_t chip = inst.get(Field::chip);

@@ -31,7 +31,17 @@ static CollectiveOp op_of(isa::Opcode op) {
 void CollectiveHub::run(int chip, const isa::Instruction& inst, const std::string& where) {
   const Entry mine{inst.op, inst.get(isa::Field::bytes), inst.get(isa::Field::tag), inst.get(isa::Field::algo), where};
   const int use = uses_[static_cast<std::size_t>(chip)][mine.tag]++;
-  auto [it, fresh] = index_.emplace(std::make_pair(mine.tag, use), static_cast<int>(ids_.size()));
+  // The group: every chip, or the `group` consecutive chips from a multiple of it (a tensor
+  // parallel group inside a pipeline stage).
+  const int group = static_cast<int>(inst.get(isa::Field::group));
+  std::vector<int> members = ring_order_;
+  int base = 0;
+  if (group > 1) {
+    base = chip - chip % group;
+    members.clear();
+    for (int c = base; c < base + group; ++c) members.push_back(c);
+  }
+  auto [it, fresh] = index_.emplace(std::make_tuple(mine.tag, use, base), static_cast<int>(ids_.size()));
   const int k = it->second;
   if (fresh) {
     CollectiveSpec spec;
@@ -39,10 +49,11 @@ void CollectiveHub::run(int chip, const isa::Instruction& inst, const std::strin
     spec.algo = mine.algo ? CollectiveAlgo::direct : CollectiveAlgo::ring;
     if (spec.op == CollectiveOp::all_to_all) spec.algo = CollectiveAlgo::direct;
     spec.bytes = mine.bytes;
-    spec.chips = ring_order_;
+    spec.chips = members;
     ids_.push_back(engine_.add(spec));
     entries_.push_back(mine);
     joined_.push_back(0);
+    group_size_.push_back(static_cast<int>(members.size()));
   } else {
     const Entry& first = entries_[static_cast<std::size_t>(k)];
     if (first.op != mine.op || first.bytes != mine.bytes || first.tag != mine.tag || first.algo != mine.algo) {
@@ -84,7 +95,7 @@ std::string CollectiveHub::describe_waiting(int chip) const {
   const int k = current_[static_cast<std::size_t>(chip)];
   if (k < 0) return {};
   const Entry& e = entries_[static_cast<std::size_t>(k)];
-  const int missing = static_cast<int>(ring_order_.size()) - joined_[static_cast<std::size_t>(k)];
+  const int missing = group_size_[static_cast<std::size_t>(k)] - joined_[static_cast<std::size_t>(k)];
   return fmt::format("collective {} tag={}{}", isa::mnemonic(e.op), e.tag,
                      missing > 0 ? fmt::format(" ({} chips have not reached it)", missing) : std::string());
 }

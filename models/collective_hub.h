@@ -46,7 +46,8 @@ class CollectiveHub {
   CollectiveEngine& engine_;
   std::vector<int> ring_order_;
   std::vector<std::map<std::uint64_t, int>> uses_;  // per chip: times each tag was seen
-  std::map<std::pair<std::uint64_t, int>, int> index_;  // (tag, use) -> collective index
+  std::map<std::tuple<std::uint64_t, int, int>, int> index_;  // (tag, use, group's first chip) -> collective
+  std::vector<int> group_size_;  // per collective: chips taking part
   // Point to point: (src, dst, tag) -> uses by the sender and by the receiver, and the engine ids.
   std::map<std::tuple<int, int, std::uint64_t>, std::vector<int>> p2p_ids_;
   std::map<std::tuple<int, int, std::uint64_t, bool>, int> p2p_uses_;

@@ -151,20 +151,19 @@ workloads::RunSpec run_spec_from(const po::variables_map& vm) {
 // The parallel layout must cover the system exactly: tp x pp x ep chips.
 void check_parallelism(const workloads::RunSpec& spec, const ChipConfig& chip) {
   const int chips = chip.system.chips;
-  if (spec.pp > 1 && spec.pp != chips) {
-    throw Error(fmt::format("--pp {} needs a system of {} chips; {} has {} (use a multi-chip preset such as "
-                            "sohu-like-8x, or --chips {})",
-                            spec.pp, spec.pp, chip.name, chips, spec.pp));
+  // Layouts: --tp T alone, --pp P alone or with --tp (P x T chips), --ep E alone; all chips used.
+  if (spec.ep > 1 && (spec.tp > 1 || spec.pp > 1)) {
+    throw Error("--ep with --tp or --pp is not modeled yet: use --ep alone");
   }
-  if (spec.ep > 1 && spec.ep != chips) {
-    throw Error(fmt::format("--ep {} needs a system of {} chips; {} has {} (use a multi-chip preset such as "
+  const int needed = spec.ep > 1 ? spec.ep : spec.tp * spec.pp;
+  if (needed > 1 && needed != chips) {
+    throw Error(fmt::format("{} needs a system of {} chips; {} has {} (use a multi-chip preset such as "
                             "sohu-like-8x, or --chips {})",
-                            spec.ep, spec.ep, chip.name, chips, spec.ep));
-  }
-  if (spec.tp > 1 && spec.tp != chips) {
-    throw Error(fmt::format("--tp {} needs a system of {} chips; {} has {} (use a multi-chip preset such as "
-                            "sohu-like-8x, or --chips {})",
-                            spec.tp, spec.tp, chip.name, chips, spec.tp));
+                            spec.ep > 1 ? fmt::format("--ep {}", spec.ep)
+                            : spec.pp > 1 && spec.tp > 1 ? fmt::format("--tp {} x --pp {}", spec.tp, spec.pp)
+                            : spec.pp > 1 ? fmt::format("--pp {}", spec.pp)
+                                          : fmt::format("--tp {}", spec.tp),
+                            needed, chip.name, chips, needed));
   }
 }
 
@@ -183,10 +182,13 @@ CompiledStep compile_step(const po::variables_map& vm, const ChipConfig& chip) {
   check_parallelism(spec, chip);
   CompiledStep c;
   // One graph and program per chip when chips differ (expert or pipeline parallel).
-  const int ranks = std::max({1, spec.ep, spec.pp});
+  const int ranks = spec.pp > 1 ? spec.pp * spec.tp : std::max(1, spec.ep);
   for (int rank = 0; rank < ranks; ++rank) {
     if (spec.ep > 1) spec.ep_rank = rank;
-    if (spec.pp > 1) spec.pp_rank = rank;
+    if (spec.pp > 1) {
+      spec.pp_rank = rank / spec.tp;
+      spec.tp_rank = rank % spec.tp;
+    }
     c.graphs.push_back(workloads::build_step_graph(model, spec));
     c.programs.push_back(workloads::lower_step(c.graphs.back(), chip));
   }

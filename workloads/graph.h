@@ -36,6 +36,7 @@ struct RunSpec {
   // from the previous stage and sending its output to the next.
   int pp = 1;
   int pp_rank = 0;
+  int tp_rank = 0;  // with tp x pp chips: this chip's place in its stage's tensor-parallel group
   int micro_batches = 1;
   // Relative load of each expert (empty = uniform): the share of token-expert pairs it receives.
   std::vector<double> expert_load;

@@ -821,8 +821,10 @@ class Lowerer {
       for (std::uint64_t r0 = r_begin; r0 < r_end; r0 += block) {
         const std::uint64_t n = std::min(block, r_end - r0);
         load(c, 0, in_addr(index) + r0 * row_bytes, v_base_, n, row_bytes);
+        // Tensor-parallel groups inside pipeline stages: the stage's tp chips; otherwise every chip.
+        const std::uint64_t group = graph_.spec.pp > 1 ? static_cast<std::uint64_t>(graph_.spec.tp) : 0;
         emit(c, coll, {{Field::engine, 0}, {Field::sram_addr, v_base_}, {Field::bytes, n * row_bytes * gather},
-                       {Field::tag, next_collective_tag_++ % 65536}, {Field::algo, 0}});
+                       {Field::tag, next_collective_tag_++ % 65536}, {Field::algo, 0}, {Field::group, group}});
         store(c, 0, v_base_, out_addr(index) + r0 * row_bytes * gather, n, row_bytes * gather);
         end_step(c);
       }
@@ -834,7 +836,11 @@ class Lowerer {
   // storing. The k-th send of a stage pairs with the k-th receive of the next (same tag).
   void lower_pipeline_transfer(const Op& op, std::size_t index) {
     const bool send = op.kind == OpKind::pp_send;
-    const std::uint64_t peer = static_cast<std::uint64_t>(graph_.spec.pp_rank + (send ? 1 : -1));
+    // Chip = stage x tp + place in the stage's tensor-parallel group; the peer is the same place
+    // in the next (or previous) stage.
+    const int tp = std::max(1, graph_.spec.tp);
+    const int own = graph_.spec.pp_rank * tp + graph_.spec.tp_rank;
+    const std::uint64_t peer = static_cast<std::uint64_t>(own + (send ? tp : -tp));
     const std::uint64_t eb = static_cast<std::uint64_t>(isa::dtype_bytes(graph_.spec.act_dtype));
     const std::uint64_t row_bytes = op.n * eb;
     const std::uint64_t per_core = ceil_div(op.m, static_cast<std::uint64_t>(cores_));

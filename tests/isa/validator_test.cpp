@@ -316,3 +316,14 @@ TEST_CASE("a peer chip is checked against the chip the program runs on", "[valid
   REQUIRE(problems.size() == 1);
   CHECK_THAT(problems[0], Catch::Contains("own chip"));
 }
+
+TEST_CASE("a collective group must divide the system", "[validator][c2c]") {
+  using namespace tasim::isa;
+  TargetLimits limits;
+  limits.chips = 8;
+  limits.sram_bytes = 1 << 20;
+  CHECK(find_problems(assemble("coll.allreduce sram_addr=0 bytes=64 tag=1 group=4\nhalt\n", "g.tasm"), limits).empty());
+  const auto bad = find_problems(assemble("coll.allreduce sram_addr=0 bytes=64 tag=1 group=3\nhalt\n", "g.tasm"), limits);
+  REQUIRE(bad.size() == 1);
+  CHECK_THAT(bad[0], Catch::Contains("group=3"));
+}

@@ -53,3 +53,26 @@ TEST_CASE("impossible pipeline layouts get one clear line", "[pp][errors]") {
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.output, Catch::Contains("--pp 8 needs a system of 8 chips"));
 }
+
+TEST_CASE("tensor parallel groups inside pipeline stages: TP=2 x PP=4 on 8 chips", "[pp][tp]") {
+  const std::string work = "--model llama-3-8b --phase prefill --batch 8 --prompt-len 512";
+  const YAML::Node one = run_json("--arch sohu-like " + work);
+  const YAML::Node combined = run_json("--arch sohu-like-8x --tp 2 --pp 4 " + work);
+  CHECK(combined["chips"].as<int>() == 8);
+  CHECK(combined["tp"].as<int>() == 2);
+  CHECK(combined["pp"].as<int>() == 4);
+  // Each stage's two chips split its layers' matmuls: the FLOPs still add up to one chip's.
+  CHECK(combined["flops"].as<std::uint64_t>() == one["flops"].as<std::uint64_t>());
+  CHECK(combined["seconds"].as<double>() < one["seconds"].as<double>());
+  bool allreduce = false, send = false;
+  for (const auto& op : combined["ops"]) {
+    allreduce |= op["op"].as<std::string>() == "mlp.allreduce";
+    send |= op["op"].as<std::string>() == "pp.send";
+  }
+  CHECK(allreduce);
+  CHECK(send);
+  // A layout that does not cover the system is refused.
+  const auto r = run_tasim("run --arch sohu-like-8x --tp 2 --pp 2 " + work);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("--tp 2 x --pp 2 needs a system of 4 chips"));
+}
