@@ -152,8 +152,10 @@ workloads::RunSpec run_spec_from(const po::variables_map& vm) {
 void check_parallelism(const workloads::RunSpec& spec, const ChipConfig& chip) {
   const int chips = chip.system.chips;
   // Layouts: --tp T alone, --pp P alone or with --tp (P x T chips), --ep E alone; all chips used.
-  if (spec.ep > 1 && (spec.tp > 1 || spec.pp > 1)) {
-    throw Error("--ep with --tp or --pp is not modeled yet: use --ep alone");
+  if (spec.ep > 1 && spec.pp > 1) throw Error("--ep with --pp is not modeled yet: use --ep alone or with --tp");
+  if (spec.ep > 1 && spec.tp > 1 && spec.ep != spec.tp) {
+    throw Error(fmt::format("--ep {} with --tp {}: expert and tensor parallelism must span the same chips", spec.ep,
+                            spec.tp));
   }
   const int needed = spec.ep > 1 ? spec.ep : spec.tp * spec.pp;
   if (needed > 1 && needed != chips) {

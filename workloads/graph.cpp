@@ -41,9 +41,10 @@ class Builder {
         wb_(isa::dtype_bytes(spec.weight_dtype)),
         ab_(isa::dtype_bytes(spec.act_dtype)),
         kvb_(isa::dtype_bytes(spec.kv_dtype)),
-        tokens_(spec.tokens() / static_cast<uint64_t>(std::max(1, spec.ep)) /
+        tokens_(spec.tokens() / static_cast<uint64_t>(spec.tp > 1 ? 1 : std::max(1, spec.ep)) /
                 static_cast<uint64_t>(std::max(1, spec.pp > 1 ? spec.micro_batches : 1))),
-        batch_(static_cast<uint64_t>(spec.batch / std::max(1, spec.ep) / std::max(1, spec.pp > 1 ? spec.micro_batches : 1))),
+        batch_(static_cast<uint64_t>(spec.batch / (spec.tp > 1 ? 1 : std::max(1, spec.ep)) /
+                                     std::max(1, spec.pp > 1 ? spec.micro_batches : 1))),
         h_(static_cast<uint64_t>(model.hidden_size)),
         inter_(static_cast<uint64_t>(model.intermediate_size)),
         d_(static_cast<uint64_t>(model.head_dim)),
@@ -57,8 +58,11 @@ class Builder {
     if (tp_ > 1) {
       heads_ /= tp_;
       kv_heads_ = std::max<uint64_t>(1, kv_heads_ / tp_);
-      inter_ /= tp_;
-      gate_up_ /= tp_;
+      // With expert parallelism the experts are split whole over the chips instead.
+      if (spec.ep <= 1) {
+        inter_ /= tp_;
+        gate_up_ /= tp_;
+      }
       vocab_ = (vocab_ + tp_ - 1) / tp_;
     }
   }
@@ -98,9 +102,13 @@ class Builder {
       if (m_.is_moe()) {
         router(p + "mlp.router", layer);
         const uint64_t pairs = tokens_ * static_cast<uint64_t>(m_.experts_per_token);
-        if (spec_.ep > 1) collective(p + "mlp.dispatch", layer, OpKind::alltoall, pairs, h_);
+        // Data-parallel attention: tokens travel to their experts' chips and back (all-to-all).
+        // Tensor-parallel attention: every chip already holds every token; each runs its experts
+        // and an all-reduce sums the experts' outputs.
+        const bool dispatch = spec_.ep > 1 && tp_ == 1;
+        if (dispatch) collective(p + "mlp.dispatch", layer, OpKind::alltoall, pairs, h_);
         experts(p + "mlp.experts", layer);
-        if (spec_.ep > 1) collective(p + "mlp.combine", layer, OpKind::alltoall, pairs, h_);
+        if (dispatch) collective(p + "mlp.combine", layer, OpKind::alltoall, pairs, h_);
       } else {
         if (m_.mlp == MlpKind::swiglu) {
           linear(p + "mlp.gate_up", layer, tokens_, gate_up_, h_, m_.mlp_bias);
@@ -262,7 +270,8 @@ class Builder {
     op.experts_per_token = m_.experts_per_token;
     // Token-expert pairs of every expert: all chips' tokens route by the load weights (largest
     // remainders, so the counts add up exactly); this chip runs experts [rank x local, ...).
-    const uint64_t all_pairs = tokens_ * static_cast<uint64_t>(ep) * topk;
+    const uint64_t all_tokens = tp_ > 1 ? tokens_ : tokens_ * static_cast<uint64_t>(ep);
+    const uint64_t all_pairs = all_tokens * topk;
     std::vector<double> w = spec_.expert_load;
     if (w.empty()) w.assign(static_cast<std::size_t>(m_.num_experts), 1.0);
     double sum = 0;
@@ -299,7 +308,7 @@ class Builder {
       const double experts_read =
           spec_.phase == Phase::prefill
               ? static_cast<double>(local)
-              : share * expected_distinct_experts(m_.num_experts, m_.experts_per_token, tokens_ * ep);
+              : share * expected_distinct_experts(m_.num_experts, m_.experts_per_token, all_tokens);
       op.weight_bytes = static_cast<uint64_t>(std::llround(experts_read * static_cast<double>(per_expert)));
     } else {
       op.weight_bytes = fit(per_expert * hit, "expert weight bytes");  // the experts that get tokens
@@ -344,11 +353,14 @@ void check_spec(const ModelConfig& model, const RunSpec& spec) {
   }
   if (spec.ep > 1) {
     if (!model.is_moe()) throw Error(fmt::format("--ep {}: model {} has no experts", spec.ep, model.name));
-    if (spec.tp > 1) throw Error("--ep with --tp is not modeled yet: use one of them");
+    if (spec.tp > 1 && spec.tp != spec.ep) {
+      throw Error(fmt::format("--ep {} with --tp {}: expert and tensor parallelism must span the same chips", spec.ep,
+                              spec.tp));
+    }
     if (model.num_experts % spec.ep != 0) {
       throw Error(fmt::format("--ep {} does not divide model {}'s {} experts", spec.ep, model.name, model.num_experts));
     }
-    if (spec.batch % spec.ep != 0) {
+    if (spec.tp == 1 && spec.batch % spec.ep != 0) {
       throw Error(fmt::format("--ep {}: the batch ({}) is split over the chips and must divide evenly", spec.ep,
                               spec.batch));
     }

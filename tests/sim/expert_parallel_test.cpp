@@ -61,3 +61,19 @@ TEST_CASE("bad expert-parallel input gets one clear line", "[ep][errors]") {
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.output, Catch::Contains("--ep"));
 }
+
+TEST_CASE("expert parallel experts under tensor-parallel attention: TP=8 with EP=8", "[ep][tp]") {
+  const YAML::Node one = run_json("--arch sohu-like " + kMixtral);
+  const YAML::Node both = run_json("--arch sohu-like-8x --tp 8 --ep 8 " + kMixtral);
+  CHECK(both["chips"].as<int>() == 8);
+  CHECK(both["seconds"].as<double>() < one["seconds"].as<double>());
+  // Every chip routes every token (the router is replicated): the only extra work is 7 more
+  // copies of the router, 2 x 64 tokens x 4096 x 8 experts per layer, 32 layers.
+  const std::uint64_t router = 2ull * 64 * 4096 * 8 * 32;
+  CHECK(both["flops"].as<std::uint64_t>() == one["flops"].as<std::uint64_t>() + 7 * router);
+  // No token dispatch: every chip already holds every token.
+  for (const auto& op : both["ops"]) CHECK(op["op"].as<std::string>() != "mlp.dispatch");
+  const auto r = run_tasim("run --arch sohu-like-8x --tp 8 --ep 4 " + kMixtral);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("must span the same chips"));
+}
