@@ -152,16 +152,18 @@ workloads::RunSpec run_spec_from(const po::variables_map& vm) {
 void check_parallelism(const workloads::RunSpec& spec, const ChipConfig& chip) {
   const int chips = chip.system.chips;
   // Layouts: --tp T alone, --pp P alone or with --tp (P x T chips), --ep E alone; all chips used.
-  if (spec.ep > 1 && spec.pp > 1) throw Error("--ep with --pp is not modeled yet: use --ep alone or with --tp");
+  if (spec.ep > 1 && spec.pp > 1 && spec.tp > 1) throw Error("--ep, --tp and --pp together are not modeled yet");
   if (spec.ep > 1 && spec.tp > 1 && spec.ep != spec.tp) {
     throw Error(fmt::format("--ep {} with --tp {}: expert and tensor parallelism must span the same chips", spec.ep,
                             spec.tp));
   }
-  const int needed = spec.ep > 1 ? spec.ep : spec.tp * spec.pp;
+  // A pipeline stage is a tensor- or expert-parallel group of chips.
+  const int needed = std::max(spec.tp, spec.ep) * spec.pp;
   if (needed > 1 && needed != chips) {
     throw Error(fmt::format("{} needs a system of {} chips; {} has {} (use a multi-chip preset such as "
                             "sohu-like-8x, or --chips {})",
-                            spec.ep > 1 ? fmt::format("--ep {}", spec.ep)
+                            spec.ep > 1 && spec.pp > 1 ? fmt::format("--ep {} x --pp {}", spec.ep, spec.pp)
+                            : spec.ep > 1 ? fmt::format("--ep {}", spec.ep)
                             : spec.pp > 1 && spec.tp > 1 ? fmt::format("--tp {} x --pp {}", spec.tp, spec.pp)
                             : spec.pp > 1 ? fmt::format("--pp {}", spec.pp)
                                           : fmt::format("--tp {}", spec.tp),
@@ -184,12 +186,14 @@ CompiledStep compile_step(const po::variables_map& vm, const ChipConfig& chip) {
   check_parallelism(spec, chip);
   CompiledStep c;
   // One graph and program per chip when chips differ (expert or pipeline parallel).
-  const int ranks = spec.pp > 1 ? spec.pp * spec.tp : std::max(1, spec.ep);
+  // Chip = stage x (chips per stage) + place in the stage's tensor- or expert-parallel group.
+  const int per_stage = std::max({1, spec.tp, spec.ep});
+  const int ranks = spec.pp > 1 ? spec.pp * per_stage : std::max(1, spec.ep);
   for (int rank = 0; rank < ranks; ++rank) {
-    if (spec.ep > 1) spec.ep_rank = rank;
+    if (spec.ep > 1) spec.ep_rank = rank % per_stage;
     if (spec.pp > 1) {
-      spec.pp_rank = rank / spec.tp;
-      spec.tp_rank = rank % spec.tp;
+      spec.pp_rank = rank / per_stage;
+      spec.tp_rank = spec.tp > 1 ? rank % per_stage : 0;
     }
     c.graphs.push_back(workloads::build_step_graph(model, spec));
     c.programs.push_back(workloads::lower_step(c.graphs.back(), chip));

@@ -801,6 +801,9 @@ class Lowerer {
     lower_rows(r);
   }
 
+  // Chips of one pipeline stage: its tensor- or expert-parallel group (1 without either).
+  int chips_per_stage() const { return std::max({1, graph_.spec.tp, graph_.spec.ep}); }
+
   // Blocks of chip-to-chip exchanges must be cut the same way on every chip, whatever SRAM plan
   // each is in at that op: the smaller vector slot of the two plans fits both.
   std::uint64_t exchange_slot() const { return std::min(stream_plan_.v_slot, accumulate_plan_.v_slot); }
@@ -822,7 +825,7 @@ class Lowerer {
         const std::uint64_t n = std::min(block, r_end - r0);
         load(c, 0, in_addr(index) + r0 * row_bytes, v_base_, n, row_bytes);
         // Tensor-parallel groups inside pipeline stages: the stage's tp chips; otherwise every chip.
-        const std::uint64_t group = graph_.spec.pp > 1 ? static_cast<std::uint64_t>(graph_.spec.tp) : 0;
+        const std::uint64_t group = graph_.spec.pp > 1 ? static_cast<std::uint64_t>(chips_per_stage()) : 0;
         emit(c, coll, {{Field::engine, 0}, {Field::sram_addr, v_base_}, {Field::bytes, n * row_bytes * gather},
                        {Field::tag, next_collective_tag_++ % 65536}, {Field::algo, 0}, {Field::group, group}});
         store(c, 0, v_base_, out_addr(index) + r0 * row_bytes * gather, n, row_bytes * gather);
@@ -838,9 +841,10 @@ class Lowerer {
     const bool send = op.kind == OpKind::pp_send;
     // Chip = stage x tp + place in the stage's tensor-parallel group; the peer is the same place
     // in the next (or previous) stage.
-    const int tp = std::max(1, graph_.spec.tp);
-    const int own = graph_.spec.pp_rank * tp + graph_.spec.tp_rank;
-    const std::uint64_t peer = static_cast<std::uint64_t>(own + (send ? tp : -tp));
+    const int stage_chips = chips_per_stage();
+    const int place = graph_.spec.ep > 1 ? graph_.spec.ep_rank : graph_.spec.tp_rank;
+    const int own = graph_.spec.pp_rank * stage_chips + place;
+    const std::uint64_t peer = static_cast<std::uint64_t>(own + (send ? stage_chips : -stage_chips));
     const std::uint64_t eb = static_cast<std::uint64_t>(isa::dtype_bytes(graph_.spec.act_dtype));
     const std::uint64_t row_bytes = op.n * eb;
     const std::uint64_t per_core = ceil_div(op.m, static_cast<std::uint64_t>(cores_));

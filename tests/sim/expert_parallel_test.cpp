@@ -77,3 +77,17 @@ TEST_CASE("expert parallel experts under tensor-parallel attention: TP=8 with EP
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.output, Catch::Contains("must span the same chips"));
 }
+
+TEST_CASE("expert parallel groups inside pipeline stages: EP=4 x PP=2", "[ep][pp]") {
+  const YAML::Node one = run_json("--arch sohu-like " + kMixtral);
+  const YAML::Node staged = run_json("--arch sohu-like-8x --ep 4 --pp 2 --expert-load zipf:1.0 " + kMixtral);
+  CHECK(staged["chips"].as<int>() == 8);
+  CHECK(staged["ep"].as<int>() == 4);
+  CHECK(staged["pp"].as<int>() == 2);
+  // Data-parallel attention and whole experts split within each stage: nothing is replicated.
+  CHECK(staged["flops"].as<std::uint64_t>() == one["flops"].as<std::uint64_t>());
+  CHECK(staged["seconds"].as<double>() < one["seconds"].as<double>());
+  const auto r = run_tasim("run --arch sohu-like-8x --ep 4 --pp 4 " + kMixtral);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("--ep 4 x --pp 4 needs a system of 16 chips"));
+}
