@@ -152,7 +152,6 @@ workloads::RunSpec run_spec_from(const po::variables_map& vm) {
 void check_parallelism(const workloads::RunSpec& spec, const ChipConfig& chip) {
   const int chips = chip.system.chips;
   // Layouts: --tp T alone, --pp P alone or with --tp (P x T chips), --ep E alone; all chips used.
-  if (spec.ep > 1 && spec.pp > 1 && spec.tp > 1) throw Error("--ep, --tp and --pp together are not modeled yet");
   if (spec.ep > 1 && spec.tp > 1 && spec.ep != spec.tp) {
     throw Error(fmt::format("--ep {} with --tp {}: expert and tensor parallelism must span the same chips", spec.ep,
                             spec.tp));
@@ -163,6 +162,7 @@ void check_parallelism(const workloads::RunSpec& spec, const ChipConfig& chip) {
     throw Error(fmt::format("{} needs a system of {} chips; {} has {} (use a multi-chip preset such as "
                             "sohu-like-8x, or --chips {})",
                             spec.ep > 1 && spec.pp > 1 ? fmt::format("--ep {} x --pp {}", spec.ep, spec.pp)
+                            : spec.ep > 1 && spec.tp > 1 ? fmt::format("--tp {} = --ep {}", spec.tp, spec.ep)
                             : spec.ep > 1 ? fmt::format("--ep {}", spec.ep)
                             : spec.pp > 1 && spec.tp > 1 ? fmt::format("--tp {} x --pp {}", spec.tp, spec.pp)
                             : spec.pp > 1 ? fmt::format("--pp {}", spec.pp)

@@ -342,7 +342,6 @@ void check_spec(const ModelConfig& model, const RunSpec& spec) {
   if (spec.ep < 1) throw Error(fmt::format("expert parallel degree must be at least 1, got {}", spec.ep));
   if (spec.pp < 1) throw Error(fmt::format("pipeline parallel degree must be at least 1, got {}", spec.pp));
   if (spec.pp > 1) {
-    if (spec.ep > 1 && spec.tp > 1) throw Error("--pp with both --tp and --ep is not modeled yet");
     if (model.num_layers % spec.pp != 0) {
       throw Error(fmt::format("--pp {} does not divide model {}'s {} layers", spec.pp, model.name, model.num_layers));
     }

@@ -91,3 +91,16 @@ TEST_CASE("expert parallel groups inside pipeline stages: EP=4 x PP=2", "[ep][pp
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.output, Catch::Contains("--ep 4 x --pp 4 needs a system of 16 chips"));
 }
+
+TEST_CASE("all three: TP=4 with EP=4 inside each of 2 pipeline stages", "[ep][tp][pp]") {
+  const YAML::Node one = run_json("--arch sohu-like " + kMixtral);
+  const YAML::Node all = run_json("--arch sohu-like-8x --tp 4 --ep 4 --pp 2 " + kMixtral);
+  CHECK(all["chips"].as<int>() == 8);
+  CHECK(all["tp"].as<int>() == 4);
+  CHECK(all["ep"].as<int>() == 4);
+  CHECK(all["pp"].as<int>() == 2);
+  // Each stage's 4 chips replicate the router: 3 extra copies of 2 x 64 x 4096 x 8 per layer.
+  const std::uint64_t router = 2ull * 64 * 4096 * 8 * 32;
+  CHECK(all["flops"].as<std::uint64_t>() == one["flops"].as<std::uint64_t>() + 3 * router);
+  CHECK(all["seconds"].as<double>() < one["seconds"].as<double>());
+}
