@@ -37,7 +37,8 @@ struct SemMap {
   static constexpr int kVIn = 3;         // vector ring, 2 slots (vector unit waits)
   static constexpr int kVOut = 5;        // vector ring, 2 slots (dma0 waits)
   static constexpr int kParamReady = 7;  // gamma / rope table loaded (vector unit waits)
-  static constexpr int kPerMxuBase = 8;
+  static constexpr int kExchangeStored = 8;  // engine 1 stored an exchange's received rows (dma0 waits)
+  static constexpr int kPerMxuBase = 9;
   static constexpr int kPerMxu = 18;
   int at(int j, int offset) const { return kPerMxuBase + j * kPerMxu + offset; }
   // Per matrix unit j (the waiting unit in brackets):
@@ -466,7 +467,11 @@ class Lowerer {
         lower_collective(op, index, Opcode::coll_allgather);
         break;
       case OpKind::alltoall:
-        lower_collective(op, index, Opcode::coll_alltoall);
+        if (graph_.spec.ep > 1 && engines_ > 1) {
+          lower_expert_exchange(op, index);
+        } else {
+          lower_collective(op, index, Opcode::coll_alltoall);
+        }
         break;
       case OpKind::pp_recv:
       case OpKind::pp_send:
@@ -834,6 +839,68 @@ class Lowerer {
     }
   }
 
+  // Expert-parallel dispatch and combine as explicit transfers sized by the expert load: to group
+  // member j, dispatch sends the pairs routed to j's experts (its share of the load), and combine
+  // returns the pairs this chip's experts processed for j (this chip's share). Core 0 sends on
+  // engine 0 and receives on engine 1, both in member order, so no cycle of waits can form; block b
+  // of the exchange has the same tag on the sender and the receiver.
+  void lower_expert_exchange(const Op& op, std::size_t index) {
+    const auto& spec = graph_.spec;
+    const int members = spec.ep;
+    const int me = spec.ep_rank;
+    const int base = spec.pp > 1 ? spec.pp_rank * chips_per_stage() : 0;
+    const int experts = graph_.model.num_experts, local = experts / members;
+    std::vector<double> share(static_cast<std::size_t>(members), 1.0 / members);
+    if (!spec.expert_load.empty()) {
+      double total = 0;
+      for (double w : spec.expert_load) total += w;
+      for (int j = 0; j < members; ++j) {
+        double sum = 0;
+        for (int e = j * local; e < (j + 1) * local; ++e) sum += spec.expert_load[static_cast<std::size_t>(e)];
+        share[static_cast<std::size_t>(j)] = sum / total;
+      }
+    }
+    const bool dispatch = op.name.size() >= 8 && op.name.compare(op.name.size() - 8, 8, "dispatch") == 0;
+    auto rows = [&](int holder) {  // pairs of one chip's tokens handled by `holder`'s experts
+      return static_cast<std::uint64_t>(std::llround(static_cast<double>(op.m) * share[static_cast<std::size_t>(holder)]));
+    };
+    const std::uint64_t eb = static_cast<std::uint64_t>(isa::dtype_bytes(spec.act_dtype));
+    const std::uint64_t row_bytes = op.n * eb;
+    const std::uint64_t block = std::max<std::uint64_t>(1, std::min<std::uint64_t>(kMaxDim, exchange_slot() / row_bytes));
+    const std::uint64_t seq = next_exchange_++;
+    const int c = 0;
+    auto tag = [&](std::uint64_t b) { return (seq * 512 + b) % 65536; };
+    // Sends (engine 0): dispatch to j carries rows(j); combine to j carries rows(me).
+    for (int j = 0; j < members; ++j) {
+      if (j == me) continue;
+      const std::uint64_t n_rows = dispatch ? rows(j) : rows(me);
+      for (std::uint64_t r0 = 0, b = 0; r0 < n_rows; r0 += block, ++b) {
+        const std::uint64_t n = std::min(block, n_rows - r0);
+        load(c, 0, in_addr(index) + r0 * row_bytes, v_base_, n, row_bytes);
+        emit(c, Opcode::dma_send, {{Field::engine, 0}, {Field::chip, static_cast<std::uint64_t>(base + j)},
+                                   {Field::sram_addr, v_base_}, {Field::bytes, n * row_bytes}, {Field::tag, tag(b)}});
+        end_step(c);
+      }
+    }
+    // Receives (engine 1): dispatch from j brings rows(me); combine from j brings rows(j).
+    const std::uint64_t recv_slot = v_base_ + plan_.v_slot;
+    for (int j = 0; j < members; ++j) {
+      if (j == me) continue;
+      const std::uint64_t n_rows = dispatch ? rows(me) : rows(j);
+      for (std::uint64_t r0 = 0, b = 0; r0 < n_rows; r0 += block, ++b) {
+        const std::uint64_t n = std::min(block, n_rows - r0);
+        emit(c, Opcode::dma_recv, {{Field::engine, 1}, {Field::chip, static_cast<std::uint64_t>(base + j)},
+                                   {Field::sram_addr, recv_slot}, {Field::bytes, n * row_bytes}, {Field::tag, tag(b)}});
+        store(c, 1, recv_slot, out_addr(index) + r0 * row_bytes, n, row_bytes);
+        end_step(c);
+      }
+    }
+    // The op's outputs are in HBM once engine 1's stores are done: dma0 waits before its "done".
+    signal(c, {UnitKind::dma, 1}, SemMap::kExchangeStored);
+    wait(c, dma0(), SemMap::kExchangeStored);
+    end_step(c);
+  }
+
   // Pipeline stages hand a micro-batch's activations on: each core moves its share of the rows in
   // vector-slot blocks through engine 0, the sender loading and sending, the receiver receiving and
   // storing. The k-th send of a stage pairs with the k-th receive of the next (same tag).
@@ -1116,6 +1183,7 @@ class Lowerer {
   std::map<std::string, std::uint64_t> weight_by_name_;
   int first_layer_ = 0;
   std::uint64_t next_send_tag_ = 1, next_recv_tag_ = 1;  // pipeline: k-th send pairs with k-th recv
+  std::uint64_t next_exchange_ = 1;  // expert exchanges, in the same order on every chip
   std::uint64_t hbm_next_ = 0, kv_base_ = 0, kv_layer_bytes_ = 0, arena_base_ = 0, arena_slot_ = 0;
 };
 

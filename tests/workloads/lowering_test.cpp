@@ -136,3 +136,27 @@ TEST_CASE("every semaphore of a lowered program has one waiting unit", "[lowerin
     }
   }
 }
+
+TEST_CASE("expert-parallel dispatch sends each chip the share of tokens its experts get", "[lowering][ep]") {
+  ChipConfig chip = two_core_chip();
+  chip.system.chips = 4;
+  const ModelConfig model = load_model("mixtral-8x7b");
+  RunSpec spec = decode(64, 64);  // 16 tokens per chip, 32 token-expert pairs
+  spec.ep = 4;
+  spec.ep_rank = 1;
+  // Experts 0 and 1 (chip 0's) carry 8 times the load of the others.
+  spec.expert_load = {8, 8, 1, 1, 1, 1, 1, 1};
+  const isa::Program prog = lower_step(build_step_graph(model, spec), chip);
+  std::map<std::uint64_t, std::uint64_t> dispatch_bytes;  // destination chip -> bytes (layer 0)
+  for (const auto& inst : prog.instructions) {
+    if (inst.op == isa::Opcode::dma_send && prog.tag_name(inst.tag) == "layer0.mlp.dispatch") {
+      dispatch_bytes[inst.get(isa::Field::chip)] += inst.get(isa::Field::bytes);
+    }
+  }
+  REQUIRE(dispatch_bytes.size() == 3);  // chips 0, 2, 3: not to itself
+  CHECK(dispatch_bytes.count(1) == 0);
+  // Chip 0's share is 16/22, chip 2's 2/22: 8 times the traffic (rounded to whole rows).
+  const double ratio = static_cast<double>(dispatch_bytes[0]) / static_cast<double>(dispatch_bytes[2]);
+  CHECK(ratio == Approx(8.0).epsilon(0.1));
+  CHECK(dispatch_bytes[2] == dispatch_bytes[3]);
+}
