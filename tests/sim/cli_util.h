@@ -9,6 +9,9 @@
 #include <sstream>
 #include <string>
 
+#include <catch2/catch.hpp>
+#include <yaml-cpp/yaml.h>
+
 namespace tasim::testing {
 
 struct CommandResult {
@@ -34,6 +37,13 @@ inline CommandResult run_command(const std::string& cmd) {
 inline CommandResult run_tasim(const std::string& args, bool stdout_only = false) {
   return run_command(std::string("cd '") + TASIM_BINARY_DIR + "' && SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 ./tasim " +
                      args + (stdout_only ? " 2>/dev/null" : " 2>&1"));
+}
+
+// `tasim run <args> --json -` must succeed; its JSON report (JSON is valid YAML for yaml-cpp).
+inline YAML::Node run_json(const std::string& args) {
+  const auto r = run_tasim("run " + args + " --json -", true);
+  REQUIRE(r.exit_code == 0);
+  return YAML::Load(r.output);
 }
 
 inline std::string source_path(const std::string& rel) { return std::string(TASIM_SOURCE_DIR) + "/" + rel; }

@@ -10,12 +10,6 @@ using namespace tasim::testing;
 
 namespace {
 
-YAML::Node run_json(const std::string& args) {
-  const auto r = run_tasim("run " + args + " --json -", true);
-  REQUIRE(r.exit_code == 0);
-  return YAML::Load(r.output);
-}
-
 const std::string kMixtral = "--model mixtral-8x7b --batch 64 --context-len 1024";
 
 }  // namespace

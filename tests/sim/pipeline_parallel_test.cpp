@@ -7,16 +7,6 @@
 
 using namespace tasim::testing;
 
-namespace {
-
-YAML::Node run_json(const std::string& args) {
-  const auto r = run_tasim("run " + args + " --json -", true);
-  REQUIRE(r.exit_code == 0);
-  return YAML::Load(r.output);
-}
-
-}  // namespace
-
 TEST_CASE("a PP=8 prefill does the single chip's FLOPs and overlaps its micro-batches", "[pp]") {
   const std::string work = "--model llama-3-8b --phase prefill --batch 8 --prompt-len 512";
   const YAML::Node one = run_json("--arch sohu-like " + work);

@@ -11,16 +11,6 @@
 
 using namespace tasim::testing;
 
-namespace {
-
-YAML::Node run_json(const std::string& args) {
-  const auto r = run_tasim("run " + args + " --json -", true);
-  REQUIRE(r.exit_code == 0);
-  return YAML::Load(r.output);
-}
-
-}  // namespace
-
 TEST_CASE("a TP=8 Llama-3-70B decode does the single chip's FLOPs and is faster", "[tp]") {
   const std::string common = "--arch sohu-like-8x --model llama-3-70b --dtype fp8 --batch 16 --context-len 2048";
   const YAML::Node one = run_json(common + " --tp 1");
