@@ -106,6 +106,27 @@ struct NocConfig {
   }
 };
 
+// Coefficients of the area and energy model (models/cost_model.h). Defaults are for a 7 nm
+// process; docs/cost.md gives each one's public source and how it was scaled.
+struct CostConfig {
+  double process_nm = 7.0;               // the node the coefficients describe (informational)
+  double pe_area_um2 = 400.0;            // one matrix-array PE: multiplier, adder, registers
+  // Energy of one multiply-accumulate, by input dtype (index = isa::DType).
+  std::array<double, isa::kNumDTypes> pj_per_mac{0.6, 0.25, 0.1};
+  double vector_lane_area_um2 = 400.0;   // one vector lane (fp32 FMA datapath and registers)
+  double vector_pj_per_element = 1.7;    // one element of one vector op (an fp32 FMA)
+  double sram_mm2_per_mib = 0.45;        // SRAM macros, periphery included
+  double sram_pj_per_byte_read = 0.9;
+  double sram_pj_per_byte_written = 1.0;
+  double hbm_pj_per_bit = 3.9;           // DRAM core + I/O, per bit read or written
+  double hbm_phy_mm2_per_stack = 10.0;   // the HBM PHY and controller on the logic die
+  double link_pj_per_bit = 5.0;          // chip-to-chip SerDes, per bit per hop
+  double link_phy_mm2_per_gbps = 0.025;  // SerDes area per GB/s of one port's bandwidth, one direction
+  double noc_pj_per_bit = 0.5;           // a byte crossing the on-chip network between cores
+  double other_area_mm2 = 50.0;          // control, host interface, clocking, pads
+  double static_w_per_mm2 = 0.1;         // leakage and always-on power per mm^2 of die
+};
+
 struct CoreConfig {
   MatrixUnitConfig matrix;
   VectorUnitConfig vector;
@@ -123,6 +144,7 @@ struct ChipConfig {
   HbmConfig hbm;
   NocConfig noc;        // between this chip's cores
   SystemConfig system;  // chips = 1: a single chip, no links
+  CostConfig cost;      // area and energy coefficients
 
   double cycle_ns() const { return 1.0 / clock_ghz; }
 };

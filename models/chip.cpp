@@ -207,6 +207,7 @@ void Chip::execute(int u, const isa::Instruction& inst) {
       const std::uint64_t rows = inst.get(Field::rows);
       const std::uint64_t row_bytes = inst.get(Field::row_bytes);
       const std::uint64_t bytes = rows * row_bytes;
+      activity_ += instruction_activity(inst);
       const double begin = static_cast<double>(start + config_.core.dma.setup_cycles);
       const double hbm_done = hbm_.transfer(begin, inst.get(Field::hbm_addr), rows, row_bytes,
                                             inst.get(Field::hbm_stride), /*is_write=*/!load);
@@ -225,6 +226,7 @@ void Chip::execute(int u, const isa::Instruction& inst) {
     case Opcode::dma_copy: {
       const std::uint64_t bytes = inst.get(Field::rows) * inst.get(Field::row_bytes);
       const int dst_core = static_cast<int>(inst.get(Field::dst_core));
+      activity_ += instruction_activity(inst, noc_ && dst_core != unit.core);
       const double begin = static_cast<double>(start + config_.core.dma.setup_cycles);
       const double read_done = sram.access(begin, bytes);
       const double write_done = sram_[dst_core].access(begin, bytes);
@@ -270,13 +272,13 @@ void Chip::execute(int u, const isa::Instruction& inst) {
       const std::uint64_t m = inst.get(Field::m), n = inst.get(Field::n), k = inst.get(Field::k);
       const std::uint64_t compute = timing::matmul_cycles(config_.core.matrix, dtype, m, n, k);
       const std::uint64_t c_bytes = m * n * isa::kAccumulatorBytes;
-      const std::uint64_t bytes = (m * k + k * n) * isa::dtype_bytes(dtype) + c_bytes * (inst.get(Field::acc) ? 2 : 1);
-      const double sram_done = sram.access(static_cast<double>(start), bytes);
+      const Activity work = instruction_activity(inst);
+      activity_ += work;
+      const double sram_done = sram.access(static_cast<double>(start), work.sram_bytes());
       const double compute_end = static_cast<double>(start + compute);
       finish_timed(std::max(compute_end, sram_done), compute_end, StallReason::sram_port);
       stats.ideal_compute_cycles +=
           static_cast<double>(m * n * k) / static_cast<double>(timing::peak_macs_per_cycle(config_.core.matrix, dtype));
-      flops_ += 2 * m * n * k;
       footprint(unit.core, inst.get(Field::c_addr), c_bytes);
       break;
     }
@@ -311,18 +313,12 @@ void Chip::execute(int u, const isa::Instruction& inst) {
       break;
     default: {
       if (!isa::is_vector_op(inst.op)) throw Error(fmt::format("{}: internal: no unit executes this opcode", where(inst)));
-      const auto dtype = static_cast<isa::DType>(inst.get(Field::dtype));
       const std::uint64_t rows = inst.get(Field::rows), cols = inst.get(Field::cols);
       const std::uint64_t compute = timing::vector_op_cycles(config_.core.vector, inst.op, rows, cols);
-      const std::uint64_t elem = isa::dtype_bytes(dtype);
-      std::uint64_t bytes = rows * cols * elem * 2;  // read src, write dst
-      const bool row_reduce = inst.op == Opcode::vec_rowmax || inst.op == Opcode::vec_rowsum;
-      const std::uint64_t dst_bytes = row_reduce ? rows * elem : rows * cols * elem;
-      if (row_reduce) bytes = rows * cols * elem + dst_bytes;
-      if (inst.has(Field::src2_addr)) bytes += inst.op == Opcode::vec_rmsnorm ? cols * elem
-                                               : inst.op == Opcode::vec_layernorm ? 2 * cols * elem
-                                                                                  : rows * cols * elem;
-      const double sram_done = sram.access(static_cast<double>(start), bytes);
+      const Activity work = instruction_activity(inst);
+      activity_ += work;
+      const std::uint64_t dst_bytes = work.sram_bytes_written;
+      const double sram_done = sram.access(static_cast<double>(start), work.sram_bytes());
       const double compute_end = static_cast<double>(start + compute);
       finish_timed(std::max(compute_end, sram_done), compute_end, StallReason::sram_port);
       footprint(unit.core, inst.get(Field::dst_addr), dst_bytes);
@@ -392,7 +388,9 @@ RunStats Chip::stats() const {
   s.cycles = last_end_cycle_;
   s.clock_ghz = config_.clock_ghz;
   s.instructions = instructions_;
-  s.flops = flops_;
+  s.activity = activity_;
+  s.flops = 0;
+  for (const std::uint64_t macs : activity_.macs) s.flops += 2 * macs;
   s.hbm_bytes_read = hbm_.bytes_read();
   s.hbm_bytes_written = hbm_.bytes_written();
   s.hbm_peak_bytes_per_cycle = hbm_.peak_bytes_per_cycle();

@@ -99,7 +99,7 @@ class Chip : public sc_core::sc_module {
   std::size_t sequencer_pc_ = 0;
   std::uint64_t last_end_cycle_ = 0;
   std::uint64_t instructions_ = 0;
-  std::uint64_t flops_ = 0;
+  Activity activity_;  // what the units did, for the energy model
   std::vector<std::uint64_t> sram_peak_;
 };
 

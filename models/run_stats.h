@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "isa/isa.h"
+#include "models/activity.h"
 
 namespace tasim {
 
@@ -47,6 +48,7 @@ struct RunStats {
   std::vector<std::uint64_t> sram_peak_bytes;  // per core
   std::uint64_t sram_capacity_bytes = 0;        // per core
   std::vector<UnitStats> units;
+  Activity activity;  // all chips; link_bytes from the interconnect (bytes x hops)
 
   double seconds() const { return static_cast<double>(cycles) / (clock_ghz * 1e9); }
   std::uint64_t hbm_bytes() const { return hbm_bytes_read + hbm_bytes_written; }

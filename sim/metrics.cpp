@@ -35,6 +35,10 @@ RunMetrics compute_metrics(const RunStats& stats, const ChipConfig& chip) {
   m.utilization["dma"] = m.kinds.count("dma") ? m.kinds["dma"].busy_fraction : 0.0;
   m.utilization["hbm"] = stats.hbm_bytes() / (cycles * stats.hbm_peak_bytes_per_cycle);
   for (auto b : stats.sram_peak_bytes) m.sram_peak_bytes = std::max(m.sram_peak_bytes, b);
+  m.chip_area = chip_area(chip);
+  m.area_mm2 = m.chip_area.total_mm2() * stats.chips;
+  m.energy = run_energy(chip, stats.activity, m.seconds, stats.chips);
+  m.avg_power_w = m.seconds > 0 ? m.energy.total_j() / m.seconds : 0.0;
   return m;
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "models/arch_config.h"
+#include "models/cost_model.h"
 #include "models/run_stats.h"
 
 namespace tasim {
@@ -27,6 +28,11 @@ struct RunMetrics {
   std::map<std::string, KindSummary> kinds;  // dma, matrix, vector
   std::array<std::uint64_t, kNumStallReasons> stall_cycles{};  // summed over units
   std::uint64_t sram_peak_bytes = 0;  // largest footprint of any core
+  // Cost model (models/cost_model.h): one chip's die, all simulated chips' area and energy.
+  AreaBreakdown chip_area;
+  double area_mm2 = 0.0;     // chip_area x chips simulated
+  EnergyBreakdown energy;    // of the whole run, static power of every simulated chip included
+  double avg_power_w = 0.0;  // energy / seconds
 };
 
 RunMetrics compute_metrics(const RunStats& stats, const ChipConfig& chip);

@@ -36,6 +36,7 @@ RunStats combine(const std::vector<RunStats>& chips) {
     all.hbm_bytes_written += s.hbm_bytes_written;
     all.hbm_peak_bytes_per_cycle += s.hbm_peak_bytes_per_cycle;
     all.sram_bytes_accessed += s.sram_bytes_accessed;
+    all.activity += s.activity;
     all.sram_peak_bytes.insert(all.sram_peak_bytes.end(), s.sram_peak_bytes.begin(), s.sram_peak_bytes.end());
     all.units.insert(all.units.end(), s.units.begin(), s.units.end());
   }
@@ -117,6 +118,7 @@ RunStats simulate(const ChipConfig& chip, const std::vector<isa::Program>& progr
   std::vector<RunStats> per_chip;
   for (const auto& m : models) per_chip.push_back(m->stats());
   RunStats stats = combine(per_chip);
+  if (net) stats.activity.link_bytes = net->link_bytes();
   for (auto& t : tracers) t->finish(stats.cycles);
   if (writer && engine && !link_recorder.empty()) {
     // Links, transfers and flow arrows under each chip's process; the engine counts cycles.

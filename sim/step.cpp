@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "models/cost_model.h"
 #include "sim/config/arch_figures.h"
 #include "sim/json_writer.h"
 #include "sim/report.h"
@@ -59,6 +60,8 @@ StepSummary summarize_step(const workloads::StepGraph& graph, const ChipConfig& 
                          ? "compute"
                          : "memory";
   s.sim_over_roofline = s.roofline_seconds > 0 ? s.step_seconds / s.roofline_seconds : 0.0;
+  s.energy_j = run_energy(chip, stats.activity, s.step_seconds, stats.chips).total_j();
+  s.tokens_per_joule = s.energy_j > 0 ? produced / s.energy_j : 0.0;
 
   // Group the graph's ops by kind name, in order of first appearance.
   const std::vector<double> attributed = profile.attributed_cycles();
@@ -106,7 +109,7 @@ std::string step_report_text(const StepSummary& s) {
                      isa::dtype_name(spec.act_dtype), isa::dtype_name(spec.kv_dtype));
   out += fmt::format("  step latency     {}\n", format_seconds(s.step_seconds));
   if (spec.phase == Phase::prefill) out += fmt::format("  time to first token {}\n", format_seconds(s.ttft_seconds));
-  out += fmt::format("  throughput       {:.1f} tokens/s\n", s.tokens_per_second);
+  out += fmt::format("  throughput       {:.1f} tokens/s, {:.1f} tokens/J\n", s.tokens_per_second, s.tokens_per_joule);
   out += fmt::format("  MFU              {:.1f}%\n", 100.0 * s.mfu);
   out += fmt::format("  roofline         {} ({}-bound{}: {:.4g} FLOPs, {} HBM); simulated / roofline = {:.2f}\n",
                      format_seconds(s.roofline_seconds), s.roofline_bound,
@@ -167,6 +170,7 @@ void step_report_json(JsonWriter& j, const StepSummary& s) {
   j.value("roofline_seconds", s.roofline_seconds);
   j.value("roofline_bound", s.roofline_bound);
   j.value("sim_over_roofline", s.sim_over_roofline);
+  j.value("tokens_per_joule", s.tokens_per_joule);
   j.begin_array("ops");
   for (const auto& r : s.ops) {
     j.begin_object();

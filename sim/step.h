@@ -40,6 +40,8 @@ struct StepSummary {
   double roofline_seconds = 0.0;
   const char* roofline_bound = "memory";
   double sim_over_roofline = 0.0;
+  double energy_j = 0.0;          // the step's energy, every chip (models/cost_model.h)
+  double tokens_per_joule = 0.0;  // the tokens counted by tokens_per_second, per joule
   std::vector<OpRow> ops;
 };
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "models/cost_model.h"
 #include "models/matrix_timing.h"
 #include "sim/op_profile.h"
 
@@ -26,6 +27,8 @@ TraceObserver::TraceObserver(trace::TraceWriter& writer, const ChipConfig& chip,
   for (const auto& u : units) unit_tracks_.push_back(writer_->add_thread(process_, u.name));
   hbm_track_ = writer_->add_counter(process_, "HBM bandwidth", "GB/s");
   matrix_track_ = writer_->add_counter(process_, "Matrix utilization", "fraction");
+  power_track_ = writer_->add_counter(process_, "Power", "W");
+  for (const auto& u : units) unit_core_.push_back(u.core);
   for (int c = 0; c < chip.cores; ++c) {
     sram_tracks_.push_back(writer_->add_counter(process_, fmt::format("core{} SRAM occupancy", c), "bytes"));
   }
@@ -89,6 +92,11 @@ void TraceObserver::on_instruction(int unit, const isa::Instruction& inst, std::
       }
       break;
   }
+  // The same per-instruction activity and energy formula as the report's energy_j.
+  const bool cross_core = inst.op == Opcode::dma_copy &&
+                          static_cast<int>(inst.get(Field::dst_core)) != unit_core_[static_cast<std::size_t>(unit)];
+  const double joules = dynamic_energy(chip_.cost, instruction_activity(inst, cross_core)).total_j();
+  if (joules > 0) spread(dynamic_energy_j_bins_, start_cycle, end_cycle, joules);
   const trace::TrackId track = unit_tracks_[static_cast<std::size_t>(unit)];
   OpenSlices& open = open_[static_cast<std::size_t>(unit)];
   if (inst.tag != open.tag || (!open.op_open && inst.tag != 0)) {
@@ -133,6 +141,10 @@ void TraceObserver::finish(std::uint64_t total_cycles) {
   const std::uint64_t bins = (total_cycles + window_cycles_ - 1) / window_cycles_;
   hbm_bytes_bins_.resize(std::max<std::size_t>(hbm_bytes_bins_.size(), bins), 0.0);
   matrix_ideal_cycles_bins_.resize(std::max<std::size_t>(matrix_ideal_cycles_bins_.size(), bins), 0.0);
+  dynamic_energy_j_bins_.resize(std::max<std::size_t>(dynamic_energy_j_bins_.size(), bins), 0.0);
+  // Power: the window's dynamic energy over its length plus static power. Link energy (multi-chip
+  // runs) is in the report's energy_j but not here: links are not one chip's.
+  const double static_w = static_power_w(chip_);
   const double mxus = static_cast<double>(chip_.cores) * chip_.core.matrix.count;
   for (std::uint64_t b = 0; b < bins; ++b) {
     const std::uint64_t lo = b * window_cycles_;
@@ -140,9 +152,11 @@ void TraceObserver::finish(std::uint64_t total_cycles) {
     const double seconds = static_cast<double>(width) / (chip_.clock_ghz * 1e9);
     writer_->counter(hbm_track_, ns(lo), hbm_bytes_bins_[b] / seconds / 1e9);
     writer_->counter(matrix_track_, ns(lo), matrix_ideal_cycles_bins_[b] / (static_cast<double>(width) * mxus));
+    writer_->counter(power_track_, ns(lo), dynamic_energy_j_bins_[b] / seconds + static_w);
   }
   writer_->counter(hbm_track_, ns(total_cycles), 0.0);
   writer_->counter(matrix_track_, ns(total_cycles), 0.0);
+  writer_->counter(power_track_, ns(total_cycles), 0.0);
 }
 
 }  // namespace tasim

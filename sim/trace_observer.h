@@ -1,6 +1,6 @@
 // Writes a run as a Perfetto (or Chrome JSON) trace while it happens: a process per chip, a
 // thread track per unit with a slice per instruction, and counter tracks for HBM bandwidth,
-// matrix utilization and SRAM occupancy.
+// matrix utilization, power and SRAM occupancy.
 #pragma once
 
 #include <memory>
@@ -52,8 +52,11 @@ class TraceObserver : public ExecutionObserver {
   std::vector<std::uint64_t> last_sram_bytes_;
   trace::TrackId hbm_track_;
   trace::TrackId matrix_track_;
+  trace::TrackId power_track_;
+  std::vector<int> unit_core_;  // per unit: its core (a dma.copy elsewhere crosses the NoC)
   std::vector<double> hbm_bytes_bins_;
   std::vector<double> matrix_ideal_cycles_bins_;
+  std::vector<double> dynamic_energy_j_bins_;
 };
 
 }  // namespace tasim

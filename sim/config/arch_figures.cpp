@@ -2,6 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
+
+#include "models/cost_model.h"
+
 namespace tasim {
 
 double peak_matrix_flops_per_s(const ChipConfig& chip, isa::DType dtype) {
@@ -30,6 +35,43 @@ double sram_bytes_per_cycle_per_core(const ChipConfig& chip) {
 double vector_peak_elements_per_s(const ChipConfig& chip) {
   return static_cast<double>(chip.core.vector.lanes) * chip.core.vector.count * chip.cores *
          chip.clock_ghz * 1e9;
+}
+
+double peak_power_w(const ChipConfig& chip) {
+  const CostConfig& c = chip.cost;
+  const CoreConfig& core = chip.core;
+  const double hz = chip.clock_ghz * 1e9;
+  auto count = [](double per_s) { return static_cast<std::uint64_t>(std::ceil(per_s)); };
+  Activity second;  // one second of every unit at its peak rate
+  int costliest = 0;
+  for (int d = 1; d < isa::kNumDTypes; ++d) {
+    if (core.matrix.macs_per_pe_per_cycle[d] * c.pj_per_mac[d] >
+        core.matrix.macs_per_pe_per_cycle[costliest] * c.pj_per_mac[costliest]) {
+      costliest = d;
+    }
+  }
+  second.macs[costliest] = count(peak_matrix_flops_per_s(chip, static_cast<isa::DType>(costliest)) / 2.0);
+  const double fastest_cycles_per_element =
+      *std::min_element(core.vector.cycles_per_element.begin(), core.vector.cycles_per_element.end());
+  second.vector_elements = count(vector_peak_elements_per_s(chip) / fastest_cycles_per_element);
+  // Ports that proceed at once: each needs a bank of its own (models/sram.h).
+  const double sram_bytes = static_cast<double>(chip.cores) * std::max(1, std::min(core.sram.ports, core.sram.banks)) *
+                            core.sram.bytes_per_cycle_per_port * hz;
+  (c.sram_pj_per_byte_read >= c.sram_pj_per_byte_written ? second.sram_bytes_read : second.sram_bytes_written) =
+      count(sram_bytes);
+  second.hbm_bytes_read = count(hbm_peak_bytes_per_s(chip));
+  // A core takes copies in through one crossbar port, or up to 4 mesh links.
+  if (chip.cores > 1) {
+    second.noc_bytes = count(chip.cores * chip.noc.gbps_per_link * 1e9 * (chip.noc.topology == NocTopology::mesh ? 4 : 1));
+  }
+  // Every directed link a chip drives (behind a switch: its up and down link) busy all the time.
+  if (chip.system.chips > 1) {
+    const double gbps = chip.system.topology == Topology::switched ? 2 * chip.system.switch_.gbps_per_port
+                                                                  : chip.system.link.ports_per_chip *
+                                                                        chip.system.link.gbps_per_direction;
+    second.link_bytes = count(gbps * 1e9);
+  }
+  return dynamic_energy(c, second).total_j() + static_power_w(chip);
 }
 
 double ridge_flops_per_byte(const ChipConfig& chip, isa::DType dtype) {
@@ -85,6 +127,7 @@ std::string headline_figures(const ChipConfig& chip) {
                                 figure(peak_matrix_tflops(chip, isa::DType::fp8)), figure(hbm_peak_tbps(chip)),
                                 static_cast<double>(chip.hbm.capacity_bytes) / kGiB,
                                 static_cast<double>(sram_total_bytes(chip)) / kMiB);
+  out += fmt::format(", {:.0f} mm^2, peak {:.0f} W", chip_area(chip).total_mm2(), peak_power_w(chip));
   if (chip.system.chips > 1) out += "; " + system_figures(chip);
   return out;
 }

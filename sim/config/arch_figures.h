@@ -27,6 +27,12 @@ double sram_bytes_per_cycle_per_core(const ChipConfig& chip);
 // vector unit of every core).
 double vector_peak_elements_per_s(const ChipConfig& chip);
 
+// Power if every unit ran at its peak rate at once (matrix arrays on their costliest dtype,
+// vector lanes on their fastest op, every SRAM port, HBM, the NoC and every link at full
+// bandwidth) plus static power: an upper bound on any run's average power (models/cost_model.h
+// prices each activity).
+double peak_power_w(const ChipConfig& chip);
+
 // FLOPs per HBM byte at which a kernel turns from bandwidth- to compute-bound (roofline ridge).
 double ridge_flops_per_byte(const ChipConfig& chip, isa::DType dtype);
 

@@ -393,6 +393,64 @@ std::vector<ArchKey> build_schema() {
                          "switch topology: first byte from one chip through the switch to another "
                          "(two link traversals plus the switch's own pipeline).",
                          [](auto& c) -> auto& { return c.system.switch_.latency_ns; }));
+
+  // cost: area and energy coefficients (models/cost_model.h). Defaults describe a 7 nm chip;
+  // docs/cost.md gives each one's public source and how it was scaled to 7 nm.
+  s.push_back(number_key("cost.process_nm", false, "7", 1, 1000, "nm",
+                         "Process node the cost coefficients describe. Informational: the coefficients are "
+                         "not rescaled from it; set them for your node.",
+                         [](auto& c) -> auto& { return c.cost.process_nm; }));
+  s.push_back(number_key("cost.other_area_mm2", false, "50", 0, 1e6, "mm^2",
+                         "Die area outside the modelled blocks: control, host interface, clocking, pads.",
+                         [](auto& c) -> auto& { return c.cost.other_area_mm2; }));
+  s.push_back(number_key("cost.static_w_per_mm2", false, "0.1", 0, 1e3, "W/mm^2",
+                         "Static power (leakage and always-on logic) per mm^2 of die, burnt for the whole run.",
+                         [](auto& c) -> auto& { return c.cost.static_w_per_mm2; }));
+  s.push_back(number_key("cost.matrix.pe_area_um2", false, "400", 0, 1e6, "um^2",
+                         "Area of one matrix-array PE (multiplier, fp32 accumulator, pipeline registers), "
+                         "whatever dtypes it supports.",
+                         [](auto& c) -> auto& { return c.cost.pe_area_um2; }));
+  const char* const pj_defaults[isa::kNumDTypes] = {"0.6", "0.25", "0.1"};
+  for (int t = 0; t < isa::kNumDTypes; ++t) {
+    const std::string name = isa::dtype_name(static_cast<isa::DType>(t));
+    s.push_back(number_key("cost.matrix.pj_per_mac." + name, false, pj_defaults[t], 0, 1e6, "pJ",
+                           "Energy of one multiply-accumulate on " + name + " inputs (operand movement "
+                           "inside the array included).",
+                           [t](auto& c) -> auto& { return c.cost.pj_per_mac[t]; }));
+  }
+  s.push_back(number_key("cost.vector.lane_area_um2", false, "400", 0, 1e6, "um^2",
+                         "Area of one vector lane (an fp32 FMA datapath and its registers).",
+                         [](auto& c) -> auto& { return c.cost.vector_lane_area_um2; }));
+  s.push_back(number_key("cost.vector.pj_per_element", false, "1.7", 0, 1e6, "pJ",
+                         "Energy of one element of one vector op (about an fp32 FMA).",
+                         [](auto& c) -> auto& { return c.cost.vector_pj_per_element; }));
+  s.push_back(number_key("cost.sram.mm2_per_mib", false, "0.45", 0, 1e6, "mm^2",
+                         "SRAM area per MiB of capacity, macro periphery included.",
+                         [](auto& c) -> auto& { return c.cost.sram_mm2_per_mib; }));
+  s.push_back(number_key("cost.sram.pj_per_byte_read", false, "0.9", 0, 1e6, "pJ",
+                         "Energy per byte read from SRAM.",
+                         [](auto& c) -> auto& { return c.cost.sram_pj_per_byte_read; }));
+  s.push_back(number_key("cost.sram.pj_per_byte_written", false, "1", 0, 1e6, "pJ",
+                         "Energy per byte written to SRAM.",
+                         [](auto& c) -> auto& { return c.cost.sram_pj_per_byte_written; }));
+  s.push_back(number_key("cost.hbm.pj_per_bit", false, "3.9", 0, 1e6, "pJ",
+                         "HBM energy per bit read or written (DRAM core and I/O).",
+                         [](auto& c) -> auto& { return c.cost.hbm_pj_per_bit; }));
+  s.push_back(number_key("cost.hbm.phy_area_mm2_per_stack", false, "10", 0, 1e6, "mm^2",
+                         "Die area of one stack's PHY and memory controller.",
+                         [](auto& c) -> auto& { return c.cost.hbm_phy_mm2_per_stack; }));
+  s.push_back(number_key("cost.link.pj_per_bit", false, "5", 0, 1e6, "pJ",
+                         "Chip-to-chip energy per bit per hop (SerDes at both ends). Counts only in "
+                         "multi-chip runs.",
+                         [](auto& c) -> auto& { return c.cost.link_pj_per_bit; }));
+  s.push_back(number_key("cost.link.phy_area_mm2_per_gbps", false, "0.025", 0, 1e6, "mm^2",
+                         "SerDes area per GB/s of port bandwidth (one direction): a chip of a multi-chip "
+                         "system has ports_per_chip x system.link.gbps_per_direction of it, or "
+                         "system.switch.gbps_per_port behind a switch.",
+                         [](auto& c) -> auto& { return c.cost.link_phy_mm2_per_gbps; }));
+  s.push_back(number_key("cost.noc.pj_per_bit", false, "0.5", 0, 1e6, "pJ",
+                         "Energy per bit a dma.copy moves into another core's SRAM over the on-chip network.",
+                         [](auto& c) -> auto& { return c.cost.noc_pj_per_bit; }));
   return s;
 }
 

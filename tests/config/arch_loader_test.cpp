@@ -592,10 +592,9 @@ TEST_CASE("h100-like-8x matches H100 SXM's public figures", "[presets][system]")
   CHECK(2 * c.system.switch_.gbps_per_port == Approx(900.0));
   CHECK(c.system.switch_.latency_ns >= 100.0);
   CHECK(c.system.switch_.latency_ns <= 1000.0);
-  CHECK_THAT(info.description, Contains("1 chip"));
   CHECK_THAT(describe_preset("h100-like-8x"),
-             Contains("bf16 989 TFLOP/s, fp8 1979 TFLOP/s, HBM 3.35 TB/s, 80 GiB, SRAM 82.5 MiB; 8 chips, switch 450 "
-                      "GB/s/dir per chip"));
+             Contains("bf16 989 TFLOP/s, fp8 1979 TFLOP/s, HBM 3.35 TB/s, 80 GiB, SRAM 82.5 MiB,"));
+  CHECK_THAT(describe_preset("h100-like-8x"), Contains("; 8 chips, switch 450 GB/s/dir per chip"));
 }
 
 TEST_CASE("sohu-like-8x is eight sohu-like chips on h100-like-8x's switch", "[presets][system]") {
@@ -611,7 +610,6 @@ TEST_CASE("sohu-like-8x is eight sohu-like chips on h100-like-8x's switch", "[pr
   CHECK(server.chip.system.topology == h100.system.topology);
   CHECK(server.chip.system.switch_.gbps_per_port == h100.system.switch_.gbps_per_port);
   CHECK(server.chip.system.switch_.latency_ns == h100.system.switch_.latency_ns);
-  CHECK_THAT(server.description, Contains("1 chip"));
   CHECK(server.description != load_arch_info("sohu-like").description);
 }
 

@@ -137,7 +137,9 @@ TEST_CASE("the schema has a key for every vector op and dtype", "[schema]") {
   CHECK(arch_sections() == std::vector<std::string>{"core", "core.matrix", "core.matrix.macs_per_pe_per_cycle",
                                                     "core.vector", "core.vector.cycles_per_element", "core.sram",
                                                     "core.dma", "hbm", "noc", "system", "system.link",
-                                                    "system.switch"});
+                                                    "system.switch", "cost", "cost.matrix",
+                                                    "cost.matrix.pj_per_mac", "cost.vector", "cost.sram", "cost.hbm",
+                                                    "cost.link", "cost.noc"});
 }
 
 TEST_CASE("vector op defaults: transcendentals dearer than add, softmax several passes", "[schema]") {

@@ -1,0 +1,46 @@
+// Area and energy of a chip from the per-component coefficients of its architecture
+// (CostConfig). Area is a function of the architecture alone; energy of the activity a run
+// counted (models/activity.h) plus static power over the run's time. docs/cost.md has the
+// formulas and the coefficients' sources.
+#pragma once
+
+#include "models/activity.h"
+#include "models/arch_config.h"
+
+namespace tasim {
+
+struct AreaBreakdown {
+  double matrix_mm2 = 0.0;    // PEs of every matrix array
+  double vector_mm2 = 0.0;    // vector lanes
+  double sram_mm2 = 0.0;      // every core's SRAM
+  double hbm_phy_mm2 = 0.0;   // HBM PHYs and controllers
+  double link_phy_mm2 = 0.0;  // chip-to-chip ports (multi-chip systems only)
+  double other_mm2 = 0.0;     // control, host interface, clocking
+  double total_mm2() const {
+    return matrix_mm2 + vector_mm2 + sram_mm2 + hbm_phy_mm2 + link_phy_mm2 + other_mm2;
+  }
+};
+
+// One chip's die area.
+AreaBreakdown chip_area(const ChipConfig& chip);
+
+struct EnergyBreakdown {
+  double matrix_j = 0.0;
+  double vector_j = 0.0;
+  double sram_j = 0.0;
+  double hbm_j = 0.0;
+  double noc_j = 0.0;
+  double link_j = 0.0;
+  double static_j = 0.0;
+  double dynamic_j() const { return matrix_j + vector_j + sram_j + hbm_j + noc_j + link_j; }
+  double total_j() const { return dynamic_j() + static_j; }
+};
+
+// Dynamic energy of `activity` (static_j = 0).
+EnergyBreakdown dynamic_energy(const CostConfig& cost, const Activity& activity);
+// Static power of one chip: static_w_per_mm2 x its area.
+double static_power_w(const ChipConfig& chip);
+// Energy of a run: `activity` over all `chips` chips, which each burn static power for `seconds`.
+EnergyBreakdown run_energy(const ChipConfig& chip, const Activity& activity, double seconds, int chips);
+
+}  // namespace tasim
