@@ -1,0 +1,106 @@
+// Area, energy and power in `tasim run`'s report and trace: consistent with each other, with the
+// coefficients they are computed from, and never above the chip's peak power.
+#include <catch2/catch.hpp>
+
+#include <map>
+
+#include "cli_util.h"
+#include "perfetto_subset.pb.h"
+
+using namespace tasim::testing;
+
+namespace {
+
+const std::string kSmallStep = "--arch tpu-v4-like --model gpt-style-1b --batch 2 --context-len 64";
+
+double sum_of(const YAML::Node& object) {
+  double sum = 0.0;
+  for (const auto& kv : object) sum += kv.second.as<double>();
+  return sum;
+}
+
+}  // namespace
+
+TEST_CASE("run JSON has area energy power and tokens per joule that agree with each other", "[cost][e2e]") {
+  for (const std::string args : {kSmallStep, std::string("--arch tpu-v4-like --model gpt-style-1b --phase prefill --batch 1 --prompt-len 256"),
+                                 std::string("--arch sohu-like --model gpt-style-1b --batch 8 --context-len 128")}) {
+    INFO(args);
+    const YAML::Node j = run_json(args);
+    const double seconds = j["seconds"].as<double>();
+    const double energy = j["energy_j"].as<double>();
+    const double chips = j["chips"].as<double>();
+    REQUIRE(seconds > 0);
+    CHECK(j["area_mm2"].as<double>() == Approx(j["chip_area_mm2"].as<double>() * chips));
+    CHECK(sum_of(j["chip_area_breakdown_mm2"]) == Approx(j["chip_area_mm2"].as<double>()));
+    CHECK(sum_of(j["energy_breakdown_j"]) == Approx(energy));
+    CHECK(j["avg_power_w"].as<double>() == Approx(energy / seconds));
+    CHECK(j["tokens_per_joule"].as<double>() == Approx(j["tokens_per_second"].as<double>() * seconds / energy));
+    // Physical bound: no run draws more than every unit at its peak rate at once.
+    CHECK(j["avg_power_w"].as<double>() > 0);
+    CHECK(j["avg_power_w"].as<double>() <= j["chip_peak_power_w"].as<double>() * chips);
+    // Static power: the coefficient times the die area, over the run.
+    CHECK(j["energy_breakdown_j"]["static"].as<double>() ==
+          Approx(0.1 * j["chip_area_mm2"].as<double>() * seconds * chips));
+    // A single chip moves nothing over links.
+    CHECK(j["energy_breakdown_j"]["link"].as<double>() == 0.0);
+  }
+}
+
+TEST_CASE("cost coefficients change energy and area but never timing", "[cost][e2e]") {
+  const YAML::Node base = run_json(kSmallStep);
+  const YAML::Node costly = run_json(kSmallStep + " --set cost.hbm.pj_per_bit=7.8 --set cost.matrix.pe_area_um2=800 "
+                                                  "--set cost.static_w_per_mm2=0");
+  CHECK(costly["cycles"].as<std::uint64_t>() == base["cycles"].as<std::uint64_t>());
+  CHECK(costly["energy_breakdown_j"]["hbm"].as<double>() == Approx(2 * base["energy_breakdown_j"]["hbm"].as<double>()));
+  CHECK(costly["energy_breakdown_j"]["matrix"].as<double>() == Approx(base["energy_breakdown_j"]["matrix"].as<double>()));
+  CHECK(costly["energy_breakdown_j"]["static"].as<double>() == 0.0);
+  CHECK(costly["chip_area_breakdown_mm2"]["matrix"].as<double>() ==
+        Approx(2 * base["chip_area_breakdown_mm2"]["matrix"].as<double>()));
+  CHECK(costly["chip_area_breakdown_mm2"]["sram"].as<double>() == Approx(base["chip_area_breakdown_mm2"]["sram"].as<double>()));
+}
+
+TEST_CASE("a tensor-parallel run pays link energy and every chip's area", "[cost][e2e][system]") {
+  const YAML::Node one = run_json(kSmallStep);
+  const YAML::Node two = run_json(kSmallStep + " --chips 2 --tp 2");
+  CHECK(two["chips"].as<int>() == 2);
+  CHECK(two["energy_breakdown_j"]["link"].as<double>() > 0);
+  CHECK(two["area_mm2"].as<double>() == Approx(2 * two["chip_area_mm2"].as<double>()));
+  // A chip of a 2-chip system has link PHYs; the single chip has none.
+  CHECK(two["chip_area_breakdown_mm2"]["link_phy"].as<double>() > 0);
+  CHECK(one["chip_area_breakdown_mm2"]["link_phy"].as<double>() == 0.0);
+  CHECK(two["avg_power_w"].as<double>() <= 2 * two["chip_peak_power_w"].as<double>());
+  // Doubling the link coefficient doubles exactly the link part.
+  const YAML::Node costly = run_json(kSmallStep + " --chips 2 --tp 2 --set cost.link.pj_per_bit=10");
+  CHECK(costly["energy_breakdown_j"]["link"].as<double>() == Approx(2 * two["energy_breakdown_j"]["link"].as<double>()));
+}
+
+TEST_CASE("the trace's power counter integrates to the report's energy", "[cost][e2e][trace]") {
+  const std::string trace_path = build_path("e2e_power.pftrace");
+  const YAML::Node j = run_json(kSmallStep + " --trace " + trace_path);
+  perfetto::protos::Trace trace;
+  REQUIRE(trace.ParseFromString(read_file(trace_path)));
+  std::uint64_t power_track = 0;
+  bool found = false;
+  std::vector<std::pair<std::uint64_t, double>> samples;  // ns, W
+  for (const auto& p : trace.packet()) {
+    if (p.has_track_descriptor() && p.track_descriptor().name() == "Power") {
+      power_track = p.track_descriptor().uuid();
+      found = true;
+    }
+    if (found && p.has_track_event() && p.track_event().track_uuid() == power_track) {
+      samples.emplace_back(p.timestamp(), p.track_event().double_counter_value());
+    }
+  }
+  REQUIRE(found);
+  REQUIRE(samples.size() >= 2);
+  double joules = 0.0;
+  double peak_seen = 0.0;
+  for (std::size_t i = 0; i + 1 < samples.size(); ++i) {
+    joules += samples[i].second * static_cast<double>(samples[i + 1].first - samples[i].first) * 1e-9;
+    peak_seen = std::max(peak_seen, samples[i].second);
+  }
+  CHECK(samples.back().second == 0.0);  // the chip is idle after the run
+  // Timestamps are whole nanoseconds: allow the rounding of each window's edges.
+  CHECK(joules == Approx(j["energy_j"].as<double>()).epsilon(0.01));
+  CHECK(peak_seen > j["avg_power_w"].as<double>() * 0.999);
+}
