@@ -20,6 +20,8 @@
 #include "sim/report.h"
 #include "sim/simulate.h"
 #include "sim/step.h"
+#include "sim/sweep/child.h"
+#include "sim/sweep/sweep.h"
 #include "workloads/gemm_lowering.h"
 #include "workloads/graph.h"
 #include "workloads/lowering.h"
@@ -28,6 +30,8 @@
 namespace po = boost::program_options;
 
 namespace tasim {
+
+void add_run_options(po::options_description& desc);
 
 namespace {
 
@@ -51,6 +55,9 @@ commands:
   validate   check a program against an architecture without simulating it
   presets    list the built-in architecture presets
   arch       print the effective architecture (preset or YAML, --set applied) as YAML
+  sweep      run a design-space sweep (a YAML spec of axes) in parallel, one process per point,
+             into CSV and JSONL; --resume, --shard i/N, --pareto (docs/sweeps.md)
+  sweep-merge  merge the results of sweep shards into one CSV (and re-mark the Pareto front)
 
 Every command that takes --arch also takes --set key.path=value (repeatable) to override any
 architecture key, e.g. --set core.matrix.rows=256 --set hbm.gbps_per_channel=64.
@@ -241,14 +248,12 @@ void emit_report(const po::variables_map& vm, const RunStats& stats, const ChipC
 }
 
 int cmd_run(const std::vector<std::string>& args) {
+  sweep::crash_if_test_point();
   po::options_description desc(
       "tasim run [--model M --phase decode|prefill --batch B ...] [--program P] [options]\n\n"
       "Simulates one inference step of a model (compiled to the ISA), or a given program. With no\n"
       "arguments: Llama-3-8B decode, batch 64, context 2048 on the sohu-like preset");
-  desc.add_options()("program", po::value<std::string>(), "run this program (.tasm or binary) instead of compiling a model");
-  add_model_options(desc);
-  add_arch_options(desc);
-  add_output_options(desc);
+  add_run_options(desc);
   Parsed p = parse("run", desc, nullptr, args);
   if (p.help) {
     std::cout << desc << "\n";
@@ -582,7 +587,71 @@ int cmd_arch(const std::vector<std::string>& args) {
   return 0;
 }
 
+int cmd_sweep(const std::vector<std::string>& args) {
+  po::options_description desc(sweep::sweep_usage());
+  desc.add_options()
+      ("spec", po::value<std::string>(), "the sweep spec (YAML)")
+      ("output,o", po::value<std::string>(), "results CSV (the JSONL is written beside it)")
+      ("jobs,j", po::value<int>()->default_value(0), "points run at a time (default 0: the CPUs this process may use)")
+      ("resume", po::bool_switch(), "keep the rows of an existing results file and run only the missing points")
+      ("retry-failed", po::bool_switch(), "with --resume: run the failed points again too")
+      ("force", po::bool_switch(), "overwrite an existing results file")
+      ("shard", po::value<std::string>(), "i/N: run only the points whose index % N == i (merge with tasim sweep-merge)")
+      ("pareto", po::value<std::string>(), "add a pareto column: x=METRIC[:min|:max],y=METRIC[:min|:max]")
+      ("timeout-s", po::value<double>()->default_value(0), "kill a point after this many seconds (0: no limit)")
+      ("dry-run", po::bool_switch(), "list the points (and which constraints skip) without running them");
+  po::positional_options_description pos;
+  pos.add("spec", 1);
+  Parsed p = parse("sweep", desc, &pos, args);
+  if (p.help) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  if (!p.vm.count("spec")) throw Error("tasim sweep: a spec file is required (see tasim sweep --help)");
+  sweep::SweepOptions o;
+  o.spec_path = p.vm["spec"].as<std::string>();
+  if (p.vm.count("output")) o.output = p.vm["output"].as<std::string>();
+  o.jobs = p.vm["jobs"].as<int>();
+  o.resume = p.vm["resume"].as<bool>();
+  o.retry_failed = p.vm["retry-failed"].as<bool>();
+  o.force = p.vm["force"].as<bool>();
+  o.dry_run = p.vm["dry-run"].as<bool>();
+  if (p.vm.count("shard")) o.shard = p.vm["shard"].as<std::string>();
+  if (p.vm.count("pareto")) o.pareto = p.vm["pareto"].as<std::string>();
+  o.timeout_s = p.vm["timeout-s"].as<double>();
+  po::options_description run_options;
+  add_run_options(run_options);
+  return sweep::run_sweep(o, run_options);
+}
+
+int cmd_sweep_merge(const std::vector<std::string>& args) {
+  po::options_description desc(sweep::sweep_merge_usage());
+  desc.add_options()
+      ("output,o", po::value<std::string>(), "merged CSV (the JSONL is written beside it)")
+      ("pareto", po::value<std::string>(), "add a pareto column: x=METRIC[:min|:max],y=METRIC[:min|:max]")
+      ("inputs", po::value<std::vector<std::string>>(), "results CSVs");
+  po::positional_options_description pos;
+  pos.add("inputs", -1);
+  Parsed p = parse("sweep-merge", desc, &pos, args);
+  if (p.help) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  sweep::MergeOptions o;
+  if (p.vm.count("output")) o.output = p.vm["output"].as<std::string>();
+  if (p.vm.count("pareto")) o.pareto = p.vm["pareto"].as<std::string>();
+  if (p.vm.count("inputs")) o.inputs = p.vm["inputs"].as<std::vector<std::string>>();
+  return sweep::merge_sweeps(o);
+}
+
 }  // namespace
+
+void add_run_options(po::options_description& desc) {
+  desc.add_options()("program", po::value<std::string>(), "run this program (.tasm or binary) instead of compiling a model");
+  add_model_options(desc);
+  add_arch_options(desc);
+  add_output_options(desc);
+}
 
 int cli_main(int argc, char** argv) {
   // SystemC prints a banner at elaboration unless told not to.
@@ -608,6 +677,8 @@ int cli_main(int argc, char** argv) {
     if (command == "validate") return cmd_validate(args);
     if (command == "presets") return cmd_presets(args);
     if (command == "arch") return cmd_arch(args);
+    if (command == "sweep") return cmd_sweep(args);
+    if (command == "sweep-merge") return cmd_sweep_merge(args);
     throw Error(fmt::format("unknown command '{}' (see tasim --help)", command));
   } catch (const Error& e) {
     std::cerr << "tasim: error: " << e.what() << "\n";

@@ -35,13 +35,6 @@ std::string bench(const std::string& tmpdir, const std::string& args) {
   return "TMPDIR='" + tmpdir + "' python3 '" + source_path("scripts/bench") + "' " + args;
 }
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("scripts/bench --quick prints the table, writes CSV and deletes its traces", "[bench]") {

@@ -1,0 +1,26 @@
+// The metric columns of a sweep's results: a fixed, ordered list of `tasim run --json` keys, so
+// the header is known before any point runs and every row has the same columns.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tasim::sweep {
+
+// `chips`, `step_seconds`, `tokens_per_second`, ... `utilization.matrix` (a dotted name is a key
+// inside an object of the report), ..., `area_mm2`, `energy_j`, `avg_power_w`, `tokens_per_joule`.
+const std::vector<std::string>& metric_columns();
+
+// Metrics known before a point runs (from its architecture and run options), so constraints on
+// them are checked without simulating.
+inline constexpr const char* kAreaMetric = "area_mm2";
+inline constexpr const char* kChipsMetric = "chips";
+
+// The metric cells of one `tasim run --json` report, in metric_columns() order: each number's
+// text exactly as the report wrote it; "" for a key the report lacks (a report of an older tasim,
+// or of a program run without a model) or that is null. nullopt when the text is not JSON.
+std::optional<std::vector<std::string>> metrics_from_report(const std::string& json_text,
+                                                            std::string* why = nullptr);
+
+}  // namespace tasim::sweep
