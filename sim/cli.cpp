@@ -80,6 +80,8 @@ Parsed parse(const std::string& command, po::options_description& desc, po::posi
     if (pos) parser.positional(*pos);
     po::store(parser.run(), p.vm);
     if (p.vm.count("help")) {
+      // Every command answers --help the same way: its options, and nothing else done.
+      std::cout << desc << "\n";
       p.help = true;
       return p;
     }
@@ -255,10 +257,7 @@ int cmd_run(const std::vector<std::string>& args) {
       "arguments: Llama-3-8B decode, batch 64, context 2048 on the sohu-like preset");
   add_run_options(desc);
   Parsed p = parse("run", desc, nullptr, args);
-  if (p.help) {
-    std::cout << desc << "\n";
-    return 0;
-  }
+  if (p.help) return 0;
   const ChipConfig chip = arch_from(p.vm);
   const SimOptions options = sim_options(p.vm);
   if (p.vm.count("program")) {
@@ -285,10 +284,7 @@ int cmd_compile(const std::vector<std::string>& args) {
   add_model_options(desc);
   add_arch_options(desc);
   Parsed p = parse("compile", desc, nullptr, args);
-  if (p.help) {
-    std::cout << desc << "\n";
-    return 0;
-  }
+  if (p.help) return 0;
   if (!p.vm.count("output")) throw Error("tasim compile: -o PROGRAM is required");
   const ChipConfig chip = arch_from(p.vm);
   const CompiledStep step = compile_step(p.vm, chip);
@@ -335,10 +331,7 @@ int cmd_gemm(const std::vector<std::string>& args) {
   add_arch_options(desc);
   add_output_options(desc);
   Parsed p = parse("gemm", desc, nullptr, args);
-  if (p.help) {
-    std::cout << desc << "\n";
-    return 0;
-  }
+  if (p.help) return 0;
   auto dim = [&](const char* name) -> std::uint64_t {
     if (!p.vm.count(name)) throw Error(fmt::format("tasim gemm: --{} is required", name));
     const long long v = p.vm[name].as<long long>();
@@ -449,10 +442,7 @@ int cmd_collective(const std::vector<std::string>& args) {
       ("trace", po::value<std::string>(), "write a trace to FILE: per chip a track per link, receive lanes and the steps")
       ("trace-format", po::value<std::string>()->default_value("perfetto"), "trace format: perfetto | json (Chrome JSON)");
   Parsed p = parse("collective", desc, nullptr, args);
-  if (p.help) {
-    std::cout << desc << "\n";
-    return 0;
-  }
+  if (p.help) return 0;
   CollectiveStudy study;
   if (!p.vm.count("op")) throw Error("tasim collective: --op is required (allreduce, allgather, reducescatter, alltoall, sendrecv)");
   const std::string op = p.vm["op"].as<std::string>();
@@ -512,10 +502,7 @@ int cmd_asm(const std::vector<std::string>& args) {
   po::positional_options_description pos;
   pos.add("input", 1);
   Parsed p = parse("asm", desc, &pos, args);
-  if (p.help) {
-    std::cout << desc << "\n";
-    return 0;
-  }
+  if (p.help) return 0;
   if (!p.vm.count("input")) throw Error("tasim asm: an input .tasm file is required");
   if (!p.vm.count("output")) throw Error("tasim asm: -o OUT.bin is required");
   const isa::Program program = isa::load_program(p.vm["input"].as<std::string>());
@@ -530,10 +517,7 @@ int cmd_disasm(const std::vector<std::string>& args) {
   po::positional_options_description pos;
   pos.add("input", 1);
   Parsed p = parse("disasm", desc, &pos, args);
-  if (p.help) {
-    std::cout << desc << "\n";
-    return 0;
-  }
+  if (p.help) return 0;
   if (!p.vm.count("input")) throw Error("tasim disasm: an input program file is required");
   const isa::Program program = isa::load_program(p.vm["input"].as<std::string>());
   write_file(p.vm["output"].as<std::string>(), isa::disassemble(program), "disassembly");
@@ -547,10 +531,7 @@ int cmd_validate(const std::vector<std::string>& args) {
   po::positional_options_description pos;
   pos.add("program", 1);
   Parsed p = parse("validate", desc, &pos, args);
-  if (p.help) {
-    std::cout << desc << "\n";
-    return 0;
-  }
+  if (p.help) return 0;
   if (!p.vm.count("program")) throw Error("tasim validate: a program file is required");
   const ChipConfig chip = arch_from(p.vm);
   const isa::Program program = isa::load_program(p.vm["program"].as<std::string>());
@@ -564,10 +545,7 @@ int cmd_validate(const std::vector<std::string>& args) {
 int cmd_presets(const std::vector<std::string>& args) {
   po::options_description desc("tasim presets\n\nLists the built-in architecture presets with headline figures");
   Parsed p = parse("presets", desc, nullptr, args);
-  if (p.help) {
-    std::cout << desc << "\n";
-    return 0;
-  }
+  if (p.help) return 0;
   std::cout << presets_listing();
   return 0;
 }
@@ -576,10 +554,7 @@ int cmd_arch(const std::vector<std::string>& args) {
   po::options_description desc("tasim arch [--arch A] [--set k=v]\n\nPrints the effective architecture as YAML");
   add_arch_options(desc);
   Parsed p = parse("arch", desc, nullptr, args);
-  if (p.help) {
-    std::cout << desc << "\n";
-    return 0;
-  }
+  if (p.help) return 0;
   std::vector<std::string> sets;
   if (p.vm.count("set")) sets = p.vm["set"].as<std::vector<std::string>>();
   const ArchInfo info = load_arch_info(p.vm["arch"].as<std::string>(), sets);
@@ -603,10 +578,7 @@ int cmd_sweep(const std::vector<std::string>& args) {
   po::positional_options_description pos;
   pos.add("spec", 1);
   Parsed p = parse("sweep", desc, &pos, args);
-  if (p.help) {
-    std::cout << desc << "\n";
-    return 0;
-  }
+  if (p.help) return 0;
   if (!p.vm.count("spec")) throw Error("tasim sweep: a spec file is required (see tasim sweep --help)");
   sweep::SweepOptions o;
   o.spec_path = p.vm["spec"].as<std::string>();
@@ -633,10 +605,7 @@ int cmd_sweep_merge(const std::vector<std::string>& args) {
   po::positional_options_description pos;
   pos.add("inputs", -1);
   Parsed p = parse("sweep-merge", desc, &pos, args);
-  if (p.help) {
-    std::cout << desc << "\n";
-    return 0;
-  }
+  if (p.help) return 0;
   sweep::MergeOptions o;
   if (p.vm.count("output")) o.output = p.vm["output"].as<std::string>();
   if (p.vm.count("pareto")) o.pareto = p.vm["pareto"].as<std::string>();
