@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "isa/error.h"
+#include "models/cost_model.h"
 #include "sim/config/arch_figures.h"
 #include "sim/config/arch_loader.h"
 #include "sim/config/arch_schema.h"
@@ -623,4 +624,36 @@ TEST_CASE("arch_to_yaml round-trips every system key", "[yaml][system]") {
                             "    gbps_per_direction: 37.5\n    latency_ns: 123.5\n    ports_per_chip: 4\n"
                             "  switch:\n    gbps_per_port: 99\n    latency_ns: 7\n"));
   CHECK(arch_to_yaml(load_arch_text(yaml, "small.yaml")) == yaml);
+}
+
+TEST_CASE("peak power prices every unit at its peak rate plus static power", "[figures][cost]") {
+  // small: 1 core, two 32 x 32 arrays (fp8 and int8 at 2 MACs per PE per cycle), 1 GHz.
+  ChipConfig c = load_arch("small", {"cost.matrix.pj_per_mac.bf16=1", "cost.matrix.pj_per_mac.fp8=0.25",
+                                     "cost.matrix.pj_per_mac.int8=0.1", "cost.vector.pj_per_element=0",
+                                     "cost.sram.pj_per_byte_read=0", "cost.sram.pj_per_byte_written=0",
+                                     "cost.hbm.pj_per_bit=0", "cost.static_w_per_mm2=0"});
+  const double macs_per_s = 2.0 * 32 * 32 * c.cores * c.clock_ghz * 1e9;  // at 1 MAC per PE per cycle
+  // bf16 costs 1 pJ per MAC at 1 MAC/cycle; fp8 2 x 0.25 = 0.5 pJ per PE-cycle: bf16 is the costliest.
+  CHECK(peak_power_w(c) == Approx(macs_per_s * 1e-12).epsilon(1e-6));
+  // Only HBM: its peak bandwidth at the coefficient per bit.
+  c = load_arch("small", {"cost.matrix.pj_per_mac.bf16=0", "cost.matrix.pj_per_mac.fp8=0",
+                          "cost.matrix.pj_per_mac.int8=0", "cost.vector.pj_per_element=0",
+                          "cost.sram.pj_per_byte_read=0", "cost.sram.pj_per_byte_written=0",
+                          "cost.hbm.pj_per_bit=2", "cost.static_w_per_mm2=0"});
+  CHECK(peak_power_w(c) == Approx(hbm_peak_bytes_per_s(c) * 8 * 2e-12).epsilon(1e-6));
+  // Only static power: area x density.
+  c = load_arch("small", {"cost.matrix.pj_per_mac.bf16=0", "cost.matrix.pj_per_mac.fp8=0",
+                          "cost.matrix.pj_per_mac.int8=0", "cost.vector.pj_per_element=0",
+                          "cost.sram.pj_per_byte_read=0", "cost.sram.pj_per_byte_written=0",
+                          "cost.hbm.pj_per_bit=0", "cost.static_w_per_mm2=0.5"});
+  CHECK(peak_power_w(c) == Approx(0.5 * chip_area(c).total_mm2()));
+  // Every preset's peak is above its static power and grows with the clock.
+  for (const auto& name : preset_names()) {
+    INFO(name);
+    const ChipConfig p = load_arch(name);
+    CHECK(peak_power_w(p) > static_power_w(p));
+    ChipConfig faster = p;
+    faster.clock_ghz *= 2;
+    CHECK(peak_power_w(faster) > peak_power_w(p));
+  }
 }
