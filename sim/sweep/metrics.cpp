@@ -33,6 +33,7 @@ const std::vector<std::string>& metric_columns() {
                                                    "utilization.dma",
                                                    "utilization.hbm",
                                                    kAreaMetric,
+                                                   kPeakPowerMetric,
                                                    "energy_j",
                                                    "avg_power_w",
                                                    "tokens_per_joule"};

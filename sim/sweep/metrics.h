@@ -16,6 +16,7 @@ const std::vector<std::string>& metric_columns();
 // them are checked without simulating.
 inline constexpr const char* kAreaMetric = "area_mm2";
 inline constexpr const char* kChipsMetric = "chips";
+inline constexpr const char* kPeakPowerMetric = "chip_peak_power_w";  // a power budget (TDP) per chip
 
 // The metric cells of one `tasim run --json` report, in metric_columns() order: each number's
 // text exactly as the report wrote it; "" for a key the report lacks (a report of an older tasim,

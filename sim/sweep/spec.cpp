@@ -17,6 +17,7 @@
 #include "isa/error.h"
 #include "isa/suggest.h"
 #include "models/cost_model.h"
+#include "sim/config/arch_figures.h"
 #include "sim/config/arch_loader.h"
 #include "sim/config/arch_schema.h"
 #include "sim/sweep/metrics.h"
@@ -748,7 +749,7 @@ std::vector<std::string> point_run_args(const SweepSpec& spec, const Point& poin
 }
 
 bool known_before_run(const SweepSpec& spec, const Constraint& c) {
-  if (c.name == kAreaMetric || c.name == kChipsMetric) return true;
+  if (c.name == kAreaMetric || c.name == kChipsMetric || c.name == kPeakPowerMetric) return true;
   return std::any_of(spec.axes.begin(), spec.axes.end(), [&](const Axis& a) { return a.path == c.name; });
 }
 
@@ -773,6 +774,7 @@ PointEstimate estimate_point(const std::vector<std::string>& run_args, const po:
   try {
     const ChipConfig chip = load_arch(vm["arch"].as<std::string>(), sets);
     estimate.area_mm2 = chip_area(chip).total_mm2() * *estimate.chips;
+    estimate.chip_peak_power_w = peak_power_w(chip);
   } catch (const Error&) {
     // Left unknown: the point runs and its own error says what is wrong.
   }

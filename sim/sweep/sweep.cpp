@@ -51,7 +51,7 @@ The spec (docs/sweeps.md; paths in it are relative to its own directory):
   # samples: 20                           # random: distinct grid points to draw ...
   # seed: 1                               # ... with this seed (default 0)
   constraints:                            # '<name> <op> <number>': an axis or a metric
-    - area_mm2 <= 800                     # known before running (axes, area_mm2, chips): not run
+    - area_mm2 <= 800                     # known before running (axes, area_mm2, chips, chip_peak_power_w): not run
     - tokens_per_second >= 1000           # checked after running; the row keeps its metrics
 
 Columns: point, one per axis, status (ok | failed | skipped), error, the metrics (chips,
@@ -162,7 +162,7 @@ class PointRunner {
     for (const auto& c : spec.constraints) {
       if (known_before_run(spec, c)) {
         before_.push_back(&c);
-        need_area_ = need_area_ || c.name == kAreaMetric;
+        need_area_ = need_area_ || c.name == kAreaMetric || c.name == kPeakPowerMetric;
       } else {
         after_.push_back(&c);
       }
@@ -170,18 +170,23 @@ class PointRunner {
   }
 
   // The first constraint known before running that the point misses ("" if none), with the
-  // metric cells known by then (area_mm2, chips).
+  // metric cells known by then (area_mm2, chips, chip_peak_power_w).
   std::string check_before(const Point& p, const std::vector<std::string>& run_args, Cells& row) const {
     if (before_.empty()) return "";
     const PointEstimate estimate = estimate_point(run_args, run_options_, need_area_);
     const auto chips = estimate.chips ? fmt::format("{}", *estimate.chips) : "";
     const auto area = estimate.area_mm2 ? fmt::format("{}", *estimate.area_mm2) : "";
+    const auto peak = estimate.chip_peak_power_w ? fmt::format("{}", *estimate.chip_peak_power_w) : "";
     if (!row.empty()) {
       row[*column(kChipsMetric)] = chips;
       row[*column(kAreaMetric)] = area;
+      row[*column(kPeakPowerMetric)] = peak;
     }
     for (const Constraint* c : before_) {
-      std::string value = c->name == kChipsMetric ? chips : c->name == kAreaMetric ? area : "";
+      std::string value = c->name == kChipsMetric  ? chips
+                          : c->name == kAreaMetric ? area
+                          : c->name == kPeakPowerMetric ? peak
+                                                   : "";
       for (std::size_t a = 0; a < spec_.axes.size(); ++a) {
         if (spec_.axes[a].path == c->name) value = p.values[a];
       }
@@ -205,7 +210,7 @@ class PointRunner {
       return row;
     }
     // Known-before cells came from an estimate; a run reports its own figures.
-    for (const char* m : {kChipsMetric, kAreaMetric}) row[*column(m)].clear();
+    for (const char* m : {kChipsMetric, kAreaMetric, kPeakPowerMetric}) row[*column(m)].clear();
 
     std::vector<std::string> argv{"run"};
     argv.insert(argv.end(), args.begin(), args.end());

@@ -10,6 +10,7 @@
 
 #include "cli_util.h"
 #include "models/cost_model.h"
+#include "sim/config/arch_figures.h"
 #include "sim/config/arch_loader.h"
 #include "sim/sweep/metrics.h"
 #include "sim/sweep/table.h"
@@ -178,6 +179,22 @@ axes: {run.batch: [4]}
   const Table t = d.results("results.csv");
   CHECK(cell(t, 0, "status") == "failed");
   CHECK(cell(t, 0, "error") == "timed out after 0.1 s");
+}
+
+TEST_CASE("a peak power budget skips points before running", "[sweep][cli]") {
+  const SweepDir d("power_budget");
+  const double peak16_w = tasim::peak_power_w(tasim::load_arch("small", {"core.matrix.rows=16"}));
+  const double peak32_w = tasim::peak_power_w(tasim::load_arch("small", {"core.matrix.rows=32"}));
+  REQUIRE(peak16_w < peak32_w);
+  const double budget_w = (peak16_w + peak32_w) / 2;
+  d.spec("spec.yaml", fmt::format("{}constraints: [chip_peak_power_w <= {}]\n", kGridSpec, budget_w));
+  const auto dry = d.tasim("sweep spec.yaml --dry-run");
+  INFO(dry.output);
+  CHECK(dry.exit_code == 0);
+  CHECK_THAT(dry.output, Catch::Contains(fmt::format("point 1: run.batch=1 arch.core.matrix.rows=32  skipped: "
+                                                     "constraint chip_peak_power_w <= {} not met ({})",
+                                                     budget_w, peak32_w)));
+  CHECK_THAT(dry.output, Catch::Contains("4 points (2 to run, 2 skipped by constraints)"));
 }
 
 TEST_CASE("constraints skip points before running on area and after running on metrics", "[sweep][cli]") {

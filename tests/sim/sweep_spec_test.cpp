@@ -12,6 +12,7 @@
 #include "isa/error.h"
 #include "models/cost_model.h"
 #include "sim/cli.h"
+#include "sim/config/arch_figures.h"
 #include "sim/config/arch_loader.h"
 #include "sim/sweep/metrics.h"
 #include "sim/sweep/spec.h"
@@ -283,6 +284,8 @@ TEST_CASE("chips and area are known before a point runs", "[sweep]") {
   const PointEstimate eight = estimate_point({"--arch", "sohu-like-8x", "--tp", "8"}, run_options(), true);
   CHECK(*eight.chips == 8);
   CHECK(*eight.area_mm2 == 8 * chip_area(load_arch("sohu-like-8x")).total_mm2());
+  REQUIRE(one.chip_peak_power_w);
+  CHECK(*one.chip_peak_power_w == peak_power_w(load_arch("small", {"core.matrix.rows=16"})));
   // An architecture that does not load leaves the area unknown: the point's run reports why.
   CHECK_FALSE(
       estimate_point({"--arch", "small", "--set", "core.matrix.rows=0"}, run_options(), true).area_mm2);
@@ -291,9 +294,11 @@ TEST_CASE("chips and area are known before a point runs", "[sweep]") {
 TEST_CASE("constraints on axes area and chips are checked before running", "[sweep]") {
   const SweepSpec spec = parse(R"(
 axes: {run.batch: [1, 2]}
-constraints: [run.batch <= 1, area_mm2 <= 800, chips == 1, tokens_per_second >= 10, mfu > 0.1]
+constraints: [run.batch <= 1, area_mm2 <= 800, chips == 1, tokens_per_second >= 10, mfu > 0.1,
+              chip_peak_power_w <= 700]
 )");
-  REQUIRE(spec.constraints.size() == 5);
+  REQUIRE(spec.constraints.size() == 6);
+  CHECK(known_before_run(spec, spec.constraints[5]));
   CHECK(known_before_run(spec, spec.constraints[0]));
   CHECK(known_before_run(spec, spec.constraints[1]));
   CHECK(known_before_run(spec, spec.constraints[2]));
