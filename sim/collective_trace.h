@@ -27,6 +27,14 @@ class CollectiveTraceRecorder : public CollectiveObserver {
              const std::vector<CollectiveSchedule>& schedules, const std::vector<trace::TrackId>& processes,
              double ns_per_unit) const;
   bool empty() const { return transfers_.empty() && steps_.empty(); }
+  // Every hop of every transfer: the link it crossed, its service interval (engine time units)
+  // and the transfer's bytes.
+  template <class Visit>
+  void for_each_hop(Visit&& visit) const {
+    for (const auto& t : transfers_) {
+      for (const auto& h : t.hops) visit(h.link, h.begin_ns, h.end_ns, t.bytes);
+    }
+  }
 
  private:
   struct StepRecord {

@@ -7,6 +7,7 @@
 
 #include "models/chip.h"
 #include "models/collective_hub.h"
+#include "models/cost_model.h"
 #include "models/interconnect.h"
 #include "models/systemc_reports.h"
 #include "sim/collective_trace.h"
@@ -119,6 +120,16 @@ RunStats simulate(const ChipConfig& chip, const std::vector<isa::Program>& progr
   for (const auto& m : models) per_chip.push_back(m->stats());
   RunStats stats = combine(per_chip);
   if (net) stats.activity.link_bytes = net->link_bytes();
+  if (!tracers.empty() && engine) {
+    // Link energy in the power counters: each hop for the chip driving its link, over its
+    // service time (the engine counts cycles). The same price as the report's energy_j.
+    link_recorder.for_each_hop([&](int link, double begin, double end, std::uint64_t bytes) {
+      Activity hop;
+      hop.link_bytes = bytes;
+      const int owner = net->links()[static_cast<std::size_t>(link)].owner_chip();
+      tracers[static_cast<std::size_t>(owner)]->add_energy(begin, end, dynamic_energy(chip.cost, hop).total_j());
+    });
+  }
   for (auto& t : tracers) t->finish(stats.cycles);
   if (writer && engine && !link_recorder.empty()) {
     // Links, transfers and flow arrows under each chip's process; the engine counts cycles.

@@ -130,6 +130,12 @@ void TraceObserver::close_op(std::size_t unit, bool close_layer) {
   }
 }
 
+void TraceObserver::add_energy(double begin_cycle, double end_cycle, double joules) {
+  const auto begin = static_cast<std::uint64_t>(std::floor(std::max(0.0, begin_cycle)));
+  const auto end = static_cast<std::uint64_t>(std::ceil(std::max(0.0, end_cycle)));
+  spread(dynamic_energy_j_bins_, begin, end, joules);
+}
+
 void TraceObserver::on_sram_footprint(int core, std::uint64_t cycle, std::uint64_t bytes) {
   if (bytes == last_sram_bytes_[static_cast<std::size_t>(core)]) return;
   last_sram_bytes_[static_cast<std::size_t>(core)] = bytes;
@@ -142,8 +148,8 @@ void TraceObserver::finish(std::uint64_t total_cycles) {
   hbm_bytes_bins_.resize(std::max<std::size_t>(hbm_bytes_bins_.size(), bins), 0.0);
   matrix_ideal_cycles_bins_.resize(std::max<std::size_t>(matrix_ideal_cycles_bins_.size(), bins), 0.0);
   dynamic_energy_j_bins_.resize(std::max<std::size_t>(dynamic_energy_j_bins_.size(), bins), 0.0);
-  // Power: the window's dynamic energy over its length plus static power. Link energy (multi-chip
-  // runs) is in the report's energy_j but not here: links are not one chip's.
+  // Power: the window's dynamic energy over its length plus static power; link hops count for the
+  // chip that drives the link (add_energy).
   const double static_w = static_power_w(chip_);
   const double mxus = static_cast<double>(chip_.cores) * chip_.core.matrix.count;
   for (std::uint64_t b = 0; b < bins; ++b) {

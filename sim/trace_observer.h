@@ -22,6 +22,9 @@ class TraceObserver : public ExecutionObserver {
                       std::uint64_t end_cycle) override;
   void on_sram_footprint(int core, std::uint64_t cycle, std::uint64_t bytes) override;
   trace::TrackId process() const { return process_; }
+  // Energy spent outside the chip's instructions (a chip-to-chip link hop it drives) over
+  // [begin, end) cycles, for the power counter.
+  void add_energy(double begin_cycle, double end_cycle, double joules);
   // Closes the open slices and writes the binned counters (the caller closes the writer).
   void finish(std::uint64_t total_cycles);
 

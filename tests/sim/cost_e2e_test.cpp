@@ -74,33 +74,59 @@ TEST_CASE("a tensor-parallel run pays link energy and every chip's area", "[cost
   CHECK(costly["energy_breakdown_j"]["link"].as<double>() == Approx(2 * two["energy_breakdown_j"]["link"].as<double>()));
 }
 
-TEST_CASE("the trace's power counter integrates to the report's energy", "[cost][e2e][trace]") {
-  const std::string trace_path = build_path("e2e_power.pftrace");
-  const YAML::Node j = run_json(kSmallStep + " --trace " + trace_path);
+// The energy under every chip's Power counter (piecewise constant between samples), and the
+// largest sample.
+struct PowerTrace {
+  int tracks = 0;
+  double joules = 0.0;
+  double peak_w = 0.0;
+  bool ends_at_zero = true;
+};
+
+PowerTrace integrate_power(const std::string& trace_path) {
   perfetto::protos::Trace trace;
   REQUIRE(trace.ParseFromString(read_file(trace_path)));
-  std::uint64_t power_track = 0;
-  bool found = false;
-  std::vector<std::pair<std::uint64_t, double>> samples;  // ns, W
+  std::map<std::uint64_t, std::vector<std::pair<std::uint64_t, double>>> samples;  // track -> (ns, W)
   for (const auto& p : trace.packet()) {
-    if (p.has_track_descriptor() && p.track_descriptor().name() == "Power") {
-      power_track = p.track_descriptor().uuid();
-      found = true;
-    }
-    if (found && p.has_track_event() && p.track_event().track_uuid() == power_track) {
-      samples.emplace_back(p.timestamp(), p.track_event().double_counter_value());
+    if (p.has_track_descriptor() && p.track_descriptor().name() == "Power") samples[p.track_descriptor().uuid()];
+    if (p.has_track_event() && samples.count(p.track_event().track_uuid())) {
+      samples[p.track_event().track_uuid()].emplace_back(p.timestamp(), p.track_event().double_counter_value());
     }
   }
-  REQUIRE(found);
-  REQUIRE(samples.size() >= 2);
-  double joules = 0.0;
-  double peak_seen = 0.0;
-  for (std::size_t i = 0; i + 1 < samples.size(); ++i) {
-    joules += samples[i].second * static_cast<double>(samples[i + 1].first - samples[i].first) * 1e-9;
-    peak_seen = std::max(peak_seen, samples[i].second);
+  PowerTrace out;
+  for (const auto& [track, s] : samples) {
+    ++out.tracks;
+    REQUIRE(s.size() >= 2);
+    for (std::size_t i = 0; i + 1 < s.size(); ++i) {
+      out.joules += s[i].second * static_cast<double>(s[i + 1].first - s[i].first) * 1e-9;
+      out.peak_w = std::max(out.peak_w, s[i].second);
+    }
+    out.ends_at_zero = out.ends_at_zero && s.back().second == 0.0;  // idle after the run
   }
-  CHECK(samples.back().second == 0.0);  // the chip is idle after the run
+  return out;
+}
+
+TEST_CASE("the trace's power counters integrate to the report's energy", "[cost][e2e][trace]") {
+  const std::string trace_path = build_path("e2e_power.pftrace");
+  const YAML::Node j = run_json(kSmallStep + " --trace " + trace_path);
+  const PowerTrace power = integrate_power(trace_path);
+  CHECK(power.tracks == 1);
+  CHECK(power.ends_at_zero);
   // Timestamps are whole nanoseconds: allow the rounding of each window's edges.
-  CHECK(joules == Approx(j["energy_j"].as<double>()).epsilon(0.01));
-  CHECK(peak_seen > j["avg_power_w"].as<double>() * 0.999);
+  CHECK(power.joules == Approx(j["energy_j"].as<double>()).epsilon(0.01));
+  CHECK(power.peak_w > j["avg_power_w"].as<double>() * 0.999);
+}
+
+TEST_CASE("a multi-chip trace's power counters include the links", "[cost][e2e][trace][system]") {
+  const std::string trace_path = build_path("e2e_power_tp2.pftrace");
+  const YAML::Node j = run_json(kSmallStep + " --chips 2 --tp 2 --trace " + trace_path);
+  REQUIRE(j["energy_breakdown_j"]["link"].as<double>() > 0);
+  const PowerTrace power = integrate_power(trace_path);
+  CHECK(power.tracks == 2);
+  CHECK(power.ends_at_zero);
+  // Both chips' counters together: every instruction, every link hop and both chips' static power.
+  CHECK(power.joules == Approx(j["energy_j"].as<double>()).epsilon(0.01));
+  // Without the links the counters would fall short by exactly the link part.
+  const double without_links = j["energy_j"].as<double>() - j["energy_breakdown_j"]["link"].as<double>();
+  CHECK(power.joules - without_links == Approx(j["energy_breakdown_j"]["link"].as<double>()).epsilon(0.05));
 }
