@@ -110,7 +110,10 @@ struct NocConfig {
 // process; docs/cost.md gives each one's public source and how it was scaled.
 struct CostConfig {
   double process_nm = 7.0;               // the node the coefficients describe (informational)
-  double pe_area_um2 = 400.0;            // one matrix-array PE: multiplier, adder, registers
+  // Area of one MAC of a PE's datapath for each input dtype (multiplier, accumulator share,
+  // registers). A PE is as large as its widest need: max over dtypes of
+  // core.matrix.macs_per_pe_per_cycle x this (models/cost_model.h pe_area_um2).
+  std::array<double, isa::kNumDTypes> mac_area_um2{400.0, 175.0, 50.0};
   // Energy of one multiply-accumulate, by input dtype (index = isa::DType).
   std::array<double, isa::kNumDTypes> pj_per_mac{0.6, 0.25, 0.1};
   double vector_lane_area_um2 = 400.0;   // one vector lane (fp32 FMA datapath and registers)

@@ -1,5 +1,7 @@
 #include "models/cost_model.h"
 
+#include <algorithm>
+
 namespace tasim {
 
 namespace {
@@ -16,12 +18,20 @@ double link_port_gbps_total(const SystemConfig& system) {
 }
 }  // namespace
 
+double pe_area_um2(const ChipConfig& chip) {
+  double area = 0.0;
+  for (int d = 0; d < isa::kNumDTypes; ++d) {
+    area = std::max(area, chip.core.matrix.macs_per_pe_per_cycle[d] * chip.cost.mac_area_um2[d]);
+  }
+  return area;
+}
+
 AreaBreakdown chip_area(const ChipConfig& chip) {
   const CostConfig& c = chip.cost;
   const CoreConfig& core = chip.core;
   AreaBreakdown a;
   const double pes = static_cast<double>(chip.cores) * core.matrix.count * core.matrix.rows * core.matrix.cols;
-  a.matrix_mm2 = pes * c.pe_area_um2 / kUm2PerMm2;
+  a.matrix_mm2 = pes * pe_area_um2(chip) / kUm2PerMm2;
   const double lanes = static_cast<double>(chip.cores) * core.vector.count * core.vector.lanes;
   a.vector_mm2 = lanes * c.vector_lane_area_um2 / kUm2PerMm2;
   a.sram_mm2 = static_cast<double>(chip.cores) * static_cast<double>(core.sram.capacity_bytes) / kMiB * c.sram_mm2_per_mib;

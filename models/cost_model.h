@@ -21,6 +21,9 @@ struct AreaBreakdown {
   }
 };
 
+// One PE's area: its datapath must do macs_per_pe_per_cycle MACs of every dtype, so it is the
+// largest over dtypes of that count x the dtype's MAC area.
+double pe_area_um2(const ChipConfig& chip);
 // One chip's die area.
 AreaBreakdown chip_area(const ChipConfig& chip);
 

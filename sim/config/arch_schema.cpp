@@ -406,10 +406,15 @@ std::vector<ArchKey> build_schema() {
   s.push_back(number_key("cost.static_w_per_mm2", false, "0.1", 0, 1e3, "W/mm^2",
                          "Static power (leakage and always-on logic) per mm^2 of die, burnt for the whole run.",
                          [](auto& c) -> auto& { return c.cost.static_w_per_mm2; }));
-  s.push_back(number_key("cost.matrix.pe_area_um2", false, "400", 0, 1e6, "um^2",
-                         "Area of one matrix-array PE (multiplier, fp32 accumulator, pipeline registers), "
-                         "whatever dtypes it supports.",
-                         [](auto& c) -> auto& { return c.cost.pe_area_um2; }));
+  const char* const mac_area_defaults[isa::kNumDTypes] = {"400", "175", "50"};
+  for (int t = 0; t < isa::kNumDTypes; ++t) {
+    const std::string name = isa::dtype_name(static_cast<isa::DType>(t));
+    s.push_back(number_key("cost.matrix.mac_area_um2." + name, false, mac_area_defaults[t], 0, 1e6, "um^2",
+                           "Area of one " + name + " multiply-accumulate in a PE (multiplier, its share of the "
+                           "accumulator, registers). A PE's area is the largest over dtypes of "
+                           "core.matrix.macs_per_pe_per_cycle x this: one datapath serves every dtype.",
+                           [t](auto& c) -> auto& { return c.cost.mac_area_um2[t]; }));
+  }
   const char* const pj_defaults[isa::kNumDTypes] = {"0.6", "0.25", "0.1"};
   for (int t = 0; t < isa::kNumDTypes; ++t) {
     const std::string name = isa::dtype_name(static_cast<isa::DType>(t));

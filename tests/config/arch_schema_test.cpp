@@ -138,7 +138,7 @@ TEST_CASE("the schema has a key for every vector op and dtype", "[schema]") {
                                                     "core.vector", "core.vector.cycles_per_element", "core.sram",
                                                     "core.dma", "hbm", "noc", "system", "system.link",
                                                     "system.switch", "cost", "cost.matrix",
-                                                    "cost.matrix.pj_per_mac", "cost.vector", "cost.sram", "cost.hbm",
+                                                    "cost.matrix.mac_area_um2", "cost.matrix.pj_per_mac", "cost.vector", "cost.sram", "cost.hbm",
                                                     "cost.link", "cost.noc"});
 }
 

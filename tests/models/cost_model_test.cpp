@@ -21,7 +21,7 @@ isa::Instruction one(const std::string& line) {
 
 TEST_CASE("chip area adds each block's count times its coefficient", "[cost]") {
   ChipConfig chip = testing::tiny_chip();  // 1 core, 2 arrays of 16 x 16, 16 lanes, 1 MiB SRAM, 1 stack
-  chip.cost.pe_area_um2 = 500.0;
+  chip.cost.mac_area_um2 = {500.0, 200.0, 100.0};  // the PE: max(1 x 500, 2 x 200, 2 x 100)
   chip.cost.vector_lane_area_um2 = 1000.0;
   chip.cost.sram_mm2_per_mib = 0.5;
   chip.cost.hbm_phy_mm2_per_stack = 7.0;
@@ -42,6 +42,18 @@ TEST_CASE("chip area adds each block's count times its coefficient", "[cost]") {
   CHECK(b.sram_mm2 == Approx(2 * a.sram_mm2));
   CHECK(b.hbm_phy_mm2 == Approx(a.hbm_phy_mm2));
   CHECK(b.other_mm2 == Approx(a.other_mm2));
+}
+
+TEST_CASE("a PE is as large as its widest dtype datapath", "[cost]") {
+  ChipConfig chip = testing::tiny_chip();
+  chip.cost.mac_area_um2 = {400.0, 150.0, 50.0};
+  chip.core.matrix.macs_per_pe_per_cycle = {1, 2, 2};
+  CHECK(pe_area_um2(chip) == Approx(400.0));  // bf16: 1 x 400 beats fp8's 2 x 150
+  chip.core.matrix.macs_per_pe_per_cycle = {1, 4, 2};
+  CHECK(pe_area_um2(chip) == Approx(600.0));  // four fp8 MACs per cycle need 4 x 150
+  chip.core.matrix.macs_per_pe_per_cycle = {1, 4, 16};
+  CHECK(pe_area_um2(chip) == Approx(800.0));  // sixteen int8 MACs per cycle
+  CHECK(chip_area(chip).matrix_mm2 == Approx(2 * 16 * 16 * 800.0 / 1e6));
 }
 
 TEST_CASE("link PHY area follows the ports a chip drives", "[cost][system]") {

@@ -48,7 +48,7 @@ TEST_CASE("run JSON has area energy power and tokens per joule that agree with e
 
 TEST_CASE("cost coefficients change energy and area but never timing", "[cost][e2e]") {
   const YAML::Node base = run_json(kSmallStep);
-  const YAML::Node costly = run_json(kSmallStep + " --set cost.hbm.pj_per_bit=7.8 --set cost.matrix.pe_area_um2=800 "
+  const YAML::Node costly = run_json(kSmallStep + " --set cost.hbm.pj_per_bit=7.8 --set cost.matrix.mac_area_um2.bf16=800 "
                                                   "--set cost.static_w_per_mm2=0");
   CHECK(costly["cycles"].as<std::uint64_t>() == base["cycles"].as<std::uint64_t>());
   CHECK(costly["energy_breakdown_j"]["hbm"].as<double>() == Approx(2 * base["energy_breakdown_j"]["hbm"].as<double>()));
