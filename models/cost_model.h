@@ -4,6 +4,9 @@
 // formulas and the coefficients' sources.
 #pragma once
 
+#include <array>
+#include <utility>
+
 #include "models/activity.h"
 #include "models/arch_config.h"
 
@@ -16,8 +19,19 @@ struct AreaBreakdown {
   double hbm_phy_mm2 = 0.0;   // HBM PHYs and controllers
   double link_phy_mm2 = 0.0;  // chip-to-chip ports (multi-chip systems only)
   double other_mm2 = 0.0;     // control, host interface, clocking
+  // The blocks by the names reports use (JSON keys, text labels): the one list of them.
+  std::array<std::pair<const char*, double>, 6> parts() const {
+    return {{{"matrix", matrix_mm2},
+             {"vector", vector_mm2},
+             {"sram", sram_mm2},
+             {"hbm_phy", hbm_phy_mm2},
+             {"link_phy", link_phy_mm2},
+             {"other", other_mm2}}};
+  }
   double total_mm2() const {
-    return matrix_mm2 + vector_mm2 + sram_mm2 + hbm_phy_mm2 + link_phy_mm2 + other_mm2;
+    double sum = 0.0;
+    for (const auto& [name, mm2] : parts()) sum += mm2;
+    return sum;
   }
 };
 
@@ -35,8 +49,22 @@ struct EnergyBreakdown {
   double noc_j = 0.0;
   double link_j = 0.0;
   double static_j = 0.0;
-  double dynamic_j() const { return matrix_j + vector_j + sram_j + hbm_j + noc_j + link_j; }
-  double total_j() const { return dynamic_j() + static_j; }
+  // The parts by the names reports use (JSON keys, text labels): the one list of them.
+  std::array<std::pair<const char*, double>, 7> parts() const {
+    return {{{"matrix", matrix_j},
+             {"vector", vector_j},
+             {"sram", sram_j},
+             {"hbm", hbm_j},
+             {"noc", noc_j},
+             {"link", link_j},
+             {"static", static_j}}};
+  }
+  double total_j() const {
+    double sum = 0.0;
+    for (const auto& [name, j] : parts()) sum += j;
+    return sum;
+  }
+  double dynamic_j() const { return total_j() - static_j; }
 };
 
 // Dynamic energy of `activity` (static_j = 0).

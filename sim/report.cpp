@@ -45,18 +45,20 @@ std::string report_text(const RunStats& stats, const ChipConfig& chip, const Rep
                      format_bytes(static_cast<double>(stats.sram_capacity_bytes)),
                      100.0 * m.sram_peak_bytes / static_cast<double>(stats.sram_capacity_bytes));
   out += fmt::format("  matrix MAC util  {:.1f}%\n", 100.0 * m.utilization.at("matrix"));
-  const AreaBreakdown& a = m.chip_area;
-  out += fmt::format("  area             {:.1f} mm^2{} (matrix {:.1f}, vector {:.1f}, SRAM {:.1f}, HBM PHY {:.1f}, "
-                     "links {:.1f}, other {:.1f})\n",
-                     m.area_mm2, stats.chips > 1 ? fmt::format(" ({} chips)", stats.chips) : std::string(),
-                     a.matrix_mm2 * stats.chips, a.vector_mm2 * stats.chips, a.sram_mm2 * stats.chips,
-                     a.hbm_phy_mm2 * stats.chips, a.link_phy_mm2 * stats.chips, a.other_mm2 * stats.chips);
-  const EnergyBreakdown& e = m.energy;
-  out += fmt::format("  energy           {:.4g} J, {:.1f} W average of {:.0f} W peak (matrix {:.1f}%, vector {:.1f}%, SRAM {:.1f}%, "
-                     "HBM {:.1f}%, NoC {:.1f}%, links {:.1f}%, static {:.1f}%)\n",
-                     e.total_j(), m.avg_power_w, peak_power_w(chip) * stats.chips, 100 * e.matrix_j / e.total_j(), 100 * e.vector_j / e.total_j(),
-                     100 * e.sram_j / e.total_j(), 100 * e.hbm_j / e.total_j(), 100 * e.noc_j / e.total_j(),
-                     100 * e.link_j / e.total_j(), 100 * e.static_j / e.total_j());
+  std::string area_parts;
+  for (const auto& [name, mm2] : m.chip_area.parts()) {
+    area_parts += fmt::format("{}{} {:.1f}", area_parts.empty() ? "" : ", ", name, mm2 * stats.chips);
+  }
+  out += fmt::format("  area             {:.1f} mm^2{} ({})\n", m.area_mm2,
+                     stats.chips > 1 ? fmt::format(" ({} chips)", stats.chips) : std::string(), area_parts);
+  const double energy_j = m.energy.total_j();
+  std::string energy_parts;
+  for (const auto& [name, joules] : m.energy.parts()) {
+    energy_parts += fmt::format("{}{} {:.1f}%", energy_parts.empty() ? "" : ", ", name,
+                                energy_j > 0 ? 100.0 * joules / energy_j : 0.0);
+  }
+  out += fmt::format("  energy           {:.4g} J, {:.1f} W average of {:.0f} W peak ({})\n", energy_j, m.avg_power_w,
+                     peak_power_w(chip) * stats.chips, energy_parts);
   out += "  busy by unit kind:\n";
   for (const auto& [name, k] : m.kinds) {
     out += fmt::format("    {:<8} {:>3} units  {:>5.1f}% busy  {} instructions\n", name, k.units,
@@ -108,24 +110,13 @@ std::string report_json(const RunStats& stats, const ChipConfig& chip, const Rep
   j.value("area_mm2", m.area_mm2);
   j.value("chip_area_mm2", m.chip_area.total_mm2());
   j.begin_object("chip_area_breakdown_mm2");
-  j.value("matrix", m.chip_area.matrix_mm2);
-  j.value("vector", m.chip_area.vector_mm2);
-  j.value("sram", m.chip_area.sram_mm2);
-  j.value("hbm_phy", m.chip_area.hbm_phy_mm2);
-  j.value("link_phy", m.chip_area.link_phy_mm2);
-  j.value("other", m.chip_area.other_mm2);
+  for (const auto& [name, mm2] : m.chip_area.parts()) j.value(name, mm2);
   j.end_object();
   j.value("chip_peak_power_w", peak_power_w(chip));
   j.value("energy_j", m.energy.total_j());
   j.value("avg_power_w", m.avg_power_w);
   j.begin_object("energy_breakdown_j");
-  j.value("matrix", m.energy.matrix_j);
-  j.value("vector", m.energy.vector_j);
-  j.value("sram", m.energy.sram_j);
-  j.value("hbm", m.energy.hbm_j);
-  j.value("noc", m.energy.noc_j);
-  j.value("link", m.energy.link_j);
-  j.value("static", m.energy.static_j);
+  for (const auto& [name, joules] : m.energy.parts()) j.value(name, joules);
   j.end_object();
   j.begin_object("utilization");
   for (const auto& [name, u] : m.utilization) j.value(name, u);
