@@ -12,7 +12,7 @@
 
 #include "isa/isa.h"
 #include "isa/isa_internal.h"
-#include "isa/suggest.h"
+#include "common/suggest.h"
 
 namespace tasim::isa {
 namespace {

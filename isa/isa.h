@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "isa/error.h"
+#include "common/error.h"
 #include "isa/isa_table.h"
 
 namespace tasim::isa {

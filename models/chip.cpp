@@ -5,8 +5,8 @@
 #include <algorithm>
 
 #include "models/collective_hub.h"
-#include "models/matrix_timing.h"
-#include "models/vector_timing.h"
+#include "arch/matrix_timing.h"
+#include "arch/vector_timing.h"
 
 namespace tasim {
 

@@ -15,12 +15,12 @@
 #include <vector>
 
 #include "isa/isa.h"
-#include "models/arch_config.h"
-#include "models/hbm.h"
-#include "models/interconnect.h"
-#include "models/observer.h"
-#include "models/run_stats.h"
-#include "models/sram.h"
+#include "arch/arch_config.h"
+#include "arch/hbm.h"
+#include "arch/interconnect.h"
+#include "arch/observer.h"
+#include "arch/run_stats.h"
+#include "arch/sram.h"
 
 namespace tasim {
 

@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "isa/isa.h"
-#include "models/arch_config.h"
-#include "models/collective.h"
+#include "arch/arch_config.h"
+#include "models/collective_engine.h"
 
 namespace tasim {
 

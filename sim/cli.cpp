@@ -14,12 +14,12 @@
 #include <vector>
 
 #include "isa/isa.h"
-#include "models/matrix_timing.h"
-#include "sim/collective.h"
+#include "arch/matrix_timing.h"
+#include "sim/driver/collective_study.h"
 #include "sim/config/arch_loader.h"
-#include "sim/report.h"
-#include "sim/simulate.h"
-#include "sim/step.h"
+#include "sim/report/report.h"
+#include "sim/driver/simulate.h"
+#include "sim/report/step_summary.h"
 #include "sim/sweep/child.h"
 #include "sim/sweep/sweep.h"
 #include "workloads/gemm_lowering.h"

@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "isa/isa.h"
-#include "models/arch_config.h"
+#include "arch/arch_config.h"
 
 namespace tasim::workloads {
 

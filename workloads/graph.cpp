@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "isa/error.h"
+#include "common/error.h"
 
 namespace tasim::workloads {
 namespace {

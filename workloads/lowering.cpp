@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <limits>
 
-#include "models/matrix_timing.h"
+#include "arch/matrix_timing.h"
 
 namespace tasim::workloads {
 

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "isa/isa.h"
-#include "models/arch_config.h"
+#include "arch/arch_config.h"
 #include "workloads/graph.h"
 
 namespace tasim::workloads {

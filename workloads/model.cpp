@@ -14,9 +14,9 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-#include "isa/error.h"
-#include "isa/suggest.h"
-#include "workloads/yaml_util.h"
+#include "common/error.h"
+#include "common/suggest.h"
+#include "common/yaml_util.h"
 #include "workloads/models_embedded.h"
 
 namespace tasim::workloads {

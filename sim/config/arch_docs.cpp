@@ -2,8 +2,8 @@
 // error examples are produced by loading bad inputs, so they cannot drift from the code).
 #include <fmt/format.h>
 
-#include "isa/error.h"
-#include "sim/config/arch_figures.h"
+#include "common/error.h"
+#include "arch/arch_figures.h"
 #include "sim/config/arch_loader.h"
 #include "sim/config/arch_schema.h"
 

@@ -11,10 +11,10 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-#include "isa/error.h"
-#include "isa/suggest.h"
-#include "workloads/yaml_util.h"
-#include "sim/config/arch_figures.h"
+#include "common/error.h"
+#include "common/suggest.h"
+#include "common/yaml_util.h"
+#include "arch/arch_figures.h"
 #include "sim/config/arch_presets_embedded.h"
 #include "sim/config/arch_schema.h"
 

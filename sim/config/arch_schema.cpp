@@ -394,7 +394,7 @@ std::vector<ArchKey> build_schema() {
                          "(two link traversals plus the switch's own pipeline).",
                          [](auto& c) -> auto& { return c.system.switch_.latency_ns; }));
 
-  // cost: area and energy coefficients (models/cost_model.h). Defaults describe a 7 nm chip;
+  // cost: area and energy coefficients (arch/cost_model.h). Defaults describe a 7 nm chip;
   // docs/cost.md gives each one's public source and how it was scaled to 7 nm.
   s.push_back(number_key("cost.process_nm", false, "7", 1, 1000, "nm",
                          "Process node the cost coefficients describe. Informational: the coefficients are "

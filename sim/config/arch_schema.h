@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "models/arch_config.h"
+#include "arch/arch_config.h"
 
 namespace tasim {
 

@@ -15,7 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "isa/error.h"
+#include "common/error.h"
 #include "sim/sweep/table.h"
 
 namespace tasim::sweep {

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "isa/error.h"
+#include "common/error.h"
 #include "sim/sweep/table.h"
 
 namespace tasim::sweep {

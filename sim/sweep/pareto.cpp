@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <numeric>
 
-#include "isa/error.h"
-#include "isa/suggest.h"
+#include "common/error.h"
+#include "common/suggest.h"
 
 namespace tasim::sweep {
 

@@ -14,15 +14,15 @@
 #include <set>
 #include <sstream>
 
-#include "isa/error.h"
-#include "isa/suggest.h"
-#include "models/cost_model.h"
-#include "sim/config/arch_figures.h"
+#include "common/error.h"
+#include "common/suggest.h"
+#include "arch/cost_model.h"
+#include "arch/arch_figures.h"
 #include "sim/config/arch_loader.h"
 #include "sim/config/arch_schema.h"
 #include "sim/sweep/metrics.h"
 #include "workloads/model.h"
-#include "workloads/yaml_util.h"
+#include "common/yaml_util.h"
 
 namespace po = boost::program_options;
 

@@ -120,7 +120,7 @@ int chips_of_run(int tp, int ep, int pp);
 struct PointEstimate {
   std::optional<int> chips;
   std::optional<double> area_mm2;
-  std::optional<double> chip_peak_power_w;  // sim/config/arch_figures.h peak_power_w
+  std::optional<double> chip_peak_power_w;  // arch/arch_figures.h peak_power_w
 };
 PointEstimate estimate_point(const std::vector<std::string>& run_args,
                              const boost::program_options::options_description& run_options, bool with_area);

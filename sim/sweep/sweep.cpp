@@ -14,7 +14,7 @@
 #include <optional>
 #include <thread>
 
-#include "isa/error.h"
+#include "common/error.h"
 #include "sim/sweep/child.h"
 #include "sim/sweep/metrics.h"
 #include "sim/sweep/pareto.h"

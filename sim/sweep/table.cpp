@@ -11,8 +11,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "isa/error.h"
-#include "sim/json_writer.h"
+#include "common/error.h"
+#include "common/json_writer.h"
 
 namespace tasim::sweep {
 

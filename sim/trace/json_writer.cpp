@@ -6,7 +6,7 @@
 #include <cmath>
 #include <unordered_set>
 
-#include "isa/error.h"
+#include "common/error.h"
 #include "sim/trace/writer_common.h"
 
 namespace tasim::trace::detail {

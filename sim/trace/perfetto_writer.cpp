@@ -13,7 +13,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "isa/error.h"
+#include "common/error.h"
 #include "sim/trace/writer_common.h"
 
 namespace tasim::trace::detail {

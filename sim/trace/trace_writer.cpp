@@ -5,7 +5,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "isa/error.h"
+#include "common/error.h"
 #include "sim/trace/writer_common.h"
 
 namespace tasim::trace {

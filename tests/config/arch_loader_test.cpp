@@ -9,9 +9,9 @@
 
 #include <unistd.h>
 
-#include "isa/error.h"
-#include "models/cost_model.h"
-#include "sim/config/arch_figures.h"
+#include "common/error.h"
+#include "arch/cost_model.h"
+#include "arch/arch_figures.h"
 #include "sim/config/arch_loader.h"
 #include "sim/config/arch_schema.h"
 

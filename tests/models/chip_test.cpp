@@ -7,8 +7,8 @@
 #include <fmt/format.h>
 
 #include "models/chip.h"
-#include "models/matrix_timing.h"
-#include "test_chips.h"
+#include "arch/matrix_timing.h"
+#include "arch/test_chips.h"
 
 using namespace tasim;
 
@@ -57,6 +57,7 @@ Outcome run_chip(const ChipConfig& chip, const std::string& tasm, bool ideal = f
   out.stats = model->stats();
   return out;
 }
+
 
 }  // namespace
 
@@ -211,4 +212,34 @@ halt
   for (const auto& u : out.stats.units) noc_stall += u.stall_cycles[static_cast<int>(StallReason::noc)];
   CHECK(noc_stall == (second.end - second.start) - (setup + 1024 + 50));
   CHECK(noc_stall > 1000);
+}
+
+TEST_CASE("a chip run counts the activity its SRAM model served", "[cost][activity][chip]") {
+  const ChipConfig chip = testing::tiny_chip();
+  static isa::Program program;
+  program = isa::assemble(
+      "dma.load engine=0 hbm_addr=0 sram_addr=0 rows=16 row_bytes=64\n"
+      "dma.load engine=1 hbm_addr=0x10000 sram_addr=0x1000 rows=32 row_bytes=32\n"
+      "barrier\n"
+      "matmul mxu=0 a_addr=0 b_addr=0x1000 c_addr=0x4000 m=16 n=16 k=32 acc=0\n"
+      "barrier\n"
+      "vec.exp src_addr=0x4000 dst_addr=0x8000 rows=16 cols=16\n"
+      "barrier\n"
+      "dma.store engine=0 hbm_addr=0x20000 sram_addr=0x8000 rows=16 row_bytes=32\n"
+      "halt\n",
+      "activity.tasm");
+  isa::validate(program, target_limits(chip));
+  Chip model("chip", chip, program, ChipOptions{}, nullptr);
+  sc_core::sc_start();
+  REQUIRE(model.finished());
+  const RunStats s = model.stats();
+  CHECK(s.activity.macs[0] == 16 * 16 * 32);
+  CHECK(s.flops == 2 * 16 * 16 * 32);
+  CHECK(s.activity.vector_elements == 256);
+  CHECK(s.activity.hbm_bytes_read == s.hbm_bytes_read);
+  CHECK(s.activity.hbm_bytes_written == s.hbm_bytes_written);
+  CHECK(s.activity.hbm_bytes_read == 16 * 64 + 32 * 32);
+  // The SRAM model served exactly the bytes the energy model prices.
+  CHECK(s.activity.sram_bytes() == s.sram_bytes_accessed);
+  CHECK(s.activity.sram_bytes() > 0);
 }

@@ -1,13 +1,13 @@
 // Collectives simulated over the interconnect. Each TEST_CASE elaborates SystemC at most once
 // (ctest runs each in its own process); several collectives in one test run one after another
 // (or at once) inside that one simulation.
-#include "models/collective.h"
+#include "models/collective_engine.h"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <numeric>
 
-#include "isa/error.h"
+#include "common/error.h"
 
 using namespace tasim;
 

@@ -2,11 +2,11 @@
 // case: SystemC elaborates once per process).
 #include <catch2/catch.hpp>
 
-#include "sim/config/arch_figures.h"
+#include "arch/arch_figures.h"
 #include "sim/config/arch_loader.h"
-#include "sim/op_profile.h"
-#include "sim/simulate.h"
-#include "sim/step.h"
+#include "sim/report/op_profile.h"
+#include "sim/driver/simulate.h"
+#include "sim/report/step_summary.h"
 #include "workloads/lowering.h"
 #include "workloads/model.h"
 

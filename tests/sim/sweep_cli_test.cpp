@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "cli_util.h"
-#include "models/cost_model.h"
-#include "sim/config/arch_figures.h"
+#include "arch/cost_model.h"
+#include "arch/arch_figures.h"
 #include "sim/config/arch_loader.h"
 #include "sim/sweep/metrics.h"
 #include "sim/sweep/table.h"

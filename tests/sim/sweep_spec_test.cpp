@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "isa/error.h"
-#include "models/cost_model.h"
+#include "common/error.h"
+#include "arch/cost_model.h"
 #include "sim/cli.h"
-#include "sim/config/arch_figures.h"
+#include "arch/arch_figures.h"
 #include "sim/config/arch_loader.h"
 #include "sim/sweep/metrics.h"
 #include "sim/sweep/spec.h"

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "cli_util.h"
-#include "isa/error.h"
+#include "common/error.h"
 #include "sim/sweep/constraint.h"
 #include "sim/sweep/pareto.h"
 #include "sim/sweep/table.h"

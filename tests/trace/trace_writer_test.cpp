@@ -14,7 +14,7 @@
 #include <set>
 #include <sstream>
 
-#include "isa/error.h"
+#include "common/error.h"
 #include "perfetto_subset.pb.h"
 #include "sim/trace/trace_writer.h"
 

@@ -6,7 +6,7 @@
 #include <set>
 #include <string>
 
-#include "isa/error.h"
+#include "common/error.h"
 #include "workloads/graph.h"
 
 using namespace tasim;

@@ -9,7 +9,7 @@
 
 #include <unistd.h>
 
-#include "isa/error.h"
+#include "common/error.h"
 #include "workloads/model.h"
 
 using namespace tasim::workloads;

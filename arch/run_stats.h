@@ -1,0 +1,57 @@
+// What a run of the chip model measured. Filled by models/, reported by sim/.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "isa/isa.h"
+#include "arch/activity.h"
+
+namespace tasim {
+
+enum class StallReason : int {
+  semaphore,  // sem.wait blocked: a producer had not finished
+  barrier,    // waiting for the other units at a barrier
+  sram_port,  // SRAM port contention beyond the unloaded access time
+  hbm,        // HBM channel contention beyond the unloaded transfer time
+  starved,    // queue empty while the sequencer had not finished the program
+  noc,        // on-chip network contention (a copy into another core's SRAM) beyond the unloaded time
+};
+constexpr int kNumStallReasons = 6;
+const char* stall_reason_name(StallReason r);
+
+struct UnitStats {
+  std::string name;  // "core0.mxu1"
+  isa::UnitKind kind = isa::UnitKind::mxu;
+  int core = 0;
+  int index = 0;
+  std::uint64_t instructions = 0;
+  std::uint64_t busy_cycles = 0;  // executing matmul/vector/DMA work (memory stalls inside included)
+  std::array<std::uint64_t, kNumStallReasons> stall_cycles{};
+  // Matrix units: cycles the unit would need at peak MACs for the work it did (sum over matmuls
+  // of MACs / peak MACs per cycle for the dtype). Divided by run cycles it is MAC utilization.
+  double ideal_compute_cycles = 0.0;
+};
+
+struct RunStats {
+  int chips = 1;             // chips simulated (a multi-chip run adds up its chips' figures)
+  std::uint64_t cycles = 0;
+  double clock_ghz = 1.0;
+  std::uint64_t instructions = 0;
+  std::uint64_t flops = 0;
+  std::uint64_t hbm_bytes_read = 0;
+  std::uint64_t hbm_bytes_written = 0;
+  double hbm_peak_bytes_per_cycle = 0.0;  // all simulated chips
+  std::uint64_t sram_bytes_accessed = 0;
+  std::vector<std::uint64_t> sram_peak_bytes;  // per core
+  std::uint64_t sram_capacity_bytes = 0;        // per core
+  std::vector<UnitStats> units;
+  Activity activity;  // all chips; link_bytes from the interconnect (bytes x hops)
+
+  double seconds() const { return static_cast<double>(cycles) / (clock_ghz * 1e9); }
+  std::uint64_t hbm_bytes() const { return hbm_bytes_read + hbm_bytes_written; }
+};
+
+}  // namespace tasim

@@ -1,0 +1,32 @@
+// Runs one program on one chip: validate, elaborate the SystemC models, simulate, collect.
+// SystemC elaborates once per process, so simulate() may be called once per process.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "isa/isa.h"
+#include "arch/arch_config.h"
+#include "arch/observer.h"
+#include "arch/run_stats.h"
+
+namespace tasim {
+
+struct SimOptions {
+  bool ideal_memory = false;
+  std::string trace_path;              // empty: no trace
+  std::string trace_format = "perfetto";  // perfetto | json
+  std::uint64_t counter_window_cycles = 1024;  // bin width of the bandwidth/utilization counters
+};
+
+// Throws tasim::Error for an invalid program and for a deadlock (with the report of which unit
+// waits on what).
+// `extra` (optional) also watches the run, e.g. an OpProfiler.
+RunStats simulate(const ChipConfig& chip, const isa::Program& program, const SimOptions& options,
+                  ExecutionObserver* extra = nullptr);
+// One program per chip of the system (expert parallelism: chips with different expert loads);
+// `extra` watches chip 0.
+RunStats simulate(const ChipConfig& chip, const std::vector<isa::Program>& programs, const SimOptions& options,
+                  ExecutionObserver* extra = nullptr);
+
+}  // namespace tasim

@@ -1,0 +1,65 @@
+// A model step end to end: model + run spec -> op graph -> program -> simulation -> summary
+// (step time, tokens/s, MFU, roofline, where the time goes per op).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "isa/isa.h"
+#include "arch/arch_config.h"
+#include "arch/run_stats.h"
+#include "sim/report/op_profile.h"
+#include "workloads/graph.h"
+
+namespace tasim {
+
+struct OpRow {
+  std::string op;          // op kind name shared by every layer ("attn.qkv", "lm_head")
+  int instances = 0;       // how many ops of the graph (one per layer for layer ops)
+  double seconds = 0.0;    // simulated time attributed to it (overlaps shared)
+  double share = 0.0;      // of the step time
+  std::uint64_t flops = 0;       // analytic
+  std::uint64_t hbm_bytes = 0;   // analytic
+  double roofline_seconds = 0.0;  // max(flops / peak, bytes / bandwidth), summed over instances
+  const char* bound = "memory";   // which term of the roofline dominates
+};
+
+struct StepSummary {
+  std::string model;
+  workloads::RunSpec spec;
+  std::uint64_t params = 0;
+  std::uint64_t weight_bytes = 0;
+  std::uint64_t kv_cache_bytes = 0;
+  std::uint64_t tokens = 0;
+  double step_seconds = 0.0;
+  double tokens_per_second = 0.0;
+  double ttft_seconds = 0.0;  // prefill: the step produces the first token
+  double mfu = 0.0;           // analytic FLOPs / (step time x peak at the weight dtype)
+  std::uint64_t analytic_flops = 0;
+  std::uint64_t analytic_hbm_bytes = 0;
+  double roofline_seconds = 0.0;
+  const char* roofline_bound = "memory";
+  double sim_over_roofline = 0.0;
+  double energy_j = 0.0;          // the step's energy, every chip (arch/cost_model.h)
+  double tokens_per_joule = 0.0;  // the tokens counted by tokens_per_second, per joule
+  std::vector<OpRow> ops;
+};
+
+// The peak FLOP/s a roofline may assume for this spec: the fastest dtype any of its matmuls uses.
+double roofline_peak_flops(const ChipConfig& chip, const workloads::RunSpec& spec);
+// max(flops / peak, bytes / HBM bandwidth) in seconds.
+double roofline_seconds(const ChipConfig& chip, const workloads::RunSpec& spec, std::uint64_t flops,
+                        std::uint64_t hbm_bytes);
+
+// `all_chips`: under expert parallelism, every chip's graph (their totals add up); otherwise the
+// graph is one chip's share repeated spec.tp times.
+StepSummary summarize_step(const workloads::StepGraph& graph, const ChipConfig& chip, const isa::Program& program,
+                           const RunStats& stats, const OpProfiler& profile,
+                           const std::vector<workloads::StepGraph>* all_chips = nullptr);
+
+std::string step_report_text(const StepSummary& step);
+// Adds the step's keys to a JSON object being written (see docs/outputs.md).
+class JsonWriter;
+void step_report_json(JsonWriter& j, const StepSummary& step);
+
+}  // namespace tasim
