@@ -3,7 +3,6 @@
 namespace tasim {
 
 using isa::Field;
-using isa::Opcode;
 
 Activity& Activity::operator+=(const Activity& o) {
   for (int d = 0; d < isa::kNumDTypes; ++d) macs[d] += o.macs[d];
@@ -17,51 +16,25 @@ Activity& Activity::operator+=(const Activity& o) {
   return *this;
 }
 
-Activity instruction_activity(const isa::Instruction& inst, bool cross_core) {
+Activity instruction_activity(const isa::Instruction& inst) {
   Activity a;
-  switch (inst.op) {
-    case Opcode::dma_load:
-    case Opcode::dma_store: {
-      const std::uint64_t bytes = inst.get(Field::rows) * inst.get(Field::row_bytes);
-      if (inst.op == Opcode::dma_load) {
-        a.hbm_bytes_read = a.sram_bytes_written = bytes;
-      } else {
-        a.sram_bytes_read = a.hbm_bytes_written = bytes;
-      }
-      break;
-    }
-    case Opcode::dma_copy: {
-      const std::uint64_t bytes = inst.get(Field::rows) * inst.get(Field::row_bytes);
-      a.sram_bytes_read = a.sram_bytes_written = bytes;
-      if (cross_core) a.noc_bytes = bytes;
-      break;
-    }
-    case Opcode::matmul: {
-      const auto dtype = static_cast<isa::DType>(inst.get(Field::dtype));
-      const std::uint64_t m = inst.get(Field::m), n = inst.get(Field::n), k = inst.get(Field::k);
-      const std::uint64_t c_bytes = m * n * isa::kAccumulatorBytes;
-      a.macs[static_cast<int>(dtype)] = m * n * k;
-      // A and B in; C out, and read first when accumulating into it.
-      a.sram_bytes_read = (m * k + k * n) * isa::dtype_bytes(dtype) + (inst.get(Field::acc) ? c_bytes : 0);
-      a.sram_bytes_written = c_bytes;
-      break;
-    }
-    default: {
-      if (!isa::is_vector_op(inst.op)) break;  // control, semaphores, chip-to-chip transfers
-      const auto dtype = static_cast<isa::DType>(inst.get(Field::dtype));
-      const std::uint64_t rows = inst.get(Field::rows), cols = inst.get(Field::cols);
-      const std::uint64_t elem = isa::dtype_bytes(dtype);
-      const bool row_reduce = inst.op == Opcode::vec_rowmax || inst.op == Opcode::vec_rowsum;
-      a.vector_elements = rows * cols;
-      a.sram_bytes_read = rows * cols * elem;
-      a.sram_bytes_written = row_reduce ? rows * elem : rows * cols * elem;
-      // The second operand: a norm's weight vector (layernorm: scale and bias) or a full tile.
-      if (inst.has(Field::src2_addr)) {
-        a.sram_bytes_read += inst.op == Opcode::vec_rmsnorm     ? cols * elem
-                             : inst.op == Opcode::vec_layernorm ? 2 * cols * elem
-                                                                : rows * cols * elem;
-      }
-      break;
+  const isa::OpcodeInfo& info = isa::opcode_info(inst.op);
+  if (info.category == isa::Category::matrix) {
+    a.macs[inst.get(Field::dtype)] = inst.get(Field::m) * inst.get(Field::n) * inst.get(Field::k);
+  } else if (info.category == isa::Category::vector) {
+    a.vector_elements = inst.get(Field::rows) * inst.get(Field::cols);
+  }
+  for (int i = 0; i < info.num_operands; ++i) {
+    const isa::OperandInfo& o = info.operands[i];
+    if (o.link_side || !isa::operand_accessed(inst, o)) continue;
+    const std::uint64_t bytes = isa::operand_bytes(inst, o);
+    const bool read = o.access != isa::Access::write;
+    if (o.space == isa::Space::hbm) {
+      (read ? a.hbm_bytes_read : a.hbm_bytes_written) += bytes;
+    } else {
+      (read ? a.sram_bytes_read : a.sram_bytes_written) += bytes;
+      // Another core's SRAM is reached over the on-chip network.
+      if (isa::operand_core(inst, o) != inst.get(Field::core)) a.noc_bytes += bytes;
     }
   }
   return a;

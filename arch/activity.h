@@ -23,11 +23,19 @@ struct Activity {
 
   Activity& operator+=(const Activity& o);
   std::uint64_t sram_bytes() const { return sram_bytes_read + sram_bytes_written; }
+  std::uint64_t hbm_bytes() const { return hbm_bytes_read + hbm_bytes_written; }
+  std::uint64_t total_macs() const {
+    std::uint64_t sum = 0;
+    for (const std::uint64_t m : macs) sum += m;
+    return sum;
+  }
 };
 
-// One instruction's activity. `cross_core` says a dma.copy goes to another core (over the NoC).
-// Chip-to-chip transfers (dma.send/recv, coll.*) count no bytes here: their link bytes come from
-// the interconnect, which knows the hops.
-Activity instruction_activity(const isa::Instruction& inst, bool cross_core = false);
+// One instruction's activity, from the ISA table: MACs of a matrix instruction, elements of a
+// vector one, and the bytes of each operand it accesses by memory and direction; an SRAM operand
+// in another core's SRAM also crosses the on-chip network (noc_bytes), whether or not the network
+// is timed (ideal memory). Chip-to-chip transfers (dma.send/recv, coll.*) count no bytes here:
+// their link bytes come from the interconnect, which knows the hops.
+Activity instruction_activity(const isa::Instruction& inst);
 
 }  // namespace tasim

@@ -1,5 +1,6 @@
-// Binary program format: "TASMBIN1", u32 little-endian instruction count, then per instruction
-// an opcode byte and its fields bit-packed LSB-first in table order, padded to a whole byte.
+// Binary program format: "TASMBIN" and the format version as an ASCII digit, u32 little-endian
+// instruction count, then per instruction its opcode byte (the table's code, fixed per opcode)
+// and its fields bit-packed LSB-first in table order, padded to a whole byte.
 // When some instruction is tagged, the optional tag section follows: "TAGS", u32 count of names,
 // each name as u32 length + bytes, then each instruction's tag as an unsigned LEB128 varint.
 #include <fmt/format.h>
@@ -19,8 +20,12 @@
 namespace tasim::isa {
 namespace {
 
-constexpr char kMagic[8] = {'T', 'A', 'S', 'M', 'B', 'I', 'N', '1'};
-constexpr std::size_t kHeaderBytes = sizeof(kMagic) + 4;
+// The magic, then the version digit. Version 1 numbered opcodes by their position in the table, so
+// adding an opcode renumbered later ones: its files cannot be read safely and are refused.
+// Version 2 gives each opcode a fixed code (isa_table.h).
+constexpr char kMagic[7] = {'T', 'A', 'S', 'M', 'B', 'I', 'N'};
+constexpr char kVersion = '2';
+constexpr std::size_t kHeaderBytes = sizeof(kMagic) + 1 + 4;
 constexpr char kTagsMarker[4] = {'T', 'A', 'G', 'S'};
 constexpr int kMaxVarintBytes = 5;  // a u32 in 7-bit groups
 
@@ -207,6 +212,8 @@ bool is_binary(const std::vector<std::uint8_t>& bytes) {
   return bytes.size() >= sizeof(kMagic) && std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) == 0;
 }
 
+int binary_format_version() { return kVersion - '0'; }
+
 std::vector<std::uint8_t> encode(const Program& program) {
   const EncodedSizes& sizes = encoded_sizes();
   if (program.instructions.size() > 0xffffffffull) {
@@ -224,14 +231,15 @@ std::vector<std::uint8_t> encode(const Program& program) {
 
   std::vector<std::uint8_t> out(total, 0);
   std::memcpy(out.data(), kMagic, sizeof(kMagic));
+  out[sizeof(kMagic)] = static_cast<std::uint8_t>(kVersion);
   const auto count = static_cast<std::uint32_t>(program.instructions.size());
-  for (int b = 0; b < 4; ++b) out[sizeof(kMagic) + b] = static_cast<std::uint8_t>(count >> (8 * b));
+  for (int b = 0; b < 4; ++b) out[sizeof(kMagic) + 1 + b] = static_cast<std::uint8_t>(count >> (8 * b));
 
   std::uint8_t* p = out.data() + kHeaderBytes;
   for (std::size_t i = 0; i < program.instructions.size(); ++i) {
     const Instruction& inst = program.instructions[i];
     const OpcodeInfo& info = opcode_info(inst.op);
-    p[0] = static_cast<std::uint8_t>(inst.op);
+    p[0] = info.code;
     std::size_t bit = 8;
     for (int f = 0; f < info.num_fields; ++f) {
       const int bits = field_info(info.fields[f]).bits;
@@ -264,14 +272,24 @@ std::vector<std::uint8_t> encode(const Program& program) {
 Program decode(const std::vector<std::uint8_t>& bytes, const std::string& source_name) {
   const std::string& name = source_name;
   if (!is_binary(bytes)) {
-    throw Error(fmt::format("{}: not a tasim binary program: bad magic (expected \"TASMBIN1\")", name));
+    throw Error(fmt::format("{}: not a tasim binary program: bad magic (expected \"TASMBIN\")", name));
+  }
+  if (bytes.size() > sizeof(kMagic) && bytes[sizeof(kMagic)] != static_cast<std::uint8_t>(kVersion)) {
+    const std::uint8_t v = bytes[sizeof(kMagic)];
+    const std::string version = v >= '0' && v <= '9' ? std::string(1, static_cast<char>(v))
+                                                    : fmt::format("byte 0x{:02x}", v);
+    throw Error(fmt::format("{}: tasim binary format version {}; this tasim reads version {} only{}", name,
+                            version, kVersion,
+                            v == '1' ? " (version 1 numbered opcodes by position, so its files cannot be read "
+                                       "safely): assemble the program again from its .tasm"
+                                     : ""));
   }
   if (bytes.size() < kHeaderBytes) {
     throw Error(
         fmt::format("{}: truncated header: {} bytes, the header needs {}", name, bytes.size(), kHeaderBytes));
   }
   std::uint32_t count = 0;
-  for (int b = 0; b < 4; ++b) count |= static_cast<std::uint32_t>(bytes[sizeof(kMagic) + b]) << (8 * b);
+  for (int b = 0; b < 4; ++b) count |= static_cast<std::uint32_t>(bytes[sizeof(kMagic) + 1 + b]) << (8 * b);
 
   const EncodedSizes& sizes = encoded_sizes();
   Program program;
@@ -285,15 +303,14 @@ Program decode(const std::vector<std::uint8_t>& bytes, const std::string& source
                               name, count, i));
     }
     const std::uint8_t op_byte = bytes[offset];
-    if (op_byte >= kNumOpcodes) {
+    Instruction inst;
+    if (!opcode_of_code(op_byte, inst.op)) {
       throw Error(fmt::format("{}: unknown opcode byte 0x{:02x} at offset {} (instruction {})", name, op_byte,
                               offset, i + 1));
     }
-    Instruction inst;
-    inst.op = static_cast<Opcode>(op_byte);
     inst.line = i + 1;  // binaries have no source lines: messages name the instruction number
     const OpcodeInfo& info = opcode_info(inst.op);
-    const std::size_t size = sizes.bytes[op_byte];
+    const std::size_t size = sizes.bytes[static_cast<int>(inst.op)];
     if (bytes.size() - offset < size) {
       throw Error(fmt::format("{}: truncated: {} at offset {} needs {} bytes, only {} left", name,
                               info.mnemonic, offset, size, bytes.size() - offset));

@@ -18,11 +18,13 @@ constexpr FieldInfo kFieldTable[] = {
 #undef TASIM_X
 };
 
-constexpr OpcodeInfo make_opcode(const char* mnem, UnitKind unit, const char* desc,
+constexpr OpcodeInfo make_opcode(const char* mnem, std::uint8_t code, UnitKind unit, Category category,
+                                 std::initializer_list<OperandInfo> operands, const char* desc,
                                  std::initializer_list<Field> fields) {
-  OpcodeInfo info{mnem, unit, desc, static_cast<int>(fields.size()), {}};
+  OpcodeInfo info{mnem, code, unit, category, desc, static_cast<int>(fields.size()), {}, 0, {}};
   int i = 0;
   for (Field f : fields) info.fields[i++] = f;  // out of bounds here = compile error: raise kMaxFields
+  for (const OperandInfo& o : operands) info.operands[info.num_operands++] = o;  // likewise kMaxOperands
   return info;
 }
 
@@ -32,17 +34,89 @@ namespace field_names {
 TASIM_ISA_FIELDS(TASIM_X)
 #undef TASIM_X
 
+// The operand notation of the table's operand column (isa_table.h).
+constexpr OperandInfo operand(Space space, const char* name, Access access, Field addr, OperandSize size,
+                              Field stride, Field core, bool link_side) {
+  return OperandInfo{name, space, access, addr, size, stride, core, link_side};
+}
+#define READ(space, name, addr, size) \
+  operand(Space::space, name, Access::read, addr, OperandSize::size, addr, Field::core, false)
+#define WRITE(space, name, addr, size) \
+  operand(Space::space, name, Access::write, addr, OperandSize::size, addr, Field::core, false)
+#define ACC_READ(space, name, addr, size) \
+  operand(Space::space, name, Access::read_if_acc, addr, OperandSize::size, addr, Field::core, false)
+#define READ_TILE(space, name, addr, stride) \
+  operand(Space::space, name, Access::read, addr, OperandSize::tile, stride, Field::core, false)
+#define WRITE_TILE(space, name, addr, stride) \
+  operand(Space::space, name, Access::write, addr, OperandSize::tile, stride, Field::core, false)
+#define WRITE_TILE_AT(space, name, addr, stride, core_field) \
+  operand(Space::space, name, Access::write, addr, OperandSize::tile, stride, core_field, false)
+#define LINK_READ(space, name, addr, size) \
+  operand(Space::space, name, Access::read, addr, OperandSize::size, addr, Field::core, true)
+#define LINK_WRITE(space, name, addr, size) \
+  operand(Space::space, name, Access::write, addr, OperandSize::size, addr, Field::core, true)
+#define TASIM_OPERANDS(...) __VA_ARGS__
+
 constexpr OpcodeInfo kOpcodeTable[] = {
-#define TASIM_X(id, mnem, unit_kind, desc, ...) make_opcode(mnem, UnitKind::unit_kind, desc, {__VA_ARGS__}),
+#define TASIM_X(id, code, mnem, unit_kind, category, operands, desc, ...)                                 \
+  make_opcode(mnem, code, UnitKind::unit_kind, Category::category, {TASIM_OPERANDS operands}, desc, \
+              {__VA_ARGS__}),
     TASIM_ISA_OPCODES(TASIM_X)
 #undef TASIM_X
 };
+#undef READ
+#undef WRITE
+#undef ACC_READ
+#undef READ_TILE
+#undef WRITE_TILE
+#undef WRITE_TILE_AT
+#undef LINK_READ
+#undef LINK_WRITE
+#undef TASIM_OPERANDS
 }  // namespace field_names
 using field_names::kOpcodeTable;
 
 static_assert(sizeof(kFieldTable) / sizeof(kFieldTable[0]) == kNumFields);
 static_assert(sizeof(kOpcodeTable) / sizeof(kOpcodeTable[0]) == kNumOpcodes);
-static_assert(kNumOpcodes <= 256, "the binary format stores the opcode in one byte");
+static_assert(kNumOpcodes <= 255, "the binary format stores the opcode in one byte");
+
+// Binary codes are unique and never 0 (a zeroed byte is no instruction); the code -> opcode map
+// the decoder uses is built from them.
+struct CodeTable {
+  std::int16_t opcode_of[256];
+};
+constexpr CodeTable make_code_table() {
+  CodeTable t{};
+  for (auto& o : t.opcode_of) o = -1;
+  for (int op = 0; op < kNumOpcodes; ++op) t.opcode_of[kOpcodeTable[op].code] = static_cast<std::int16_t>(op);
+  return t;
+}
+constexpr CodeTable kCodes = make_code_table();
+constexpr bool codes_unique_and_nonzero() {
+  for (int op = 0; op < kNumOpcodes; ++op) {
+    if (kOpcodeTable[op].code == 0 || kCodes.opcode_of[kOpcodeTable[op].code] != op) return false;
+  }
+  return true;
+}
+static_assert(codes_unique_and_nonzero(), "two opcodes share a binary code, or one has code 0");
+
+// Every operand names fields its opcode has, and its category agrees with the unit kind.
+constexpr bool operands_consistent() {
+  for (const OpcodeInfo& info : kOpcodeTable) {
+    for (int i = 0; i < info.num_operands; ++i) {
+      const OperandInfo& o = info.operands[i];
+      bool addr = false, stride = false, core = false;
+      for (int f = 0; f < info.num_fields; ++f) {
+        addr = addr || info.fields[f] == o.addr;
+        stride = stride || info.fields[f] == o.stride;
+        core = core || info.fields[f] == o.core;
+      }
+      if (!addr || !stride || (o.space == Space::sram && !core)) return false;
+    }
+  }
+  return true;
+}
+static_assert(operands_consistent(), "an operand names a field its opcode does not have");
 
 // [opcode][field] -> position in the opcode's field list, or -1. Instruction::get/set run on
 // the simulator's hot path, so this is computed once at compile time.
@@ -104,9 +178,33 @@ const char* mnemonic(Opcode op) {
 
 std::string_view vector_op_name(int index) {
   if (index < 0 || index >= kNumVectorOps) throw Error(fmt::format("invalid vector op index {}", index));
-  std::string_view name = kOpcodeTable[static_cast<int>(Opcode::vec_add) + index].mnemonic;
-  name.remove_prefix(4);  // "vec."
-  return name;
+  for (int op = 0; op < kNumOpcodes; ++op) {
+    if (vector_op_index(static_cast<Opcode>(op)) != index) continue;
+    std::string_view name = kOpcodeTable[op].mnemonic;
+    name.remove_prefix(4);  // "vec."
+    return name;
+  }
+  throw Error(fmt::format("invalid vector op index {}", index));
+}
+
+const char* category_name(Category c) {
+  switch (c) {
+    case Category::hbm_transfer: return "hbm_transfer";
+    case Category::sram_copy: return "sram_copy";
+    case Category::chip_transfer: return "chip_transfer";
+    case Category::collective: return "collective";
+    case Category::matrix: return "matrix";
+    case Category::vector: return "vector";
+    case Category::semaphore: return "semaphore";
+    case Category::control: return "control";
+  }
+  throw Error(fmt::format("invalid category {}", static_cast<int>(c)));
+}
+
+bool opcode_of_code(std::uint8_t code, Opcode& op) {
+  if (kCodes.opcode_of[code] < 0) return false;
+  op = static_cast<Opcode>(kCodes.opcode_of[code]);
+  return true;
 }
 
 const char* dtype_name(DType t) {
@@ -267,27 +365,85 @@ void Program::rebuild_tag_index() {
   }
 }
 
+std::uint64_t operand_bytes(const Instruction& inst, const OperandInfo& operand) {
+  const auto elem = [&] { return static_cast<std::uint64_t>(dtype_bytes(static_cast<DType>(inst.get(Field::dtype)))); };
+  switch (operand.size) {
+    case OperandSize::tile: return inst.get(Field::rows) * inst.get(Field::row_bytes);
+    case OperandSize::bytes: return inst.get(Field::bytes);
+    case OperandSize::a_tile: return inst.get(Field::m) * inst.get(Field::k) * elem();
+    case OperandSize::b_tile: return inst.get(Field::k) * inst.get(Field::n) * elem();
+    case OperandSize::c_tile: return inst.get(Field::m) * inst.get(Field::n) * kAccumulatorBytes;
+    case OperandSize::elems: return inst.get(Field::rows) * inst.get(Field::cols) * elem();
+    case OperandSize::row_param: return inst.get(Field::cols) * elem();
+    case OperandSize::two_row_params: return 2 * inst.get(Field::cols) * elem();
+    case OperandSize::per_row: return inst.get(Field::rows) * elem();
+  }
+  throw Error(fmt::format("invalid operand size {}", static_cast<int>(operand.size)));
+}
+
+std::uint64_t operand_extent(const Instruction& inst, const OperandInfo& operand) {
+  if (operand.size != OperandSize::tile) return operand_bytes(inst, operand);
+  const std::uint64_t rows = inst.get(Field::rows), row_bytes = inst.get(Field::row_bytes);
+  const std::uint64_t stride = inst.get(operand.stride);
+  if (rows == 0) return 0;
+  return (rows - 1) * (stride != 0 ? stride : row_bytes) + row_bytes;
+}
+
+std::uint64_t operand_core(const Instruction& inst, const OperandInfo& operand) { return inst.get(operand.core); }
+
+bool operand_accessed(const Instruction& inst, const OperandInfo& operand) {
+  return operand.access != Access::read_if_acc || inst.get(Field::acc) != 0;
+}
+
 std::uint64_t dma_bytes(const Instruction& inst) {
-  switch (inst.op) {
-    case Opcode::dma_load:
-    case Opcode::dma_store:
-    case Opcode::dma_copy:
-      return inst.get(Field::rows) * inst.get(Field::row_bytes);
-    case Opcode::dma_send:
-    case Opcode::dma_recv:
-    case Opcode::coll_allreduce:
-    case Opcode::coll_allgather:
-    case Opcode::coll_reducescatter:
-    case Opcode::coll_alltoall:
-      return inst.get(Field::bytes);
-    default:
+  const OpcodeInfo& info = opcode_info(inst.op);
+  switch (info.category) {
+    case Category::hbm_transfer:
+    case Category::sram_copy:
+    case Category::chip_transfer:
+    case Category::collective:
+      return operand_bytes(inst, info.operands[0]);
+    case Category::matrix:
+    case Category::vector:
+    case Category::semaphore:
+    case Category::control:
       return 0;
   }
+  return 0;
 }
 
 std::uint64_t matmul_flops(const Instruction& inst) {
-  if (inst.op != Opcode::matmul) return 0;
+  if (category_of(inst.op) != Category::matrix) return 0;
   return 2 * inst.get(Field::m) * inst.get(Field::n) * inst.get(Field::k);
+}
+
+int instruction_args(const Instruction& inst, InstructionArg (&args)[kMaxInstructionArgs]) {
+  int n = 0;
+  const auto field = [&](Field f) { args[n++] = {field_info(f).name, inst.get(f), nullptr}; };
+  switch (category_of(inst.op)) {
+    case Category::hbm_transfer:
+    case Category::sram_copy:
+    case Category::chip_transfer:
+      args[n++] = {"bytes", dma_bytes(inst), nullptr};
+      break;
+    case Category::matrix:
+      field(Field::m);
+      field(Field::n);
+      field(Field::k);
+      args[n++] = {"dtype", inst.get(Field::dtype), dtype_name(static_cast<DType>(inst.get(Field::dtype)))};
+      break;
+    case Category::vector:
+      field(Field::rows);
+      field(Field::cols);
+      break;
+    case Category::semaphore:
+      field(Field::sem);
+      break;
+    case Category::collective:  // the link transfers show in the trace's link tracks
+    case Category::control:
+      break;
+  }
+  return n;
 }
 
 namespace detail {

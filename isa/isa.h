@@ -23,7 +23,7 @@ constexpr int kNumFields = 0 TASIM_ISA_FIELDS(TASIM_X);
 #undef TASIM_X
 
 enum class Opcode : std::uint8_t {
-#define TASIM_X(id, mnem, unit, desc, ...) id,
+#define TASIM_X(id, code, mnem, unit, category, operands, desc, ...) id,
   TASIM_ISA_OPCODES(TASIM_X)
 #undef TASIM_X
 };
@@ -36,16 +36,51 @@ enum class UnitKind : std::uint8_t { dma, mxu, vpu, sync, seq };
 enum class DType : std::uint8_t { bf16, fp8, int8 };
 constexpr int kNumDTypes = 3;
 
-// Vector ops are the contiguous vpu opcodes vec_add .. vec_rope.
-constexpr int kNumVectorOps = static_cast<int>(Opcode::vec_rope) - static_cast<int>(Opcode::vec_add) + 1;
-constexpr bool is_vector_op(Opcode op) {
-  return op >= Opcode::vec_add && op <= Opcode::vec_rope;
+// What an instruction does (the table's category column): it decides which unit model times it,
+// what it counts (MACs, vector elements) and what the trace shows of it.
+enum class Category : std::uint8_t {
+  hbm_transfer,   // a DMA engine moves a tile between HBM and SRAM
+  sram_copy,      // a DMA engine moves a tile between SRAMs (the same or another core)
+  chip_transfer,  // point to point between chips (dma.send / dma.recv)
+  collective,     // every chip of a group takes part (coll.*)
+  matrix,         // a matmul on a systolic array
+  vector,         // an elementwise or row-wise function on a vector unit
+  semaphore,      // sem.signal / sem.wait in a unit's queue
+  control,        // barrier, halt
+};
+
+namespace detail {
+constexpr Category kCategoryOf[] = {
+#define TASIM_X(id, code, mnem, unit, category, operands, desc, ...) Category::category,
+    TASIM_ISA_OPCODES(TASIM_X)
+#undef TASIM_X
+};
+// Index of each vector opcode among the vector opcodes, in table order (-1 for the others).
+struct VectorIndexTable {
+  int index[kNumOpcodes];
+  int count;
+};
+constexpr VectorIndexTable make_vector_index_table() {
+  VectorIndexTable t{};
+  for (int op = 0; op < kNumOpcodes; ++op) t.index[op] = kCategoryOf[op] == Category::vector ? t.count++ : -1;
+  return t;
 }
-constexpr int vector_op_index(Opcode op) { return static_cast<int>(op) - static_cast<int>(Opcode::vec_add); }
-// Collectives are the contiguous opcodes coll_allreduce .. coll_alltoall.
-constexpr bool is_collective(Opcode op) { return op >= Opcode::coll_allreduce && op <= Opcode::coll_alltoall; }
-// "add", "exp", ... (the mnemonic without "vec.").
+constexpr VectorIndexTable kVectorIndex = make_vector_index_table();
+}  // namespace detail
+
+constexpr Category category_of(Opcode op) { return detail::kCategoryOf[static_cast<int>(op)]; }
+// Vector opcodes, numbered 0..kNumVectorOps-1 in table order (per-op vector unit rates use it).
+constexpr int kNumVectorOps = detail::kVectorIndex.count;
+constexpr bool is_vector_op(Opcode op) { return category_of(op) == Category::vector; }
+constexpr int vector_op_index(Opcode op) { return detail::kVectorIndex.index[static_cast<int>(op)]; }
+constexpr bool is_collective(Opcode op) { return category_of(op) == Category::collective; }
+// Instructions that involve another chip (collectives and point to point).
+constexpr bool is_chip_to_chip(Opcode op) {
+  return category_of(op) == Category::collective || category_of(op) == Category::chip_transfer;
+}
+// "add", "exp", ... (the mnemonic without "vec.") of vector op `index`.
 std::string_view vector_op_name(int index);
+const char* category_name(Category c);
 
 struct FieldInfo {
   const char* name;
@@ -56,13 +91,49 @@ struct FieldInfo {
 };
 
 constexpr int kMaxFields = 10;
+constexpr int kMaxOperands = 4;
+
+// Operands (memory accesses) of an instruction, from the table's operand column.
+enum class Space : std::uint8_t { sram, hbm };
+enum class Access : std::uint8_t {
+  read,
+  write,
+  read_if_acc,  // read only when the instruction's acc field is 1 (matmul accumulating into C)
+};
+enum class OperandSize : std::uint8_t {
+  tile,            // rows x row_bytes, rows `stride` bytes apart (0 = contiguous)
+  bytes,           // the `bytes` field
+  a_tile,          // m x k elements of dtype
+  b_tile,          // k x n elements of dtype
+  c_tile,          // m x n accumulators (kAccumulatorBytes each)
+  elems,           // rows x cols elements of dtype
+  row_param,       // cols elements of dtype (a norm's gamma)
+  two_row_params,  // 2 x cols elements of dtype (gamma then beta)
+  per_row,         // rows elements of dtype (one per row: a row reduction's result)
+};
+struct OperandInfo {
+  const char* name;  // "SRAM", "A", "src2": how the validator names it
+  Space space;
+  Access access;
+  Field addr;         // its address field
+  OperandSize size;
+  Field stride;       // tile operands: the stride field (else `addr`, unused)
+  Field core;         // SRAM operands: the field naming the core whose SRAM it is (usually `core`)
+  // The SRAM side of a chip-to-chip transfer: the interconnect times it and prices it as link
+  // bytes, so it counts no SRAM traffic of its own (the SRAM ports are not modelled for it).
+  bool link_side;
+};
 
 struct OpcodeInfo {
   const char* mnemonic;
+  std::uint8_t code;  // the opcode byte of the binary format
   UnitKind unit;
+  Category category;
   const char* description;
   int num_fields;
   std::array<Field, kMaxFields> fields;
+  int num_operands;
+  std::array<OperandInfo, kMaxOperands> operands;
 };
 
 const FieldInfo& field_info(Field f);
@@ -155,14 +226,17 @@ struct TargetLimits {
 Program assemble(std::string_view text, const std::string& source_name);
 std::string disassemble(const Program& program);
 
-// Binary encoding: magic "TASMBIN1", u32 count, then per instruction an opcode byte and the
-// fields bit-packed LSB-first in table order, padded to a whole byte. When some instruction is
+// Binary encoding: magic "TASMBIN" and the format version as an ASCII digit ('2'), u32 count, then
+// per instruction its opcode byte (the table's code) and the fields bit-packed LSB-first in table
+// order, padded to a whole byte. A file of another version is refused with a clear error. When some instruction is
 // tagged, a tag section follows: "TAGS", u32 count of names, each name as u32 length + bytes,
 // then every instruction's tag as a LEB128 varint. The encoder renumbers tags by first use (and
 // merges entries of equal name, drops unused ones), so equal tagging encodes to equal bytes.
 std::vector<std::uint8_t> encode(const Program& program);
 Program decode(const std::vector<std::uint8_t>& bytes, const std::string& source_name);
 bool is_binary(const std::vector<std::uint8_t>& bytes);
+// The binary format version this tasim writes and reads (2).
+int binary_format_version();
 
 // Reads a .tasm or binary program from disk (throws Error naming the file).
 Program load_program(const std::string& path);
@@ -172,9 +246,32 @@ void validate(const Program& program, const TargetLimits& limits);
 // All problems, one "file:line: reason" string each.
 std::vector<std::string> find_problems(const Program& program, const TargetLimits& limits);
 
-// Bytes an instruction moves (DMA) or touches in SRAM; FLOPs (2 per MAC) for matmul.
+// The opcode whose binary code is `code`, or false when no opcode has it.
+bool opcode_of_code(std::uint8_t code, Opcode& op);
+
+// Bytes of one operand (the payload: a strided tile counts its rows, not the gaps).
+std::uint64_t operand_bytes(const Instruction& inst, const OperandInfo& operand);
+// Bytes from the operand's address to the end of its last byte: the range it touches.
+std::uint64_t operand_extent(const Instruction& inst, const OperandInfo& operand);
+// The core whose SRAM an SRAM operand is in.
+std::uint64_t operand_core(const Instruction& inst, const OperandInfo& operand);
+// True when the operand is accessed by this instruction (read_if_acc with acc=0 is not).
+bool operand_accessed(const Instruction& inst, const OperandInfo& operand);
+
+// Bytes a transfer moves (DMA, chip to chip, collective: its first operand), 0 for the others.
 std::uint64_t dma_bytes(const Instruction& inst);
+// FLOPs (2 per MAC) of a matrix instruction, 0 for the others.
 std::uint64_t matmul_flops(const Instruction& inst);
+
+// A few figures that describe an instruction (the trace shows them with each slice): by category,
+// the transfer's bytes, a matmul's m, n, k and dtype, a vector op's rows and cols, a semaphore.
+struct InstructionArg {
+  const char* name;
+  std::uint64_t value;
+  const char* text;  // non-null: the value is this text (a dtype name)
+};
+constexpr int kMaxInstructionArgs = 4;
+int instruction_args(const Instruction& inst, InstructionArg (&args)[kMaxInstructionArgs]);
 
 // docs/isa.md, generated from the table.
 std::string reference_markdown();

@@ -96,16 +96,21 @@ matmul a_addr=0x0 b_addr=0x8000 c_addr=0x10000 m=128 n=128 k=128 dtype=fp8   # f
 
 | offset | bytes | content |
 |---|---|---|
-| 0 | 8 | magic `TASMBIN1` |
+| 0 | 7 | magic `TASMBIN` |
+| 7 | 1 | format version, an ASCII digit: `2` |
 | 8 | 4 | instruction count, unsigned little-endian |
 | 12 | | the instructions, back to back |
 
-Each instruction is its opcode byte (the number in the summary below) followed by its fields in the order of
+Each instruction is its opcode byte (the code in the summary below, fixed per instruction: a new instruction
+takes a free code, so existing binaries keep decoding) followed by its fields in the order of
 its field table, bit-packed LSB-first (the first field starts at bit 0 of the byte after the opcode byte; a
 field that crosses a byte boundary continues in the low bits of the next byte), padded with zero bits to a
 whole byte. The size of each instruction is therefore fixed by its opcode. A `unit` field holds the unit kind
 in its top 2 bits (dma = 0, mxu = 1, vpu = 2) and the index in its low 6 bits; a `dtype` field holds bf16 = 0,
-fp8 = 1, int8 = 2. A file is read as binary when it starts with the magic, and as `.tasm` text otherwise.
+fp8 = 1, int8 = 2. A file is read as binary when it starts with the magic, and as `.tasm` text otherwise; a
+binary of another format version is refused with an error naming both versions (version 1 numbered opcodes
+by their position in the table, so that adding one renumbered the rest: assemble such programs again from
+their `.tasm`).
 Messages about a binary program name the instruction by its number, `file:N`.
 
 ### Tag section
@@ -163,56 +168,80 @@ const char* unit_kind_name(UnitKind unit) {
   return "";
 }
 
-// What the validator assumes about the operands, so that compiler writers know the layout rules.
-std::string operand_notes(Opcode op) {
-  switch (op) {
-    case Opcode::dma_load:
-    case Opcode::dma_store:
-    case Opcode::dma_copy:
-      return "The tile is `rows` rows of `row_bytes` bytes; row starts are a stride apart on each side, "
-             "where 0 "
-             "means contiguous (stride = `row_bytes`) and a non-zero stride below `row_bytes` is an error "
-             "(rows "
-             "would overlap). Bytes moved: `rows` x `row_bytes`.";
-    case Opcode::dma_send:
-      return "Moves `bytes` bytes from SRAM at `sram_addr` to chip `chip`, where the `dma.recv` with the "
-             "same "
-             "`tag` receives them. Needs a system of several chips; `chip` names a peer, never the chip "
-             "itself.";
-    case Opcode::dma_recv:
-      return "Completes when the `dma.send` from chip `chip` with the same `tag` has delivered its `bytes` "
-             "bytes "
-             "into SRAM at `sram_addr`.";
-    case Opcode::coll_allreduce:
-    case Opcode::coll_allgather:
-    case Opcode::coll_reducescatter:
-    case Opcode::coll_alltoall:
-      return "Every chip of the system runs the same program and issues its collectives in the same "
-             "order with the same `tag`; the instruction completes on a chip when that chip's part is "
-             "done. `bytes` is the buffer at `sram_addr` (nccl-tests' size). Its time comes from the "
-             "simulated link traffic (`algo` 0 = ring, 1 = direct). Needs a system of several chips.";
-    case Opcode::matmul:
-      return "Operands in SRAM: A is `m` x `k` elements of `dtype` at `a_addr`, B is `k` x `n` elements at "
-             "`b_addr`, C is `m` x `n` accumulators of 4 bytes (fp32, or int32 for int8) at `c_addr`. "
-             "FLOPs: 2 x `m` x `n` x `k`.";
-    case Opcode::vec_rowmax:
-    case Opcode::vec_rowsum:
-      return "`src` is `rows` x `cols` elements of `dtype`; `dst` is `rows` elements (one per row).";
-    case Opcode::vec_rmsnorm:
-      return "`src` and `dst` are `rows` x `cols` elements of `dtype`; `src2` holds gamma, `cols` elements.";
-    case Opcode::vec_layernorm:
-      return "`src` and `dst` are `rows` x `cols` elements of `dtype`; `src2` holds gamma then beta, `cols` "
-             "elements each.";
-    case Opcode::vec_rope:
-      return "`src`, `dst` and the cos/sin table at `src2` are `rows` x `cols` elements of `dtype`.";
-    case Opcode::vec_add:
-    case Opcode::vec_mul:
-      return "`src`, `src2` and `dst` are `rows` x `cols` elements of `dtype`, rows contiguous.";
-    default:
-      break;
+// What an instruction means beyond its operands, by category.
+std::string category_notes(Opcode op) {
+  switch (category_of(op)) {
+    case Category::hbm_transfer:
+    case Category::sram_copy:
+      return "Row starts are a stride apart on each side, where 0 means contiguous (stride = `row_bytes`) and "
+             "a non-zero stride below `row_bytes` is an error (rows would overlap). Bytes moved: `rows` x "
+             "`row_bytes`.";
+    case Category::chip_transfer:
+      return op == Opcode::dma_send
+                 ? "The `dma.recv` on chip `chip` with the same `tag` receives the bytes. Needs a system of "
+                   "several chips; `chip` names a peer, never the chip itself."
+                 : "Completes when the `dma.send` from chip `chip` with the same `tag` has delivered its "
+                   "bytes.";
+    case Category::collective:
+      return "Every chip of the system runs the same program and issues its collectives in the same order "
+             "with the same `tag`; the instruction completes on a chip when that chip's part is done. "
+             "`bytes` is the buffer at `sram_addr` (nccl-tests' size). Its time comes from the simulated "
+             "link traffic (`algo` 0 = ring, 1 = direct). Needs a system of several chips.";
+    case Category::matrix:
+      return "Accumulators are 4 bytes (fp32, or int32 for int8). FLOPs: 2 x `m` x `n` x `k`.";
+    case Category::vector:
+      return "Rows are contiguous in every operand.";
+    case Category::semaphore:
+    case Category::control:
+      return "";
   }
-  if (is_vector_op(op)) return "`src` and `dst` are `rows` x `cols` elements of `dtype`, rows contiguous.";
   return "";
+}
+
+const char* size_text(OperandSize size) {
+  switch (size) {
+    case OperandSize::tile: return "`rows` rows of `row_bytes` bytes";
+    case OperandSize::bytes: return "`bytes` bytes";
+    case OperandSize::a_tile: return "`m` x `k` elements of `dtype`";
+    case OperandSize::b_tile: return "`k` x `n` elements of `dtype`";
+    case OperandSize::c_tile: return "`m` x `n` accumulators";
+    case OperandSize::elems: return "`rows` x `cols` elements of `dtype`";
+    case OperandSize::row_param: return "`cols` elements of `dtype`";
+    case OperandSize::two_row_params: return "2 x `cols` elements of `dtype`";
+    case OperandSize::per_row: return "`rows` elements of `dtype`";
+  }
+  return "";
+}
+
+// "Reads A at `a_addr` (...) in SRAM; writes ..." from the table's operand column: what the
+// validator checks, the activity counts price and the SRAM model times.
+std::string operand_notes(Opcode op) {
+  const OpcodeInfo& info = opcode_info(op);
+  std::string out;
+  for (const Access access : {Access::read, Access::read_if_acc, Access::write}) {
+    std::string list;
+    for (int i = 0; i < info.num_operands; ++i) {
+      const OperandInfo& o = info.operands[i];
+      if (o.access != access) continue;
+      if (!list.empty()) list += "; ";
+      list += fmt::format("{} at `{}`, {}", o.name, field_info(o.addr).name, size_text(o.size));
+      if (o.size == OperandSize::tile) list += fmt::format(" `{}` apart", field_info(o.stride).name);
+      if (o.space == Space::hbm) {
+        list += ", in HBM";
+      } else {
+        list += fmt::format(", in the SRAM of core `{}`", field_info(o.core).name);
+      }
+    }
+    if (list.empty()) continue;
+    const char* verb = access == Access::read ? "Reads" : access == Access::write ? "Writes" : "When `acc` = 1 reads";
+    out += fmt::format("{}{} {}.", out.empty() ? "" : " ", verb, list);
+  }
+  if (info.num_operands > 0 && info.operands[0].link_side) {
+    out += " The bytes travel over the chip-to-chip links, which time them and count them as link traffic.";
+  }
+  const std::string notes = category_notes(op);
+  if (!notes.empty()) out += (out.empty() ? "" : " ") + notes;
+  return out;
 }
 
 // One plausible instruction per opcode for the reference; the docs test checks they assemble and,
@@ -315,20 +344,20 @@ std::string reference_markdown() {
                  kAccumulatorBytes);
 
   out +=
-      "\n## Instruction summary\n\n| opcode | mnemonic | unit | bytes | description "
-      "|\n|---|---|---|---|---|\n";
+      "\n## Instruction summary\n\n| opcode | mnemonic | unit | category | bytes | description "
+      "|\n|---|---|---|---|---|---|\n";
   for (int i = 0; i < kNumOpcodes; ++i) {
     const OpcodeInfo& info = opcode_info(static_cast<Opcode>(i));
     int bits = 0;
     for (int f = 0; f < info.num_fields; ++f) bits += field_info(info.fields[f]).bits;
     fmt::format_to(
-        w, "| {} | [`{}`](#{}) | {} | {} | {} |\n", i, info.mnemonic,
+        w, "| 0x{:02x} | [`{}`](#{}) | {} | {} | {} | {} |\n", info.code, info.mnemonic,
         [&] {
           std::string anchor = info.mnemonic;  // GitHub drops '.' from heading anchors
           anchor.erase(std::remove(anchor.begin(), anchor.end(), '.'), anchor.end());
           return anchor;
         }(),
-        unit_kind_name(info.unit), 1 + (bits + 7) / 8, info.description);
+        unit_kind_name(info.unit), category_name(info.category), 1 + (bits + 7) / 8, info.description);
   }
 
   out += "\n## Instructions\n";
@@ -336,7 +365,7 @@ std::string reference_markdown() {
     const auto op = static_cast<Opcode>(i);
     const OpcodeInfo& info = opcode_info(op);
     fmt::format_to(w, "\n### {}\n\n`{}`: {}.\n\n", info.mnemonic, info.mnemonic, info.description);
-    std::string paragraph = fmt::format("Opcode {}; {}.", i, runs_on(info.unit));
+    std::string paragraph = fmt::format("Opcode 0x{:02x}; {}.", info.code, runs_on(info.unit));
     const std::string notes = operand_notes(op);
     if (!notes.empty()) paragraph += " " + notes;
     append_wrapped(out, paragraph);

@@ -30,8 +30,6 @@ std::string capacity_text(std::uint64_t bytes) {
   return fmt::format("0x{:x} ({})", bytes, human);
 }
 
-enum class Memory { sram, hbm };
-
 class Validator {
  public:
   Validator(const Program& program, const TargetLimits& limits) : program_(program), limits_(limits) {}
@@ -186,13 +184,13 @@ class Validator {
   }
 
   void check_range(const char* mnem, const char* operand, std::uint64_t addr, std::uint64_t size,
-                   Memory memory, std::uint64_t core) {
-    const std::uint64_t capacity = memory == Memory::sram ? limits_.sram_bytes : limits_.hbm_bytes;
+                   Space space, std::uint64_t core) {
+    const std::uint64_t capacity = space == Space::sram ? limits_.sram_bytes : limits_.hbm_bytes;
     // A capacity of 0 means "not known to the caller" (for example HBM when not modelled).
     if (capacity == 0) return;
     const std::uint64_t end = addr + size;
     if (end <= capacity) return;
-    if (memory == Memory::sram) {
+    if (space == Space::sram) {
       report(fmt::format("{} {} range [0x{:x}, 0x{:x}) exceeds SRAM capacity {} of core {}", mnem, operand,
                          addr, end, capacity_text(capacity), core));
     } else {
@@ -201,67 +199,26 @@ class Validator {
     }
   }
 
-  // A 2-D tile: `rows` rows of `row_bytes`, starting `stride` bytes apart (0 = contiguous).
-  void check_tile(const Instruction& inst, const char* operand, Field addr, Field stride, Memory memory,
-                  std::uint64_t core) {
-    const std::uint64_t rows = inst.get(Field::rows);
-    const std::uint64_t row_bytes = inst.get(Field::row_bytes);
-    const std::uint64_t s = inst.get(stride);
-    if (s != 0 && rows > 1 && s < row_bytes) {
-      report(fmt::format("{} rows overlap: {}={} < row_bytes={} (0 means contiguous)", operand,
-                         field_info(stride).name, s, row_bytes));
-      return;
-    }
-    const std::uint64_t pitch = s != 0 ? s : row_bytes;
-    check_range(mnemonic(inst.op), operand, inst.get(addr), (rows - 1) * pitch + row_bytes, memory, core);
-  }
-
+  // Every operand of the table's operand column must lie in its memory; a tile's rows must not
+  // overlap. An address read and written (matmul C) is checked once.
   void check_ranges(const Instruction& inst) {
-    const std::uint64_t core = inst.get(Field::core);
-    const char* mnem = mnemonic(inst.op);
-    switch (inst.op) {
-      case Opcode::dma_load:
-      case Opcode::dma_store:
-        check_tile(inst, "SRAM", Field::sram_addr, Field::sram_stride, Memory::sram, core);
-        check_tile(inst, "HBM", Field::hbm_addr, Field::hbm_stride, Memory::hbm, core);
-        return;
-      case Opcode::dma_copy:
-        check_tile(inst, "source", Field::src_addr, Field::src_stride, Memory::sram, core);
-        check_tile(inst, "destination", Field::dst_addr, Field::dst_stride, Memory::sram,
-                   inst.get(Field::dst_core));
-        return;
-      case Opcode::dma_send:
-      case Opcode::dma_recv:
-      case Opcode::coll_allreduce:
-      case Opcode::coll_allgather:
-      case Opcode::coll_reducescatter:
-      case Opcode::coll_alltoall:
-        check_range(mnem, "SRAM", inst.get(Field::sram_addr), inst.get(Field::bytes), Memory::sram, core);
-        return;
-      case Opcode::matmul: {
-        const auto e = static_cast<std::uint64_t>(dtype_bytes(static_cast<DType>(inst.get(Field::dtype))));
-        const std::uint64_t m = inst.get(Field::m), n = inst.get(Field::n), k = inst.get(Field::k);
-        check_range(mnem, "A", inst.get(Field::a_addr), m * k * e, Memory::sram, core);
-        check_range(mnem, "B", inst.get(Field::b_addr), k * n * e, Memory::sram, core);
-        check_range(mnem, "C", inst.get(Field::c_addr), m * n * kAccumulatorBytes, Memory::sram, core);
-        return;
+    const OpcodeInfo& info = opcode_info(inst.op);
+    for (int i = 0; i < info.num_operands; ++i) {
+      const OperandInfo& o = info.operands[i];
+      bool seen = false;
+      for (int j = 0; j < i; ++j) seen = seen || info.operands[j].addr == o.addr;
+      if (seen) continue;
+      if (o.size == OperandSize::tile) {
+        const std::uint64_t rows = inst.get(Field::rows), row_bytes = inst.get(Field::row_bytes);
+        const std::uint64_t stride = inst.get(o.stride);
+        if (stride != 0 && rows > 1 && stride < row_bytes) {
+          report(fmt::format("{} rows overlap: {}={} < row_bytes={} (0 means contiguous)", o.name,
+                             field_info(o.stride).name, stride, row_bytes));
+          continue;
+        }
       }
-      default:
-        break;
+      check_range(info.mnemonic, o.name, inst.get(o.addr), operand_extent(inst, o), o.space, operand_core(inst, o));
     }
-    if (!is_vector_op(inst.op)) return;
-    const auto e = static_cast<std::uint64_t>(dtype_bytes(static_cast<DType>(inst.get(Field::dtype))));
-    const std::uint64_t rows = inst.get(Field::rows), cols = inst.get(Field::cols);
-    const std::uint64_t tile = rows * cols * e;
-    check_range(mnem, "src", inst.get(Field::src_addr), tile, Memory::sram, core);
-    if (inst.has(Field::src2_addr)) {
-      std::uint64_t src2 = tile;  // elementwise operand, or a cos/sin table of the tile's shape (rope)
-      if (inst.op == Opcode::vec_rmsnorm) src2 = cols * e;        // gamma
-      if (inst.op == Opcode::vec_layernorm) src2 = 2 * cols * e;  // gamma then beta
-      check_range(mnem, "src2", inst.get(Field::src2_addr), src2, Memory::sram, core);
-    }
-    const bool reduces_rows = inst.op == Opcode::vec_rowmax || inst.op == Opcode::vec_rowsum;
-    check_range(mnem, "dst", inst.get(Field::dst_addr), reduces_rows ? rows * e : tile, Memory::sram, core);
   }
 
   void count_semaphore_ops() {

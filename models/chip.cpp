@@ -194,6 +194,10 @@ void Chip::execute(int u, const isa::Instruction& inst) {
     if (end_cycle > unloaded) stall(reason, end_cycle - unloaded);
   };
   Sram& sram = sram_[unit.core];
+  // What the instruction does, from the ISA table: priced by the energy model, timed below, and
+  // handed to the observer with the instruction.
+  const Activity work = instruction_activity(inst);
+  activity_ += work;
   auto footprint = [&](int core, std::uint64_t addr, std::uint64_t bytes) {
     const std::uint64_t fp = sram_[core].mark_written(addr, bytes);
     if (fp > sram_peak_[core]) sram_peak_[core] = fp;
@@ -207,7 +211,6 @@ void Chip::execute(int u, const isa::Instruction& inst) {
       const std::uint64_t rows = inst.get(Field::rows);
       const std::uint64_t row_bytes = inst.get(Field::row_bytes);
       const std::uint64_t bytes = rows * row_bytes;
-      activity_ += instruction_activity(inst);
       const double begin = static_cast<double>(start + config_.core.dma.setup_cycles);
       const double hbm_done = hbm_.transfer(begin, inst.get(Field::hbm_addr), rows, row_bytes,
                                             inst.get(Field::hbm_stride), /*is_write=*/!load);
@@ -226,7 +229,6 @@ void Chip::execute(int u, const isa::Instruction& inst) {
     case Opcode::dma_copy: {
       const std::uint64_t bytes = inst.get(Field::rows) * inst.get(Field::row_bytes);
       const int dst_core = static_cast<int>(inst.get(Field::dst_core));
-      activity_ += instruction_activity(inst, noc_ && dst_core != unit.core);
       const double begin = static_cast<double>(start + config_.core.dma.setup_cycles);
       const double read_done = sram.access(begin, bytes);
       const double write_done = sram_[dst_core].access(begin, bytes);
@@ -272,8 +274,6 @@ void Chip::execute(int u, const isa::Instruction& inst) {
       const std::uint64_t m = inst.get(Field::m), n = inst.get(Field::n), k = inst.get(Field::k);
       const std::uint64_t compute = timing::matmul_cycles(config_.core.matrix, dtype, m, n, k);
       const std::uint64_t c_bytes = m * n * isa::kAccumulatorBytes;
-      const Activity work = instruction_activity(inst);
-      activity_ += work;
       const double sram_done = sram.access(static_cast<double>(start), work.sram_bytes());
       const double compute_end = static_cast<double>(start + compute);
       finish_timed(std::max(compute_end, sram_done), compute_end, StallReason::sram_port);
@@ -315,8 +315,6 @@ void Chip::execute(int u, const isa::Instruction& inst) {
       if (!isa::is_vector_op(inst.op)) throw Error(fmt::format("{}: internal: no unit executes this opcode", where(inst)));
       const std::uint64_t rows = inst.get(Field::rows), cols = inst.get(Field::cols);
       const std::uint64_t compute = timing::vector_op_cycles(config_.core.vector, inst.op, rows, cols);
-      const Activity work = instruction_activity(inst);
-      activity_ += work;
       const std::uint64_t dst_bytes = work.sram_bytes_written;
       const double sram_done = sram.access(static_cast<double>(start), work.sram_bytes());
       const double compute_end = static_cast<double>(start + compute);
@@ -327,7 +325,7 @@ void Chip::execute(int u, const isa::Instruction& inst) {
   }
   const std::uint64_t end = now_cycle();
   last_end_cycle_ = std::max(last_end_cycle_, end);
-  if (observer_) observer_->on_instruction(u, inst, start, end);
+  if (observer_) observer_->on_instruction(u, inst, start, end, work);
 }
 
 bool Chip::finished() const {

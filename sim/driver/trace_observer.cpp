@@ -28,7 +28,6 @@ TraceObserver::TraceObserver(trace::TraceWriter& writer, const ChipConfig& chip,
   hbm_track_ = writer_->add_counter(process_, "HBM bandwidth", "GB/s");
   matrix_track_ = writer_->add_counter(process_, "Matrix utilization", "fraction");
   power_track_ = writer_->add_counter(process_, "Power", "W");
-  for (const auto& u : units) unit_core_.push_back(u.core);
   for (int c = 0; c < chip.cores; ++c) {
     sram_tracks_.push_back(writer_->add_counter(process_, fmt::format("core{} SRAM occupancy", c), "bytes"));
   }
@@ -52,50 +51,29 @@ void TraceObserver::spread(std::vector<double>& bins, std::uint64_t start, std::
 }
 
 void TraceObserver::on_instruction(int unit, const isa::Instruction& inst, std::uint64_t start_cycle,
-                                   std::uint64_t end_cycle) {
-  trace::Arg args[6];
+                                   std::uint64_t end_cycle, const Activity& activity) {
+  // The slice's arguments: the source line and what the ISA table says describes the instruction.
+  trace::Arg args[1 + isa::kMaxInstructionArgs];
+  isa::InstructionArg described[isa::kMaxInstructionArgs];
+  const int count = isa::instruction_args(inst, described);
   std::size_t n = 0;
   args[n++] = trace::Arg::integer("line", inst.line);
-  switch (inst.op) {
-    case Opcode::matmul: {
-      const std::uint64_t m = inst.get(Field::m), nn = inst.get(Field::n), k = inst.get(Field::k);
-      const auto dtype = static_cast<isa::DType>(inst.get(Field::dtype));
-      args[n++] = trace::Arg::integer("m", static_cast<std::int64_t>(m));
-      args[n++] = trace::Arg::integer("n", static_cast<std::int64_t>(nn));
-      args[n++] = trace::Arg::integer("k", static_cast<std::int64_t>(k));
-      args[n++] = trace::Arg::string("dtype", isa::dtype_name(dtype));
-      const double ideal = static_cast<double>(m * nn * k) /
-                           static_cast<double>(timing::peak_macs_per_cycle(chip_.core.matrix, dtype));
-      spread(matrix_ideal_cycles_bins_, start_cycle, end_cycle, ideal);
-      break;
-    }
-    case Opcode::dma_load:
-    case Opcode::dma_store:
-    case Opcode::dma_copy:
-    case Opcode::dma_send:
-    case Opcode::dma_recv: {
-      const std::uint64_t bytes = isa::dma_bytes(inst);
-      args[n++] = trace::Arg::integer("bytes", static_cast<std::int64_t>(bytes));
-      if (inst.op == Opcode::dma_load || inst.op == Opcode::dma_store) {
-        spread(hbm_bytes_bins_, start_cycle, end_cycle, static_cast<double>(bytes));
-      }
-      break;
-    }
-    case Opcode::sem_signal:
-    case Opcode::sem_wait:
-      args[n++] = trace::Arg::integer("sem", static_cast<std::int64_t>(inst.get(Field::sem)));
-      break;
-    default:
-      if (isa::is_vector_op(inst.op)) {
-        args[n++] = trace::Arg::integer("rows", static_cast<std::int64_t>(inst.get(Field::rows)));
-        args[n++] = trace::Arg::integer("cols", static_cast<std::int64_t>(inst.get(Field::cols)));
-      }
-      break;
+  for (int i = 0; i < count; ++i) {
+    const isa::InstructionArg& a = described[i];
+    args[n++] = a.text ? trace::Arg::string(a.name, a.text)
+                       : trace::Arg::integer(a.name, static_cast<std::int64_t>(a.value));
   }
-  // The same per-instruction activity and energy formula as the report's energy_j.
-  const bool cross_core = inst.op == Opcode::dma_copy &&
-                          static_cast<int>(inst.get(Field::dst_core)) != unit_core_[static_cast<std::size_t>(unit)];
-  const double joules = dynamic_energy(chip_.cost, instruction_activity(inst, cross_core)).total_j();
+  // Counters, from the activity the chip counted (the same that the report prices).
+  const std::uint64_t macs = activity.total_macs();
+  if (macs > 0) {
+    const auto dtype = static_cast<isa::DType>(inst.get(Field::dtype));
+    const double ideal = static_cast<double>(macs) /
+                         static_cast<double>(timing::peak_macs_per_cycle(chip_.core.matrix, dtype));
+    spread(matrix_ideal_cycles_bins_, start_cycle, end_cycle, ideal);
+  }
+  const std::uint64_t hbm_bytes = activity.hbm_bytes();
+  if (hbm_bytes > 0) spread(hbm_bytes_bins_, start_cycle, end_cycle, static_cast<double>(hbm_bytes));
+  const double joules = dynamic_energy(chip_.cost, activity).total_j();
   if (joules > 0) spread(dynamic_energy_j_bins_, start_cycle, end_cycle, joules);
   const trace::TrackId track = unit_tracks_[static_cast<std::size_t>(unit)];
   OpenSlices& open = open_[static_cast<std::size_t>(unit)];

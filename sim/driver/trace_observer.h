@@ -19,7 +19,7 @@ class TraceObserver : public ExecutionObserver {
   TraceObserver(trace::TraceWriter& writer, const ChipConfig& chip, const isa::Program& program,
                 const std::vector<UnitStats>& units, std::uint64_t window_cycles, int chip_index = 0);
   void on_instruction(int unit, const isa::Instruction& inst, std::uint64_t start_cycle,
-                      std::uint64_t end_cycle) override;
+                      std::uint64_t end_cycle, const Activity& activity) override;
   void on_sram_footprint(int core, std::uint64_t cycle, std::uint64_t bytes) override;
   trace::TrackId process() const { return process_; }
   // Energy spent outside the chip's instructions (a chip-to-chip link hop it drives) over
@@ -56,7 +56,6 @@ class TraceObserver : public ExecutionObserver {
   trace::TrackId hbm_track_;
   trace::TrackId matrix_track_;
   trace::TrackId power_track_;
-  std::vector<int> unit_core_;  // per unit: its core (a dma.copy elsewhere crosses the NoC)
   std::vector<double> hbm_bytes_bins_;
   std::vector<double> matrix_ideal_cycles_bins_;
   std::vector<double> dynamic_energy_j_bins_;

@@ -7,16 +7,18 @@ namespace tasim {
 
 OpProfiler::OpProfiler(const isa::Program& program) : spans_(program.tags.size() + 1) {}
 
-void OpProfiler::on_instruction(int, const isa::Instruction& inst, std::uint64_t start, std::uint64_t end) {
+void OpProfiler::on_instruction(int, const isa::Instruction& inst, std::uint64_t start, std::uint64_t end,
+                                const Activity& activity) {
   // Waiting is not work: semaphore waits and barriers would stretch an op over the time it
   // spent blocked on the previous one.
-  if (inst.op == isa::Opcode::sem_wait || inst.op == isa::Opcode::sem_signal || inst.op == isa::Opcode::barrier) return;
+  const isa::Category category = isa::category_of(inst.op);
+  if (category == isa::Category::semaphore || category == isa::Category::control) return;
   if (inst.tag >= spans_.size()) spans_.resize(inst.tag + 1);
   OpSpan& s = spans_[inst.tag];
   s.first_cycle = std::min(s.first_cycle, start);
   s.last_cycle = std::max(s.last_cycle, end);
   s.flops += isa::matmul_flops(inst);
-  if (inst.op == isa::Opcode::dma_load || inst.op == isa::Opcode::dma_store) s.hbm_bytes += isa::dma_bytes(inst);
+  s.hbm_bytes += activity.hbm_bytes();
   ++s.instructions;
 }
 

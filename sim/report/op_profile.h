@@ -24,7 +24,7 @@ class OpProfiler : public ExecutionObserver {
  public:
   explicit OpProfiler(const isa::Program& program);
   void on_instruction(int unit, const isa::Instruction& inst, std::uint64_t start_cycle,
-                      std::uint64_t end_cycle) override;
+                      std::uint64_t end_cycle, const Activity& activity) override;
   // Per tag (index = tag, 0 = untagged).
   const std::vector<OpSpan>& spans() const { return spans_; }
   // Cycles attributed to each tag: every cycle covered by some op's span is shared equally by
@@ -46,8 +46,9 @@ class ObserverFanout : public ExecutionObserver {
   void add(ExecutionObserver* o) {
     if (o) observers_.push_back(o);
   }
-  void on_instruction(int unit, const isa::Instruction& inst, std::uint64_t s, std::uint64_t e) override {
-    for (auto* o : observers_) o->on_instruction(unit, inst, s, e);
+  void on_instruction(int unit, const isa::Instruction& inst, std::uint64_t s, std::uint64_t e,
+                      const Activity& activity) override {
+    for (auto* o : observers_) o->on_instruction(unit, inst, s, e, activity);
   }
   void on_sram_footprint(int core, std::uint64_t cycle, std::uint64_t bytes) override {
     for (auto* o : observers_) o->on_sram_footprint(core, cycle, bytes);

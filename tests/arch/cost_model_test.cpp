@@ -130,8 +130,21 @@ TEST_CASE("instruction activity counts MACs and operand bytes", "[cost][activity
   const Activity rowmax = instruction_activity(one("vec.rowmax src_addr=0 dst_addr=0x10000 rows=4 cols=64"));
   CHECK(rowmax.sram_bytes_written == 4 * 2);  // one value per row
 
-  const std::string copy = "dma.copy engine=0 src_addr=0 dst_core=0 dst_addr=0x1000 rows=2 row_bytes=64";
-  CHECK(instruction_activity(one(copy), false).noc_bytes == 0);
-  CHECK(instruction_activity(one(copy), true).noc_bytes == 128);
+  // A copy reads and writes its tile; into another core's SRAM it also crosses the NoC.
+  const Activity local = instruction_activity(one("dma.copy engine=0 src_addr=0 dst_core=0 dst_addr=0x1000 rows=2 row_bytes=64"));
+  CHECK(local.sram_bytes_read == 128);
+  CHECK(local.sram_bytes_written == 128);
+  CHECK(local.noc_bytes == 0);
+  const Activity remote = instruction_activity(one("dma.copy core=1 engine=0 src_addr=0 dst_core=0 dst_addr=0x1000 rows=2 row_bytes=64"));
+  CHECK(remote.noc_bytes == 128);
+  CHECK(remote.sram_bytes() == 256);
+  // A strided tile counts its rows, not the gaps between them.
+  CHECK(instruction_activity(one("dma.load engine=0 hbm_addr=0 sram_addr=0 rows=4 row_bytes=128 hbm_stride=4096")).hbm_bytes_read == 512);
+  // Norm parameters: one row (RMSNorm gamma) or two (LayerNorm gamma and beta).
+  CHECK(instruction_activity(one("vec.rmsnorm src_addr=0 src2_addr=0x8000 dst_addr=0x10000 rows=4 cols=64")).sram_bytes_read == 4 * 64 * 2 + 64 * 2);
+  CHECK(instruction_activity(one("vec.layernorm src_addr=0 src2_addr=0x8000 dst_addr=0x10000 rows=4 cols=64")).sram_bytes_read == 4 * 64 * 2 + 2 * 64 * 2);
+  // Chip-to-chip transfers: their bytes are link bytes, counted by the interconnect.
+  CHECK(instruction_activity(one("dma.send engine=0 chip=1 sram_addr=0 bytes=4096 tag=1")).sram_bytes() == 0);
+  CHECK(instruction_activity(one("matmul mxu=0 a_addr=0 b_addr=0x10000 c_addr=0x20000 m=8 n=16 k=32 acc=0")).sram_bytes_read == 8 * 32 * 2 + 32 * 16 * 2);
   CHECK(instruction_activity(one("sem.signal unit=dma0 sem=1")).sram_bytes() == 0);
 }

@@ -65,7 +65,7 @@ TEST_CASE("the reference covers every opcode and field", "[isa][docs]") {
     CHECK(md.find(std::string("| `") + info.name + "` | " + std::to_string(info.bits) + " |") !=
           std::string::npos);
   }
-  for (const char* topic : {"TASMBIN1", "LSB-first", "counting semaphores", "barrier", "in order", "halt"}) {
+  for (const char* topic : {"TASMBIN", "format version", "LSB-first", "counting semaphores", "barrier", "in order", "halt"}) {
     CHECK(md.find(topic) != std::string::npos);
   }
   CHECK(md.find("| `rows` | 16 | count | rows of the tile | required |") != std::string::npos);

@@ -4,7 +4,9 @@
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <random>
+#include <set>
 #include <string>
 
 #include "isa/isa.h"
@@ -80,14 +82,9 @@ void require_same_instructions(const Program& a, const Program& b) {
   }
 }
 
-std::string to_hex(int v) {
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "%x", v);
-  return buf;
-}
 
 std::vector<std::uint8_t> header(std::uint32_t count) {
-  std::vector<std::uint8_t> bytes = {'T', 'A', 'S', 'M', 'B', 'I', 'N', '1'};
+  std::vector<std::uint8_t> bytes = {'T', 'A', 'S', 'M', 'B', 'I', 'N', '2'};
   for (int b = 0; b < 4; ++b) bytes.push_back(static_cast<std::uint8_t>(count >> (8 * b)));
   return bytes;
 }
@@ -140,7 +137,7 @@ TEST_CASE("binary layout: magic, little-endian count, LSB-first fields", "[isa][
   const std::vector<std::uint8_t> bytes = encode(p);
   std::vector<std::uint8_t> expected = header(3);
   // sem.signal: core (8 bits), unit (8: kind 1 in the top 2 bits, index 2), sem (12) -> 28 bits, 4 bytes.
-  const std::vector<std::uint8_t> signal = {static_cast<std::uint8_t>(Opcode::sem_signal), 0x01, 0x42, 0x23,
+  const std::vector<std::uint8_t> signal = {opcode_info(Opcode::sem_signal).code, 0x01, 0x42, 0x23,
                                             0x01};
   expected.insert(expected.end(), signal.begin(), signal.end());
   REQUIRE(bytes.size() > expected.size());
@@ -149,7 +146,7 @@ TEST_CASE("binary layout: magic, little-endian count, LSB-first fields", "[isa][
 
   // matmul: core (8) then mxu (4), so a_addr starts at bit 12 and straddles bytes.
   const std::size_t mm = expected.size();
-  CHECK(bytes[mm] == static_cast<std::uint8_t>(Opcode::matmul));
+  CHECK(bytes[mm] == 0x20);  // matmul's code in the table
   CHECK(bytes[mm + 1] == 0x00);  // core
   CHECK(bytes[mm + 2] == 0x83);  // mxu=3 in the low nibble, a_addr bits 0-3 (0x8) in the high nibble
   CHECK(bytes[mm + 3] == 0x67);
@@ -157,7 +154,7 @@ TEST_CASE("binary layout: magic, little-endian count, LSB-first fields", "[isa][
   CHECK(bytes[mm + 5] == 0x23);
   CHECK(bytes[mm + 6] == 0x01);  // a_addr bits 28-31; b_addr (0) starts in the high nibble
   // barrier has no fields: just its opcode byte, last in the file.
-  CHECK(bytes.back() == static_cast<std::uint8_t>(Opcode::barrier));
+  CHECK(bytes.back() == 0x70);  // barrier's code
   CHECK(is_binary(bytes));
 }
 
@@ -195,24 +192,27 @@ TEST_CASE("decode rejects garbage with a clear error", "[isa][decode]") {
   const std::size_t add_size = bytes.size() - 12 - 1;
 
   CHECK(error_of([] { decode({}, "e.bin"); }) ==
-        "e.bin: not a tasim binary program: bad magic (expected \"TASMBIN1\")");
+        "e.bin: not a tasim binary program: bad magic (expected \"TASMBIN\")");
   CHECK_THAT(error_of([] {
-               decode({'T', 'A', 'S', 'M', 'B', 'I', 'N', '2', 0, 0, 0, 0}, "m.bin");
+               decode({'T', 'A', 'S', 'M', 'B', 'O', 'X', '2', 0, 0, 0, 0}, "m.bin");
              }),
              Catch::Contains("bad magic"));
   CHECK(error_of([] {
-          decode({'T', 'A', 'S', 'M', 'B', 'I', 'N', '1', 1}, "h.bin");
+          decode({'T', 'A', 'S', 'M', 'B', 'I', 'N', '2', 1}, "h.bin");
         }) == "h.bin: truncated header: 9 bytes, the header needs 12");
 
   std::vector<std::uint8_t> unknown = header(1);
   unknown.push_back(0xff);
   CHECK(error_of([&] { decode(unknown, "u.bin"); }) ==
         "u.bin: unknown opcode byte 0xff at offset 12 (instruction 1)");
-  std::vector<std::uint8_t> unknown2 = bytes;
-  unknown2[12 + add_size] = static_cast<std::uint8_t>(kNumOpcodes);
-  CHECK(error_of([&] { decode(unknown2, "u2.bin"); }) ==
-        "u2.bin: unknown opcode byte 0x" + std::string(kNumOpcodes < 16 ? "0" : "") + to_hex(kNumOpcodes) +
-            " at offset " + std::to_string(12 + add_size) + " (instruction 2)");
+  // Codes between the table's (0x06: after dma.recv) name no instruction; neither does 0.
+  for (const char* code : {"00", "06", "21"}) {
+    std::vector<std::uint8_t> unknown2 = bytes;
+    unknown2[12 + add_size] = static_cast<std::uint8_t>(std::stoi(code, nullptr, 16));
+    CHECK(error_of([&] { decode(unknown2, "u2.bin"); }) == "u2.bin: unknown opcode byte 0x" + std::string(code) +
+                                                              " at offset " + std::to_string(12 + add_size) +
+                                                              " (instruction 2)");
+  }
 
   std::vector<std::uint8_t> cut(bytes.begin(), bytes.end() - 3);  // inside the vec.add
   cut.resize(12 + add_size - 2);
@@ -308,4 +308,69 @@ TEST_CASE("load_program reads text and binary files and names missing ones", "[i
   CHECK(error_of([&] { load_program(text_path); }) == text_path + ":2: expected field=value, got 'bogus'");
   std::remove(text_path.c_str());
   std::remove(bin_path.c_str());
+}
+
+namespace {
+std::vector<std::uint8_t> read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+}  // namespace
+
+// tests/data/every_opcode.bin was written by `tasim asm tests/data/every_opcode.tasm` when the
+// format got its version and fixed opcode codes. It must decode to the same program for as long
+// as the format is version 2, whatever instructions are added to the table: rewriting it to make
+// this test pass would break every binary users have.
+TEST_CASE("a committed binary keeps decoding to the same program", "[isa][roundtrip][golden]") {
+  const std::string dir = std::string(TASIM_SOURCE_DIR) + "/tests/data/";
+  const std::vector<std::uint8_t> golden = read_bytes(dir + "every_opcode.bin");
+  REQUIRE(golden.size() > 12);
+  std::ifstream text_in(dir + "every_opcode.tasm");
+  const std::string text((std::istreambuf_iterator<char>(text_in)), std::istreambuf_iterator<char>());
+  const Program assembled = assemble(text, "every_opcode.tasm");
+  const Program decoded = decode(golden, "every_opcode.bin");
+  require_same_instructions(assembled, decoded);
+  CHECK(decoded.tags == assembled.tags);
+  for (std::size_t i = 0; i < decoded.instructions.size(); ++i) {
+    CHECK(decoded.instructions[i].tag == assembled.instructions[i].tag);
+  }
+  CHECK(encode(assembled) == golden);
+  // It uses every opcode of the table.
+  std::set<Opcode> used;
+  for (const auto& inst : decoded.instructions) used.insert(inst.op);
+  CHECK(used.size() == static_cast<std::size_t>(kNumOpcodes));
+}
+
+TEST_CASE("a binary of another format version is refused by name", "[isa][decode]") {
+  std::vector<std::uint8_t> v1 = {'T', 'A', 'S', 'M', 'B', 'I', 'N', '1', 1, 0, 0, 0, 26};
+  CHECK(error_of([&] { decode(v1, "old.bin"); }) ==
+        "old.bin: tasim binary format version 1; this tasim reads version 2 only (version 1 numbered "
+        "opcodes by position, so its files cannot be read safely): assemble the program again from its .tasm");
+  std::vector<std::uint8_t> v3 = header(0);
+  v3[7] = '3';
+  CHECK(error_of([&] { decode(v3, "new.bin"); }) == "new.bin: tasim binary format version 3; this tasim reads version 2 only");
+  v3[7] = 0xfe;
+  CHECK_THAT(error_of([&] { decode(v3, "odd.bin"); }), Catch::Contains("format version byte 0xfe"));
+  CHECK(binary_format_version() == 2);
+}
+
+TEST_CASE("every opcode has a fixed code, and codes are unique", "[isa][table]") {
+  std::set<int> codes;
+  for (int op = 0; op < kNumOpcodes; ++op) {
+    const OpcodeInfo& info = opcode_info(static_cast<Opcode>(op));
+    CHECK(info.code != 0);
+    codes.insert(info.code);
+    Opcode back{};
+    REQUIRE(opcode_of_code(info.code, back));
+    CHECK(back == static_cast<Opcode>(op));
+  }
+  CHECK(codes.size() == static_cast<std::size_t>(kNumOpcodes));
+  Opcode none{};
+  CHECK_FALSE(opcode_of_code(0x00, none));
+  CHECK_FALSE(opcode_of_code(0xff, none));
+  // A few codes as released in format version 2 (docs/isa.md): they never change.
+  CHECK(opcode_info(Opcode::dma_load).code == 0x01);
+  CHECK(opcode_info(Opcode::matmul).code == 0x20);
+  CHECK(opcode_info(Opcode::vec_add).code == 0x30);
+  CHECK(opcode_info(Opcode::halt).code == 0x71);
 }

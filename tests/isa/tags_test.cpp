@@ -43,7 +43,7 @@ std::vector<std::string> tag_names_of(const Program& p) {
 }
 
 std::vector<std::uint8_t> header(std::uint32_t count) {
-  std::vector<std::uint8_t> bytes = {'T', 'A', 'S', 'M', 'B', 'I', 'N', '1'};
+  std::vector<std::uint8_t> bytes = {'T', 'A', 'S', 'M', 'B', 'I', 'N', '2'};
   for (int b = 0; b < 4; ++b) bytes.push_back(static_cast<std::uint8_t>(count >> (8 * b)));
   return bytes;
 }
@@ -60,8 +60,8 @@ void append_text(std::vector<std::uint8_t>& bytes, const std::string& s) {
   bytes.insert(bytes.end(), s.begin(), s.end());
 }
 
-const auto kHalt = static_cast<std::uint8_t>(Opcode::halt);
-const auto kBarrier = static_cast<std::uint8_t>(Opcode::barrier);
+const auto kHalt = opcode_info(Opcode::halt).code;
+const auto kBarrier = opcode_info(Opcode::barrier).code;
 
 // Three one-byte instructions: halt (tag "a"), halt (untagged), barrier (tag "bc").
 const char* const kSmallText = ".op a\nhalt\n.op\nhalt\n.op bc\nbarrier\n";
@@ -348,7 +348,7 @@ TEST_CASE("untagged programs encode exactly as before", "[isa][tags][roundtrip]"
       "halt\n",
       "plain.tasm");
   std::vector<std::uint8_t> expected = header(2);
-  append(expected, {static_cast<std::uint8_t>(Opcode::sem_signal), 0x01, 0x42, 0x23, 0x01, kHalt});
+  append(expected, {opcode_info(Opcode::sem_signal).code, 0x01, 0x42, 0x23, 0x01, kHalt});
   CHECK(encode(p) == expected);
 
   // A table whose names no instruction uses adds nothing either.

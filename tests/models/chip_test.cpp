@@ -23,7 +23,8 @@ struct Record {
 
 struct Recorder : ExecutionObserver {
   std::vector<Record> records;
-  void on_instruction(int unit, const isa::Instruction& inst, std::uint64_t s, std::uint64_t e) override {
+  void on_instruction(int unit, const isa::Instruction& inst, std::uint64_t s, std::uint64_t e,
+                      const Activity&) override {
     records.push_back({unit, inst.op, inst.line, s, e});
   }
   const Record& at_line(std::uint32_t line) const {

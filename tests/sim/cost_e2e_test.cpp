@@ -5,7 +5,7 @@
 #include <map>
 
 #include "cli_util.h"
-#include "perfetto_subset.pb.h"
+#include "power_trace.h"
 
 using namespace tasim::testing;
 
@@ -22,7 +22,7 @@ double sum_of(const YAML::Node& object) {
 }  // namespace
 
 TEST_CASE("run JSON has area energy power and tokens per joule that agree with each other", "[cost][e2e]") {
-  for (const std::string args : {kSmallStep, std::string("--arch tpu-v4-like --model gpt-style-1b --phase prefill --batch 1 --prompt-len 256"),
+  for (const std::string& args : {kSmallStep, std::string("--arch tpu-v4-like --model gpt-style-1b --phase prefill --batch 1 --prompt-len 256"),
                                  std::string("--arch sohu-like --model gpt-style-1b --batch 8 --context-len 128")}) {
     INFO(args);
     const YAML::Node j = run_json(args);
@@ -72,40 +72,6 @@ TEST_CASE("a tensor-parallel run pays link energy and every chip's area", "[cost
   // Doubling the link coefficient doubles exactly the link part.
   const YAML::Node costly = run_json(kSmallStep + " --chips 2 --tp 2 --set cost.link.pj_per_bit=10");
   CHECK(costly["energy_breakdown_j"]["link"].as<double>() == Approx(2 * two["energy_breakdown_j"]["link"].as<double>()));
-}
-
-// The energy under every chip's Power counter (piecewise constant between samples), and the
-// largest sample.
-struct PowerTrace {
-  int tracks = 0;
-  double joules = 0.0;
-  double peak_w = 0.0;
-  double min_w = 1e300;  // over samples while the run lasts
-  bool ends_at_zero = true;
-};
-
-PowerTrace integrate_power(const std::string& trace_path) {
-  perfetto::protos::Trace trace;
-  REQUIRE(trace.ParseFromString(read_file(trace_path)));
-  std::map<std::uint64_t, std::vector<std::pair<std::uint64_t, double>>> samples;  // track -> (ns, W)
-  for (const auto& p : trace.packet()) {
-    if (p.has_track_descriptor() && p.track_descriptor().name() == "Power") samples[p.track_descriptor().uuid()];
-    if (p.has_track_event() && samples.count(p.track_event().track_uuid())) {
-      samples[p.track_event().track_uuid()].emplace_back(p.timestamp(), p.track_event().double_counter_value());
-    }
-  }
-  PowerTrace out;
-  for (const auto& [track, s] : samples) {
-    ++out.tracks;
-    REQUIRE(s.size() >= 2);
-    for (std::size_t i = 0; i + 1 < s.size(); ++i) {
-      out.joules += s[i].second * static_cast<double>(s[i + 1].first - s[i].first) * 1e-9;
-      out.peak_w = std::max(out.peak_w, s[i].second);
-      out.min_w = std::min(out.min_w, s[i].second);
-    }
-    out.ends_at_zero = out.ends_at_zero && s.back().second == 0.0;  // idle after the run
-  }
-  return out;
 }
 
 TEST_CASE("the trace's power counters integrate to the report's energy", "[cost][e2e][trace]") {
