@@ -38,7 +38,8 @@ int neighbours_in_dimension(int n) { return n > 2 ? 2 : (n == 2 ? 1 : 0); }
 
 }  // namespace
 
-Interconnect::Interconnect(const SystemConfig& config) : config_(config), chips_(config.chips) {
+Interconnect::Interconnect(const SystemConfig& config, double ticks_per_ns)
+    : config_(config), ticks_per_ns_(ticks_per_ns), chips_(config.chips) {
   const char* topo = topology_name(config.topology);
   if (chips_ < 2) {
     throw Error(fmt::format("system.chips is {}: links and collectives need at least 2 chips", chips_));
@@ -55,6 +56,8 @@ Interconnect::Interconnect(const SystemConfig& config) : config_(config), chips_
     throw Error(fmt::format("{} must be >= 0 (got {})",
                             switched ? "system.switch.latency_ns" : "system.link.latency_ns", latency));
   }
+  link_bytes_per_tick_ = gbps / ticks_per_ns;
+  hop_latency_ticks_ = latency * ticks_per_ns;
   if (config.topology == Topology::mesh2d) {
     // A grid without wraparound (an on-chip network); any shape, down to a line of cores.
     rows_ = config.torus_rows > 0 ? config.torus_rows : 1;
@@ -100,8 +103,8 @@ Interconnect::Interconnect(const SystemConfig& config) : config_(config), chips_
   link_of_pair_.assign(static_cast<std::size_t>(chips_) * chips_, -1);
   auto connect = [&](int a, int b) {  // one physical link: both directions, once
     if (a == b || link_of_pair_[static_cast<std::size_t>(a) * chips_ + b] >= 0) return;
-    add_link(a, b, gbps);
-    add_link(b, a, gbps);
+    add_link(a, b, link_bytes_per_tick_);
+    add_link(b, a, link_bytes_per_tick_);
   };
   switch (config.topology) {
     case Topology::ring:
@@ -122,8 +125,8 @@ Interconnect::Interconnect(const SystemConfig& config) : config_(config), chips_
       break;
     case Topology::switched:
       for (int i = 0; i < chips_; ++i) {
-        uplink_.push_back(add_link(i, DirectedLink::kSwitch, gbps));
-        downlink_.push_back(add_link(DirectedLink::kSwitch, i, gbps));
+        uplink_.push_back(add_link(i, DirectedLink::kSwitch, link_bytes_per_tick_));
+        downlink_.push_back(add_link(DirectedLink::kSwitch, i, link_bytes_per_tick_));
       }
       break;
     case Topology::mesh2d:
@@ -137,13 +140,13 @@ Interconnect::Interconnect(const SystemConfig& config) : config_(config), chips_
   }
 }
 
-int Interconnect::add_link(int from, int to, double gbps) {
+int Interconnect::add_link(int from, int to, double bytes_per_tick) {
   DirectedLink l;
   l.from = from;
   l.to = to;
   auto end = [](int x) { return x == DirectedLink::kSwitch ? std::string("switch") : std::to_string(x); };
   l.name = fmt::format("link {}->{}", end(from), end(to));
-  l.server = BandwidthServer(gbps);
+  l.server = BandwidthServer(bytes_per_tick);
   links_.push_back(std::move(l));
   const int id = static_cast<int>(links_.size()) - 1;
   if (from >= 0 && to >= 0) link_of_pair_[static_cast<std::size_t>(from) * chips_ + to] = id;
@@ -224,27 +227,27 @@ const std::vector<int>& Interconnect::route(int src, int dst) const {
   return it->second;
 }
 
-double Interconnect::route_latency_ns(int src, int dst) const {
+double Interconnect::route_latency_ticks(int src, int dst) const {
   if (src == dst) return 0.0;
-  if (config_.topology == Topology::switched) return config_.switch_.latency_ns;
-  return hops(src, dst) * config_.link.latency_ns;
+  if (config_.topology == Topology::switched) return hop_latency_ticks_;
+  return hops(src, dst) * hop_latency_ticks_;
 }
 
-double Interconnect::transfer(double now_ns, int src, int dst, std::uint64_t bytes,
+double Interconnect::transfer(double now_tick, int src, int dst, std::uint64_t bytes,
                               std::vector<HopService>* hops) {
   if (hops) hops->clear();
   const std::vector<int>& r = route(src, dst);
-  if (r.empty()) return now_ns;
-  double last = now_ns;
+  if (r.empty()) return now_tick;
+  double last = now_tick;
   for (int l : r) {
     DirectedLink& link = links_[static_cast<std::size_t>(l)];
-    const double begin = std::max(now_ns, link.server.free_at_cycle());
-    const double end = link.server.serve(now_ns, bytes);
+    const double begin = std::max(now_tick, link.server.free_at_cycle());
+    const double end = link.server.serve(now_tick, bytes);
     ++link.transfers;
     last = std::max(last, end);
     if (hops) hops->push_back({l, begin, end});
   }
-  return last + route_latency_ns(src, dst);
+  return last + route_latency_ticks(src, dst);
 }
 
 std::vector<int> Interconnect::ring_order() const {

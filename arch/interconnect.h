@@ -3,9 +3,11 @@
 // every link on their route. Plain C++ (no SystemC), so it is unit-tested directly; the
 // collective engine (models/collective_engine.h) drives it from SystemC threads.
 //
-// Units: time in ns as double (one chip cycle at 1 GHz; SystemC time is ns too); bandwidth in
-// GB/s (1e9 bytes/s), which is exactly bytes per ns, so a link of gbps_per_direction G serves
-// one byte every 1/G ns.
+// Units: the configuration is in GB/s (1e9 bytes/s, exactly bytes per ns) and ns. Time inside is
+// counted in ticks of the user's choosing, given as ticks_per_ns at construction: 1 for a study
+// in ns (`tasim collective`), the clock in GHz for a chip simulation, whose tick is one chip cycle.
+// A link of G GB/s then serves G / ticks_per_ns bytes per tick, and a latency of L ns is
+// L x ticks_per_ns ticks.
 //
 // Links are directed: every physical link is two independent FCFS BandwidthServers, one per
 // direction, so traffic one way never slows traffic the other way. Because no server serves two
@@ -51,29 +53,30 @@ struct DirectedLink {
   int from = 0;                       // chip, or kSwitch
   int to = 0;                         // chip, or kSwitch
   std::string name;                   // "link 0->1", "link 3->switch", "link switch->3"
-  BandwidthServer server;             // bytes per ns
+  BandwidthServer server;             // bytes per tick
   std::uint64_t transfers = 0;
 
-  double gbps() const { return server.bytes_per_cycle(); }
+  double bytes_per_tick() const { return server.bytes_per_cycle(); }
   std::uint64_t bytes() const { return server.bytes_served(); }
-  double busy_ns() const { return server.busy_cycles(); }
+  double busy_ticks() const { return server.busy_cycles(); }
   // The chip whose trace process shows this link: the sender, or for a switch downlink the
   // receiving chip.
   int owner_chip() const { return from == kSwitch ? to : from; }
 };
 
-// One hop of a transfer: the link and the interval its server spent on the transfer.
+// One hop of a transfer: the link and the interval (ticks) its server spent on the transfer.
 struct HopService {
   int link = 0;
-  double begin_ns = 0.0;
-  double end_ns = 0.0;
+  double begin_tick = 0.0;
+  double end_tick = 0.0;
 };
 
 class Interconnect {
  public:
   // Throws tasim::Error for a system that cannot be built (chips < 2, a torus shape that does
   // not divide the chips, more links per chip than link.ports_per_chip, non-positive bandwidth).
-  explicit Interconnect(const SystemConfig& config);
+  // ticks_per_ns: the time base of every time this object takes and returns (see above).
+  explicit Interconnect(const SystemConfig& config, double ticks_per_ns = 1.0);
 
   int chips() const { return chips_; }
   Topology topology() const { return config_.topology; }
@@ -84,13 +87,14 @@ class Interconnect {
   // Directed links crossed from src to dst, in order (empty when src == dst).
   const std::vector<int>& route(int src, int dst) const;
   int hops(int src, int dst) const { return static_cast<int>(route(src, dst).size()); }
-  // First-byte latency of the route: hops x link.latency_ns, or switch.latency_ns (0 if src == dst).
-  double route_latency_ns(int src, int dst) const;
+  // First-byte latency of the route in ticks: hops x link.latency_ns, or switch.latency_ns (0 if
+  // src == dst), in the time base.
+  double route_latency_ticks(int src, int dst) const;
 
-  // Moves `bytes` from src to dst, requested at now_ns; returns when its last byte arrives.
+  // Moves `bytes` from src to dst, requested at tick now; returns the tick its last byte arrives.
   // Reserves each hop's server (FCFS in call order); `hops`, if given, receives each hop's
   // service interval. src == dst costs nothing.
-  double transfer(double now_ns, int src, int dst, std::uint64_t bytes,
+  double transfer(double now_tick, int src, int dst, std::uint64_t bytes,
                   std::vector<HopService>* hops = nullptr);
 
   // A cyclic order of all chips in which consecutive chips are as close as the topology allows,
@@ -98,8 +102,11 @@ class Interconnect {
   // where a snake (boustrophedon) makes every step one hop.
   std::vector<int> ring_order() const;
 
-  // Peak of one link in one direction (link.gbps_per_direction, or switch.gbps_per_port).
+  // Peak of one link in one direction (link.gbps_per_direction, or switch.gbps_per_port), in GB/s
+  // and in bytes per tick.
   double link_gbps() const;
+  double link_bytes_per_tick() const { return link_bytes_per_tick_; }
+  double ticks_per_ns() const { return ticks_per_ns_; }
   // Links chips need for this topology (ring 2, torus2d up to 4, fully connected chips - 1,
   // switch 1 port).
   int ports_needed() const;
@@ -110,11 +117,14 @@ class Interconnect {
   std::uint64_t link_bytes() const;
 
  private:
-  int add_link(int from, int to, double gbps);
+  int add_link(int from, int to, double bytes_per_tick);
   int link_index(int from, int to) const;
   std::vector<int> compute_route(int src, int dst) const;
 
   SystemConfig config_;
+  double ticks_per_ns_ = 1.0;
+  double link_bytes_per_tick_ = 0.0;  // every link (or switch port), one direction
+  double hop_latency_ticks_ = 0.0;    // link.latency_ns per hop, or switch.latency_ns per route
   int chips_ = 0;
   int rows_ = 0, cols_ = 0;
   std::vector<DirectedLink> links_;

@@ -50,7 +50,7 @@ Chip::Chip(sc_core::sc_module_name name, const ChipConfig& config, const isa::Pr
   const auto& core = config.core;
   units_per_core_ = core.dma.engines + core.matrix.count + core.vector.count;
   if (config.cores > 1 && !options.ideal_memory) {
-    noc_ = std::make_unique<Interconnect>(system_in_cycles(config.noc.as_system(config.cores), config.clock_ghz));
+    noc_ = std::make_unique<Interconnect>(config.noc.as_system(config.cores), config.clock_ghz);  // ticks = cycles
   }
   sram_.reserve(config.cores);
   for (int c = 0; c < config.cores; ++c) {
@@ -236,9 +236,9 @@ void Chip::execute(int u, const isa::Instruction& inst) {
           options_.ideal_memory ? begin : begin + bytes / static_cast<double>(config_.core.sram.bytes_per_cycle_per_port);
       double noc_done = begin;
       if (noc_ && dst_core != unit.core) {
-        // Into another core's SRAM: across the on-chip network (links in cycles, see chip.h).
+        // Into another core's SRAM: across the on-chip network (its time base is cycles).
         noc_done = noc_->transfer(begin, unit.core, dst_core, bytes);
-        const double noc_unloaded = begin + bytes / noc_->link_gbps() + noc_->route_latency_ns(unit.core, dst_core);
+        const double noc_unloaded = begin + bytes / noc_->link_bytes_per_tick() + noc_->route_latency_ticks(unit.core, dst_core);
         unloaded = std::max(unloaded, noc_unloaded);
       }
       const double sram_done = std::max(read_done, write_done);

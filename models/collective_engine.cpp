@@ -52,32 +52,32 @@ int CollectiveEngine::add(const CollectiveSpec& spec) {
   return collectives() - 1;
 }
 
-double CollectiveEngine::now_ns() const {
+double CollectiveEngine::now_tick() const {
   // Resolution is 1 ps (the default); value() counts resolution units.
   return static_cast<double>(sc_core::sc_time_stamp().value()) / 1000.0;
 }
 
-void CollectiveEngine::wait_until_ns(double t_ns) {
-  const double delta = t_ns - now_ns();
+void CollectiveEngine::wait_until_tick(double t_tick) {
+  const double delta = t_tick - now_tick();
   if (delta > 0.0) sc_core::wait(sc_core::sc_time(delta, sc_core::SC_NS));
 }
 
-void CollectiveEngine::start(int id, int chip) { start(id, chip, now_ns()); }
+void CollectiveEngine::start(int id, int chip) { start(id, chip, now_tick()); }
 
-void CollectiveEngine::start(int id, int chip, double start_ns) {
+void CollectiveEngine::start(int id, int chip, double start_tick) {
   Collective& c = checked(id, "start");
   const int p = participant(c, id, chip);
   Part& part = c.parts[static_cast<std::size_t>(p)];
   if (part.started) throw Error(fmt::format("collective {}: chip {} started its part twice", id, chip));
   part.started = true;
   sc_core::sc_spawn_options opts;
-  sc_core::sc_spawn(sc_bind(&CollectiveEngine::part_thread, this, id, p, std::max(start_ns, now_ns())),
+  sc_core::sc_spawn(sc_bind(&CollectiveEngine::part_thread, this, id, p, std::max(start_tick, now_tick())),
                     fmt::format("collective{}_chip{}", id, chip).c_str(), &opts);
 }
 
-void CollectiveEngine::start_all_at(int id, double start_ns) {
+void CollectiveEngine::start_all_at(int id, double start_tick) {
   const std::vector<int> chips = checked(id, "start_all_at").spec.chips;
-  for (int chip : chips) start(id, chip, start_ns);
+  for (int chip : chips) start(id, chip, start_tick);
 }
 
 void CollectiveEngine::run(int id, int chip) {
@@ -102,15 +102,15 @@ const sc_core::sc_event& CollectiveEngine::done_event(int id, int chip) const {
 
 const CollectiveSpec& CollectiveEngine::spec(int id) const { return checked(id, "spec").spec; }
 
-void CollectiveEngine::part_thread(int id, int p, double start_ns) {
-  wait_until_ns(start_ns);
+void CollectiveEngine::part_thread(int id, int p, double start_tick) {
+  wait_until_tick(start_tick);
   Collective& c = collectives_[static_cast<std::size_t>(id)];
   Part& part = c.parts[static_cast<std::size_t>(p)];
   const int chip = c.spec.chips[static_cast<std::size_t>(p)];
   const auto& steps = c.schedule.steps[static_cast<std::size_t>(p)];
-  double t = start_ns;  // exact schedule time; SystemC time follows it to the picosecond
+  double t = start_tick;  // exact schedule time; SystemC time follows it to the picosecond
   double sends_arrived = t;
-  part.start_ns = t;
+  part.start_tick = t;
   for (std::size_t s = 0; s < steps.size(); ++s) {
     const CollectiveStep& step = steps[s];
     const double begin = t;
@@ -132,8 +132,8 @@ void CollectiveEngine::part_thread(int id, int p, double start_ns) {
         tr.src = chip;
         tr.dst = dst;
         tr.bytes = send.bytes;
-        tr.issue_ns = t;
-        tr.arrival_ns = arrival;
+        tr.issue_tick = t;
+        tr.arrival_tick = arrival;
         tr.hops = hops_scratch_;
         observer_->on_transfer(tr);
       }
@@ -143,12 +143,12 @@ void CollectiveEngine::part_thread(int id, int p, double start_ns) {
     // the last byte.
     while (part.receives_issued[s] < step.receives) sc_core::wait(*part.progress);
     t = step.receives > 0 ? std::max(t, part.receive_arrival[s]) : step_sends_arrived;
-    wait_until_ns(t);
+    wait_until_tick(t);
     if (observer_) observer_->on_step(id, chip, static_cast<int>(s), step.phase, begin, t);
   }
   t = std::max(t, sends_arrived);
-  wait_until_ns(t);
-  part.done_ns = t;
+  wait_until_tick(t);
+  part.done_tick = t;
   part.finished = true;
   part.done->notify(sc_core::SC_ZERO_TIME);
 }
@@ -166,17 +166,17 @@ CollectiveResult CollectiveEngine::result(int id) const {
     const int chip = c.spec.chips[p];
     if (!part.finished) unfinished += fmt::format(" {}{}", chip, part.started ? "" : " (never started)");
     r.steps = std::max(r.steps, static_cast<int>(c.schedule.steps[p].size()));
-    r.parts.push_back({chip, part.start_ns, part.done_ns});
+    r.parts.push_back({chip, part.start_tick, part.done_tick});
   }
   if (!unfinished.empty()) {
     throw Error(fmt::format("collective {} ({}) did not finish on chips{}", id, collective_op_name(c.spec.op),
                             unfinished));
   }
-  r.start_ns = r.parts.front().start_ns;
-  r.end_ns = r.parts.front().done_ns;
+  r.start_tick = r.parts.front().start_tick;
+  r.end_tick = r.parts.front().done_tick;
   for (const auto& part : r.parts) {
-    r.start_ns = std::min(r.start_ns, part.start_ns);
-    r.end_ns = std::max(r.end_ns, part.done_ns);
+    r.start_tick = std::min(r.start_tick, part.start_tick);
+    r.end_tick = std::max(r.end_tick, part.done_tick);
   }
   return r;
 }
@@ -189,7 +189,7 @@ std::vector<CollectiveResult> simulate_collectives(Interconnect& net,
   std::vector<CollectiveResult> results;
   try {
     CollectiveEngine engine("collectives", net, observer);
-    for (const auto& tc : collectives) engine.start_all_at(engine.add(tc.spec), tc.start_ns);
+    for (const auto& tc : collectives) engine.start_all_at(engine.add(tc.spec), tc.start_tick);
     sc_start();
     for (int id = 0; id < engine.collectives(); ++id) results.push_back(engine.result(id));
   } catch (const sc_report& report) {

@@ -10,8 +10,10 @@
 // with no receives, e.g. a send_recv's sender, ends when its sends have arrived). A part is
 // done when its last step ended and all its sends have arrived.
 //
-// Time: ns as double (the SystemC time of the engine's threads, resolution 1 ps); the
-// engine keeps exact doubles for the schedule and waits SystemC time to match.
+// Time: ticks of the Interconnect's time base (arch/interconnect.h) as double, one tick being one
+// SystemC ns (SystemC's resolution is 1 ps): real ns in `tasim collective`, chip cycles in a chip
+// simulation (models/chip.h). The engine keeps exact doubles for the schedule and waits SystemC
+// time to match.
 #pragma once
 
 #ifndef SC_INCLUDE_DYNAMIC_PROCESSES
@@ -35,8 +37,8 @@ struct CollectiveTransfer {
   int step = 0;
   int src = 0, dst = 0;  // chips
   std::uint64_t bytes = 0;
-  double issue_ns = 0.0;
-  double arrival_ns = 0.0;
+  double issue_tick = 0.0;
+  double arrival_tick = 0.0;
   std::vector<HopService> hops;  // each link's service interval
 };
 
@@ -46,27 +48,27 @@ class CollectiveObserver {
  public:
   virtual ~CollectiveObserver() = default;
   virtual void on_transfer(const CollectiveTransfer& transfer) {}
-  virtual void on_step(int collective, int chip, int step, const char* phase, double begin_ns,
-                       double end_ns) {}
+  virtual void on_step(int collective, int chip, int step, const char* phase, double begin_tick,
+                       double end_tick) {}
 };
 
 struct CollectivePartResult {
   int chip = 0;
-  double start_ns = 0.0;
-  double done_ns = 0.0;
+  double start_tick = 0.0;
+  double done_tick = 0.0;
 };
 
 struct CollectiveResult {
   int id = 0;
   CollectiveSpec spec;
   int steps = 0;                 // steps of the longest participant schedule
-  double start_ns = 0.0;         // first participant start
-  double end_ns = 0.0;           // last participant done
+  double start_tick = 0.0;         // first participant start
+  double end_tick = 0.0;           // last participant done
   std::uint64_t bytes_sent = 0;  // payload bytes issued by all participants (not per hop)
   std::uint64_t transfers = 0;
   std::vector<CollectivePartResult> parts;  // in CollectiveSpec::chips order
 
-  double duration_ns() const { return end_ns - start_ns; }
+  double duration_ticks() const { return end_tick - start_tick; }
 };
 
 // The engine the chips' DMA engines (and `tasim collective`) drive. Usage:
@@ -88,8 +90,8 @@ class CollectiveEngine : public sc_core::sc_module {
 
   int add(const CollectiveSpec& spec);
   void start(int id, int chip);
-  void start(int id, int chip, double start_ns);
-  void start_all_at(int id, double start_ns);
+  void start(int id, int chip, double start_tick);
+  void start_all_at(int id, double start_tick);
   void run(int id, int chip);
 
   bool done(int id, int chip) const;
@@ -108,8 +110,8 @@ class CollectiveEngine : public sc_core::sc_module {
   struct Part {
     bool started = false;
     bool finished = false;
-    double start_ns = 0.0;
-    double done_ns = 0.0;
+    double start_tick = 0.0;
+    double done_tick = 0.0;
     std::vector<int> receives_issued;             // per step: transfers to this part issued so far
     std::vector<double> receive_arrival;          // per step: latest arrival among them
     std::unique_ptr<sc_core::sc_event> progress;  // a transfer to this part was issued
@@ -126,9 +128,9 @@ class CollectiveEngine : public sc_core::sc_module {
   Collective& checked(int id, const char* what);
   const Collective& checked(int id, const char* what) const;
   int participant(const Collective& c, int id, int chip) const;
-  void part_thread(int id, int p, double start_ns);
-  double now_ns() const;
-  void wait_until_ns(double t_ns);
+  void part_thread(int id, int p, double start_tick);
+  double now_tick() const;
+  void wait_until_tick(double t_tick);
 
   Interconnect& net_;
   CollectiveObserver* observer_;
@@ -137,10 +139,10 @@ class CollectiveEngine : public sc_core::sc_module {
   CollectiveTransfer transfer_scratch_;
 };
 
-// A collective for simulate_collectives: every participant starts at start_ns.
+// A collective for simulate_collectives: every participant starts at start_tick.
 struct TimedCollective {
   CollectiveSpec spec;
-  double start_ns = 0.0;
+  double start_tick = 0.0;
 };
 
 // Elaborates one CollectiveEngine over `net`, starts each collective, runs the simulation to

@@ -4,15 +4,6 @@
 
 namespace tasim {
 
-SystemConfig system_in_cycles(const SystemConfig& system, double clock_ghz) {
-  SystemConfig s = system;
-  s.link.gbps_per_direction = system.link.gbps_per_direction / clock_ghz;  // bytes per cycle
-  s.link.latency_ns = system.link.latency_ns * clock_ghz;                  // cycles
-  s.switch_.gbps_per_port = system.switch_.gbps_per_port / clock_ghz;
-  s.switch_.latency_ns = system.switch_.latency_ns * clock_ghz;
-  return s;
-}
-
 CollectiveHub::CollectiveHub(CollectiveEngine& engine, std::vector<int> ring_order)
     : engine_(engine),
       ring_order_(std::move(ring_order)),

@@ -18,10 +18,6 @@
 
 namespace tasim {
 
-// The system's links in the chip model's time base: one SystemC ns is one chip cycle, so link
-// bandwidth becomes bytes per cycle and latency cycles.
-SystemConfig system_in_cycles(const SystemConfig& system, double clock_ghz);
-
 class CollectiveHub {
  public:
   CollectiveHub(CollectiveEngine& engine, std::vector<int> ring_order);

@@ -90,15 +90,16 @@ CollectiveReport run_collective(const ChipConfig& chip, const CollectiveStudy& s
   rep.torus_rows = net.torus_rows();
   rep.torus_cols = net.torus_cols();
   rep.bytes = study.bytes;
-  double start = results.front().start_ns, end = results.front().end_ns;
+  double start = results.front().start_tick, end = results.front().end_tick;
   for (const auto& r : results) {
-    start = std::min(start, r.start_ns);
-    end = std::max(end, r.end_ns);
+    start = std::min(start, r.start_tick);
+    end = std::max(end, r.end_tick);
     rep.steps = std::max(rep.steps, r.steps);
     rep.transfers += r.transfers;
     rep.bytes_sent += r.bytes_sent;
   }
-  const double ns = end - start;
+  // The study's interconnect counts ticks of 1 ns (ticks_per_ns = 1).
+  const double ns = (end - start) / net.ticks_per_ns();
   rep.seconds = ns * 1e-9;
   rep.algbw_gbps = rep.seconds > 0 ? static_cast<double>(rep.bytes) / rep.seconds / 1e9 : 0.0;
   rep.bus_factor = bus_bandwidth_factor(rep.op, rep.chips);
@@ -114,8 +115,8 @@ CollectiveReport run_collective(const ChipConfig& chip, const CollectiveStudy& s
     lr.to = l.to;
     lr.bytes = l.bytes();
     lr.transfers = l.transfers;
-    lr.busy_ns = l.busy_ns();
-    lr.utilization = ns > 0 ? std::min(1.0, l.busy_ns() / ns) : 0.0;
+    lr.busy_ns = l.busy_ticks() / net.ticks_per_ns();
+    lr.utilization = ns > 0 ? std::min(1.0, lr.busy_ns / ns) : 0.0;
     lr.gbps = ns > 0 ? static_cast<double>(l.bytes()) / ns : 0.0;
     rep.max_link_utilization = std::max(rep.max_link_utilization, lr.utilization);
     rep.max_link_gbps = std::max(rep.max_link_gbps, lr.gbps);

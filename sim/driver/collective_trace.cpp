@@ -55,11 +55,11 @@ void CollectiveTraceRecorder::write(trace::TraceWriter& w, const Interconnect& n
                                    trace::Arg::integer("collective", t.collective)};
         const char* name = phase_of(t);
         if (hop == t.hops.begin()) {
-          w.begin_with_flow(link_track[l], ts(hop->begin_ns), name, i + 1, false, args, std::size(args));
+          w.begin_with_flow(link_track[l], ts(hop->begin_tick), name, i + 1, false, args, std::size(args));
         } else {
-          w.begin(link_track[l], ts(hop->begin_ns), name, args, std::size(args));
+          w.begin(link_track[l], ts(hop->begin_tick), name, args, std::size(args));
         }
-        w.end(link_track[l], ts(hop->end_ns));
+        w.end(link_track[l], ts(hop->end_tick));
       }
     }
 
@@ -71,10 +71,10 @@ void CollectiveTraceRecorder::write(trace::TraceWriter& w, const Interconnect& n
     std::vector<std::vector<Receive>> receives(static_cast<std::size_t>(chips));
     for (std::size_t i = 0; i < transfers_.size(); ++i) {
       const CollectiveTransfer& t = transfers_[i];
-      double first = t.issue_ns;
-      for (const auto& h : t.hops) first = std::max(first, h.begin_ns);
-      const double begin = std::min(first + net.route_latency_ns(t.src, t.dst), t.arrival_ns);
-      receives[static_cast<std::size_t>(t.dst)].push_back({begin, t.arrival_ns, i});
+      double first = t.issue_tick;
+      for (const auto& h : t.hops) first = std::max(first, h.begin_tick);
+      const double begin = std::min(first + net.route_latency_ticks(t.src, t.dst), t.arrival_tick);
+      receives[static_cast<std::size_t>(t.dst)].push_back({begin, t.arrival_tick, i});
     }
     for (int c = 0; c < chips; ++c) {
       auto& rs = receives[static_cast<std::size_t>(c)];
@@ -106,8 +106,8 @@ void CollectiveTraceRecorder::write(trace::TraceWriter& w, const Interconnect& n
       const trace::TrackId track = step_track.at({s.chip, s.collective});
       const trace::Arg args[] = {trace::Arg::integer("step", s.step),
                                  trace::Arg::integer("collective", s.collective)};
-      w.begin(track, ts(s.begin_ns), s.phase, args, std::size(args));
-      w.end(track, ts(s.end_ns));
+      w.begin(track, ts(s.begin_tick), s.phase, args, std::size(args));
+      w.end(track, ts(s.end_tick));
     }
   }
 

@@ -18,8 +18,8 @@ namespace tasim {
 class CollectiveTraceRecorder : public CollectiveObserver {
  public:
   void on_transfer(const CollectiveTransfer& t) override { transfers_.push_back(t); }
-  void on_step(int collective, int chip, int step, const char* phase, double begin_ns, double end_ns) override {
-    steps_.push_back({collective, chip, step, phase, begin_ns, end_ns});
+  void on_step(int collective, int chip, int step, const char* phase, double begin_tick, double end_tick) override {
+    steps_.push_back({collective, chip, step, phase, begin_tick, end_tick});
   }
   // `processes`: each chip's process track, in chip order. `ns_per_unit`: ns per engine time
   // unit (1 for a study in ns; 1 / clock_ghz in a chip run, whose engine counts cycles).
@@ -32,7 +32,7 @@ class CollectiveTraceRecorder : public CollectiveObserver {
   template <class Visit>
   void for_each_hop(Visit&& visit) const {
     for (const auto& t : transfers_) {
-      for (const auto& h : t.hops) visit(h.link, h.begin_ns, h.end_ns, t.bytes);
+      for (const auto& h : t.hops) visit(h.link, h.begin_tick, h.end_tick, t.bytes);
     }
   }
 
@@ -40,7 +40,7 @@ class CollectiveTraceRecorder : public CollectiveObserver {
   struct StepRecord {
     int collective, chip, step;
     const char* phase;
-    double begin_ns, end_ns;
+    double begin_tick, end_tick;
   };
   std::vector<CollectiveTransfer> transfers_;
   std::vector<StepRecord> steps_;

@@ -81,7 +81,8 @@ RunStats simulate(const ChipConfig& chip, const std::vector<isa::Program>& progr
   std::vector<std::unique_ptr<Chip>> models;
   try {
     if (multi) {
-      net = std::make_unique<Interconnect>(system_in_cycles(chip.system, chip.clock_ghz));
+      // The chips' time base: one tick of the links is one chip cycle.
+      net = std::make_unique<Interconnect>(chip.system, chip.clock_ghz);
       engine = std::make_unique<CollectiveEngine>("collectives", *net);
       hub = std::make_unique<CollectiveHub>(*engine, net->ring_order());
     }

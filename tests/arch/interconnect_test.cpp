@@ -53,7 +53,7 @@ TEST_CASE("a ring links each chip to its two neighbours and routes the shorter w
       CHECK(net.hops(a, b) == std::min(d, 8 - d));
     }
   }
-  CHECK(net.route_latency_ns(0, 3) == Approx(1500.0));
+  CHECK(net.route_latency_ticks(0, 3) == Approx(1500.0));
   CHECK(net.ring_order() == std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7});
 
   Interconnect two(system_of(2, Topology::ring, 1));
@@ -115,7 +115,7 @@ TEST_CASE("fully connected and switch routes are one link or one port pair", "[i
   CHECK(sw.link(r[1]).name == "link switch->5");
   CHECK(sw.link(r[1]).owner_chip() == 5);
   // The switch latency is paid once for chip -> switch -> chip, not per port.
-  CHECK(sw.route_latency_ns(2, 5) == Approx(700.0));
+  CHECK(sw.route_latency_ticks(2, 5) == Approx(700.0));
   CHECK(sw.transfer(0.0, 2, 5, 4000) == Approx(4000.0 / 400.0 + 700.0));
 }
 
@@ -140,8 +140,8 @@ TEST_CASE("a transfer streams through every hop: bytes over the bandwidth plus l
   CHECK(net.transfer(100.0, 0, 3, 1'000'000, &hops) == Approx(100.0 + 10'000.0 + 1500.0));
   REQUIRE(hops.size() == 3);
   for (const auto& h : hops) {
-    CHECK(h.begin_ns == Approx(100.0));
-    CHECK(h.end_ns == Approx(10'100.0));
+    CHECK(h.begin_tick == Approx(100.0));
+    CHECK(h.end_tick == Approx(10'100.0));
   }
   CHECK(net.link_bytes() == 3'000'000);
   CHECK(net.transfer(0.0, 4, 4, 1000) == 0.0);  // to itself: nothing moves
@@ -160,9 +160,9 @@ TEST_CASE("concurrent transfers through one link never exceed its bandwidth", "[
   const DirectedLink& l01 = net.link(net.route(0, 1)[0]);
   CHECK(l01.bytes() == 3 * b);
   CHECK(l01.transfers == 3);
-  CHECK(l01.busy_ns() == Approx(30'000.0));
+  CHECK(l01.busy_ticks() == Approx(30'000.0));
   // Achieved over the link's busy period: exactly its peak, never more.
-  CHECK(static_cast<double>(l01.bytes()) / l01.server.free_at_cycle() <= l01.gbps() * (1 + 1e-12));
+  CHECK(static_cast<double>(l01.bytes()) / l01.server.free_at_cycle() <= l01.bytes_per_tick() * (1 + 1e-12));
   // A link the other way is independent.
   CHECK(net.transfer(0.0, 1, 0, b) == Approx(10'500.0));
 
@@ -171,8 +171,8 @@ TEST_CASE("concurrent transfers through one link never exceed its bandwidth", "[
   for (int i = 0; i < 200; ++i) fc.transfer(i * 3.0, i % 6, (i % 6 + 1 + i % 5) % 6, 1000 + 37 * i);
   for (const auto& l : fc.links()) {
     if (l.transfers == 0) continue;
-    CHECK(l.busy_ns() <= l.server.free_at_cycle() + 1e-9);
-    CHECK(static_cast<double>(l.bytes()) / l.busy_ns() == Approx(l.gbps()));
+    CHECK(l.busy_ticks() <= l.server.free_at_cycle() + 1e-9);
+    CHECK(static_cast<double>(l.bytes()) / l.busy_ticks() == Approx(l.bytes_per_tick()));
   }
 }
 
@@ -211,10 +211,10 @@ TEST_CASE("a mesh routes row first then column and never wraps around", "[interc
   CHECK(mesh.hops(0, 3) == 3);  // no wraparound: 0 -> 1 -> 2 -> 3
   CHECK(mesh.hops(0, 7) == 4);  // 3 along the row, 1 down
   CHECK(mesh.hops(7, 0) == 4);
-  CHECK(mesh.route_latency_ns(0, 7) == Approx(4 * noc.latency_ns));
+  CHECK(mesh.route_latency_ticks(0, 7) == Approx(4 * noc.latency_ns));
   // A crossbar is one port out and one port in, one latency.
   noc.topology = tasim::NocTopology::crossbar;
   tasim::Interconnect crossbar(noc.as_system(8));
   CHECK(crossbar.hops(0, 7) == 2);
-  CHECK(crossbar.route_latency_ns(0, 7) == Approx(noc.latency_ns));
+  CHECK(crossbar.route_latency_ticks(0, 7) == Approx(noc.latency_ns));
 }

@@ -45,7 +45,7 @@ CollectiveSpec spec_of(CollectiveOp op, std::uint64_t bytes, std::vector<int> ch
 }
 
 double busbw_gbps(const CollectiveResult& r, double factor) {
-  return static_cast<double>(r.spec.bytes) / r.duration_ns() * factor;  // bytes per ns = GB/s
+  return static_cast<double>(r.spec.bytes) / r.duration_ticks() * factor;  // bytes per ns = GB/s
 }
 
 }  // namespace
@@ -123,7 +123,7 @@ TEST_CASE("a large ring all-reduce on an idle ring runs at the link bandwidth an
   // Every link: bytes over the collective's time at most the peak; the forward ring links are
   // the ones used, each carrying 2 (P-1) shards.
   for (const auto& l : net.links()) {
-    CHECK(static_cast<double>(l.bytes()) / r.duration_ns() <= l.gbps());
+    CHECK(static_cast<double>(l.bytes()) / r.duration_ticks() <= l.bytes_per_tick());
     CHECK(l.bytes() == (l.to == (l.from + 1) % 8 ? 14 * (n / 8) : 0));
   }
 }
@@ -142,11 +142,11 @@ TEST_CASE("small all-reduces are latency-bound as the alpha-beta model says", "[
   for (std::size_t i = 0; i < sizes.size(); ++i) {
     const double shard = static_cast<double>((sizes[i] + p - 1) / p);
     const double model = 2.0 * (p - 1) * (kAlphaNs + shard / kBetaGbps);
-    INFO(sizes[i] << " bytes: simulated " << results[i].duration_ns() << " ns, alpha-beta " << model
+    INFO(sizes[i] << " bytes: simulated " << results[i].duration_ticks() << " ns, alpha-beta " << model
                   << " ns");
     // Tolerance: 0.1% (the simulation has no other overhead on idle links).
-    CHECK(results[i].duration_ns() == Approx(model).epsilon(1e-3));
-    if (sizes[i] <= 4096) CHECK(results[i].duration_ns() < 1.1 * 2 * (p - 1) * kAlphaNs);  // latency-bound
+    CHECK(results[i].duration_ticks() == Approx(model).epsilon(1e-3));
+    if (sizes[i] <= 4096) CHECK(results[i].duration_ticks() < 1.1 * 2 * (p - 1) * kAlphaNs);  // latency-bound
   }
 }
 
@@ -164,15 +164,15 @@ TEST_CASE("two collectives sharing links take longer than one alone", "[collecti
             // Two at once in opposite directions: each direction of a link is its own server.
             {spec_of(CollectiveOp::all_reduce, n, all_chips(p)), 20e6},
             {spec_of(CollectiveOp::all_reduce, n, reversed), 20e6}});
-  const double alone = results[0].duration_ns();
-  INFO("alone " << alone << " ns, shared " << results[1].duration_ns() << " and "
-                << results[2].duration_ns());
-  CHECK(results[1].duration_ns() > 1.5 * alone);
-  CHECK(results[2].duration_ns() > 1.5 * alone);
+  const double alone = results[0].duration_ticks();
+  INFO("alone " << alone << " ns, shared " << results[1].duration_ticks() << " and "
+                << results[2].duration_ticks());
+  CHECK(results[1].duration_ticks() > 1.5 * alone);
+  CHECK(results[2].duration_ticks() > 1.5 * alone);
   // Together they move twice the bytes over the same links: at most twice as long plus latency.
-  CHECK(std::max(results[1].duration_ns(), results[2].duration_ns()) <= 2.0 * alone + 14 * kAlphaNs);
-  CHECK(results[3].duration_ns() == Approx(alone));
-  CHECK(results[4].duration_ns() == Approx(alone));
+  CHECK(std::max(results[1].duration_ticks(), results[2].duration_ticks()) <= 2.0 * alone + 14 * kAlphaNs);
+  CHECK(results[3].duration_ticks() == Approx(alone));
+  CHECK(results[4].duration_ticks() == Approx(alone));
 }
 
 TEST_CASE("all-to-all on a fully connected system moves bytes/P over every link at once", "[collective]") {
@@ -181,7 +181,7 @@ TEST_CASE("all-to-all on a fully connected system moves bytes/P over every link 
   const std::uint64_t n = 4ull << 20;
   const auto r = simulate_collectives(net, {{spec_of(CollectiveOp::all_to_all, n, all_chips(p)), 0.0}})[0];
   for (const auto& l : net.links()) CHECK(l.bytes() == n / p);
-  CHECK(r.duration_ns() == Approx(static_cast<double>(n / p) / kBetaGbps + kAlphaNs));
+  CHECK(r.duration_ticks() == Approx(static_cast<double>(n / p) / kBetaGbps + kAlphaNs));
   CHECK(r.bytes_sent == (p - 1) * n);
 }
 
@@ -195,8 +195,8 @@ TEST_CASE("all-to-all on a ring loads the links by the routes it takes", "[colle
   for (const auto& l : net.links()) CHECK(l.bytes() == (l.to == (l.from + 1) % p ? 3 * shard : shard));
   CHECK(net.link_bytes() == (4 * 3 + 4) * shard);
   // The busiest link needs 3 shards' time; the rest is latency.
-  CHECK(r.duration_ns() >= 3.0 * static_cast<double>(shard) / kBetaGbps);
-  CHECK(r.duration_ns() <= 3.0 * static_cast<double>(shard) / kBetaGbps + 2 * kAlphaNs);
+  CHECK(r.duration_ticks() >= 3.0 * static_cast<double>(shard) / kBetaGbps);
+  CHECK(r.duration_ticks() <= 3.0 * static_cast<double>(shard) / kBetaGbps + 2 * kAlphaNs);
 }
 
 TEST_CASE("all-gather and reduce-scatter on a ring move (P-1)/P of the buffer over each ring link",
@@ -209,8 +209,8 @@ TEST_CASE("all-gather and reduce-scatter on a ring move (P-1)/P of the buffer ov
                                  {spec_of(CollectiveOp::reduce_scatter, n, all_chips(p)), 1e6}});
   for (const auto& l : net.links()) CHECK(l.bytes() == (l.to == (l.from + 1) % p ? 2 * (p - 1) * shard : 0));
   const double model = (p - 1) * (kAlphaNs + static_cast<double>(shard) / kBetaGbps);
-  CHECK(results[0].duration_ns() == Approx(model));
-  CHECK(results[1].duration_ns() == Approx(model));
+  CHECK(results[0].duration_ticks() == Approx(model));
+  CHECK(results[1].duration_ticks() == Approx(model));
   CHECK(results[0].steps == p - 1);
 }
 
@@ -222,7 +222,7 @@ TEST_CASE("direct all-reduce on a fully connected system takes two steps", "[col
       net, {{spec_of(CollectiveOp::all_reduce, n, all_chips(p), CollectiveAlgo::direct), 0.0}})[0];
   CHECK(r.steps == 2);
   for (const auto& l : net.links()) CHECK(l.bytes() == 2 * shard);
-  CHECK(r.duration_ns() == Approx(2.0 * (kAlphaNs + static_cast<double>(shard) / kBetaGbps)));
+  CHECK(r.duration_ticks() == Approx(2.0 * (kAlphaNs + static_cast<double>(shard) / kBetaGbps)));
 }
 
 TEST_CASE("a send-recv crosses every hop of its route once", "[collective]") {
@@ -230,11 +230,11 @@ TEST_CASE("a send-recv crosses every hop of its route once", "[collective]") {
   const std::uint64_t n = 1'000'000;
   const auto r = simulate_collectives(net, {{spec_of(CollectiveOp::send_recv, n, {0, 3}), 250.0}})[0];
   const double arrival = 250.0 + static_cast<double>(n) / kBetaGbps + 3 * kAlphaNs;
-  CHECK(r.start_ns == Approx(250.0));
-  CHECK(r.end_ns == Approx(arrival));
+  CHECK(r.start_tick == Approx(250.0));
+  CHECK(r.end_tick == Approx(arrival));
   REQUIRE(r.parts.size() == 2);
-  CHECK(r.parts[0].done_ns == Approx(arrival));  // the sender is done once its data arrived
-  CHECK(r.parts[1].done_ns == Approx(arrival));
+  CHECK(r.parts[0].done_tick == Approx(arrival));  // the sender is done once its data arrived
+  CHECK(r.parts[1].done_tick == Approx(arrival));
   CHECK(net.link_bytes() == 3 * n);
 }
 
@@ -245,8 +245,8 @@ namespace {
 class ChipThreads : public sc_core::sc_module {
  public:
   SC_HAS_PROCESS(ChipThreads);
-  ChipThreads(sc_core::sc_module_name name, CollectiveEngine& engine, int id, std::vector<double> start_ns)
-      : sc_core::sc_module(name), engine_(engine), id_(id), start_ns_(std::move(start_ns)) {
+  ChipThreads(sc_core::sc_module_name name, CollectiveEngine& engine, int id, std::vector<double> start_tick)
+      : sc_core::sc_module(name), engine_(engine), id_(id), start_ns_(std::move(start_tick)) {
     returned_ns.assign(start_ns_.size(), -1.0);
     for (std::size_t c = 0; c < start_ns_.size(); ++c) {
       sc_core::sc_spawn(sc_bind(&ChipThreads::chip_thread, this, static_cast<int>(c)), fmt_name(c).c_str());
@@ -281,14 +281,14 @@ TEST_CASE("chips start their parts of a collective at different times through th
   sc_core::sc_start();
   REQUIRE(engine.done(id));
   const CollectiveResult r = engine.result(id);
-  CHECK(r.start_ns == Approx(0.0));
-  CHECK(r.parts[0].start_ns == Approx(50'000.0));
-  CHECK(r.parts[0].done_ns == Approx(80'500.0));
-  CHECK(r.parts[3].done_ns == Approx(81'500.0));
-  CHECK(r.end_ns == Approx(81'500.0));
+  CHECK(r.start_tick == Approx(0.0));
+  CHECK(r.parts[0].start_tick == Approx(50'000.0));
+  CHECK(r.parts[0].done_tick == Approx(80'500.0));
+  CHECK(r.parts[3].done_tick == Approx(81'500.0));
+  CHECK(r.end_tick == Approx(81'500.0));
   // run() returns at the part's done time.
   for (int c = 0; c < 4; ++c)
     CHECK(chips.returned_ns[static_cast<std::size_t>(c)] ==
-          Approx(r.parts[static_cast<std::size_t>(c)].done_ns));
+          Approx(r.parts[static_cast<std::size_t>(c)].done_tick));
   CHECK_THROWS_WITH(engine.start(id, 7), Catch::Contains("not a participant"));
 }
