@@ -47,6 +47,7 @@ struct DmaConfig {
 };
 
 struct HbmConfig {
+  std::string model = "bandwidth";  // the memory model timing transfers (arch/memory_model.h)
   int stacks = 1;
   int channels_per_stack = 8;
   double gbps_per_channel = 32.0;     // GB/s (1e9 bytes/s) per channel, one direction

@@ -38,19 +38,17 @@ void add_interleaved_bytes(std::uint64_t addr, std::uint64_t len, std::uint64_t 
   if (tail > 0) bytes_per_channel[channel_of_unit(unit, channels)] += tail;
 }
 
-Hbm::Hbm(const HbmConfig& config, double clock_ghz, bool ideal)
+Hbm::Hbm(const HbmConfig& config, double clock_ghz)
     : config_(config),
-      ideal_(ideal),
       latency_cycles_(config.latency_ns * clock_ghz),
       peak_bytes_per_cycle_(config.peak_gbps() / clock_ghz),
       channels_(static_cast<std::size_t>(config.channels()), BandwidthServer(config.gbps_per_channel / clock_ghz)),
       scratch_bytes_(static_cast<std::size_t>(config.channels()), 0) {}
 
-double Hbm::transfer(double now_cycle, std::uint64_t addr, std::uint64_t rows, std::uint64_t row_bytes,
-                     std::uint64_t stride_bytes, bool is_write) {
+double Hbm::time_transfer(double now_cycle, std::uint64_t addr, std::uint64_t rows, std::uint64_t row_bytes,
+                          std::uint64_t stride_bytes, bool) {
   const std::uint64_t total = rows * row_bytes;
-  (is_write ? bytes_written_ : bytes_read_) += total;
-  if (ideal_ || total == 0) return now_cycle;
+  if (total == 0) return now_cycle;
 
   std::fill(scratch_bytes_.begin(), scratch_bytes_.end(), 0);
   const std::uint64_t stride = stride_bytes ? stride_bytes : row_bytes;

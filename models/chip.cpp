@@ -5,35 +5,12 @@
 #include <algorithm>
 
 #include "models/collective_hub.h"
-#include "arch/matrix_timing.h"
-#include "arch/vector_timing.h"
 
 namespace tasim {
 
 using isa::Field;
 using isa::Opcode;
 using isa::UnitKind;
-
-const char* stall_reason_name(StallReason r) {
-  switch (r) {
-    case StallReason::semaphore: return "semaphore";
-    case StallReason::barrier: return "barrier";
-    case StallReason::sram_port: return "sram_port";
-    case StallReason::hbm: return "hbm";
-    case StallReason::starved: return "starved";
-    case StallReason::noc: return "noc";
-  }
-  return "?";
-}
-
-static const char* kind_prefix(UnitKind k) {
-  switch (k) {
-    case UnitKind::dma: return "dma";
-    case UnitKind::mxu: return "mxu";
-    case UnitKind::vpu: return "vpu";
-    default: return "seq";
-  }
-}
 
 Chip::Chip(sc_core::sc_module_name name, const ChipConfig& config, const isa::Program& program,
            const ChipOptions& options, ExecutionObserver* observer)
@@ -43,35 +20,41 @@ Chip::Chip(sc_core::sc_module_name name, const ChipConfig& config, const isa::Pr
       options_(options),
       observer_(observer),
       cycle_(1.0, sc_core::SC_NS),
-      hbm_(config.hbm, config.clock_ghz, options.ideal_memory),
       sem_count_(static_cast<std::size_t>(config.semaphores), 0),
       sem_event_(new sc_core::sc_event[static_cast<std::size_t>(config.semaphores)]),
       sram_peak_(static_cast<std::size_t>(config.cores), 0) {
-  const auto& core = config.core;
-  units_per_core_ = core.dma.engines + core.matrix.count + core.vector.count;
+  // With ideal memory HBM streams without limit; otherwise the architecture's memory model.
+  hbm_ = options.ideal_memory ? std::make_unique<IdealMemory>(config.hbm.peak_gbps() / config.clock_ghz)
+                              : make_memory_model(config.hbm.model, config.hbm, config.clock_ghz);
   if (config.cores > 1 && !options.ideal_memory) {
     noc_ = std::make_unique<Interconnect>(config.noc.as_system(config.cores), config.clock_ghz);  // ticks = cycles
   }
   sram_.reserve(config.cores);
+  for (int c = 0; c < config.cores; ++c) sram_.emplace_back(config.core.sram, options.ideal_memory);
+  resources_.reset(new ChipResources{config_, options.ideal_memory, *hbm_, sram_, noc_.get()});
+  for (const UnitKindInfo& kind : unit_kinds()) {
+    kind_offset_[kind.kind] = units_per_core_;
+    units_per_core_ += kind.count(config);
+  }
   for (int c = 0; c < config.cores; ++c) {
-    sram_.emplace_back(core.sram, options.ideal_memory);
-    auto add = [&](UnitKind kind, int count) {
-      for (int i = 0; i < count; ++i) {
+    for (const UnitKindInfo& kind : unit_kinds()) {
+      const auto custom = options.unit_models.find(kind.kind);
+      const UnitModelFactory& make = custom != options.unit_models.end() ? custom->second : kind.make;
+      for (int i = 0; i < kind.count(config); ++i) {
         Unit& unit = units_.emplace_back();
-        unit.kind = kind;
+        unit.kind = kind.kind;
         unit.core = c;
         unit.index = i;
+        unit.queue_depth = kind.queue_depth(config);
+        unit.model = make(*resources_, c, i);
         UnitStats s;
-        s.name = fmt::format("{}core{}.{}{}", options.unit_prefix, c, kind_prefix(kind), i);
-        s.kind = kind;
+        s.name = fmt::format("{}core{}.{}{}", options.unit_prefix, c, kind.name, i);
+        s.kind = kind.kind;
         s.core = c;
         s.index = i;
         unit_stats_.push_back(std::move(s));
       }
-    };
-    add(UnitKind::dma, core.dma.engines);
-    add(UnitKind::mxu, core.matrix.count);
-    add(UnitKind::vpu, core.vector.count);
+    }
   }
   SC_THREAD(sequencer_thread);
   for (int u = 0; u < static_cast<int>(units_.size()); ++u) {
@@ -81,27 +64,25 @@ Chip::Chip(sc_core::sc_module_name name, const ChipConfig& config, const isa::Pr
 }
 
 int Chip::unit_index(int core, UnitKind kind, int index) const {
-  int offset = 0;
-  switch (kind) {
-    case UnitKind::dma: offset = 0; break;
-    case UnitKind::mxu: offset = config_.core.dma.engines; break;
-    case UnitKind::vpu: offset = config_.core.dma.engines + config_.core.matrix.count; break;
-    default: throw Error("internal: no unit of kind seq");
-  }
-  return core * units_per_core_ + offset + index;
+  const auto offset = kind_offset_.find(kind);
+  if (offset == kind_offset_.end()) throw Error("internal: no unit of this kind");
+  return core * units_per_core_ + offset->second + index;
 }
 
 int Chip::target_unit(const isa::Instruction& inst) const {
   const int core = static_cast<int>(inst.get(Field::core));
-  switch (isa::opcode_info(inst.op).unit) {
-    case UnitKind::dma: return unit_index(core, UnitKind::dma, static_cast<int>(inst.get(Field::engine)));
-    case UnitKind::mxu: return unit_index(core, UnitKind::mxu, static_cast<int>(inst.get(Field::mxu)));
-    case UnitKind::vpu: return unit_index(core, UnitKind::vpu, static_cast<int>(inst.get(Field::vpu)));
+  const UnitKind kind = isa::opcode_info(inst.op).unit;
+  switch (kind) {
+    case UnitKind::dma:
+    case UnitKind::mxu:
+    case UnitKind::vpu:
+      return unit_index(core, kind, static_cast<int>(inst.get(unit_kind_info(kind).index_field)));
     case UnitKind::sync: {
       const isa::UnitRef ref = isa::decode_unitref(inst.get(Field::unit));
       return unit_index(core, ref.kind, ref.index);
     }
-    case UnitKind::seq: break;
+    case UnitKind::seq:
+      break;
   }
   return -1;
 }
@@ -127,8 +108,7 @@ void Chip::sequencer_thread() {
     if (inst.op == Opcode::halt) break;
     auto push = [&](int u) {
       Unit& unit = units_[u];
-      while (static_cast<int>(unit.queue.size()) >=
-             (unit.kind == UnitKind::dma ? config_.core.dma.queue_depth : config_.queue_depth)) {
+      while (static_cast<int>(unit.queue.size()) >= unit.queue_depth) {
         sequencer_blocked_on_ = u;
         wait(unit.popped);
       }
@@ -180,152 +160,93 @@ void Chip::unit_thread(int u) {
 }
 
 void Chip::execute(int u, const isa::Instruction& inst) {
-  Unit& unit = units_[u];
-  UnitStats& stats = unit_stats_[u];
   const std::uint64_t start = now_cycle();
-  auto stall = [&](StallReason r, std::uint64_t cycles) { stats.stall_cycles[static_cast<int>(r)] += cycles; };
-  // Runs a timed instruction: waits until `end` (fractional cycles rounded up) and books the
-  // time beyond `unloaded_end` (what it would take with idle memory) as a memory stall.
-  auto finish_timed = [&](double end, double unloaded_end, StallReason reason) {
-    const std::uint64_t end_cycle = std::max<std::uint64_t>(start, ceil_cycles(end));
-    const std::uint64_t unloaded = std::max<std::uint64_t>(start, ceil_cycles(unloaded_end));
-    wait_cycles(end_cycle - start);
-    stats.busy_cycles += end_cycle - start;
-    if (end_cycle > unloaded) stall(reason, end_cycle - unloaded);
-  };
-  Sram& sram = sram_[unit.core];
-  // What the instruction does, from the ISA table: priced by the energy model, timed below, and
-  // handed to the observer with the instruction.
+  // What the instruction does, from the ISA table: priced by the energy model, timed by the unit
+  // models, and handed to the observer with the instruction.
   const Activity work = instruction_activity(inst);
   activity_ += work;
-  auto footprint = [&](int core, std::uint64_t addr, std::uint64_t bytes) {
-    const std::uint64_t fp = sram_[core].mark_written(addr, bytes);
-    if (fp > sram_peak_[core]) sram_peak_[core] = fp;
-    if (observer_) observer_->on_sram_footprint(core, now_cycle(), fp);
-  };
-
-  switch (inst.op) {
-    case Opcode::dma_load:
-    case Opcode::dma_store: {
-      const bool load = inst.op == Opcode::dma_load;
-      const std::uint64_t rows = inst.get(Field::rows);
-      const std::uint64_t row_bytes = inst.get(Field::row_bytes);
-      const std::uint64_t bytes = rows * row_bytes;
-      const double begin = static_cast<double>(start + config_.core.dma.setup_cycles);
-      const double hbm_done = hbm_.transfer(begin, inst.get(Field::hbm_addr), rows, row_bytes,
-                                            inst.get(Field::hbm_stride), /*is_write=*/!load);
-      const double sram_done = sram.access(begin, bytes);
-      // Unloaded: every channel free, all of them streaming; one SRAM port.
-      double unloaded = begin;
-      if (!options_.ideal_memory) {
-        unloaded = std::max(begin + hbm_.latency_cycles() + bytes / hbm_.peak_bytes_per_cycle(),
-                            begin + bytes / static_cast<double>(config_.core.sram.bytes_per_cycle_per_port));
-      }
-      const bool hbm_later = hbm_done >= sram_done;
-      finish_timed(std::max(hbm_done, sram_done), unloaded, hbm_later ? StallReason::hbm : StallReason::sram_port);
-      if (load) footprint(unit.core, inst.get(Field::sram_addr), bytes);
+  switch (isa::category_of(inst.op)) {
+    case isa::Category::hbm_transfer:
+    case isa::Category::sram_copy:
+    case isa::Category::matrix:
+    case isa::Category::vector:
+      run_timed(u, inst, start, work);
       break;
-    }
-    case Opcode::dma_copy: {
-      const std::uint64_t bytes = inst.get(Field::rows) * inst.get(Field::row_bytes);
-      const int dst_core = static_cast<int>(inst.get(Field::dst_core));
-      const double begin = static_cast<double>(start + config_.core.dma.setup_cycles);
-      const double read_done = sram.access(begin, bytes);
-      const double write_done = sram_[dst_core].access(begin, bytes);
-      double unloaded =
-          options_.ideal_memory ? begin : begin + bytes / static_cast<double>(config_.core.sram.bytes_per_cycle_per_port);
-      double noc_done = begin;
-      if (noc_ && dst_core != unit.core) {
-        // Into another core's SRAM: across the on-chip network (its time base is cycles).
-        noc_done = noc_->transfer(begin, unit.core, dst_core, bytes);
-        const double noc_unloaded = begin + bytes / noc_->link_bytes_per_tick() + noc_->route_latency_ticks(unit.core, dst_core);
-        unloaded = std::max(unloaded, noc_unloaded);
-      }
-      const double sram_done = std::max(read_done, write_done);
-      finish_timed(std::max(sram_done, noc_done), unloaded, noc_done > sram_done ? StallReason::noc : StallReason::sram_port);
-      footprint(dst_core, inst.get(Field::dst_addr), bytes);
+    case isa::Category::chip_transfer:
+    case isa::Category::collective:
+      run_chip_to_chip(u, inst, start);
       break;
-    }
-    case Opcode::dma_send:
-    case Opcode::dma_recv: {
-      if (!options_.collectives) {
-        throw Error(fmt::format("{}: chip-to-chip transfers need a multi-chip system (set system.chips)", where(inst)));
-      }
-      // The peer's matching recv/send makes one transfer over the links; both wait for it.
-      unit.state = UnitState::waiting_collective;
-      options_.collectives->point_to_point(options_.chip_index, inst, where(inst));
-      stats.busy_cycles += now_cycle() - start;
+    case isa::Category::semaphore:
+      run_semaphore(u, inst, start);
       break;
-    }
-    case Opcode::coll_allreduce:
-    case Opcode::coll_allgather:
-    case Opcode::coll_reducescatter:
-    case Opcode::coll_alltoall: {
-      if (!options_.collectives) {
-        throw Error(fmt::format("{}: collectives need a multi-chip system (set system.chips)", where(inst)));
-      }
-      unit.state = UnitState::waiting_collective;
-      options_.collectives->run(options_.chip_index, inst, where(inst));
-      stats.busy_cycles += now_cycle() - start;
-      break;
-    }
-    case Opcode::matmul: {
-      const auto dtype = static_cast<isa::DType>(inst.get(Field::dtype));
-      const std::uint64_t m = inst.get(Field::m), n = inst.get(Field::n), k = inst.get(Field::k);
-      const std::uint64_t compute = timing::matmul_cycles(config_.core.matrix, dtype, m, n, k);
-      const std::uint64_t c_bytes = m * n * isa::kAccumulatorBytes;
-      const double sram_done = sram.access(static_cast<double>(start), work.sram_bytes());
-      const double compute_end = static_cast<double>(start + compute);
-      finish_timed(std::max(compute_end, sram_done), compute_end, StallReason::sram_port);
-      stats.ideal_compute_cycles +=
-          static_cast<double>(m * n * k) / static_cast<double>(timing::peak_macs_per_cycle(config_.core.matrix, dtype));
-      footprint(unit.core, inst.get(Field::c_addr), c_bytes);
-      break;
-    }
-    case Opcode::sem_signal: {
-      const auto s = inst.get(Field::sem);
-      ++sem_count_[s];
-      sem_event_[s].notify(sc_core::SC_ZERO_TIME);
-      break;
-    }
-    case Opcode::sem_wait: {
-      const auto s = inst.get(Field::sem);
-      unit.state = UnitState::waiting_semaphore;
-      while (sem_count_[s] == 0) wait(sem_event_[s]);
-      --sem_count_[s];
-      stall(StallReason::semaphore, now_cycle() - start);
-      break;
-    }
-    case Opcode::barrier: {
-      unit.state = UnitState::waiting_barrier;
-      const std::uint64_t generation = barrier_generation_;
-      if (++barrier_arrived_ == static_cast<int>(units_.size())) {
-        barrier_arrived_ = 0;
-        ++barrier_generation_;
-        barrier_event_.notify(sc_core::SC_ZERO_TIME);
-      } else {
-        while (barrier_generation_ == generation) wait(barrier_event_);
-      }
-      stall(StallReason::barrier, now_cycle() - start);
-      break;
-    }
-    case Opcode::halt:
-      break;
-    default: {
-      if (!isa::is_vector_op(inst.op)) throw Error(fmt::format("{}: internal: no unit executes this opcode", where(inst)));
-      const std::uint64_t rows = inst.get(Field::rows), cols = inst.get(Field::cols);
-      const std::uint64_t compute = timing::vector_op_cycles(config_.core.vector, inst.op, rows, cols);
-      const std::uint64_t dst_bytes = work.sram_bytes_written;
-      const double sram_done = sram.access(static_cast<double>(start), work.sram_bytes());
-      const double compute_end = static_cast<double>(start + compute);
-      finish_timed(std::max(compute_end, sram_done), compute_end, StallReason::sram_port);
-      footprint(unit.core, inst.get(Field::dst_addr), dst_bytes);
-      break;
-    }
+    case isa::Category::control:
+      if (inst.op == Opcode::barrier) run_barrier(u, start);
+      break;  // halt ends the sequencer's issue; nothing runs it
   }
   const std::uint64_t end = now_cycle();
   last_end_cycle_ = std::max(last_end_cycle_, end);
   if (observer_) observer_->on_instruction(u, inst, start, end, work);
+}
+
+// The unit's model times the instruction; the unit is busy until then (fractional cycles rounded
+// up), and the time beyond what it would take with idle memories is a stall of the model's reason.
+void Chip::run_timed(int u, const isa::Instruction& inst, std::uint64_t start, const Activity& work) {
+  UnitStats& stats = unit_stats_[u];
+  const UnitTiming t = units_[u].model->execute(inst, start, work);
+  const std::uint64_t end_cycle = std::max<std::uint64_t>(start, ceil_cycles(t.end_cycle));
+  const std::uint64_t unloaded = std::max<std::uint64_t>(start, ceil_cycles(t.unloaded_end_cycle));
+  wait_cycles(end_cycle - start);
+  stats.busy_cycles += end_cycle - start;
+  if (end_cycle > unloaded) stats.stall_cycles[static_cast<int>(t.stall)] += end_cycle - unloaded;
+  stats.ideal_compute_cycles += t.ideal_compute_cycles;
+  if (t.written_bytes > 0) {
+    const auto core = static_cast<std::size_t>(t.written_core);
+    const std::uint64_t fp = sram_[core].mark_written(t.written_addr, t.written_bytes);
+    if (fp > sram_peak_[core]) sram_peak_[core] = fp;
+    if (observer_) observer_->on_sram_footprint(t.written_core, now_cycle(), fp);
+  }
+}
+
+// dma.send/recv and coll.*: the hub matches the chips' instructions and the collective engine
+// times them over the links; the DMA engine is busy until its part is done.
+void Chip::run_chip_to_chip(int u, const isa::Instruction& inst, std::uint64_t start) {
+  if (!options_.collectives) {
+    throw Error(fmt::format("{}: {} needs a multi-chip system (set system.chips)", where(inst),
+                            isa::is_collective(inst.op) ? "a collective" : "a chip-to-chip transfer"));
+  }
+  units_[u].state = UnitState::waiting_collective;
+  if (isa::is_collective(inst.op)) {
+    options_.collectives->run(options_.chip_index, inst, where(inst));
+  } else {
+    options_.collectives->point_to_point(options_.chip_index, inst, where(inst));
+  }
+  unit_stats_[u].busy_cycles += now_cycle() - start;
+}
+
+void Chip::run_semaphore(int u, const isa::Instruction& inst, std::uint64_t start) {
+  const auto s = inst.get(Field::sem);
+  if (inst.op == Opcode::sem_signal) {
+    ++sem_count_[s];
+    sem_event_[s].notify(sc_core::SC_ZERO_TIME);
+    return;
+  }
+  units_[u].state = UnitState::waiting_semaphore;
+  while (sem_count_[s] == 0) wait(sem_event_[s]);
+  --sem_count_[s];
+  unit_stats_[u].stall_cycles[static_cast<int>(StallReason::semaphore)] += now_cycle() - start;
+}
+
+void Chip::run_barrier(int u, std::uint64_t start) {
+  units_[u].state = UnitState::waiting_barrier;
+  const std::uint64_t generation = barrier_generation_;
+  if (++barrier_arrived_ == static_cast<int>(units_.size())) {
+    barrier_arrived_ = 0;
+    ++barrier_generation_;
+    barrier_event_.notify(sc_core::SC_ZERO_TIME);
+  } else {
+    while (barrier_generation_ == generation) wait(barrier_event_);
+  }
+  unit_stats_[u].stall_cycles[static_cast<int>(StallReason::barrier)] += now_cycle() - start;
 }
 
 bool Chip::finished() const {
@@ -389,9 +310,9 @@ RunStats Chip::stats() const {
   s.activity = activity_;
   s.flops = 0;
   for (const std::uint64_t macs : activity_.macs) s.flops += 2 * macs;
-  s.hbm_bytes_read = hbm_.bytes_read();
-  s.hbm_bytes_written = hbm_.bytes_written();
-  s.hbm_peak_bytes_per_cycle = hbm_.peak_bytes_per_cycle();
+  s.hbm_bytes_read = hbm_->bytes_read();
+  s.hbm_bytes_written = hbm_->bytes_written();
+  s.hbm_peak_bytes_per_cycle = hbm_->peak_bytes_per_cycle();
   for (const auto& sram : sram_) s.sram_bytes_accessed += sram.bytes_accessed();
   s.sram_peak_bytes = sram_peak_;
   s.sram_capacity_bytes = config_.core.sram.capacity_bytes;

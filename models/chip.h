@@ -1,7 +1,10 @@
 // One chip as SystemC modules: a sequencer issuing the program in order into per-unit queues,
-// and per core its DMA engines, matrix units and vector units (one SC_THREAD each) sharing the
-// core's SRAM, all sharing HBM. Event-driven: no clock; each unit computes how long its
-// instruction takes and waits exactly that. One simulated cycle is 1 ns of SystemC time.
+// and per core the units of the unit kinds table (arch/unit_model.h: DMA engines, matrix units,
+// vector units; one SC_THREAD each) sharing the core's SRAM, all sharing HBM (a memory model
+// chosen by hbm.model). Event-driven: no clock; each unit's model computes how long its
+// instruction takes and the chip waits exactly that. The chip itself only sequences, queues and
+// synchronizes: semaphores, barriers and chip-to-chip transfers (through the CollectiveHub).
+// One simulated cycle is 1 ns of SystemC time.
 #pragma once
 
 #ifndef SC_INCLUDE_DYNAMIC_PROCESSES
@@ -14,13 +17,16 @@
 #include <string>
 #include <vector>
 
-#include "isa/isa.h"
+#include <map>
+
 #include "arch/arch_config.h"
-#include "arch/hbm.h"
 #include "arch/interconnect.h"
+#include "arch/memory_model.h"
 #include "arch/observer.h"
 #include "arch/run_stats.h"
 #include "arch/sram.h"
+#include "arch/unit_model.h"
+#include "isa/isa.h"
 
 namespace tasim {
 
@@ -31,6 +37,8 @@ struct ChipOptions {
   int chip_index = 0;         // in a multi-chip system
   std::string unit_prefix;    // prepended to unit names ("chip3.") in a multi-chip system
   CollectiveHub* collectives = nullptr;  // multi-chip: runs coll.* instructions over the links
+  // Models in place of the unit kinds table's, by kind (studies and tests of other unit designs).
+  std::map<isa::UnitKind, UnitModelFactory> unit_models;
 };
 
 class Chip : public sc_core::sc_module {
@@ -59,6 +67,8 @@ class Chip : public sc_core::sc_module {
     isa::UnitKind kind;
     int core;
     int index;
+    int queue_depth;
+    std::unique_ptr<UnitModel> model;
     std::deque<QueueEntry> queue;
     sc_core::sc_event pushed;
     sc_core::sc_event popped;
@@ -69,6 +79,11 @@ class Chip : public sc_core::sc_module {
   void sequencer_thread();
   void unit_thread(int u);
   void execute(int u, const isa::Instruction& inst);
+  // The ways an instruction runs, by its category (execute dispatches).
+  void run_timed(int u, const isa::Instruction& inst, std::uint64_t start, const Activity& work);
+  void run_chip_to_chip(int u, const isa::Instruction& inst, std::uint64_t start);
+  void run_semaphore(int u, const isa::Instruction& inst, std::uint64_t start);
+  void run_barrier(int u, std::uint64_t start);
   int unit_index(int core, isa::UnitKind kind, int index) const;
   int target_unit(const isa::Instruction& inst) const;
   std::uint64_t now_cycle() const;
@@ -81,12 +96,14 @@ class Chip : public sc_core::sc_module {
   ExecutionObserver* observer_;
   sc_core::sc_time cycle_;
 
-  Hbm hbm_;
+  std::unique_ptr<MemoryModel> hbm_;
   std::vector<Sram> sram_;  // per core
   std::unique_ptr<Interconnect> noc_;  // between cores (none for a single core)
+  std::unique_ptr<ChipResources> resources_;  // what the unit models share
   std::deque<Unit> units_;  // deque: Units hold sc_events, which cannot move
   std::vector<UnitStats> unit_stats_;
   int units_per_core_ = 0;
+  std::map<isa::UnitKind, int> kind_offset_;  // first unit of each kind within a core
 
   std::vector<std::uint64_t> sem_count_;
   std::unique_ptr<sc_core::sc_event[]> sem_event_;

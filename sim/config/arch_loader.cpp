@@ -79,7 +79,7 @@ std::string expected_text(const ArchKey& key) {
   switch (key.type) {
     case ArchKeyType::integer: return "an integer";
     case ArchKeyType::number: return "a number";
-    case ArchKeyType::choice: return fmt::format("one of {}", fmt::join(key.choices, ", "));
+    case ArchKeyType::choice: return fmt::format("one of {}", fmt::join(key.choice_list(), ", "));
     case ArchKeyType::text: return "text";
   }
   return "a value";

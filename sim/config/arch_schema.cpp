@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "arch/memory_model.h"
+
 namespace tasim {
 namespace {
 
@@ -281,6 +283,16 @@ std::vector<ArchKey> build_schema() {
                           [](auto& c) -> auto& { return c.core.dma.queue_depth; }));
 
   // hbm
+  {
+    std::string doc = "The memory model that times HBM transfers (arch/memory_model.h): ";
+    for (const auto& m : builtin_memory_models()) doc += fmt::format("{} = {}; ", m.name, m.description);
+    doc += "models registered by a study or test are accepted too.";
+    ArchKey k = base_key("hbm.model", ArchKeyType::choice, false, "bandwidth", 0, 0, "-", doc);
+    k.choices_from = memory_model_names;
+    k.set = [](ChipConfig& c, const ArchValue& v) { c.hbm.model = v.text; };
+    k.get = [](const ChipConfig& c) { return c.hbm.model; };
+    s.push_back(k);
+  }
   s.push_back(integer_key("hbm.stacks", true, "", 1, 64, "count", "HBM stacks on the package.",
                           [](auto& c) -> auto& { return c.hbm.stacks; }));
   s.push_back(integer_key("hbm.channels_per_stack", true, "", 1, 128, "count",
@@ -531,15 +543,17 @@ bool parse_arch_value(const ArchKey& key, const std::string& text, ArchValue& ou
   switch (key.type) {
     case ArchKeyType::text:
       return true;
-    case ArchKeyType::choice:
-      for (std::size_t i = 0; i < key.choices.size(); ++i) {
-        if (key.choices[i] == text) {
+    case ArchKeyType::choice: {
+      const std::vector<std::string> choices = key.choice_list();
+      for (std::size_t i = 0; i < choices.size(); ++i) {
+        if (choices[i] == text) {
           out.choice = static_cast<int>(i);
           return true;
         }
       }
-      why = fmt::format("{} = '{}' is not one of: {}", key.path, text, fmt::join(key.choices, ", "));
+      why = fmt::format("{} = '{}' is not one of: {}", key.path, text, fmt::join(choices, ", "));
       return false;
+    }
     case ArchKeyType::integer: {
       if (!parse_int(text, out.integer)) {
         // 1e3 or 128.0 name an integer too; 2.5 and 'abc' do not.
@@ -574,7 +588,7 @@ std::string arch_type_name(const ArchKey& key) {
   switch (key.type) {
     case ArchKeyType::integer: return "integer";
     case ArchKeyType::number: return "number";
-    case ArchKeyType::choice: return fmt::format("one of {}", fmt::join(key.choices, ", "));
+    case ArchKeyType::choice: return fmt::format("one of {}", fmt::join(key.choice_list(), ", "));
     case ArchKeyType::text: return "text";
   }
   return "?";

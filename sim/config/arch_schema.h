@@ -31,6 +31,10 @@ struct ArchKey {
   double max = 0;
   bool power_of_two = false;  // integer keys only
   std::vector<std::string> choices;  // choice keys only
+  // Choice keys whose values are a registry's names (hbm.model): read when used, so that models
+  // registered at run time are accepted. Use choice_list() rather than either member.
+  std::function<std::vector<std::string>()> choices_from;
+  std::vector<std::string> choice_list() const { return choices_from ? choices_from() : choices; }
   std::string unit;                  // "GHz", "bytes", "cycles", ... ("-" when none)
   std::string description;
   // Where the value goes in ChipConfig (null: informational only, e.g. `description`).

@@ -45,7 +45,7 @@ TEST_CASE("interleaving of many rounds matches a byte-by-byte count", "[hbm]") {
 
 TEST_CASE("one transfer takes latency plus bytes over the channels it uses", "[hbm]") {
   const ChipConfig chip = testing::tiny_chip();
-  Hbm hbm(chip.hbm, chip.clock_ghz, false);
+  Hbm hbm(chip.hbm, chip.clock_ghz);
   // 64 KiB over 4 channels of 16 B/cycle: 1024 cycles, plus 100 cycles latency.
   const double done = hbm.transfer(0.0, 0, 1, 65536, 0, false);
   CHECK(done == Approx(1024.0 + 100.0));
@@ -54,7 +54,7 @@ TEST_CASE("one transfer takes latency plus bytes over the channels it uses", "[h
 
 TEST_CASE("concurrent transfers share bandwidth and never exceed peak", "[hbm]") {
   const ChipConfig chip = testing::tiny_chip();
-  Hbm hbm(chip.hbm, chip.clock_ghz, false);
+  Hbm hbm(chip.hbm, chip.clock_ghz);
   double last = 0;
   for (int engine = 0; engine < 8; ++engine) {
     last = std::max(last, hbm.transfer(0.0, engine * 65536ull, 1, 65536, 0, false));
@@ -70,7 +70,7 @@ TEST_CASE("concurrent transfers share bandwidth and never exceed peak", "[hbm]")
 
 TEST_CASE("rows strided by a whole period spread over channels", "[hbm]") {
   const ChipConfig chip = testing::tiny_chip();
-  Hbm hbm(chip.hbm, chip.clock_ghz, false);
+  Hbm hbm(chip.hbm, chip.clock_ghz);
   // 8 rows of 256 bytes, stride 1024 = one period of 4 channels: plain round-robin would put
   // every row on channel 0; the skew puts two rows on each channel.
   const double done = hbm.transfer(0.0, 0, 8, 256, 1024, false);
@@ -80,7 +80,35 @@ TEST_CASE("rows strided by a whole period spread over channels", "[hbm]") {
 
 TEST_CASE("ideal HBM costs nothing but still counts bytes", "[hbm]") {
   const ChipConfig chip = testing::tiny_chip();
-  Hbm hbm(chip.hbm, chip.clock_ghz, true);
-  CHECK(hbm.transfer(5.0, 0, 4, 1000, 0, true) == 5.0);
-  CHECK(hbm.bytes_written() == 4000);
+  const auto hbm = make_memory_model("ideal", chip.hbm, chip.clock_ghz);
+  CHECK(hbm->transfer(5.0, 0, 4, 1000, 0, true) == 5.0);
+  CHECK(hbm->unloaded_end_cycle(5.0, 4000) == 5.0);
+  CHECK(hbm->bytes_written() == 4000);
+  CHECK(hbm->peak_bytes_per_cycle() == Approx(64.0));  // still the configured peak, for utilization
+}
+
+TEST_CASE("memory models are chosen by name from a registry", "[hbm][registry]") {
+  const ChipConfig chip = testing::tiny_chip();
+  CHECK(memory_model_names() == std::vector<std::string>{"bandwidth", "ideal"});
+  const auto bandwidth = make_memory_model("bandwidth", chip.hbm, chip.clock_ghz);
+  CHECK(bandwidth->transfer(0.0, 0, 1, 65536, 0, false) == Approx(1024.0 + 100.0));
+  CHECK(bandwidth->unloaded_end_cycle(10.0, 6400) == Approx(10.0 + 100.0 + 100.0));
+  // A model registered at run time, here one that takes a fixed 7 cycles per transfer.
+  struct Fixed : MemoryModel {
+    double unloaded_end_cycle(double now, std::uint64_t) const override { return now + 7; }
+    double peak_bytes_per_cycle() const override { return 1.0; }
+    double time_transfer(double now, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, bool) override {
+      return now + 7;
+    }
+  };
+  register_memory_model({"fixed7", "7 cycles per transfer", [](const HbmConfig&, double) {
+                           return std::unique_ptr<MemoryModel>(new Fixed);
+                         }});
+  const auto fixed = make_memory_model("fixed7", chip.hbm, chip.clock_ghz);
+  CHECK(fixed->transfer(3.0, 0, 2, 64, 0, false) == 10.0);
+  CHECK(fixed->bytes_read() == 128);
+  CHECK_THROWS_WITH(register_memory_model({"fixed7", "", nullptr}), "a memory model named 'fixed7' exists already");
+  CHECK_THROWS_WITH(make_memory_model("bandwith", chip.hbm, chip.clock_ghz),
+                    "hbm.model 'bandwith' is not a memory model (did you mean 'bandwidth'?) (models: bandwidth, ideal, "
+                    "fixed7)");
 }

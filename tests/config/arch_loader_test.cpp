@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "arch/cost_model.h"
+#include "arch/memory_model.h"
 #include "arch/arch_figures.h"
 #include "sim/config/arch_loader.h"
 #include "sim/config/arch_schema.h"
@@ -264,7 +265,7 @@ TEST_CASE("errors: unknown keys suggest the closest valid key", "[errors]") {
              Contains("unknown key 'rows' (did you mean 'core.matrix.rows'?)"));
   // Nothing close: the valid keys of that section.
   CHECK_THAT(error_loading(std::string(kMinimal) + "hbm.bandwidth: 3\n"),
-             Contains("unknown key 'hbm.bandwidth' (valid keys in 'hbm': stacks, channels_per_stack, "
+             Contains("unknown key 'hbm.bandwidth' (valid keys in 'hbm': model, stacks, channels_per_stack, "
                       "gbps_per_channel, latency_ns, interleave_bytes, capacity_gib)"));
   CHECK_THAT(error_loading(std::string(kMinimal) + "core.matrx.rows: 3\n"),
              Contains("unknown key 'core.matrx.rows' (did you mean 'core.matrix.rows'?)"));
@@ -656,4 +657,18 @@ TEST_CASE("peak power prices every unit at its peak rate plus static power", "[f
     faster.clock_ghz *= 2;
     CHECK(peak_power_w(faster) > peak_power_w(p));
   }
+}
+
+TEST_CASE("hbm.model names a registered memory model", "[config][hbm]") {
+  CHECK(load_arch("small").hbm.model == "bandwidth");
+  CHECK(load_arch("small", {"hbm.model=ideal"}).hbm.model == "ideal");
+  CHECK_THAT(error_of([] { load_arch("small", {"hbm.model=bandwith"}); }),
+             Contains("hbm.model = 'bandwith' is not one of: bandwidth, ideal"));
+  // A model registered by a study is accepted by name, and dumped back.
+  register_memory_model({"study-model", "a study's own", [](const HbmConfig& hbm, double clock_ghz) {
+                           return make_memory_model("bandwidth", hbm, clock_ghz);
+                         }});
+  const ChipConfig chip = load_arch("small", {"hbm.model=study-model"});
+  CHECK(chip.hbm.model == "study-model");
+  CHECK_THAT(arch_to_yaml(chip), Contains("model: study-model"));
 }

@@ -59,7 +59,7 @@ TEST_CASE("schema rows are well formed", "[schema]") {
       CHECK(why.empty());
     }
     if (k.type == ArchKeyType::integer || k.type == ArchKeyType::number) CHECK(k.min <= k.max);
-    if (k.type == ArchKeyType::choice) CHECK_FALSE(k.choices.empty());
+    if (k.type == ArchKeyType::choice) CHECK_FALSE(k.choice_list().empty());
     if (k.path != "description") {
       CHECK(k.set);
       CHECK(k.get);
@@ -89,7 +89,7 @@ TEST_CASE("every key's setter and getter reach their own ChipConfig field", "[sc
     switch (k.type) {
       case ArchKeyType::integer: text = k.get(base) == "1" ? "2" : "1"; break;
       case ArchKeyType::number: text = k.get(base) == "0.5" ? "0.25" : "0.5"; break;
-      case ArchKeyType::choice: text = k.get(base) == k.choices[0] ? k.choices[1] : k.choices[0]; break;
+      case ArchKeyType::choice: text = k.get(base) == k.choice_list()[0] ? k.choice_list()[1] : k.choice_list()[0]; break;
       case ArchKeyType::text: text = "changed"; break;
     }
     if (k.power_of_two || k.min > 0.5) text = std::to_string(static_cast<long long>(k.min) * 2);

@@ -43,13 +43,15 @@ struct Outcome {
   Recorder recorder;
 };
 
-Outcome run_chip(const ChipConfig& chip, const std::string& tasm, bool ideal = false) {
+Outcome run_chip(const ChipConfig& chip, const std::string& tasm, bool ideal = false,
+                 const std::map<isa::UnitKind, UnitModelFactory>& unit_models = {}) {
   static isa::Program program;  // outlives the simulation (the chip keeps a reference)
   program = isa::assemble(tasm, "test.tasm");
   isa::validate(program, target_limits(chip));
   Outcome out;
   ChipOptions options;
   options.ideal_memory = ideal;
+  options.unit_models = unit_models;
   static std::unique_ptr<Chip> model;
   model = std::make_unique<Chip>("chip", chip, program, options, &out.recorder);
   sc_core::sc_start();
@@ -243,4 +245,61 @@ TEST_CASE("a chip run counts the activity its SRAM model served", "[cost][activi
   // The SRAM model served exactly the bytes the energy model prices.
   CHECK(s.activity.sram_bytes() == s.sram_bytes_accessed);
   CHECK(s.activity.sram_bytes() > 0);
+}
+
+// Plugging in: a memory model registered by name and chosen by hbm.model, and a unit model put in
+// place of a kind's, both run under the chip without any change to it.
+TEST_CASE("a memory model registered at run time times the chip's HBM by name", "[chip][hbm][registry]") {
+  struct FixedLatency : MemoryModel {
+    double unloaded_end_cycle(double now, std::uint64_t) const override { return now + 40; }
+    double peak_bytes_per_cycle() const override { return 64.0; }
+    double time_transfer(double now, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, bool) override {
+      return now + 100;  // 60 cycles beyond the unloaded time: an HBM stall
+    }
+  };
+  register_memory_model({"fixed-latency", "100 cycles per transfer, whatever its size", [](const HbmConfig&, double) {
+                           return std::unique_ptr<MemoryModel>(new FixedLatency);
+                         }});
+  ChipConfig chip = testing::tiny_chip();
+  chip.hbm.model = "fixed-latency";
+  const Outcome out = run_chip(chip,
+                               "dma.load engine=0 hbm_addr=0 sram_addr=0 rows=1 row_bytes=64\n"
+                               "dma.store engine=1 hbm_addr=0x10000 sram_addr=0x1000 rows=2 row_bytes=4096\n"
+                               "halt\n");
+  REQUIRE(out.finished);
+  // setup (10) + 100 cycles each, whatever the size; the bytes are counted by the interface.
+  CHECK(out.recorder.at_line(1).end - out.recorder.at_line(1).start == 110);
+  CHECK(out.recorder.at_line(2).end - out.recorder.at_line(2).start == 110);
+  CHECK(out.stats.hbm_bytes_read == 64);
+  CHECK(out.stats.hbm_bytes_written == 8192);
+  std::uint64_t hbm_stall = 0;
+  for (const auto& u : out.stats.units) hbm_stall += u.stall_cycles[static_cast<int>(StallReason::hbm)];
+  CHECK(hbm_stall == 2 * 60);
+}
+
+TEST_CASE("a unit model put in place of the vector unit's runs every vector op", "[chip][registry]") {
+  // Seven cycles per vector instruction, whatever its shape.
+  struct SevenCycles : UnitModel {
+    UnitTiming execute(const isa::Instruction&, std::uint64_t start, const Activity&) override {
+      UnitTiming t;
+      t.end_cycle = t.unloaded_end_cycle = static_cast<double>(start + 7);
+      return t;
+    }
+  };
+  const ChipConfig chip = testing::tiny_chip();
+  const Outcome out = run_chip(chip,
+                               "vec.exp src_addr=0 dst_addr=0x1000 rows=64 cols=64\n"
+                               "vec.softmax src_addr=0 dst_addr=0x1000 rows=16 cols=512\n"
+                               "matmul mxu=0 a_addr=0 b_addr=0x2000 c_addr=0x4000 m=16 n=16 k=16\n"
+                               "halt\n",
+                               false,
+                               {{isa::UnitKind::vpu, [](ChipResources&, int, int) {
+                                   return std::unique_ptr<UnitModel>(new SevenCycles);
+                                 }}});
+  REQUIRE(out.finished);
+  CHECK(out.recorder.at_line(1).end - out.recorder.at_line(1).start == 7);
+  CHECK(out.recorder.at_line(2).end - out.recorder.at_line(2).start == 7);
+  // The matrix unit keeps the table's model: SCALE-Sim cycles, not 7.
+  CHECK(out.recorder.at_line(3).end - out.recorder.at_line(3).start ==
+        timing::matmul_cycles(chip.core.matrix, isa::DType::bf16, 16, 16, 16));
 }
