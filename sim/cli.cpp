@@ -14,24 +14,19 @@
 #include <vector>
 
 #include "isa/isa.h"
-#include "arch/matrix_timing.h"
 #include "sim/driver/collective_study.h"
 #include "sim/config/arch_loader.h"
 #include "sim/report/report.h"
 #include "sim/driver/simulate.h"
-#include "sim/report/step_summary.h"
+#include "sim/driver/step_driver.h"
+#include "sim/options/run_options.h"
 #include "sim/sweep/child.h"
 #include "sim/sweep/sweep.h"
 #include "workloads/gemm_lowering.h"
-#include "workloads/graph.h"
-#include "workloads/lowering.h"
-#include "workloads/model.h"
 
 namespace po = boost::program_options;
 
 namespace tasim {
-
-void add_run_options(po::options_description& desc);
 
 namespace {
 
@@ -92,133 +87,6 @@ Parsed parse(const std::string& command, po::options_description& desc, po::posi
   return p;
 }
 
-void add_arch_options(po::options_description& desc) {
-  desc.add_options()
-      ("arch", po::value<std::string>()->default_value("sohu-like"), "architecture: a preset name (tasim presets) or a YAML file")
-      ("set", po::value<std::vector<std::string>>()->composing(), "override an architecture key: key.path=value (repeatable)");
-}
-
-void add_output_options(po::options_description& desc) {
-  desc.add_options()
-      ("json", po::value<std::string>(), "write the report as JSON to FILE ('-' for stdout; the text report is then omitted)")
-      ("trace", po::value<std::string>(), "write a trace to FILE (Perfetto protobuf; open it in ui.perfetto.dev)")
-      ("trace-format", po::value<std::string>()->default_value("perfetto"), "trace format: perfetto | json (Chrome JSON)")
-      ("ideal-memory", po::bool_switch(), "SRAM and HBM with unlimited bandwidth and no latency");
-}
-
-void add_model_options(po::options_description& desc) {
-  desc.add_options()
-      ("model", po::value<std::string>()->default_value("llama-3-8b"), "model: a shipped name (configs/models) or a config.json / YAML path")
-      ("phase", po::value<std::string>()->default_value("decode"), "decode | prefill")
-      ("batch", po::value<int>()->default_value(64), "sequences in the batch")
-      ("prompt-len", po::value<int>()->default_value(2048), "prefill: tokens per sequence")
-      ("context-len", po::value<int>()->default_value(2048), "decode: tokens already in the KV cache per sequence")
-      ("dtype", po::value<std::string>(), "weights, activations and KV cache: bf16 | fp8 | int8 (default bf16)")
-      ("weight-dtype", po::value<std::string>(), "weights (overrides --dtype)")
-      ("act-dtype", po::value<std::string>(), "activations (overrides --dtype)")
-      ("kv-dtype", po::value<std::string>(), "KV cache (overrides --dtype)")
-      ("chips", po::value<int>(), "chips of the system (sets system.chips of the architecture)")
-      ("tp", po::value<int>()->default_value(1), "tensor parallel degree: shards every layer over this many chips")
-      ("pp", po::value<int>()->default_value(1), "pipeline parallel degree: consecutive layers on each of this many chips")
-      ("micro-batches", po::value<int>(), "pipeline parallel: micro-batches the batch is split into (default: --pp, at most the batch)")
-      ("ep", po::value<int>()->default_value(1), "expert parallel degree (MoE): experts split over this many chips, attention data parallel")
-      ("expert-load", po::value<std::string>()->default_value("uniform"), "MoE routing: uniform | zipf:S | w1,w2,... (one weight per expert)");
-}
-
-isa::DType parse_dtype(const std::string& s);
-
-workloads::RunSpec run_spec_from(const po::variables_map& vm) {
-  workloads::RunSpec spec;
-  const std::string phase = vm["phase"].as<std::string>();
-  if (phase == "decode") {
-    spec.phase = workloads::Phase::decode;
-  } else if (phase == "prefill") {
-    spec.phase = workloads::Phase::prefill;
-  } else {
-    throw Error(fmt::format("--phase '{}' is not one of: decode, prefill", phase));
-  }
-  spec.batch = vm["batch"].as<int>();
-  spec.prompt_len = vm["prompt-len"].as<int>();
-  spec.context_len = vm["context-len"].as<int>();
-  if (spec.batch < 1) throw Error(fmt::format("--batch {} must be >= 1", spec.batch));
-  if (spec.prompt_len < 1) throw Error(fmt::format("--prompt-len {} must be >= 1", spec.prompt_len));
-  if (spec.context_len < 0) throw Error(fmt::format("--context-len {} must be >= 0", spec.context_len));
-  if (vm.count("dtype")) spec.weight_dtype = spec.act_dtype = spec.kv_dtype = parse_dtype(vm["dtype"].as<std::string>());
-  if (vm.count("weight-dtype")) spec.weight_dtype = parse_dtype(vm["weight-dtype"].as<std::string>());
-  if (vm.count("act-dtype")) spec.act_dtype = parse_dtype(vm["act-dtype"].as<std::string>());
-  if (vm.count("kv-dtype")) spec.kv_dtype = parse_dtype(vm["kv-dtype"].as<std::string>());
-  spec.tp = vm["tp"].as<int>();
-  if (spec.tp < 1) throw Error(fmt::format("--tp {} must be >= 1", spec.tp));
-  spec.pp = vm["pp"].as<int>();
-  if (spec.pp < 1) throw Error(fmt::format("--pp {} must be >= 1", spec.pp));
-  spec.micro_batches = vm.count("micro-batches") ? vm["micro-batches"].as<int>() : std::min(spec.pp, spec.batch);
-  spec.ep = vm["ep"].as<int>();
-  if (spec.ep < 1) throw Error(fmt::format("--ep {} must be >= 1", spec.ep));
-  return spec;
-}
-
-// The parallel layout must cover the system exactly: tp x pp x ep chips.
-void check_parallelism(const workloads::RunSpec& spec, const ChipConfig& chip) {
-  const int chips = chip.system.chips;
-  // Layouts: --tp T alone, --pp P alone or with --tp (P x T chips), --ep E alone; all chips used.
-  if (spec.ep > 1 && spec.tp > 1 && spec.ep != spec.tp) {
-    throw Error(fmt::format("--ep {} with --tp {}: expert and tensor parallelism must span the same chips", spec.ep,
-                            spec.tp));
-  }
-  // A pipeline stage is a tensor- or expert-parallel group of chips.
-  const int needed = std::max(spec.tp, spec.ep) * spec.pp;
-  if (needed > 1 && needed != chips) {
-    throw Error(fmt::format("{} needs a system of {} chips; {} has {} (use a multi-chip preset such as "
-                            "sohu-like-8x, or --chips {})",
-                            spec.ep > 1 && spec.pp > 1 ? fmt::format("--ep {} x --pp {}", spec.ep, spec.pp)
-                            : spec.ep > 1 && spec.tp > 1 ? fmt::format("--tp {} = --ep {}", spec.tp, spec.ep)
-                            : spec.ep > 1 ? fmt::format("--ep {}", spec.ep)
-                            : spec.pp > 1 && spec.tp > 1 ? fmt::format("--tp {} x --pp {}", spec.tp, spec.pp)
-                            : spec.pp > 1 ? fmt::format("--pp {}", spec.pp)
-                                          : fmt::format("--tp {}", spec.tp),
-                            needed, chip.name, chips, needed));
-  }
-}
-
-struct CompiledStep {
-  workloads::StepGraph graph;  // chip 0's (the whole step's when not expert parallel)
-  isa::Program program;        // chip 0's
-  // Expert parallel: every chip's graph and program (chips differ with the expert load).
-  std::vector<workloads::StepGraph> graphs;
-  std::vector<isa::Program> programs;
-};
-
-CompiledStep compile_step(const po::variables_map& vm, const ChipConfig& chip) {
-  const workloads::ModelConfig model = workloads::load_model(vm["model"].as<std::string>());
-  workloads::RunSpec spec = run_spec_from(vm);
-  if (model.is_moe()) spec.expert_load = workloads::parse_expert_load(vm["expert-load"].as<std::string>(), model.num_experts);
-  check_parallelism(spec, chip);
-  CompiledStep c;
-  // One graph and program per chip when chips differ (expert or pipeline parallel).
-  // Chip = stage x (chips per stage) + place in the stage's tensor- or expert-parallel group.
-  const int per_stage = std::max({1, spec.tp, spec.ep});
-  const int ranks = spec.pp > 1 ? spec.pp * per_stage : std::max(1, spec.ep);
-  for (int rank = 0; rank < ranks; ++rank) {
-    if (spec.ep > 1) spec.ep_rank = rank % per_stage;
-    if (spec.pp > 1) {
-      spec.pp_rank = rank / per_stage;
-      spec.tp_rank = spec.tp > 1 ? rank % per_stage : 0;
-    }
-    c.graphs.push_back(workloads::build_step_graph(model, spec));
-    c.programs.push_back(workloads::lower_step(c.graphs.back(), chip));
-  }
-  c.graph = c.graphs.front();
-  c.program = c.programs.front();
-  return c;
-}
-
-ChipConfig arch_from(const po::variables_map& vm) {
-  std::vector<std::string> sets;
-  if (vm.count("set")) sets = vm["set"].as<std::vector<std::string>>();
-  if (vm.count("chips")) sets.push_back(fmt::format("system.chips={}", vm["chips"].as<int>()));
-  return load_arch(vm["arch"].as<std::string>(), sets);
-}
-
 void write_file(const std::string& path, const std::string& text, const char* what) {
   if (path == "-") {
     std::cout << text;
@@ -258,7 +126,7 @@ int cmd_run(const std::vector<std::string>& args) {
   add_run_options(desc);
   Parsed p = parse("run", desc, nullptr, args);
   if (p.help) return 0;
-  const ChipConfig chip = arch_from(p.vm);
+  const ChipConfig chip = build_arch(arch_request_from(p.vm)).chip;
   const SimOptions options = sim_options(p.vm);
   if (p.vm.count("program")) {
     const isa::Program program = isa::load_program(p.vm["program"].as<std::string>());
@@ -266,12 +134,8 @@ int cmd_run(const std::vector<std::string>& args) {
     emit_report(p.vm, stats, chip, {"run", program.source_name, options.ideal_memory});
     return 0;
   }
-  const CompiledStep step = compile_step(p.vm, chip);
-  OpProfiler profile(step.program);
-  const RunStats stats = simulate(chip, step.programs, options, &profile);
-  const StepSummary summary = summarize_step(step.graph, chip, step.program, stats, profile, &step.graphs);
-  ReportContext ctx{"run", step.program.source_name, options.ideal_memory, &summary};
-  emit_report(p.vm, stats, chip, ctx);
+  const StepResult r = run_step(chip, step_request_from(p.vm), options);
+  emit_report(p.vm, r.stats, chip, {"run", r.step.program().source_name, options.ideal_memory, &r.summary});
   return 0;
 }
 
@@ -286,30 +150,24 @@ int cmd_compile(const std::vector<std::string>& args) {
   Parsed p = parse("compile", desc, nullptr, args);
   if (p.help) return 0;
   if (!p.vm.count("output")) throw Error("tasim compile: -o PROGRAM is required");
-  const ChipConfig chip = arch_from(p.vm);
-  const CompiledStep step = compile_step(p.vm, chip);
+  const ChipConfig chip = build_arch(arch_request_from(p.vm)).chip;
+  const workloads::CompiledStep step = workloads::compile_step(step_request_from(p.vm), chip);
   if (step.programs.size() > 1) {
     throw Error("tasim compile with --ep or --pp: every chip has its own program, and writing several is not "
                 "supported yet (run it with tasim run)");
   }
   const std::string out = p.vm["output"].as<std::string>();
   if (out.size() > 4 && out.compare(out.size() - 4, 4, ".bin") == 0) {
-    const auto bytes = isa::encode(step.program);
+    const auto bytes = isa::encode(step.program());
     write_file(out, std::string(bytes.begin(), bytes.end()), "binary program");
   } else {
-    write_file(out, isa::disassemble(step.program), "program");
+    write_file(out, isa::disassemble(step.program()), "program");
   }
   if (out != "-") {
-    std::cerr << fmt::format("{}: {} instructions, {} ops\n", out, step.program.instructions.size(), step.graph.ops.size());
+    std::cerr << fmt::format("{}: {} instructions, {} ops\n", out, step.program().instructions.size(),
+                             step.graph().ops.size());
   }
   return 0;
-}
-
-isa::DType parse_dtype(const std::string& s) {
-  for (int i = 0; i < isa::kNumDTypes; ++i) {
-    if (s == isa::dtype_name(static_cast<isa::DType>(i))) return static_cast<isa::DType>(i);
-  }
-  throw Error(fmt::format("--dtype '{}' is not one of: bf16, fp8, int8", s));
 }
 
 int cmd_gemm(const std::vector<std::string>& args) {
@@ -343,45 +201,22 @@ int cmd_gemm(const std::vector<std::string>& args) {
   gemm.n = dim("n");
   gemm.k = dim("k");
   gemm.dtype = parse_dtype(p.vm["dtype"].as<std::string>());
-  std::vector<std::string> sets;
-  if (p.vm.count("set")) sets = p.vm["set"].as<std::vector<std::string>>();
-  if (p.vm.count("rows")) sets.push_back(fmt::format("core.matrix.rows={}", p.vm["rows"].as<int>()));
-  if (p.vm.count("cols")) sets.push_back(fmt::format("core.matrix.cols={}", p.vm["cols"].as<int>()));
-  if (p.vm.count("dataflow")) sets.push_back("core.matrix.dataflow=" + p.vm["dataflow"].as<std::string>());
-  ChipConfig chip = load_arch(p.vm["arch"].as<std::string>(), sets);
+  ArchRequest request = arch_request_from(p.vm);
+  if (p.vm.count("rows")) request.overrides.push_back(fmt::format("core.matrix.rows={}", p.vm["rows"].as<int>()));
+  if (p.vm.count("cols")) request.overrides.push_back(fmt::format("core.matrix.cols={}", p.vm["cols"].as<int>()));
+  if (p.vm.count("dataflow")) request.overrides.push_back("core.matrix.dataflow=" + p.vm["dataflow"].as<std::string>());
+  ChipConfig chip = build_arch(request).chip;
   // A study of one array: the chip is reduced to one core with one matrix unit, so utilization
   // is that unit's. It keeps the core's SRAM and DMA engines and the chip's whole HBM.
   chip.cores = 1;
   chip.core.matrix.count = 1;
   const SimOptions options = sim_options(p.vm);
-
   isa::Program program;
   if (options.ideal_memory) {
     // One instruction: the SCALE-Sim comparison. Ideal memory has no capacity limit either,
     // so SRAM grows to hold the operands when they exceed the configured size.
-    constexpr std::uint64_t kMaxDim = 65535;
-    if (gemm.m > kMaxDim || gemm.n > kMaxDim || gemm.k > kMaxDim) {
-      throw Error(fmt::format("tasim gemm --ideal-memory: each dimension must be <= {} (one matmul instruction)", kMaxDim));
-    }
-    const std::uint64_t elem = isa::dtype_bytes(gemm.dtype);
-    const std::uint64_t a = gemm.m * gemm.k * elem, b = gemm.k * gemm.n * elem;
-    const std::uint64_t c = gemm.m * gemm.n * isa::kAccumulatorBytes;
-    chip.core.sram.capacity_bytes = std::max(chip.core.sram.capacity_bytes, a + b + c);
-    isa::Instruction mm;
-    mm.op = isa::Opcode::matmul;
-    mm.line = 1;
-    mm.set(isa::Field::a_addr, 0);
-    mm.set(isa::Field::b_addr, a);
-    mm.set(isa::Field::c_addr, a + b);
-    mm.set(isa::Field::m, gemm.m);
-    mm.set(isa::Field::n, gemm.n);
-    mm.set(isa::Field::k, gemm.k);
-    mm.set(isa::Field::dtype, static_cast<std::uint64_t>(gemm.dtype));
-    isa::Instruction halt;
-    halt.op = isa::Opcode::halt;
-    halt.line = 2;
-    program.source_name = fmt::format("gemm_{}x{}x{}", gemm.m, gemm.n, gemm.k);
-    program.instructions = {mm, halt};
+    program = workloads::single_matmul_program(gemm);
+    chip.core.sram.capacity_bytes = std::max(chip.core.sram.capacity_bytes, workloads::single_matmul_sram_bytes(gemm));
   } else {
     program = workloads::lower_gemm(chip, gemm);
   }
@@ -469,21 +304,16 @@ int cmd_collective(const std::vector<std::string>& args) {
       throw Error(fmt::format("--algo '{}' is not one of: ring, direct", algo));
     }
   }
-  std::vector<std::string> sets;
-  if (p.vm.count("set")) sets = p.vm["set"].as<std::vector<std::string>>();
-  if (p.vm.count("chips")) {
-    const int chips = p.vm["chips"].as<int>();
-    if (chips < 2) throw Error(fmt::format("--chips {} must be >= 2", chips));
-    sets.push_back(fmt::format("system.chips={}", chips));
-  }
+  ArchRequest request = arch_request_from(p.vm);
+  if (request.chips && *request.chips < 2) throw Error(fmt::format("--chips {} must be >= 2", *request.chips));
   if (p.vm.count("topology")) {
     const std::string topology = p.vm["topology"].as<std::string>();
     if (topology != "ring" && topology != "torus2d" && topology != "fully-connected" && topology != "switch") {
       throw Error(fmt::format("--topology '{}' is not one of: ring, torus2d, fully-connected, switch", topology));
     }
-    sets.push_back("system.topology=" + topology);
+    request.topology = topology;
   }
-  const ChipConfig chip = load_arch(p.vm["arch"].as<std::string>(), sets);
+  const ChipConfig chip = build_arch(request).chip;
   if (p.vm.count("trace")) study.trace_path = p.vm["trace"].as<std::string>();
   study.trace_format = p.vm["trace-format"].as<std::string>();
   if (study.trace_format != "perfetto" && study.trace_format != "json") {
@@ -533,7 +363,7 @@ int cmd_validate(const std::vector<std::string>& args) {
   Parsed p = parse("validate", desc, &pos, args);
   if (p.help) return 0;
   if (!p.vm.count("program")) throw Error("tasim validate: a program file is required");
-  const ChipConfig chip = arch_from(p.vm);
+  const ChipConfig chip = build_arch(arch_request_from(p.vm)).chip;
   const isa::Program program = isa::load_program(p.vm["program"].as<std::string>());
   const auto problems = isa::find_problems(program, target_limits(chip));
   for (const auto& pr : problems) std::cerr << pr << "\n";
@@ -555,9 +385,7 @@ int cmd_arch(const std::vector<std::string>& args) {
   add_arch_options(desc);
   Parsed p = parse("arch", desc, nullptr, args);
   if (p.help) return 0;
-  std::vector<std::string> sets;
-  if (p.vm.count("set")) sets = p.vm["set"].as<std::vector<std::string>>();
-  const ArchInfo info = load_arch_info(p.vm["arch"].as<std::string>(), sets);
+  const ArchInfo info = build_arch(arch_request_from(p.vm));
   std::cout << arch_to_yaml(info.chip, info.description);
   return 0;
 }
@@ -615,12 +443,6 @@ int cmd_sweep_merge(const std::vector<std::string>& args) {
 
 }  // namespace
 
-void add_run_options(po::options_description& desc) {
-  desc.add_options()("program", po::value<std::string>(), "run this program (.tasm or binary) instead of compiling a model");
-  add_model_options(desc);
-  add_arch_options(desc);
-  add_output_options(desc);
-}
 
 int cli_main(int argc, char** argv) {
   // SystemC prints a banner at elaboration unless told not to.

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "common/error.h"
+
 namespace tasim::workloads {
 
 using isa::Field;
@@ -138,6 +140,37 @@ isa::Program lower_gemm(const ChipConfig& chip, const GemmSpec& gemm) {
   }
   emit(Opcode::halt, {});
   return prog;
+}
+
+std::uint64_t single_matmul_sram_bytes(const GemmSpec& gemm) {
+  const std::uint64_t elem = isa::dtype_bytes(gemm.dtype);
+  return gemm.m * gemm.k * elem + gemm.k * gemm.n * elem + gemm.m * gemm.n * isa::kAccumulatorBytes;
+}
+
+isa::Program single_matmul_program(const GemmSpec& gemm) {
+  if (gemm.m > kMaxTileDim || gemm.n > kMaxTileDim || gemm.k > kMaxTileDim) {
+    throw Error(fmt::format("a {}x{}x{} GEMM as one matmul instruction: each dimension must be <= {}", gemm.m, gemm.n,
+                            gemm.k, kMaxTileDim));
+  }
+  const std::uint64_t elem = isa::dtype_bytes(gemm.dtype);
+  const std::uint64_t a = gemm.m * gemm.k * elem, b = gemm.k * gemm.n * elem;
+  isa::Instruction mm;
+  mm.op = Opcode::matmul;
+  mm.line = 1;
+  mm.set(Field::a_addr, 0);
+  mm.set(Field::b_addr, a);
+  mm.set(Field::c_addr, a + b);
+  mm.set(Field::m, gemm.m);
+  mm.set(Field::n, gemm.n);
+  mm.set(Field::k, gemm.k);
+  mm.set(Field::dtype, static_cast<std::uint64_t>(gemm.dtype));
+  isa::Instruction halt;
+  halt.op = Opcode::halt;
+  halt.line = 2;
+  isa::Program program;
+  program.source_name = fmt::format("gemm_{}x{}x{}", gemm.m, gemm.n, gemm.k);
+  program.instructions = {mm, halt};
+  return program;
 }
 
 }  // namespace tasim::workloads

@@ -25,4 +25,10 @@ GemmTiling choose_gemm_tiling(const ChipConfig& chip, const GemmSpec& gemm);
 // HBM layout: A at 0, B after A, C after B (each aligned to 4 KiB).
 isa::Program lower_gemm(const ChipConfig& chip, const GemmSpec& gemm);
 
+// The GEMM as one matmul instruction with its operands already in SRAM (A at 0, then B, then C):
+// the SCALE-Sim comparison, for ideal memory. Throws Error when a dimension exceeds the ISA's
+// 16-bit fields. single_matmul_sram_bytes is the SRAM its operands take.
+isa::Program single_matmul_program(const GemmSpec& gemm);
+std::uint64_t single_matmul_sram_bytes(const GemmSpec& gemm);
+
 }  // namespace tasim::workloads

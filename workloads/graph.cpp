@@ -338,29 +338,30 @@ class Builder {
 
 void check_spec(const ModelConfig& model, const RunSpec& spec) {
   if (spec.batch < 1) throw Error(fmt::format("batch must be at least 1, got {}", spec.batch));
+  if (spec.context_len < 0) throw Error(fmt::format("context_len must be at least 0, got {}", spec.context_len));
   if (spec.tp < 1) throw Error(fmt::format("tensor parallel degree must be at least 1, got {}", spec.tp));
   if (spec.ep < 1) throw Error(fmt::format("expert parallel degree must be at least 1, got {}", spec.ep));
   if (spec.pp < 1) throw Error(fmt::format("pipeline parallel degree must be at least 1, got {}", spec.pp));
   if (spec.pp > 1) {
     if (model.num_layers % spec.pp != 0) {
-      throw Error(fmt::format("--pp {} does not divide model {}'s {} layers", spec.pp, model.name, model.num_layers));
+      throw Error(fmt::format("pp {} does not divide model {}'s {} layers", spec.pp, model.name, model.num_layers));
     }
     if (spec.micro_batches < 1 || spec.batch % spec.micro_batches != 0) {
-      throw Error(fmt::format("--micro-batches {} must be >= 1 and divide the batch ({})", spec.micro_batches,
+      throw Error(fmt::format("micro_batches {} must be at least 1 and divide the batch ({})", spec.micro_batches,
                               spec.batch));
     }
   }
   if (spec.ep > 1) {
-    if (!model.is_moe()) throw Error(fmt::format("--ep {}: model {} has no experts", spec.ep, model.name));
+    if (!model.is_moe()) throw Error(fmt::format("ep {}: model {} has no experts", spec.ep, model.name));
     if (spec.tp > 1 && spec.tp != spec.ep) {
-      throw Error(fmt::format("--ep {} with --tp {}: expert and tensor parallelism must span the same chips", spec.ep,
+      throw Error(fmt::format("ep {} with tp {}: expert and tensor parallelism must span the same chips", spec.ep,
                               spec.tp));
     }
     if (model.num_experts % spec.ep != 0) {
-      throw Error(fmt::format("--ep {} does not divide model {}'s {} experts", spec.ep, model.name, model.num_experts));
+      throw Error(fmt::format("ep {} does not divide model {}'s {} experts", spec.ep, model.name, model.num_experts));
     }
     if (spec.tp == 1 && spec.batch % spec.ep != 0) {
-      throw Error(fmt::format("--ep {}: the batch ({}) is split over the chips and must divide evenly", spec.ep,
+      throw Error(fmt::format("ep {}: the batch ({}) is split over the chips and must divide evenly", spec.ep,
                               spec.batch));
     }
   }
@@ -372,7 +373,7 @@ void check_spec(const ModelConfig& model, const RunSpec& spec) {
     const int tp = spec.tp;
     auto require = [&](bool ok, const char* what, int value) {
       if (!ok) {
-        throw Error(fmt::format("--tp {} does not divide model {}'s {} ({})", tp, model.name, what, value));
+        throw Error(fmt::format("tp {} does not divide model {}'s {} ({})", tp, model.name, what, value));
       }
     };
     require(model.num_heads % tp == 0, "attention heads", model.num_heads);
@@ -463,7 +464,15 @@ std::uint64_t StepGraph::kv_cache_bytes() const {
              "KV cache bytes");
 }
 
-StepGraph build_step_graph(const ModelConfig& model, const RunSpec& spec) {
+void check_run_spec(const ModelConfig& model, const RunSpec& spec) { check_spec(model, with_defaults(spec)); }
+
+RunSpec with_defaults(RunSpec spec) {
+  if (spec.micro_batches == 0) spec.micro_batches = std::max(1, std::min(spec.pp, spec.batch));
+  return spec;
+}
+
+StepGraph build_step_graph(const ModelConfig& model, const RunSpec& requested) {
+  const RunSpec spec = with_defaults(requested);
   validate_model(model);
   check_spec(model, spec);
   StepGraph graph;
@@ -500,9 +509,9 @@ std::vector<double> parse_expert_load(const std::string& text, int experts) {
       skew = std::stod(text.substr(5), &used);
       if (used != text.size() - 5) throw std::invalid_argument("trailing");
     } catch (const std::exception&) {
-      throw Error(fmt::format("--expert-load '{}': zipf needs a number, e.g. zipf:1.2", text));
+      throw Error(fmt::format("expert load '{}': zipf needs a number, e.g. zipf:1.2", text));
     }
-    if (!(skew >= 0) || skew > 10) throw Error(fmt::format("--expert-load '{}': the zipf skew must be in [0, 10]", text));
+    if (!(skew >= 0) || skew > 10) throw Error(fmt::format("expert load '{}': the zipf skew must be in [0, 10]", text));
     for (int e = 0; e < experts; ++e) w.push_back(1.0 / std::pow(e + 1.0, skew));
     return w;
   }
@@ -516,18 +525,18 @@ std::vector<double> parse_expert_load(const std::string& text, int experts) {
       if (used != item.size() || !(v >= 0) || !std::isfinite(v)) throw std::invalid_argument("bad");
       w.push_back(v);
     } catch (const std::exception&) {
-      throw Error(fmt::format("--expert-load '{}': '{}' is not a non-negative number (use uniform, zipf:S or "
+      throw Error(fmt::format("expert load '{}': '{}' is not a non-negative number (use uniform, zipf:S or "
                               "w1,w2,... with one weight per expert)",
                               text, item));
     }
     start = comma + 1;
   }
   if (static_cast<int>(w.size()) != experts) {
-    throw Error(fmt::format("--expert-load has {} weights; the model has {} experts", w.size(), experts));
+    throw Error(fmt::format("expert load has {} weights; the model has {} experts", w.size(), experts));
   }
   double sum = 0;
   for (double x : w) sum += x;
-  if (!(sum > 0)) throw Error("--expert-load: the weights add up to 0");
+  if (!(sum > 0)) throw Error("expert load: the weights add up to 0");
   return w;
 }
 

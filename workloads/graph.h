@@ -37,7 +37,7 @@ struct RunSpec {
   int pp = 1;
   int pp_rank = 0;
   int tp_rank = 0;  // with tp x pp chips: this chip's place in its stage's tensor-parallel group
-  int micro_batches = 1;
+  int micro_batches = 0;  // 0: as many as stages, at most the batch (with_defaults)
   // Relative load of each expert (empty = uniform): the share of token-expert pairs it receives.
   std::vector<double> expert_load;
 
@@ -109,7 +109,15 @@ struct StepGraph {
 // histogram with one non-negative weight per expert. Throws Error naming the problem.
 std::vector<double> parse_expert_load(const std::string& text, int experts);
 
-// Throws tasim::Error for a spec the model cannot run (batch < 1, context beyond a limit, ...).
+// The spec with its automatic values filled in (micro_batches 0 -> min(pp, batch)).
+RunSpec with_defaults(RunSpec spec);
+
+// Throws Error for a spec the model cannot run (what build_step_graph checks first).
+void check_run_spec(const ModelConfig& model, const RunSpec& spec);
+
+// Throws tasim::Error for a spec the model cannot run (batch < 1, context beyond a limit, ...),
+// naming the spec's fields (batch, tp, ...), which are also a sweep's run keys. The graph's spec
+// is with_defaults(spec).
 StepGraph build_step_graph(const ModelConfig& model, const RunSpec& spec);
 
 // The op's name without its "layerN." prefix ("attn.qkv"): the same for the same op of every layer,

@@ -468,6 +468,13 @@ ArchInfo load_arch_info(const std::string& preset_or_path, const std::vector<std
   return load(preset_or_path, overrides);
 }
 
+ArchInfo build_arch(const ArchRequest& request) {
+  std::vector<std::string> overrides = request.overrides;
+  if (request.chips) overrides.push_back(fmt::format("system.chips={}", *request.chips));
+  if (request.topology) overrides.push_back("system.topology=" + *request.topology);
+  return load(request.arch, overrides);
+}
+
 ChipConfig load_arch_text(const std::string& yaml, const std::string& source_name,
                           const std::vector<std::string>& overrides) {
   return load_text(yaml, source_name, strip_yaml_extension(source_name), overrides).chip;

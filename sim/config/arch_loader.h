@@ -10,6 +10,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,17 @@ struct ArchInfo {
   std::string description;
 };
 ArchInfo load_arch_info(const std::string& preset_or_path, const std::vector<std::string>& overrides = {});
+
+// What a run asks of its architecture: a preset or file, key overrides, and the system's chips
+// and topology (which the CLI's --chips and --topology set). The one way every command and the
+// sweeps build the chip they simulate.
+struct ArchRequest {
+  std::string arch = "sohu-like";       // a preset name or a YAML file
+  std::vector<std::string> overrides;   // "key.path=value", applied in order
+  std::optional<int> chips;             // system.chips, after the overrides
+  std::optional<std::string> topology;  // system.topology, after the overrides
+};
+ArchInfo build_arch(const ArchRequest& request);
 
 namespace detail {
 // load_arch_text with `presets` (name -> YAML text) standing in for the embedded presets: for

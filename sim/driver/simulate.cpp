@@ -21,7 +21,7 @@ namespace {
 bool has_collectives(const isa::Program& program) {
   return std::any_of(program.instructions.begin(), program.instructions.end(),
                      [](const isa::Instruction& i) {
-                       return isa::is_collective(i.op) || i.op == isa::Opcode::dma_send || i.op == isa::Opcode::dma_recv;
+                       return isa::is_chip_to_chip(i.op);
                      });
 }
 
@@ -55,21 +55,27 @@ RunStats simulate(const ChipConfig& chip, const isa::Program& program, const Sim
 RunStats simulate(const ChipConfig& chip, const std::vector<isa::Program>& programs, const SimOptions& options,
                   ExecutionObserver* extra) {
   if (programs.empty()) throw Error("internal: no program to simulate");
-  for (std::size_t c = 0; c < programs.size(); ++c) {
-    isa::TargetLimits limits = target_limits(chip);
-    limits.own_chip = static_cast<int>(c);
-    isa::validate(programs[c], limits);
-  }
-  install_systemc_report_handler();
-
-  // A program with collectives runs on every chip of the system (the same program on each:
-  // tensor-parallel steps are symmetric, unless one program per chip is given); one without
-  // them on a single chip.
+  // A program with chip-to-chip instructions runs on every chip of the system (the same program
+  // on each: tensor-parallel steps are symmetric, unless one program per chip is given); one
+  // without them on a single chip.
   const bool multi = chip.system.chips > 1 && has_collectives(programs.front());
   const int chips = multi ? chip.system.chips : 1;
   if (programs.size() > 1 && static_cast<int>(programs.size()) != chips) {
     throw Error(fmt::format("internal: {} programs for {} chips", programs.size(), chips));
   }
+  // Every chip's program is checked as that chip's (a peer must be another chip).
+  for (int c = 0; c < chips; ++c) {
+    const bool shared = programs.size() == 1;
+    isa::TargetLimits limits = target_limits(chip);
+    limits.own_chip = c;
+    try {
+      isa::validate(programs[shared ? 0 : static_cast<std::size_t>(c)], limits);
+    } catch (const Error& e) {
+      if (!shared || c == 0) throw;
+      throw Error(fmt::format("on chip {}, which runs the same program: {}", c, e.what()));
+    }
+  }
+  install_systemc_report_handler();
 
   std::unique_ptr<trace::TraceWriter> writer;
   std::vector<std::unique_ptr<TraceObserver>> tracers;

@@ -19,6 +19,7 @@
 #include "arch/cost_model.h"
 #include "arch/arch_figures.h"
 #include "sim/config/arch_loader.h"
+#include "sim/options/run_options.h"
 #include "sim/config/arch_schema.h"
 #include "sim/sweep/metrics.h"
 #include "workloads/model.h"
@@ -767,12 +768,9 @@ PointEstimate estimate_point(const std::vector<std::string>& run_args, const po:
   const auto count = [&](const char* name) { return vm.count(name) ? vm[name].as<int>() : 1; };
   estimate.chips = chips_of_run(count("tp"), count("ep"), count("pp"));
   if (!with_area) return estimate;
-  // The architecture as `tasim run` builds it: --arch, its --set overrides, then --chips.
-  std::vector<std::string> sets;
-  if (vm.count("set")) sets = vm["set"].as<std::vector<std::string>>();
-  if (vm.count("chips")) sets.push_back(fmt::format("system.chips={}", vm["chips"].as<int>()));
+  // The architecture as `tasim run` builds it.
   try {
-    const ChipConfig chip = load_arch(vm["arch"].as<std::string>(), sets);
+    const ChipConfig chip = build_arch(arch_request_from(vm)).chip;
     estimate.area_mm2 = chip_area(chip).total_mm2() * *estimate.chips;
     estimate.chip_peak_power_w = peak_power_w(chip);
   } catch (const Error&) {

@@ -27,10 +27,11 @@ const std::map<std::string, std::set<std::string>>& allowed_layers() {
       {"sim/config", {"common", "isa", "arch"}},
       {"sim/trace", {"common"}},
       {"sim/report", {"common", "isa", "arch", "workloads"}},
-      {"sim/sweep", {"common", "isa", "arch", "workloads", "sim/config"}},
+      {"sim/options", {"common", "isa", "arch", "workloads", "sim/config"}},
+      {"sim/sweep", {"common", "isa", "arch", "workloads", "sim/config", "sim/options"}},
       {"sim/driver", {"common", "isa", "arch", "models", "workloads", "sim/config", "sim/trace", "sim/report"}},
       {"sim", {"common", "isa", "arch", "models", "workloads", "sim/config", "sim/trace", "sim/report",
-               "sim/driver", "sim/sweep"}},
+               "sim/driver", "sim/sweep", "sim/options"}},
   };
   return table;
 }

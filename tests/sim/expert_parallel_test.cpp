@@ -41,7 +41,7 @@ TEST_CASE("bad expert-parallel input gets one clear line", "[ep][errors]") {
   CHECK_THAT(r.output, Catch::Contains("has no experts"));
   r = run_tasim("run --arch sohu-like --ep 8 " + kMixtral);
   CHECK(r.exit_code == 2);
-  CHECK_THAT(r.output, Catch::Contains("--ep 8 needs a system of 8 chips"));
+  CHECK_THAT(r.output, Catch::Contains("ep 8 needs a system of 8 chips"));
   r = run_tasim("run --arch sohu-like-8x --ep 8 --model mixtral-8x7b --batch 12");
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.output, Catch::Contains("batch"));
@@ -83,7 +83,7 @@ TEST_CASE("expert parallel groups inside pipeline stages: EP=4 x PP=2", "[ep][pp
   CHECK(staged["seconds"].as<double>() < one["seconds"].as<double>());
   const auto r = run_tasim("run --arch sohu-like-8x --ep 4 --pp 4 " + kMixtral);
   CHECK(r.exit_code == 2);
-  CHECK_THAT(r.output, Catch::Contains("--ep 4 x --pp 4 needs a system of 16 chips"));
+  CHECK_THAT(r.output, Catch::Contains("ep 4 x pp 4 needs a system of 16 chips"));
 }
 
 TEST_CASE("all three: TP=4 with EP=4 inside each of 2 pipeline stages", "[ep][tp][pp]") {

@@ -95,7 +95,7 @@ TEST_CASE("bad model input gets one clear line", "[cli][step][errors]") {
   CHECK_THAT(r.output, Catch::Contains("--phase"));
   r = run_tasim("run --batch 0");
   CHECK(r.exit_code == 2);
-  CHECK_THAT(r.output, Catch::Contains("--batch"));
+  CHECK_THAT(r.output, Catch::Contains("batch must be at least 1"));
   r = run_tasim("run --dtype fp4");
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.output, Catch::Contains("fp4"));

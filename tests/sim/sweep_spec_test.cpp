@@ -11,7 +11,7 @@
 
 #include "common/error.h"
 #include "arch/cost_model.h"
-#include "sim/cli.h"
+#include "sim/options/run_options.h"
 #include "arch/arch_figures.h"
 #include "sim/config/arch_loader.h"
 #include "sim/sweep/metrics.h"

@@ -1,0 +1,96 @@
+#include "sim/options/run_options.h"
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+
+namespace po = boost::program_options;
+
+namespace tasim {
+
+void add_arch_options(po::options_description& desc) {
+  desc.add_options()
+      ("arch", po::value<std::string>()->default_value("sohu-like"), "architecture: a preset name (tasim presets) or a YAML file")
+      ("set", po::value<std::vector<std::string>>()->composing(), "override an architecture key: key.path=value (repeatable)");
+}
+
+void add_output_options(po::options_description& desc) {
+  desc.add_options()
+      ("json", po::value<std::string>(), "write the report as JSON to FILE ('-' for stdout; the text report is then omitted)")
+      ("trace", po::value<std::string>(), "write a trace to FILE (Perfetto protobuf; open it in ui.perfetto.dev)")
+      ("trace-format", po::value<std::string>()->default_value("perfetto"), "trace format: perfetto | json (Chrome JSON)")
+      ("ideal-memory", po::bool_switch(), "SRAM and HBM with unlimited bandwidth and no latency");
+}
+
+void add_model_options(po::options_description& desc) {
+  desc.add_options()
+      ("model", po::value<std::string>()->default_value("llama-3-8b"), "model: a shipped name (configs/models) or a config.json / YAML path")
+      ("phase", po::value<std::string>()->default_value("decode"), "decode | prefill")
+      ("batch", po::value<int>()->default_value(64), "sequences in the batch")
+      ("prompt-len", po::value<int>()->default_value(2048), "prefill: tokens per sequence")
+      ("context-len", po::value<int>()->default_value(2048), "decode: tokens already in the KV cache per sequence")
+      ("dtype", po::value<std::string>(), "weights, activations and KV cache: bf16 | fp8 | int8 (default bf16)")
+      ("weight-dtype", po::value<std::string>(), "weights (overrides --dtype)")
+      ("act-dtype", po::value<std::string>(), "activations (overrides --dtype)")
+      ("kv-dtype", po::value<std::string>(), "KV cache (overrides --dtype)")
+      ("chips", po::value<int>(), "chips of the system (sets system.chips of the architecture)")
+      ("tp", po::value<int>()->default_value(1), "tensor parallel degree: shards every layer over this many chips")
+      ("pp", po::value<int>()->default_value(1), "pipeline parallel degree: consecutive layers on each of this many chips")
+      ("micro-batches", po::value<int>(), "pipeline parallel: micro-batches the batch is split into (default: --pp, at most the batch)")
+      ("ep", po::value<int>()->default_value(1), "expert parallel degree (MoE): experts split over this many chips, attention data parallel")
+      ("expert-load", po::value<std::string>()->default_value("uniform"), "MoE routing: uniform | zipf:S | w1,w2,... (one weight per expert)");
+}
+
+void add_run_options(po::options_description& desc) {
+  desc.add_options()("program", po::value<std::string>(), "run this program (.tasm or binary) instead of compiling a model");
+  add_model_options(desc);
+  add_arch_options(desc);
+  add_output_options(desc);
+}
+
+ArchRequest arch_request_from(const po::variables_map& vm) {
+  ArchRequest r;
+  r.arch = vm["arch"].as<std::string>();
+  if (vm.count("set")) r.overrides = vm["set"].as<std::vector<std::string>>();
+  if (vm.count("chips")) r.chips = vm["chips"].as<int>();
+  return r;
+}
+
+isa::DType parse_dtype(const std::string& name, const char* option) {
+  for (int i = 0; i < isa::kNumDTypes; ++i) {
+    if (name == isa::dtype_name(static_cast<isa::DType>(i))) return static_cast<isa::DType>(i);
+  }
+  throw Error(fmt::format("{} '{}' is not one of: bf16, fp8, int8", option, name));
+}
+
+workloads::StepRequest step_request_from(const po::variables_map& vm) {
+  workloads::StepRequest r;
+  r.model = vm["model"].as<std::string>();
+  workloads::RunSpec& spec = r.spec;
+  const std::string phase = vm["phase"].as<std::string>();
+  if (phase == "decode") {
+    spec.phase = workloads::Phase::decode;
+  } else if (phase == "prefill") {
+    spec.phase = workloads::Phase::prefill;
+  } else {
+    throw Error(fmt::format("--phase '{}' is not one of: decode, prefill", phase));
+  }
+  spec.batch = vm["batch"].as<int>();
+  spec.prompt_len = vm["prompt-len"].as<int>();
+  spec.context_len = vm["context-len"].as<int>();
+  if (vm.count("dtype")) spec.weight_dtype = spec.act_dtype = spec.kv_dtype = parse_dtype(vm["dtype"].as<std::string>());
+  if (vm.count("weight-dtype")) spec.weight_dtype = parse_dtype(vm["weight-dtype"].as<std::string>(), "--weight-dtype");
+  if (vm.count("act-dtype")) spec.act_dtype = parse_dtype(vm["act-dtype"].as<std::string>(), "--act-dtype");
+  if (vm.count("kv-dtype")) spec.kv_dtype = parse_dtype(vm["kv-dtype"].as<std::string>(), "--kv-dtype");
+  spec.tp = vm["tp"].as<int>();
+  spec.pp = vm["pp"].as<int>();
+  spec.ep = vm["ep"].as<int>();
+  if (vm.count("micro-batches")) {
+    spec.micro_batches = vm["micro-batches"].as<int>();  // left out: as many as stages (with_defaults)
+    if (spec.micro_batches < 1) throw Error(fmt::format("--micro-batches {} must be >= 1", spec.micro_batches));
+  }
+  r.expert_load = vm["expert-load"].as<std::string>();
+  return r;
+}
+
+}  // namespace tasim
