@@ -4,11 +4,11 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/int_math.h"
 
 namespace tasim::timing {
 namespace {
 
-std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return a / b + (a % b != 0); }
 
 void check_array(int rows, int cols) {
   if (rows < 1 || cols < 1) {

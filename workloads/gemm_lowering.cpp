@@ -5,6 +5,8 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "common/int_math.h"
+#include "workloads/lowering/emitter.h"
 
 namespace tasim::workloads {
 
@@ -16,7 +18,6 @@ namespace {
 constexpr std::uint64_t kMaxTileDim = 65535;  // width of the m/n/k/rows fields
 constexpr std::uint64_t kAlign = 4096;
 
-std::uint64_t align_up(std::uint64_t v, std::uint64_t a) { return (v + a - 1) / a * a; }
 
 std::uint64_t sram_need(const GemmTiling& t, int elem_bytes) {
   return 2 * (t.tile_m * t.tile_k + t.tile_k * t.tile_n) * elem_bytes +
@@ -50,47 +51,17 @@ GemmTiling choose_gemm_tiling(const ChipConfig& chip, const GemmSpec& gemm) {
   return t;
 }
 
-isa::Program lower_gemm(const ChipConfig& chip, const GemmSpec& gemm) {
-  if (gemm.m == 0 || gemm.n == 0 || gemm.k == 0) throw Error("GEMM dimensions must be >= 1");
-  const GemmTiling t = choose_gemm_tiling(chip, gemm);
-  const int elem = isa::dtype_bytes(gemm.dtype);
-  const std::uint64_t a_hbm = 0;
-  const std::uint64_t b_hbm = align_up(gemm.m * gemm.k * elem, kAlign);
-  const std::uint64_t c_hbm = b_hbm + align_up(gemm.k * gemm.n * elem, kAlign);
-  // SRAM layout: A[2], B[2], C[2].
-  const std::uint64_t a_tile = t.tile_m * t.tile_k * elem, b_tile = t.tile_k * t.tile_n * elem;
-  const std::uint64_t c_tile = t.tile_m * t.tile_n * isa::kAccumulatorBytes;
-  const std::uint64_t a_sram[2] = {0, a_tile};
-  const std::uint64_t b_sram[2] = {2 * a_tile, 2 * a_tile + b_tile};
-  const std::uint64_t c_sram[2] = {2 * a_tile + 2 * b_tile, 2 * a_tile + 2 * b_tile + c_tile};
-  const int load_engine = 0;
-  const int store_engine = chip.core.dma.engines > 1 ? 1 : 0;
+namespace {
 
-  isa::Program prog;
-  prog.source_name = fmt::format("gemm_{}x{}x{}", gemm.m, gemm.n, gemm.k);
-  auto emit = [&](Opcode op, std::initializer_list<std::pair<Field, std::uint64_t>> fields) {
-    isa::Instruction inst;
-    inst.op = op;
-    inst.line = static_cast<std::uint32_t>(prog.instructions.size() + 1);
-    for (const auto& [f, v] : fields) inst.set(f, v);
-    prog.instructions.push_back(inst);
-  };
-  auto signal = [&](isa::UnitRef unit, std::uint64_t sem) {
-    emit(Opcode::sem_signal, {{Field::unit, isa::encode_unitref(unit)}, {Field::sem, sem}});
-  };
-  auto wait = [&](isa::UnitRef unit, std::uint64_t sem) {
-    emit(Opcode::sem_wait, {{Field::unit, isa::encode_unitref(unit)}, {Field::sem, sem}});
-  };
-  const isa::UnitRef loader{isa::UnitKind::dma, load_engine};
-  const isa::UnitRef storer{isa::UnitKind::dma, store_engine};
-  const isa::UnitRef mxu{isa::UnitKind::mxu, 0};
+// The GEMM's steps in program order: m-blocks, n-tiles, then the k-steps of each tile.
+struct GemmStep {
+  std::uint64_t m0, n0, k0, tm, tn, tk;
+  bool first_k, last_k;
+  std::uint64_t tile_index;
+};
 
-  struct Step {
-    std::uint64_t m0, n0, k0, tm, tn, tk;
-    bool first_k, last_k;
-    std::uint64_t tile_index;
-  };
-  std::vector<Step> steps;
+std::vector<GemmStep> gemm_steps(const GemmSpec& gemm, const GemmTiling& t) {
+  std::vector<GemmStep> steps;
   std::uint64_t tile_index = 0;
   for (std::uint64_t m0 = 0; m0 < gemm.m; m0 += t.tile_m) {
     for (std::uint64_t n0 = 0; n0 < gemm.n; n0 += t.tile_n, ++tile_index) {
@@ -100,46 +71,90 @@ isa::Program lower_gemm(const ChipConfig& chip, const GemmSpec& gemm) {
       }
     }
   }
-  auto emit_loads = [&](std::size_t i) {
-    const Step& s = steps[i];
-    const std::uint64_t slot = i % 2;
-    if (i >= 2) wait(loader, kFree + slot);  // the matmul that used this slot has finished
-    emit(Opcode::dma_load, {{Field::engine, static_cast<std::uint64_t>(load_engine)},
-                            {Field::hbm_addr, a_hbm + (s.m0 * gemm.k + s.k0) * elem},
-                            {Field::sram_addr, a_sram[slot]}, {Field::rows, s.tm},
-                            {Field::row_bytes, s.tk * elem}, {Field::hbm_stride, gemm.k * elem}});
-    emit(Opcode::dma_load, {{Field::engine, static_cast<std::uint64_t>(load_engine)},
-                            {Field::hbm_addr, b_hbm + (s.k0 * gemm.n + s.n0) * elem},
-                            {Field::sram_addr, b_sram[slot]}, {Field::rows, s.tk},
-                            {Field::row_bytes, s.tn * elem}, {Field::hbm_stride, gemm.n * elem}});
-    signal(loader, kLoaded + slot);
-  };
-  // Software-pipelined program order: the loads of step i+1 come before the matmul of step i,
-  // so the in-order sequencer lets DMA run one step ahead of the matrix unit.
-  emit_loads(0);
-  for (std::size_t i = 0; i < steps.size(); ++i) {
-    const Step& s = steps[i];
-    const std::uint64_t slot = i % 2, cslot = s.tile_index % 2;
-    if (i + 1 < steps.size()) emit_loads(i + 1);
-    wait(mxu, kLoaded + slot);
-    if (s.first_k && s.tile_index >= 2) wait(mxu, kCFree + cslot);  // C slot stored to HBM
-    emit(Opcode::matmul, {{Field::mxu, 0}, {Field::a_addr, a_sram[slot]}, {Field::b_addr, b_sram[slot]},
-                          {Field::c_addr, c_sram[cslot]}, {Field::m, s.tm}, {Field::n, s.tn}, {Field::k, s.tk},
-                          {Field::acc, s.first_k ? 0u : 1u}, {Field::dtype, static_cast<std::uint64_t>(gemm.dtype)}});
-    signal(mxu, kFree + slot);
-    if (s.last_k) {
-      signal(mxu, kCReady + cslot);
-      wait(storer, kCReady + cslot);
-      emit(Opcode::dma_store, {{Field::engine, static_cast<std::uint64_t>(store_engine)},
-                               {Field::sram_addr, c_sram[cslot]},
-                               {Field::hbm_addr, c_hbm + (s.m0 * gemm.n + s.n0) * isa::kAccumulatorBytes},
-                               {Field::rows, s.tm}, {Field::row_bytes, s.tn * isa::kAccumulatorBytes},
-                               {Field::hbm_stride, gemm.n * isa::kAccumulatorBytes}});
-      signal(storer, kCFree + cslot);
-    }
+  return steps;
+}
+
+class GemmProgram {
+ public:
+  GemmProgram(const ChipConfig& chip, const GemmSpec& gemm, const GemmTiling& t)
+      : gemm_(gemm), elem_(static_cast<std::uint64_t>(isa::dtype_bytes(gemm.dtype))),
+        out_(1, 8, chip.core.matrix, fmt::format("gemm_{}x{}x{}", gemm.m, gemm.n, gemm.k)),
+        store_engine_(chip.core.dma.engines > 1 ? 1 : 0), steps_(gemm_steps(gemm, t)) {
+    b_hbm_ = align_up(gemm.m * gemm.k * elem_, kAlign);
+    c_hbm_ = b_hbm_ + align_up(gemm.k * gemm.n * elem_, kAlign);
+    // SRAM layout: A[2], B[2], C[2].
+    const std::uint64_t a_tile = t.tile_m * t.tile_k * elem_, b_tile = t.tile_k * t.tile_n * elem_;
+    const std::uint64_t c_tile = t.tile_m * t.tile_n * isa::kAccumulatorBytes;
+    a_sram_[0] = 0, a_sram_[1] = a_tile;
+    b_sram_[0] = 2 * a_tile, b_sram_[1] = 2 * a_tile + b_tile;
+    c_sram_[0] = 2 * a_tile + 2 * b_tile, c_sram_[1] = 2 * a_tile + 2 * b_tile + c_tile;
   }
-  emit(Opcode::halt, {});
-  return prog;
+
+  // Software-pipelined program order: the loads of step i+1 come before the matmul of step i, so
+  // the in-order sequencer lets DMA run one step ahead of the matrix unit.
+  isa::Program build() {
+    emit_loads(0);
+    for (std::size_t i = 0; i < steps_.size(); ++i) {
+      if (i + 1 < steps_.size()) emit_loads(i + 1);
+      emit_compute(i);
+    }
+    out_.flush();
+    isa::Instruction halt;
+    halt.op = Opcode::halt;
+    out_.push(halt);
+    return out_.take_program();
+  }
+
+ private:
+  void emit_loads(std::size_t i) {
+    const GemmStep& s = steps_[i];
+    const std::uint64_t slot = i % 2;
+    if (i >= 2) out_.wait(0, kLoader, static_cast<int>(kFree + slot));  // the matmul that used this slot is done
+    out_.emit(0, Opcode::dma_load, {{Field::engine, 0}, {Field::hbm_addr, (s.m0 * gemm_.k + s.k0) * elem_},
+                                    {Field::sram_addr, a_sram_[slot]}, {Field::rows, s.tm},
+                                    {Field::row_bytes, s.tk * elem_}, {Field::hbm_stride, gemm_.k * elem_}});
+    out_.emit(0, Opcode::dma_load, {{Field::engine, 0}, {Field::hbm_addr, b_hbm_ + (s.k0 * gemm_.n + s.n0) * elem_},
+                                    {Field::sram_addr, b_sram_[slot]}, {Field::rows, s.tk},
+                                    {Field::row_bytes, s.tn * elem_}, {Field::hbm_stride, gemm_.n * elem_}});
+    out_.signal(0, kLoader, static_cast<int>(kLoaded + slot));
+  }
+
+  void emit_compute(std::size_t i) {
+    const GemmStep& s = steps_[i];
+    const std::uint64_t slot = i % 2, cslot = s.tile_index % 2;
+    const isa::UnitRef matrix{isa::UnitKind::mxu, 0}, storer{isa::UnitKind::dma, store_engine_};
+    out_.wait(0, matrix, static_cast<int>(kLoaded + slot));
+    if (s.first_k && s.tile_index >= 2) out_.wait(0, matrix, static_cast<int>(kCFree + cslot));  // C slot stored
+    out_.emit(0, Opcode::matmul, {{Field::mxu, 0}, {Field::a_addr, a_sram_[slot]}, {Field::b_addr, b_sram_[slot]},
+                                  {Field::c_addr, c_sram_[cslot]}, {Field::m, s.tm}, {Field::n, s.tn}, {Field::k, s.tk},
+                                  {Field::acc, s.first_k ? 0u : 1u}, {Field::dtype, static_cast<std::uint64_t>(gemm_.dtype)}});
+    out_.signal(0, matrix, static_cast<int>(kFree + slot));
+    if (!s.last_k) return;
+    out_.signal(0, matrix, static_cast<int>(kCReady + cslot));
+    out_.wait(0, storer, static_cast<int>(kCReady + cslot));
+    out_.emit(0, Opcode::dma_store, {{Field::engine, static_cast<std::uint64_t>(store_engine_)},
+                                     {Field::sram_addr, c_sram_[cslot]},
+                                     {Field::hbm_addr, c_hbm_ + (s.m0 * gemm_.n + s.n0) * isa::kAccumulatorBytes},
+                                     {Field::rows, s.tm}, {Field::row_bytes, s.tn * isa::kAccumulatorBytes},
+                                     {Field::hbm_stride, gemm_.n * isa::kAccumulatorBytes}});
+    out_.signal(0, storer, static_cast<int>(kCFree + cslot));
+  }
+
+  static constexpr isa::UnitRef kLoader{isa::UnitKind::dma, 0};
+  const GemmSpec& gemm_;
+  const std::uint64_t elem_;
+  lowering::Emitter out_;
+  const int store_engine_;
+  const std::vector<GemmStep> steps_;
+  std::uint64_t b_hbm_ = 0, c_hbm_ = 0;  // A at 0
+  std::uint64_t a_sram_[2], b_sram_[2], c_sram_[2];
+};
+
+}  // namespace
+
+isa::Program lower_gemm(const ChipConfig& chip, const GemmSpec& gemm) {
+  if (gemm.m == 0 || gemm.n == 0 || gemm.k == 0) throw Error("GEMM dimensions must be >= 1");
+  return GemmProgram(chip, gemm, choose_gemm_tiling(chip, gemm)).build();
 }
 
 std::uint64_t single_matmul_sram_bytes(const GemmSpec& gemm) {

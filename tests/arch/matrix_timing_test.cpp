@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/int_math.h"
 
 using tasim::Dataflow;
 using tasim::MatrixUnitConfig;
@@ -17,7 +18,6 @@ namespace timing = tasim::timing;
 
 namespace {
 
-std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
 
 const Dataflow kDataflows[] = {Dataflow::ws, Dataflow::os, Dataflow::is};
 
@@ -175,7 +175,7 @@ TEST_CASE("systolic timing respects physical invariants", "[matrix_timing]") {
             const std::uint64_t cycles = timing::systolic_gemm_cycles(rows, cols, df, m, n, k);
             const std::uint64_t pes = static_cast<std::uint64_t>(rows) * cols;
             // Roofline: every MAC needs a PE-cycle.
-            REQUIRE(cycles >= ceil_div(m * n * k, pes));
+            REQUIRE(cycles >= tasim::ceil_div(m * n * k, pes));
             // One more element in any dimension never makes the GEMM faster.
             REQUIRE(timing::systolic_gemm_cycles(rows, cols, df, m + 1, n, k) >= cycles);
             REQUIRE(timing::systolic_gemm_cycles(rows, cols, df, m, n + 1, k) >= cycles);
@@ -189,7 +189,7 @@ TEST_CASE("systolic timing respects physical invariants", "[matrix_timing]") {
               REQUIRE(u <= 1.0);
               // With f = 2 the unit is never faster than its doubled roofline.
               const std::uint64_t c = timing::matmul_cycles(unit, dt, m, n, k);
-              REQUIRE(c >= ceil_div(m * n * k, timing::peak_macs_per_cycle(unit, dt)));
+              REQUIRE(c >= tasim::ceil_div(m * n * k, timing::peak_macs_per_cycle(unit, dt)));
             }
           }
         }
@@ -207,7 +207,7 @@ TEST_CASE("fp8 dot-product PEs beat bf16 on long reductions", "[matrix_timing]")
         const std::uint64_t bf16 = timing::matmul_cycles(unit, DType::bf16, 512, 256, k);
         const std::uint64_t fp8 = timing::matmul_cycles(unit, DType::fp8, 512, 256, k);
         CHECK(fp8 < bf16);
-        CHECK(fp8 >= ceil_div(512ull * 256 * k, timing::peak_macs_per_cycle(unit, DType::fp8)));
+        CHECK(fp8 >= tasim::ceil_div(512ull * 256 * k, timing::peak_macs_per_cycle(unit, DType::fp8)));
         CHECK(timing::matmul_utilization(unit, DType::fp8, 512, 256, k) <= 1.0);
       }
     }

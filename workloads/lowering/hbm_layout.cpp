@@ -1,0 +1,86 @@
+#include "workloads/lowering/hbm_layout.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "common/error.h"
+#include "common/int_math.h"
+
+namespace tasim::workloads::lowering {
+
+std::uint64_t output_bytes(const StepGraph& graph, const Op& op) {
+  const int ab = isa::dtype_bytes(graph.spec.act_dtype);
+  switch (op.kind) {
+    case OpKind::attention:
+      return static_cast<std::uint64_t>(op.batch) * op.q_len * op.heads * op.head_dim * ab;
+    case OpKind::kv_append:
+      return 0;
+    case OpKind::activation:
+      return op.m * (graph.model.mlp == MlpKind::swiglu ? op.n / 2 : op.n) * ab;
+    case OpKind::moe_experts:
+      return op.m * op.k * ab;
+    case OpKind::allgather:
+      return op.m * op.n * ab * static_cast<std::uint64_t>(graph.spec.tp);
+    case OpKind::embedding:
+    case OpKind::norm:
+    case OpKind::linear:
+    case OpKind::rope:
+    case OpKind::residual_add:
+    case OpKind::moe_router:
+    case OpKind::sampling:
+    case OpKind::allreduce:
+    case OpKind::alltoall:
+    case OpKind::pp_recv:
+    case OpKind::pp_send:
+      return op.m * std::max<std::uint64_t>(op.n, 1) * ab;
+  }
+  return 0;
+}
+
+std::uint64_t HbmLayout::alloc(std::uint64_t bytes) {
+  const std::uint64_t a = next_;
+  next_ = align_up(next_ + bytes, kAlignBytes);
+  return a;
+}
+
+HbmLayout::HbmLayout(const StepGraph& graph, const ChipConfig& chip, const std::string& program_name) {
+  const auto& spec = graph.spec;
+  const auto& model = graph.model;
+  // Weights of every op, then the KV cache, then a rotating activation arena.
+  for (const auto& op : graph.ops) {
+    std::uint64_t bytes = op.weight_bytes;
+    if (op.kind == OpKind::embedding) {
+      bytes = static_cast<std::uint64_t>(model.vocab_size) * model.hidden_size * isa::dtype_bytes(spec.weight_dtype);
+    }
+    auto it = weight_by_name_.find(op.name);
+    if (it == weight_by_name_.end()) it = weight_by_name_.emplace(op.name, alloc(std::max<std::uint64_t>(bytes, 1))).first;
+    weight_addr_.push_back(it->second);
+  }
+  const std::uint64_t positions =
+      spec.phase == Phase::prefill ? spec.prompt_len : static_cast<std::uint64_t>(spec.context_len) + 1;
+  // This chip's KV heads (all of them unless tensor parallel; fewer than chips are replicated).
+  const std::uint64_t kv_heads =
+      std::max<std::uint64_t>(1, static_cast<std::uint64_t>(model.num_kv_heads) / static_cast<std::uint64_t>(spec.tp));
+  // Expert parallel chips each hold batch / ep sequences' cache.
+  kv_layer_bytes_ = static_cast<std::uint64_t>(spec.batch / std::max(1, spec.ep)) * positions * 2 * kv_heads *
+                    model.head_dim * isa::dtype_bytes(spec.kv_dtype);
+  // The layers this chip holds (a pipeline stage holds layers / pp of them).
+  const int stages = std::max(1, spec.pp);
+  first_layer_ = spec.pp_rank * (model.num_layers / stages);
+  kv_base_ = alloc(kv_layer_bytes_ * static_cast<std::uint64_t>(model.num_layers / stages));
+  std::uint64_t largest = 0;
+  for (const auto& op : graph.ops) largest = std::max(largest, output_bytes(graph, op));
+  arena_slot_ = align_up(std::max<std::uint64_t>(largest, 1), kAlignBytes);
+  arena_base_ = alloc(arena_slot_ * kArenaSlots);
+  if (next_ > chip.hbm.capacity_bytes) {
+    throw Error(fmt::format("{} needs {:.1f} GiB of HBM (weights, KV cache, activations) but {} has {:.1f} GiB",
+                            program_name, next_ / 1073741824.0, chip.name, chip.hbm.capacity_bytes / 1073741824.0));
+  }
+}
+
+std::uint64_t HbmLayout::kv_cache(int layer) const {
+  return kv_base_ + static_cast<std::uint64_t>(std::max(0, layer - first_layer_)) * kv_layer_bytes_;
+}
+
+}  // namespace tasim::workloads::lowering

@@ -1,0 +1,222 @@
+// Attention, flash style, for a GQA group at a time: the group's query heads (G = heads /
+// kv_heads) and a block of query positions form the M rows; keys and values stream in blocks:
+// S = Q K^T (matrix) -> online softmax (vector) -> O += P V (matrix). Causal prefill skips key
+// blocks after the query block. Decode is the same with one query position.
+//
+// Work items (sequence, KV head, query block) are dealt round-robin over every matrix unit. Per
+// core, each round gives every matrix unit its next item; the key blocks of the round's items are
+// emitted interleaved (block 0 of every unit, then block 1, ...) so the core's one vector unit
+// serves the units' softmaxes in turn instead of one item after another.
+#include <algorithm>
+#include <limits>
+
+#include "arch/matrix_timing.h"
+#include "common/int_math.h"
+#include "workloads/lowering/context.h"
+
+namespace tasim::workloads::lowering {
+
+using isa::Opcode;
+
+namespace {
+
+struct AttentionBlocks {
+  std::uint64_t bk = 0;  // keys per block
+  std::uint64_t bq = 0;  // query positions per item
+};
+
+// A key block fits a weight slot (K or V: bk x d); a score slot holds S (rows x bk, fp32) and Q
+// (rows x d); O (rows x d, fp32) an accumulator slot. Among key blocks that are powers of two
+// times the array width (or the whole cache), take the one with the fewest estimated array cycles
+// per query position: long key blocks leave few query rows per matmul, short ones pay a fill per
+// block.
+AttentionBlocks choose_blocks(const StepLowering& step, const Op& op) {
+  const auto kdt = step.graph.spec.kv_dtype;
+  const int ab = isa::dtype_bytes(step.act_dtype()), kb = isa::dtype_bytes(kdt);
+  const SramPlan& plan = step.sram.plan;
+  const auto& mx = step.chip.core.matrix;
+  const std::uint64_t d = static_cast<std::uint64_t>(op.head_dim);
+  const std::uint64_t group = static_cast<std::uint64_t>(op.heads / std::max(1, op.kv_heads));
+  const std::uint64_t max_bk = std::max<std::uint64_t>(1, std::min<std::uint64_t>(kMaxDim, plan.w_slot / (d * kb)));
+  auto rows_for = [&](std::uint64_t bk_c) {
+    std::uint64_t r = std::max<std::uint64_t>(group, plan.s_slot / (bk_c * isa::kAccumulatorBytes + d * ab));
+    return std::min<std::uint64_t>({r, plan.c_slot / (d * isa::kAccumulatorBytes), kMaxDim});
+  };
+  auto best_orientation = [&](std::uint64_t m, std::uint64_t n, std::uint64_t k) {
+    return std::min(timing::matmul_cycles(mx, kdt, m, n, k), timing::matmul_cycles(mx, kdt, n, m, k));
+  };
+  std::vector<std::uint64_t> candidates;
+  for (std::uint64_t c = static_cast<std::uint64_t>(mx.cols); c < max_bk; c *= 2) candidates.push_back(c);
+  candidates.push_back(max_bk);
+  AttentionBlocks best;
+  double best_cost = std::numeric_limits<double>::infinity();
+  for (std::uint64_t bk_c : candidates) {
+    bk_c = std::min<std::uint64_t>(bk_c, op.kv_len);
+    std::uint64_t bq_c = std::min<std::uint64_t>(std::max<std::uint64_t>(1, rows_for(bk_c) / group), op.q_len);
+    if (op.causal && bq_c > bk_c) bq_c = bk_c;
+    const std::uint64_t rows = bq_c * group;
+    // Per query position: a (causal: half a) sweep over the keys, two matmuls per key block. A
+    // causal sweep covers half the blocks plus the diagonal one. Each block also costs its dozen
+    // instructions of issue, DMA setup and semaphore hand-offs (~200 cycles).
+    const double full = static_cast<double>(ceil_div(op.kv_len, bk_c));
+    const double blocks = op.causal ? (full + 1.0) / 2.0 : full;
+    const double per_block =
+        static_cast<double>(best_orientation(rows, bk_c, d) + best_orientation(rows, d, bk_c)) + 200.0;
+    const double cost = blocks * per_block / static_cast<double>(bq_c);
+    if (cost < best_cost) {
+      best_cost = cost;
+      best = {bk_c, bq_c};
+    }
+  }
+  return best;
+}
+
+struct Item {
+  std::uint64_t b, h, qb;  // sequence, KV head, query block
+};
+
+// One core's attention items, round by round.
+class AttentionCore {
+ public:
+  AttentionCore(StepLowering& step, const Op& op, std::size_t index, const AttentionBlocks& blocks, int core)
+      : step_(step), op_(op), index_(index), blk_(blocks), c_(core), ab_(isa::dtype_bytes(step.act_dtype())),
+        kb_(isa::dtype_bytes(step.graph.spec.kv_dtype)), d_(static_cast<std::uint64_t>(op.head_dim)),
+        group_(static_cast<std::uint64_t>(op.heads / std::max(1, op.kv_heads))),
+        kv_cache_(step.hbm.kv_cache(op.layer)), kv_head_bytes_(op.kv_len * d_ * kb_) {}
+
+  // items: per unit, this core's share in order.
+  void run(const std::vector<const std::vector<Item>*>& items) {
+    std::size_t rounds = 0;
+    for (const auto* l : items) rounds = std::max(rounds, l->size());
+    for (std::size_t r = 0; r < rounds; ++r) {
+      std::vector<Live> live;
+      for (int j = 0; j < step_.units; ++j) {
+        if (r < items[static_cast<std::size_t>(j)]->size()) live.push_back(start_item(j, (*items[static_cast<std::size_t>(j)])[r]));
+      }
+      step_.out.end_step(c_);
+      std::uint64_t max_blocks = 0;
+      for (const auto& l : live) max_blocks = std::max(max_blocks, l.blocks);
+      for (std::uint64_t kb_i = 0; kb_i < max_blocks; ++kb_i) {
+        for (const auto& l : live) {
+          if (kb_i < l.blocks) key_block(l, kb_i);
+        }
+        step_.out.end_step(c_);
+      }
+      for (const auto& l : live) finish_item(l);
+      step_.out.end_step(c_);
+    }
+  }
+
+ private:
+  struct Live {
+    int j;
+    Item it;
+    std::uint64_t q0, nq, rows, kv_end, blocks;
+    int os;
+    std::uint64_t o_addr, q_addr, s_addr;
+  };
+
+  // HBM offset of the query rows (inputs) or outputs of an item: [sequence, position, head, d].
+  std::uint64_t qo_offset(const Live& l) const {
+    return ((l.it.b * op_.q_len + l.q0) * op_.heads + l.it.h * group_) * d_ * ab_;
+  }
+
+  // The running output O takes an accumulator slot; Q (rows x d) sits after the scores in the
+  // unit's score slot and is reloaded once the previous item's last S matmul is done.
+  Live start_item(int j, const Item& it) {
+    Emitter& out = step_.out;
+    const auto& sems = step_.unit_sems(j);
+    Live l;
+    l.j = j;
+    l.it = it;
+    l.q0 = it.qb * blk_.bq;
+    l.nq = std::min(blk_.bq, op_.q_len - l.q0);
+    l.rows = l.nq * group_;  // M of both matmuls
+    l.kv_end = op_.causal ? std::min<std::uint64_t>(op_.kv_len, l.q0 + l.nq) : op_.kv_len;
+    l.blocks = ceil_div(l.kv_end, blk_.bk);
+    l.os = step_.c_ring_of(c_, j).acquire(out, c_, mxu(j), sems.c_free);
+    l.o_addr = step_.sram.c_slot(j, l.os);
+    l.s_addr = step_.sram.s_slot(j);
+    l.q_addr = l.s_addr + l.rows * blk_.bk * isa::kAccumulatorBytes;
+    auto q_used = step_.q_used.begin() + c_ * step_.units + j;
+    if (*q_used) out.wait(c_, dma(0), sems.q_free.at(0));
+    *q_used = true;
+    out.load(c_, 0, step_.hbm.input(index_) + qo_offset(l), l.q_addr, l.nq, group_ * d_ * ab_,
+             static_cast<std::uint64_t>(op_.heads) * d_ * ab_);
+    out.signal(c_, dma(0), sems.q_ready.at(0));
+    out.wait(c_, mxu(j), sems.q_ready.at(0));
+    return l;
+  }
+
+  void key_block(const Live& l, std::uint64_t kb_i) {
+    Emitter& out = step_.out;
+    const int j = l.j;
+    const auto& sems = step_.unit_sems(j);
+    const auto adt = step_.act_dtype(), kdt = step_.graph.spec.kv_dtype;
+    Ring& wr = step_.w_ring_of(c_, j);
+    const std::uint64_t k0 = kb_i * blk_.bk, nk = std::min(blk_.bk, l.kv_end - k0);
+    const std::uint64_t head_base = kv_cache_ + (l.it.b * op_.kv_heads + l.it.h) * 2 * kv_head_bytes_;
+    // K block (loaded transposed: the engine writes it d x nk for the matrix unit), V block.
+    const auto [ks, ek] = step_.acquire_weight_slot(c_, j);
+    out.load(c_, ek, head_base + k0 * d_ * kb_, step_.sram.w_slot(j, ks), 1, nk * d_ * kb_);
+    out.signal(c_, dma(ek), sems.w_ready.at(ks));
+    const auto [vs, ev] = step_.acquire_weight_slot(c_, j);
+    out.load(c_, ev, head_base + kv_head_bytes_ + k0 * d_ * kb_, step_.sram.w_slot(j, vs), 1, nk * d_ * kb_);
+    out.signal(c_, dma(ev), sems.w_ready.at(vs));
+    // S = Q K^T.
+    out.wait(c_, mxu(j), sems.w_ready.at(ks));
+    out.oriented_matmul(c_, j, l.q_addr, step_.sram.w_slot(j, ks), l.s_addr, l.rows, nk, d_, false, kdt);
+    wr.release(out, c_, ks, mxu(j), sems.w_free);
+    out.signal(c_, mxu(j), sems.s_ready.at(0));
+    // Online softmax of the block, and the rescale of the running output.
+    out.wait(c_, vpu(), sems.s_ready.at(0));
+    out.vec(c_, Opcode::vec_softmax, l.s_addr, 0, l.s_addr, l.rows, nk, adt);
+    if (kb_i > 0) out.vec(c_, Opcode::vec_mul, l.o_addr, l.s_addr, l.o_addr, l.rows, d_, adt);
+    out.signal(c_, vpu(), sems.p_ready.at(0));
+    // O += P V.
+    out.wait(c_, mxu(j), sems.p_ready.at(0));
+    out.wait(c_, mxu(j), sems.w_ready.at(vs));
+    out.oriented_matmul(c_, j, l.s_addr, step_.sram.w_slot(j, vs), l.o_addr, l.rows, d_, nk, kb_i > 0, kdt);
+    wr.release(out, c_, vs, mxu(j), sems.w_free);
+  }
+
+  void finish_item(const Live& l) {
+    Emitter& out = step_.out;
+    const int j = l.j;
+    const auto& sems = step_.unit_sems(j);
+    out.signal(c_, mxu(j), sems.q_free.at(0));
+    out.signal(c_, mxu(j), sems.c_ready.at(l.os));
+    out.wait(c_, dma(0), sems.c_ready.at(l.os));
+    out.store(c_, 0, l.o_addr, step_.hbm.output(index_) + qo_offset(l), l.nq, group_ * d_ * ab_,
+              static_cast<std::uint64_t>(op_.heads) * d_ * ab_);
+    step_.c_ring_of(c_, j).release(out, c_, l.os, dma(0), sems.c_free);
+  }
+
+  StepLowering& step_;
+  const Op& op_;
+  const std::size_t index_;
+  const AttentionBlocks blk_;
+  const int c_;
+  const std::uint64_t ab_, kb_, d_, group_, kv_cache_, kv_head_bytes_;
+};
+
+}  // namespace
+
+void lower_attention_op(StepLowering& step, const Op& op, std::size_t index) {
+  const AttentionBlocks blocks = choose_blocks(step, op);
+  const std::uint64_t q_blocks = ceil_div(op.q_len, blocks.bq);
+  const int workers = step.cores * step.units;
+  std::vector<std::vector<Item>> per_worker(static_cast<std::size_t>(workers));
+  std::uint64_t item_index = 0;
+  for (std::uint64_t b = 0; b < static_cast<std::uint64_t>(op.batch); ++b)
+    for (std::uint64_t h = 0; h < static_cast<std::uint64_t>(op.kv_heads); ++h)
+      for (std::uint64_t qb = 0; qb < q_blocks; ++qb) per_worker[item_index++ % workers].push_back({b, h, qb});
+  for (int c = 0; c < step.cores; ++c) {
+    // Worker j * cores + c is unit j of core c.
+    std::vector<const std::vector<Item>*> items;
+    for (int j = 0; j < step.units; ++j) items.push_back(&per_worker[static_cast<std::size_t>(j * step.cores + c)]);
+    AttentionCore(step, op, index, blocks, c).run(items);
+  }
+}
+
+}  // namespace tasim::workloads::lowering

@@ -1,0 +1,46 @@
+// Mixture of experts on this chip: the router is a linear op followed by a softmax over the experts
+// and the top-k selection; the experts run their MLPs on the tokens routed to them (from the
+// graph's expert load, else spread uniformly), then each token's expert outputs are combined.
+#include "workloads/lowering/context.h"
+
+namespace tasim::workloads::lowering {
+
+using isa::Opcode;
+
+void lower_moe_router_op(StepLowering& step, const Op& op, std::size_t index) {
+  lower_matmul(step, op.m, op.n, op.k, step.hbm.input(index), step.hbm.weights(index), step.hbm.output(index),
+               step.graph.spec.weight_dtype);
+  // Softmax over the experts and top-k selection (a row max per pick).
+  lower_rows(step, rows_spec(op.m, op.n, {Opcode::vec_softmax, Opcode::vec_rowmax}, step.hbm.output(index),
+                             step.hbm.output(index)));
+}
+
+void lower_moe_experts_op(StepLowering& step, const Op& op, std::size_t index) {
+  const auto wdt = step.graph.spec.weight_dtype;
+  const std::uint64_t wb = static_cast<std::uint64_t>(isa::dtype_bytes(wdt));
+  const std::uint64_t experts = static_cast<std::uint64_t>(op.experts);
+  const std::uint64_t routed = op.m * op.experts_per_token;
+  const std::uint64_t hidden = op.k, inter = op.n;
+  const std::uint64_t up_cols = step.graph.model.mlp == MlpKind::swiglu ? 2 * inter : inter;
+  const std::uint64_t in = step.hbm.input(index), out = step.hbm.output(index);
+  std::uint64_t w = step.hbm.weights(index);
+  for (std::uint64_t e = 0; e < experts; ++e) {
+    const std::uint64_t tokens =
+        op.expert_tokens.empty() ? routed / experts + (e < routed % experts ? 1 : 0) : op.expert_tokens[e];
+    if (tokens == 0) {
+      w += (hidden * up_cols + inter * hidden) * wb;
+      continue;
+    }
+    lower_matmul(step, tokens, up_cols, hidden, in, w, out, wdt);
+    w += hidden * up_cols * wb;
+    lower_rows(step, activation_rows(step.graph, tokens, up_cols, out, out));
+    lower_matmul(step, tokens, hidden, inter, out, w, out, wdt);
+    w += inter * hidden * wb;
+  }
+  // Weighted sum of each token's expert outputs.
+  RowsSpec combine = rows_spec(op.m, hidden * op.experts_per_token, {Opcode::vec_mul, Opcode::vec_add}, out, out);
+  combine.out_cols = hidden;
+  lower_rows(step, combine);
+}
+
+}  // namespace tasim::workloads::lowering

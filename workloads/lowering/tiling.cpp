@@ -1,0 +1,106 @@
+// SRAM plans and the tiling of linear ops: sizes only, no instructions.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "arch/matrix_timing.h"
+#include "common/error.h"
+#include "common/int_math.h"
+#include "workloads/lowering.h"
+#include "workloads/lowering/resources.h"
+
+namespace tasim::workloads {
+
+using lowering::kMaxDim;
+using lowering::kWeightSlotsPerUnit;
+
+namespace {
+std::uint64_t share_slot(const ChipConfig& chip, double share, std::uint64_t count) {
+  const double cap = static_cast<double>(chip.core.sram.capacity_bytes);
+  return std::max<std::uint64_t>(256, static_cast<std::uint64_t>(cap * share / count) / 256 * 256);
+}
+}  // namespace
+
+SramPlan plan_sram(const ChipConfig& chip) {
+  // Streaming: activations 15% (2 slots), weights 25% (3 per matrix unit), accumulators 30% (2
+  // per unit), attention scores 15% (1 per unit), vector blocks 10% (2 slots), parameters 5%.
+  const std::uint64_t mx = static_cast<std::uint64_t>(chip.core.matrix.count);
+  SramPlan p;
+  p.kind = SramPlan::Kind::stream;
+  p.c_slots = 2;
+  p.x_slot = share_slot(chip, 0.15, 2);
+  p.w_slot = share_slot(chip, 0.25, kWeightSlotsPerUnit * mx);
+  p.c_slot = share_slot(chip, 0.30, 2 * mx);
+  p.s_slot = share_slot(chip, 0.15, mx);
+  p.v_slot = share_slot(chip, 0.10, 2);
+  return p;
+}
+
+SramPlan plan_sram_accumulate(const ChipConfig& chip) {
+  // Accumulating (matmuls with many rows): one large fp32 accumulator per matrix unit, 61%, so a
+  // weight-stationary array streams thousands of rows per fold (its fill and drain amortized);
+  // activations 25% (2 slots), weights 10%, vector blocks and parameters 4%; no score slots.
+  const std::uint64_t mx = static_cast<std::uint64_t>(chip.core.matrix.count);
+  SramPlan p;
+  p.kind = SramPlan::Kind::accumulate;
+  p.c_slots = 1;
+  p.x_slot = share_slot(chip, 0.25, 2);
+  p.w_slot = share_slot(chip, 0.10, kWeightSlotsPerUnit * mx);
+  p.c_slot = share_slot(chip, 0.61, mx);
+  p.s_slot = 0;
+  p.v_slot = share_slot(chip, 0.04, 3);
+  return p;
+}
+
+LinearTiling choose_linear_tiling(const ChipConfig& chip, const SramPlan& plan, std::uint64_t m, std::uint64_t n,
+                                  std::uint64_t k, isa::DType act_dtype, isa::DType weight_dtype) {
+  const auto& mx = chip.core.matrix;
+  const int ab = isa::dtype_bytes(act_dtype), wb = isa::dtype_bytes(weight_dtype);
+  const std::uint64_t workers = static_cast<std::uint64_t>(chip.cores) * mx.count;
+  const double hbm_per_core = chip.hbm.peak_gbps() / chip.clock_ghz / chip.cores;  // bytes per cycle
+  const std::uint64_t f = static_cast<std::uint64_t>(mx.macs_per_pe_per_cycle[static_cast<int>(weight_dtype)]);
+  LinearTiling best;
+  best.estimated_cycles = std::numeric_limits<double>::infinity();
+  // Candidates: array-multiple tiles in powers of two, clipped to the op and the slots.
+  for (std::uint64_t tn = static_cast<std::uint64_t>(mx.cols); ; tn *= 2) {
+    const std::uint64_t tn_eff = std::min(tn, n);
+    for (std::uint64_t tk = static_cast<std::uint64_t>(mx.rows) * f; ; tk *= 2) {
+      const std::uint64_t tk_eff = std::min({tk, k, kMaxDim});
+      if (tk_eff * tn_eff * wb > plan.w_slot) break;
+      std::uint64_t mb = std::min<std::uint64_t>(m, kMaxDim);
+      mb = std::min(mb, plan.x_slot / (tk_eff * ab));
+      mb = std::min(mb, plan.c_slot / (tn_eff * isa::kAccumulatorBytes));
+      if (mb >= 1) {
+        // Equal m-blocks: a short last block would pay a whole fill and drain for few rows.
+        const std::uint64_t m_blocks = ceil_div(m, mb);
+        mb = ceil_div(m, m_blocks);
+        const std::uint64_t n_tiles = ceil_div(n, tn_eff), k_steps = ceil_div(k, tk_eff);
+        const std::uint64_t tiles_per_worker = ceil_div(n_tiles, workers);
+        const std::uint64_t groups_per_core = ceil_div(n_tiles, static_cast<std::uint64_t>(chip.cores) * mx.count);
+        // A matmul takes its array cycles or the time its operands and fp32 accumulator
+        // (read and written) need through one SRAM port, whichever is longer.
+        const double port_bytes = static_cast<double>((mb * tk_eff + tk_eff * tn_eff) * wb +
+                                                      2 * mb * tn_eff * isa::kAccumulatorBytes);
+        const double per_matmul = std::max(static_cast<double>(timing::matmul_cycles(mx, weight_dtype, mb, tn_eff, tk_eff)),
+                                           port_bytes / chip.core.sram.bytes_per_cycle_per_port);
+        const double compute = static_cast<double>(m_blocks * tiles_per_worker * k_steps) * per_matmul;
+        const double bytes_per_core = static_cast<double>(k * n * wb) / chip.cores * m_blocks +
+                                      static_cast<double>(m * k * ab) * groups_per_core +
+                                      static_cast<double>(m * n * ab) / chip.cores;
+        const double steps = static_cast<double>(m_blocks * groups_per_core * k_steps);
+        const double est = std::max(compute, bytes_per_core / hbm_per_core) + steps * 60.0;
+        if (est < best.estimated_cycles) best = {mb, tn_eff, tk_eff, est};
+      }
+      if (tk_eff >= k || tk_eff >= kMaxDim) break;
+    }
+    if (tn_eff >= n || tn >= kMaxDim) break;
+  }
+  if (best.mb == 0) {
+    throw Error(fmt::format("a {}x{}x{} matmul has no tile that fits this architecture's SRAM slots "
+                            "(weight slot {} bytes)", m, n, k, plan.w_slot));
+  }
+  return best;
+}
+
+}  // namespace tasim::workloads
