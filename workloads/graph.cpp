@@ -143,8 +143,7 @@ class Builder {
 
   void embedding() {
     Op& op = add("embedding", -1, OpKind::embedding);
-    op.m = tokens_;
-    op.n = h_;
+    op.shape = RowsShape{tokens_, h_};
     op.flops = 0;  // a gather: no arithmetic
     op.weight_bytes = fit(u128(tokens_) * h_ * wb_, "embedding bytes");  // one table row per token
     op.act_bytes = fit(u128(tokens_) * kTokenIdBytes + u128(tokens_) * h_ * ab_, "embedding bytes");
@@ -152,10 +151,7 @@ class Builder {
 
   void linear(std::string name, int layer, u128 m, uint64_t n, uint64_t k, bool bias) {
     Op& op = add(std::move(name), layer, OpKind::linear);
-    op.m = fit(m, "linear rows");
-    op.n = n;
-    op.k = k;
-    op.bias = bias;
+    op.shape = MatmulShape{fit(m, "linear rows"), n, k, bias};
     op.flops = fit(2 * m * n * k + (bias ? m * n : 0), "linear FLOPs");
     op.weight_bytes = fit(u128(k) * n * wb_ + (bias ? u128(n) * ab_ : 0), "linear weight bytes");
     op.act_bytes = fit((m * k + m * n) * ab_, "linear activation bytes");
@@ -164,8 +160,7 @@ class Builder {
   void norm(std::string name, int layer, u128 rows, uint64_t width) {
     const bool layernorm = m_.norm == NormKind::layernorm;
     Op& op = add(std::move(name), layer, OpKind::norm);
-    op.m = fit(rows, "norm rows");
-    op.n = width;
+    op.shape = RowsShape{fit(rows, "norm rows"), width};
     op.flops = fit(rows * width * (layernorm ? kLayerNormFlops : kRmsNormFlops), "norm FLOPs");
     op.weight_bytes = (layernorm ? 2 : 1) * width * ab_;  // gamma (and beta) at the activation dtype
     op.act_bytes = fit(2 * rows * width * ab_, "norm bytes");
@@ -174,54 +169,49 @@ class Builder {
   void rope(std::string name, int layer) {
     Op& op = add(std::move(name), layer, OpKind::rope);
     const u128 rows = u128(tokens_) * (heads_ + kv_heads_);  // every q and k head
-    op.m = fit(rows, "rope rows");
-    op.n = d_;
-    op.heads = m_.num_heads;
-    op.kv_heads = m_.num_kv_heads;
-    op.head_dim = m_.head_dim;
+    op.shape = RowsShape{fit(rows, "rope rows"), d_};
     op.flops = fit(rows * d_ * kRopeFlops, "rope FLOPs");
     op.act_bytes = fit(2 * rows * d_ * ab_, "rope bytes");  // cos/sin are computed, not read
   }
 
   void kv_append(std::string name, int layer) {
     Op& op = add(std::move(name), layer, OpKind::kv_append);
-    op.m = tokens_;
-    op.n = 2 * kv_heads_ * d_;
-    op.kv_heads = m_.num_kv_heads;
-    op.head_dim = m_.head_dim;
+    const uint64_t width = 2 * kv_heads_ * d_;
+    op.shape = RowsShape{tokens_, width};
     op.flops = 0;  // a copy
-    op.act_bytes = fit(u128(op.m) * op.n * ab_, "kv_append bytes");  // read k and v
-    op.kv_bytes = fit(u128(op.m) * op.n * kvb_, "kv_append bytes");  // write them into the cache
+    op.act_bytes = fit(u128(tokens_) * width * ab_, "kv_append bytes");  // read k and v
+    op.kv_bytes = fit(u128(tokens_) * width * kvb_, "kv_append bytes");  // write them into the cache
   }
 
   // Tensor-parallel exchange of m x n activations: read from HBM, exchanged over the links,
   // written back (the reduction's adds are not counted).
   void collective(std::string name, int layer, OpKind kind, uint64_t m, uint64_t n) {
     Op& op = add(std::move(name), layer, kind);
-    op.m = m;
-    op.n = n;
+    op.shape = RowsShape{m, n};
     op.act_bytes = fit(2 * u128(m) * n * ab_, "collective bytes");
   }
 
   void attention(std::string name, int layer) {
     Op& op = add(std::move(name), layer, OpKind::attention);
-    op.batch = static_cast<int>(batch_);
-    op.heads = static_cast<int>(heads_);
-    op.kv_heads = static_cast<int>(kv_heads_);
-    op.head_dim = m_.head_dim;
+    AttentionShape a;
+    a.batch = static_cast<int>(batch_);
+    a.heads = static_cast<int>(heads_);
+    a.kv_heads = static_cast<int>(kv_heads_);
+    a.head_dim = m_.head_dim;
     if (spec_.phase == Phase::prefill) {
-      op.q_len = static_cast<uint64_t>(spec_.prompt_len);
-      op.kv_len = op.q_len;
-      op.causal = true;
+      a.q_len = static_cast<uint64_t>(spec_.prompt_len);
+      a.kv_len = a.q_len;
+      a.causal = true;
     } else {
-      op.q_len = 1;
-      op.kv_len = static_cast<uint64_t>(spec_.context_len) + 1;  // the cache plus this token
-      op.causal = false;
+      a.q_len = 1;
+      a.kv_len = static_cast<uint64_t>(spec_.context_len) + 1;  // the cache plus this token
+      a.causal = false;
     }
+    op.shape = a;
     // Scores per head and sequence: a causal query at position i (of q_len, the last at kv_len - 1)
     // attends kv_len - q_len + i + 1 keys.
-    const u128 q = op.q_len, kv = op.kv_len;
-    const u128 scores = op.causal ? q * (kv - q) + q * (q + 1) / 2 : q * kv;
+    const u128 q = a.q_len, kv = a.kv_len;
+    const u128 scores = a.causal ? q * (kv - q) + q * (q + 1) / 2 : q * kv;
     const u128 bh = u128(batch_) * heads_;
     op.flops = fit(2 * 2 * bh * d_ * scores + kSoftmaxFlops * bh * scores, "attention FLOPs");
     op.act_bytes = fit(2 * bh * q * d_ * ab_, "attention bytes");  // read q, write the output
@@ -230,16 +220,14 @@ class Builder {
 
   void residual(std::string name, int layer) {
     Op& op = add(std::move(name), layer, OpKind::residual_add);
-    op.m = tokens_;
-    op.n = h_;
+    op.shape = RowsShape{tokens_, h_};
     op.flops = fit(u128(tokens_) * h_ * kResidualFlops, "residual FLOPs");
     op.act_bytes = fit(3 * u128(tokens_) * h_ * ab_, "residual bytes");  // read two, write one
   }
 
   void activation(std::string name, int layer) {
     Op& op = add(std::move(name), layer, OpKind::activation);
-    op.m = tokens_;
-    op.n = gate_up_;  // the input row: [gate | up] for SwiGLU, up for GELU; the output is intermediate wide
+    op.shape = RowsShape{tokens_, gate_up_};  // [gate | up] for SwiGLU, up for GELU; out: intermediate wide
     op.flops = fit(u128(tokens_) * inter_ * kActivationFlops, "activation FLOPs");
     op.act_bytes = fit((u128(tokens_) * gate_up_ + u128(tokens_) * inter_) * ab_, "activation bytes");
   }
@@ -247,11 +235,7 @@ class Builder {
   void router(std::string name, int layer) {
     Op& op = add(std::move(name), layer, OpKind::moe_router);
     const uint64_t e = static_cast<uint64_t>(m_.num_experts);
-    op.m = tokens_;
-    op.n = e;
-    op.k = h_;
-    op.experts = m_.num_experts;
-    op.experts_per_token = m_.experts_per_token;
+    op.shape = MatmulShape{tokens_, e, h_, false};  // logits over the experts
     op.flops = fit(2 * u128(tokens_) * h_ * e, "router FLOPs");
     op.weight_bytes = h_ * e * wb_;
     op.act_bytes = fit((u128(tokens_) * h_ + u128(tokens_) * e) * ab_, "router bytes");  // writes logits
@@ -262,12 +246,13 @@ class Builder {
     const uint64_t topk = static_cast<uint64_t>(m_.experts_per_token);
     const int ep = std::max(1, spec_.ep);
     const int local = m_.num_experts / ep;
-    op.m = tokens_;
-    op.n = inter_;
-    op.k = h_;
-    op.bias = m_.mlp_bias;
-    op.experts = local;
-    op.experts_per_token = m_.experts_per_token;
+    ExpertsShape shape;
+    shape.tokens = tokens_;
+    shape.intermediate = inter_;
+    shape.hidden = h_;
+    shape.bias = m_.mlp_bias;
+    shape.experts = local;
+    shape.experts_per_token = m_.experts_per_token;
     // Token-expert pairs of every expert: all chips' tokens route by the load weights (largest
     // remainders, so the counts add up exactly); this chip runs experts [rank x local, ...).
     const uint64_t all_tokens = tp_ > 1 ? tokens_ : tokens_ * static_cast<uint64_t>(ep);
@@ -290,10 +275,11 @@ class Builder {
     u128 routed = 0;
     uint64_t hit = 0;
     for (int e = spec_.ep_rank * local; e < (spec_.ep_rank + 1) * local; ++e) {
-      op.expert_tokens.push_back(counts[static_cast<std::size_t>(e)]);
+      shape.expert_tokens.push_back(counts[static_cast<std::size_t>(e)]);
       routed += counts[static_cast<std::size_t>(e)];
       hit += counts[static_cast<std::size_t>(e)] > 0 ? 1 : 0;
     }
+    op.shape = std::move(shape);
     const u128 matmul = routed * (2 * h_ * gate_up_ + 2 * inter_ * h_);
     const u128 bias = m_.mlp_bias ? routed * (gate_up_ + h_) : 0;
     const u128 act = routed * inter_ * kActivationFlops;
@@ -318,8 +304,7 @@ class Builder {
 
   void sampling() {
     Op& op = add("sampling", -1, OpKind::sampling);
-    op.m = batch_;
-    op.n = vocab_;
+    op.shape = RowsShape{batch_, vocab_};
     op.flops = fit(u128(batch_) * vocab_ * kSamplingFlops, "sampling FLOPs");
     op.act_bytes = fit(u128(batch_) * vocab_ * ab_ + u128(batch_) * kTokenIdBytes, "sampling bytes");
   }
@@ -481,6 +466,19 @@ StepGraph build_step_graph(const ModelConfig& model, const RunSpec& requested) {
   graph.ops = Builder(model, spec).build();
   return graph;
 }
+
+namespace {
+template <class Shape>
+const Shape& shape_of(const Op& op, const char* what) {
+  if (const Shape* s = std::get_if<Shape>(&op.shape)) return *s;
+  throw Error(fmt::format("internal: op {} ({}) has no {} shape", op.name, op_kind_name(op.kind), what));
+}
+}  // namespace
+
+const MatmulShape& Op::matmul() const { return shape_of<MatmulShape>(*this, "matmul"); }
+const AttentionShape& Op::attention() const { return shape_of<AttentionShape>(*this, "attention"); }
+const RowsShape& Op::rows() const { return shape_of<RowsShape>(*this, "rows"); }
+const ExpertsShape& Op::experts() const { return shape_of<ExpertsShape>(*this, "experts"); }
 
 std::string op_group_name(const Op& op) {
   if (op.layer < 0) return op.name;

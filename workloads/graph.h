@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "isa/isa.h"
@@ -65,27 +66,53 @@ enum class OpKind {
 };
 const char* op_kind_name(OpKind kind);
 
+// The shape of an op, by what the op is (Op::kind says which one it holds).
+struct MatmulShape {  // linear, moe_router: tokens x in -> tokens x out
+  std::uint64_t m = 0;  // rows (tokens)
+  std::uint64_t n = 0;  // out features (the weight is k x n)
+  std::uint64_t k = 0;  // in features
+  bool bias = false;
+  bool operator==(const MatmulShape& o) const { return m == o.m && n == o.n && k == o.k && bias == o.bias; }
+};
+struct AttentionShape {
+  int batch = 0, heads = 0, kv_heads = 0, head_dim = 0;  // heads: query heads (this chip's share)
+  std::uint64_t q_len = 0, kv_len = 0;                    // per sequence
+  bool causal = false;
+  bool operator==(const AttentionShape& o) const {
+    return batch == o.batch && heads == o.heads && kv_heads == o.kv_heads && head_dim == o.head_dim &&
+           q_len == o.q_len && kv_len == o.kv_len && causal == o.causal;
+  }
+};
+struct RowsShape {  // row-wise ops and transfers: rows x width elements
+  // norm/rope/residual_add/sampling/embedding: rows (tokens, or tokens x heads) of width elements;
+  // activation: the input row, [gate | up] = 2 x intermediate for SwiGLU, intermediate for GELU;
+  // kv_append: width = 2 x kv_heads x head_dim (k and v); sampling: the vocabulary (this chip's
+  // share); allreduce/alltoall/pp_*: the activations moved, per chip; allgather: each chip's part.
+  std::uint64_t rows = 0, width = 0;
+  bool operator==(const RowsShape& o) const { return rows == o.rows && width == o.width; }
+};
+struct ExpertsShape {  // moe_experts: the selected experts' MLPs
+  std::uint64_t tokens = 0, intermediate = 0, hidden = 0;
+  int experts = 0;  // on this chip
+  int experts_per_token = 0;
+  bool bias = false;
+  std::vector<std::uint64_t> expert_tokens;  // token-expert pairs of each of this chip's experts
+  bool operator==(const ExpertsShape& o) const {
+    return tokens == o.tokens && intermediate == o.intermediate && hidden == o.hidden && experts == o.experts &&
+           experts_per_token == o.experts_per_token && bias == o.bias && expert_tokens == o.expert_tokens;
+  }
+};
+
 struct Op {
   std::string name;  // "layer3.attn.qkv", "final_norm", "lm_head"
   int layer = -1;    // -1 for ops outside the layers
   OpKind kind = OpKind::linear;
-  // Shapes, meaning by kind:
-  //   linear: m = tokens, n = out features, k = in features (weight k x n); bias = has bias
-  //   attention: batch, heads (q), kv_heads, head_dim, q_len (per sequence), kv_len (per sequence), causal
-  //   norm/rope/activation/residual_add/embedding: m = rows (tokens or tokens x heads), n = row width
-  //     (activation: the input row, [gate | up] = 2 x intermediate for SwiGLU, intermediate for GELU)
-  //   kv_append: m = tokens, n = 2 x kv_heads x head_dim (k and v)
-  //   moe_router: m = tokens, n = experts, k = hidden; moe_experts: m = tokens, n = intermediate, k = hidden,
-  //     experts, experts_per_token
-  //   sampling: m = sequences, n = vocab (this chip's share under tensor parallelism)
-  //   allreduce: m x n activations of act dtype on every chip; allgather: m x n per chip
-  std::uint64_t m = 0, n = 0, k = 0;
-  bool bias = false;
-  int batch = 0, heads = 0, kv_heads = 0, head_dim = 0, experts = 0, experts_per_token = 0;
-  std::uint64_t q_len = 0, kv_len = 0;
-  // moe_experts: token-expert pairs of each of this chip's experts (empty: uniform routing)
-  std::vector<std::uint64_t> expert_tokens;
-  bool causal = false;
+  std::variant<MatmulShape, AttentionShape, RowsShape, ExpertsShape> shape;
+  // The shape of the op's kind; throw Error (internal) when the op holds another one.
+  const MatmulShape& matmul() const;
+  const AttentionShape& attention() const;
+  const RowsShape& rows() const;
+  const ExpertsShape& experts() const;
   // Analytic figures: FLOPs (2 per MAC, plus elementwise work counted as 1 per element-op), and
   // HBM bytes when every op reads its inputs and weights from HBM and writes its outputs there.
   std::uint64_t flops = 0;

@@ -110,9 +110,9 @@ TEST_CASE("ops of a step in execution order", "[workloads][graph]") {
                                                          "attn.residual", "mlp.norm", "mlp.gate_up", "mlp.act",
                                                          "mlp.down", "mlp.residual"});
     const Op& qn = find_op(g, "layer5.attn.q_norm");
-    CHECK(qn.m == 2 * 32);
-    CHECK(qn.n == 128);
-    CHECK(find_op(g, "layer5.attn.k_norm").m == 2 * 8);
+    CHECK(qn.rows().rows == 2 * 32);
+    CHECK(qn.rows().width == 128);
+    CHECK(find_op(g, "layer5.attn.k_norm").rows().rows == 2 * 8);
   }
   SECTION("mixtral: router then experts") {
     const StepGraph g = build_step_graph(load_model("mixtral-8x7b"), decode(1, 10));
@@ -121,22 +121,22 @@ TEST_CASE("ops of a step in execution order", "[workloads][graph]") {
           std::vector<std::string>{"mlp.norm", "mlp.router", "mlp.experts", "mlp.residual"});
     const Op& router = find_op(g, "layer0.mlp.router");
     CHECK(router.kind == OpKind::moe_router);
-    CHECK(router.n == 8);
-    CHECK(router.k == 4096);
+    CHECK(router.matmul().n == 8);
+    CHECK(router.matmul().k == 4096);
     const Op& experts = find_op(g, "layer0.mlp.experts");
     CHECK(experts.kind == OpKind::moe_experts);
-    CHECK(experts.experts == 8);
-    CHECK(experts.experts_per_token == 2);
-    CHECK(experts.n == 14336);
+    CHECK(experts.experts().experts == 8);
+    CHECK(experts.experts().experts_per_token == 2);
+    CHECK(experts.experts().intermediate == 14336);
   }
   SECTION("gelu: up, act, down") {
     const StepGraph g = build_step_graph(load_model("gpt-style-1b"), decode(1, 10));
     const auto groups = layer_groups(g, 0);
     CHECK(std::vector<std::string>(groups.end() - 5, groups.end()) ==
           std::vector<std::string>{"mlp.norm", "mlp.up", "mlp.act", "mlp.down", "mlp.residual"});
-    CHECK(find_op(g, "layer0.mlp.up").n == 8192);
-    CHECK(find_op(g, "layer0.mlp.up").bias);
-    CHECK(find_op(g, "layer0.mlp.act").n == 8192);
+    CHECK(find_op(g, "layer0.mlp.up").matmul().n == 8192);
+    CHECK(find_op(g, "layer0.mlp.up").matmul().bias);
+    CHECK(find_op(g, "layer0.mlp.act").rows().width == 8192);
     CHECK(find_op(g, "layer0.mlp.act").act_bytes == 2 * 8192 * 2);
   }
 }
@@ -145,25 +145,25 @@ TEST_CASE("linear shapes", "[workloads][graph]") {
   const ModelConfig m = load_model("qwen2-7b");
   const StepGraph g = build_step_graph(m, prefill(3, 100));
   const Op& qkv = find_op(g, "layer0.attn.qkv");
-  CHECK(qkv.m == 300);
-  CHECK(qkv.n == (28 + 2 * 4) * 128);
-  CHECK(qkv.k == 3584);
-  CHECK(qkv.bias);
+  CHECK(qkv.matmul().m == 300);
+  CHECK(qkv.matmul().n == (28 + 2 * 4) * 128);
+  CHECK(qkv.matmul().k == 3584);
+  CHECK(qkv.matmul().bias);
   CHECK(qkv.flops == 2ull * 300 * 4608 * 3584 + 300ull * 4608);
   CHECK(qkv.weight_bytes == (3584ull * 4608 + 4608) * 2);
   CHECK(qkv.act_bytes == (300ull * 3584 + 300ull * 4608) * 2);
   const Op& o = find_op(g, "layer0.attn.o");
-  CHECK_FALSE(o.bias);
-  CHECK(o.n == 3584);
-  CHECK(o.k == 28 * 128);
+  CHECK_FALSE(o.matmul().bias);
+  CHECK(o.matmul().n == 3584);
+  CHECK(o.matmul().k == 28 * 128);
   const Op& gate_up = find_op(g, "layer0.mlp.gate_up");
-  CHECK(gate_up.n == 2 * 18944);
+  CHECK(gate_up.matmul().n == 2 * 18944);
   const Op& act = find_op(g, "layer0.mlp.act");  // reads [gate | up] rows, writes intermediate
-  CHECK(act.m == 300);
-  CHECK(act.n == 2 * 18944);
+  CHECK(act.rows().rows == 300);
+  CHECK(act.rows().width == 2 * 18944);
   CHECK(act.flops == 300ull * 18944 * 5);
   CHECK(act.act_bytes == 300ull * 3 * 18944 * 2);
-  CHECK(find_op(g, "layer0.mlp.down").k == 18944);
+  CHECK(find_op(g, "layer0.mlp.down").matmul().k == 18944);
 }
 
 TEST_CASE("linear FLOPs are twice the matmul weights per token", "[workloads][graph]") {
@@ -196,20 +196,20 @@ TEST_CASE("linear FLOPs are twice the matmul weights per token", "[workloads][gr
 TEST_CASE("prefill: lm_head, final norm and sampling see only each sequence's last token", "[workloads][graph]") {
   const StepGraph g = build_step_graph(load_model("llama-3-8b"), prefill(4, 512));
   CHECK(g.spec.tokens() == 4 * 512);
-  CHECK(find_op(g, "embedding").m == 4 * 512);
-  CHECK(find_op(g, "layer31.mlp.down").m == 4 * 512);
+  CHECK(find_op(g, "embedding").rows().rows == 4 * 512);
+  CHECK(find_op(g, "layer31.mlp.down").matmul().m == 4 * 512);
   const Op& lm = find_op(g, "lm_head");
-  CHECK(lm.m == 4);
-  CHECK(lm.n == 128256);
-  CHECK(lm.k == 4096);
+  CHECK(lm.matmul().m == 4);
+  CHECK(lm.matmul().n == 128256);
+  CHECK(lm.matmul().k == 4096);
   CHECK(lm.flops == 2ull * 4 * 128256 * 4096);
-  CHECK(find_op(g, "final_norm").m == 4);
-  CHECK(find_op(g, "sampling").m == 4);
-  CHECK(find_op(g, "sampling").n == 128256);
+  CHECK(find_op(g, "final_norm").rows().rows == 4);
+  CHECK(find_op(g, "sampling").rows().rows == 4);
+  CHECK(find_op(g, "sampling").rows().width == 128256);
   // Decode: every batch token.
   const StepGraph d = build_step_graph(load_model("llama-3-8b"), decode(4, 512));
-  CHECK(find_op(d, "lm_head").m == 4);
-  CHECK(find_op(d, "layer0.attn.qkv").m == 4);
+  CHECK(find_op(d, "lm_head").matmul().m == 4);
+  CHECK(find_op(d, "layer0.attn.qkv").matmul().m == 4);
 }
 
 TEST_CASE("attention shapes, FLOPs and KV bytes", "[workloads][graph]") {
@@ -218,20 +218,20 @@ TEST_CASE("attention shapes, FLOPs and KV bytes", "[workloads][graph]") {
     const int batch = 3, context = 1023;
     const StepGraph g = build_step_graph(m, decode(batch, context));
     const Op& a = find_op(g, "layer7.attn.attention");
-    CHECK(a.batch == 3);
-    CHECK(a.heads == 32);
-    CHECK(a.kv_heads == 8);
-    CHECK(a.head_dim == 128);
-    CHECK(a.q_len == 1);
-    CHECK(a.kv_len == 1024);
-    CHECK_FALSE(a.causal);
+    CHECK(a.attention().batch == 3);
+    CHECK(a.attention().heads == 32);
+    CHECK(a.attention().kv_heads == 8);
+    CHECK(a.attention().head_dim == 128);
+    CHECK(a.attention().q_len == 1);
+    CHECK(a.attention().kv_len == 1024);
+    CHECK_FALSE(a.attention().causal);
     const std::uint64_t scores = 3ull * 32 * 1024;
     CHECK(a.flops == 2 * 2 * scores * 128 + 5 * scores);
     CHECK(a.kv_bytes == 3ull * 1024 * 2 * 8 * 128 * 2);  // read K and V, bf16
     CHECK(a.act_bytes == 2 * 3ull * 32 * 128 * 2);      // q in, output out
     const Op& append = find_op(g, "layer7.attn.kv_append");
-    CHECK(append.m == 3);
-    CHECK(append.n == 2 * 8 * 128);
+    CHECK(append.rows().rows == 3);
+    CHECK(append.rows().width == 2 * 8 * 128);
     CHECK(append.kv_bytes == 3ull * 2 * 8 * 128 * 2);
     CHECK(append.flops == 0);
   }
@@ -244,9 +244,9 @@ TEST_CASE("attention shapes, FLOPs and KV bytes", "[workloads][graph]") {
   SECTION("prefill: causal, query i attends i + 1 keys") {
     const StepGraph g = build_step_graph(m, prefill(2, 100));
     const Op& a = find_op(g, "layer0.attn.attention");
-    CHECK(a.q_len == 100);
-    CHECK(a.kv_len == 100);
-    CHECK(a.causal);
+    CHECK(a.attention().q_len == 100);
+    CHECK(a.attention().kv_len == 100);
+    CHECK(a.attention().causal);
     const std::uint64_t scores = 2ull * 32 * (100 * 101 / 2);
     CHECK(a.flops == 2 * 2 * scores * 128 + 5 * scores);
     CHECK(a.kv_bytes == 2ull * 100 * 2 * 8 * 128 * 2);
@@ -373,9 +373,7 @@ TEST_CASE("graphs are deterministic", "[workloads][graph]") {
         const Op& y = b.ops[i];
         CHECK(x.name == y.name);
         CHECK(x.kind == y.kind);
-        CHECK(x.m == y.m);
-        CHECK(x.n == y.n);
-        CHECK(x.k == y.k);
+        CHECK(x.shape == y.shape);
         CHECK(x.flops == y.flops);
         CHECK(x.hbm_bytes() == y.hbm_bytes());
         CHECK(std::string(op_kind_name(x.kind)) != "?");
@@ -402,8 +400,8 @@ TEST_CASE("expert parallel graphs split the routed pairs exactly by the expert l
     const StepGraph g = build_step_graph(model, spec);
     for (const auto& op : g.ops) {
       if (op.kind != OpKind::moe_experts || op.layer != 0) continue;
-      CHECK(op.experts == 2);
-      for (auto t : op.expert_tokens) {
+      CHECK(op.experts().experts == 2);
+      for (auto t : op.experts().expert_tokens) {
         pairs += t;
         per_expert.push_back(t);
       }

@@ -55,7 +55,7 @@ TEST_CASE("lowered steps validate and do at least the graph's matmul work", "[lo
       REQUIRE_NOTHROW(isa::validate(prog, target_limits(chip)));
       std::uint64_t linear_flops = 0, program_flops = 0;
       for (const auto& op : graph.ops) {
-        if (op.kind == OpKind::linear) linear_flops += 2 * op.m * op.n * op.k;
+        if (op.kind == OpKind::linear) linear_flops += 2 * op.matmul().m * op.matmul().n * op.matmul().k;
       }
       for (const auto& inst : prog.instructions) program_flops += isa::matmul_flops(inst);
       CHECK(program_flops >= linear_flops);
@@ -77,7 +77,7 @@ TEST_CASE("a dense linear lowers to exactly its FLOPs", "[lowering]") {
   for (std::size_t t = 1; t <= prog.tags.size(); ++t) {
     const Op& op = graph.ops[t - 1];
     REQUIRE(op.name == prog.tags[t - 1]);
-    if (op.kind == OpKind::linear) CHECK(per_tag[t] == 2 * op.m * op.n * op.k);
+    if (op.kind == OpKind::linear) CHECK(per_tag[t] == 2 * op.matmul().m * op.matmul().n * op.matmul().k);
   }
 }
 

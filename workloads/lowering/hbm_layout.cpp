@@ -12,28 +12,31 @@ namespace tasim::workloads::lowering {
 std::uint64_t output_bytes(const StepGraph& graph, const Op& op) {
   const int ab = isa::dtype_bytes(graph.spec.act_dtype);
   switch (op.kind) {
-    case OpKind::attention:
-      return static_cast<std::uint64_t>(op.batch) * op.q_len * op.heads * op.head_dim * ab;
+    case OpKind::attention: {
+      const AttentionShape& a = op.attention();
+      return static_cast<std::uint64_t>(a.batch) * a.q_len * a.heads * a.head_dim * ab;
+    }
     case OpKind::kv_append:
       return 0;
     case OpKind::activation:
-      return op.m * (graph.model.mlp == MlpKind::swiglu ? op.n / 2 : op.n) * ab;
+      return op.rows().rows * (graph.model.mlp == MlpKind::swiglu ? op.rows().width / 2 : op.rows().width) * ab;
     case OpKind::moe_experts:
-      return op.m * op.k * ab;
+      return op.experts().tokens * op.experts().hidden * ab;
     case OpKind::allgather:
-      return op.m * op.n * ab * static_cast<std::uint64_t>(graph.spec.tp);
+      return op.rows().rows * op.rows().width * ab * static_cast<std::uint64_t>(graph.spec.tp);
+    case OpKind::linear:
+    case OpKind::moe_router:
+      return op.matmul().m * std::max<std::uint64_t>(op.matmul().n, 1) * ab;
     case OpKind::embedding:
     case OpKind::norm:
-    case OpKind::linear:
     case OpKind::rope:
     case OpKind::residual_add:
-    case OpKind::moe_router:
     case OpKind::sampling:
     case OpKind::allreduce:
     case OpKind::alltoall:
     case OpKind::pp_recv:
     case OpKind::pp_send:
-      return op.m * std::max<std::uint64_t>(op.n, 1) * ab;
+      return op.rows().rows * std::max<std::uint64_t>(op.rows().width, 1) * ab;
   }
   return 0;
 }

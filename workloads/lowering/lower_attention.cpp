@@ -30,13 +30,13 @@ struct AttentionBlocks {
 // times the array width (or the whole cache), take the one with the fewest estimated array cycles
 // per query position: long key blocks leave few query rows per matmul, short ones pay a fill per
 // block.
-AttentionBlocks choose_blocks(const StepLowering& step, const Op& op) {
+AttentionBlocks choose_blocks(const StepLowering& step, const AttentionShape& a) {
   const auto kdt = step.graph.spec.kv_dtype;
   const int ab = isa::dtype_bytes(step.act_dtype()), kb = isa::dtype_bytes(kdt);
   const SramPlan& plan = step.sram.plan;
   const auto& mx = step.chip.core.matrix;
-  const std::uint64_t d = static_cast<std::uint64_t>(op.head_dim);
-  const std::uint64_t group = static_cast<std::uint64_t>(op.heads / std::max(1, op.kv_heads));
+  const std::uint64_t d = static_cast<std::uint64_t>(a.head_dim);
+  const std::uint64_t group = static_cast<std::uint64_t>(a.heads / std::max(1, a.kv_heads));
   const std::uint64_t max_bk = std::max<std::uint64_t>(1, std::min<std::uint64_t>(kMaxDim, plan.w_slot / (d * kb)));
   auto rows_for = [&](std::uint64_t bk_c) {
     std::uint64_t r = std::max<std::uint64_t>(group, plan.s_slot / (bk_c * isa::kAccumulatorBytes + d * ab));
@@ -51,15 +51,15 @@ AttentionBlocks choose_blocks(const StepLowering& step, const Op& op) {
   AttentionBlocks best;
   double best_cost = std::numeric_limits<double>::infinity();
   for (std::uint64_t bk_c : candidates) {
-    bk_c = std::min<std::uint64_t>(bk_c, op.kv_len);
-    std::uint64_t bq_c = std::min<std::uint64_t>(std::max<std::uint64_t>(1, rows_for(bk_c) / group), op.q_len);
-    if (op.causal && bq_c > bk_c) bq_c = bk_c;
+    bk_c = std::min<std::uint64_t>(bk_c, a.kv_len);
+    std::uint64_t bq_c = std::min<std::uint64_t>(std::max<std::uint64_t>(1, rows_for(bk_c) / group), a.q_len);
+    if (a.causal && bq_c > bk_c) bq_c = bk_c;
     const std::uint64_t rows = bq_c * group;
     // Per query position: a (causal: half a) sweep over the keys, two matmuls per key block. A
     // causal sweep covers half the blocks plus the diagonal one. Each block also costs its dozen
     // instructions of issue, DMA setup and semaphore hand-offs (~200 cycles).
-    const double full = static_cast<double>(ceil_div(op.kv_len, bk_c));
-    const double blocks = op.causal ? (full + 1.0) / 2.0 : full;
+    const double full = static_cast<double>(ceil_div(a.kv_len, bk_c));
+    const double blocks = a.causal ? (full + 1.0) / 2.0 : full;
     const double per_block =
         static_cast<double>(best_orientation(rows, bk_c, d) + best_orientation(rows, d, bk_c)) + 200.0;
     const double cost = blocks * per_block / static_cast<double>(bq_c);
@@ -79,10 +79,10 @@ struct Item {
 class AttentionCore {
  public:
   AttentionCore(StepLowering& step, const Op& op, std::size_t index, const AttentionBlocks& blocks, int core)
-      : step_(step), op_(op), index_(index), blk_(blocks), c_(core), ab_(isa::dtype_bytes(step.act_dtype())),
-        kb_(isa::dtype_bytes(step.graph.spec.kv_dtype)), d_(static_cast<std::uint64_t>(op.head_dim)),
-        group_(static_cast<std::uint64_t>(op.heads / std::max(1, op.kv_heads))),
-        kv_cache_(step.hbm.kv_cache(op.layer)), kv_head_bytes_(op.kv_len * d_ * kb_) {}
+      : step_(step), a_(op.attention()), index_(index), blk_(blocks), c_(core), ab_(isa::dtype_bytes(step.act_dtype())),
+        kb_(isa::dtype_bytes(step.graph.spec.kv_dtype)), d_(static_cast<std::uint64_t>(a_.head_dim)),
+        group_(static_cast<std::uint64_t>(a_.heads / std::max(1, a_.kv_heads))),
+        kv_cache_(step.hbm.kv_cache(op.layer)), kv_head_bytes_(a_.kv_len * d_ * kb_) {}
 
   // items: per unit, this core's share in order.
   void run(const std::vector<const std::vector<Item>*>& items) {
@@ -118,7 +118,7 @@ class AttentionCore {
 
   // HBM offset of the query rows (inputs) or outputs of an item: [sequence, position, head, d].
   std::uint64_t qo_offset(const Live& l) const {
-    return ((l.it.b * op_.q_len + l.q0) * op_.heads + l.it.h * group_) * d_ * ab_;
+    return ((l.it.b * a_.q_len + l.q0) * a_.heads + l.it.h * group_) * d_ * ab_;
   }
 
   // The running output O takes an accumulator slot; Q (rows x d) sits after the scores in the
@@ -130,9 +130,9 @@ class AttentionCore {
     l.j = j;
     l.it = it;
     l.q0 = it.qb * blk_.bq;
-    l.nq = std::min(blk_.bq, op_.q_len - l.q0);
+    l.nq = std::min(blk_.bq, a_.q_len - l.q0);
     l.rows = l.nq * group_;  // M of both matmuls
-    l.kv_end = op_.causal ? std::min<std::uint64_t>(op_.kv_len, l.q0 + l.nq) : op_.kv_len;
+    l.kv_end = a_.causal ? std::min<std::uint64_t>(a_.kv_len, l.q0 + l.nq) : a_.kv_len;
     l.blocks = ceil_div(l.kv_end, blk_.bk);
     l.os = step_.c_ring_of(c_, j).acquire(out, c_, mxu(j), sems.c_free);
     l.o_addr = step_.sram.c_slot(j, l.os);
@@ -142,7 +142,7 @@ class AttentionCore {
     if (*q_used) out.wait(c_, dma(0), sems.q_free.at(0));
     *q_used = true;
     out.load(c_, 0, step_.hbm.input(index_) + qo_offset(l), l.q_addr, l.nq, group_ * d_ * ab_,
-             static_cast<std::uint64_t>(op_.heads) * d_ * ab_);
+             static_cast<std::uint64_t>(a_.heads) * d_ * ab_);
     out.signal(c_, dma(0), sems.q_ready.at(0));
     out.wait(c_, mxu(j), sems.q_ready.at(0));
     return l;
@@ -155,7 +155,7 @@ class AttentionCore {
     const auto adt = step_.act_dtype(), kdt = step_.graph.spec.kv_dtype;
     Ring& wr = step_.w_ring_of(c_, j);
     const std::uint64_t k0 = kb_i * blk_.bk, nk = std::min(blk_.bk, l.kv_end - k0);
-    const std::uint64_t head_base = kv_cache_ + (l.it.b * op_.kv_heads + l.it.h) * 2 * kv_head_bytes_;
+    const std::uint64_t head_base = kv_cache_ + (l.it.b * a_.kv_heads + l.it.h) * 2 * kv_head_bytes_;
     // K block (loaded transposed: the engine writes it d x nk for the matrix unit), V block.
     const auto [ks, ek] = step_.acquire_weight_slot(c_, j);
     out.load(c_, ek, head_base + k0 * d_ * kb_, step_.sram.w_slot(j, ks), 1, nk * d_ * kb_);
@@ -188,12 +188,12 @@ class AttentionCore {
     out.signal(c_, mxu(j), sems.c_ready.at(l.os));
     out.wait(c_, dma(0), sems.c_ready.at(l.os));
     out.store(c_, 0, l.o_addr, step_.hbm.output(index_) + qo_offset(l), l.nq, group_ * d_ * ab_,
-              static_cast<std::uint64_t>(op_.heads) * d_ * ab_);
+              static_cast<std::uint64_t>(a_.heads) * d_ * ab_);
     step_.c_ring_of(c_, j).release(out, c_, l.os, dma(0), sems.c_free);
   }
 
   StepLowering& step_;
-  const Op& op_;
+  const AttentionShape& a_;
   const std::size_t index_;
   const AttentionBlocks blk_;
   const int c_;
@@ -203,13 +203,14 @@ class AttentionCore {
 }  // namespace
 
 void lower_attention_op(StepLowering& step, const Op& op, std::size_t index) {
-  const AttentionBlocks blocks = choose_blocks(step, op);
-  const std::uint64_t q_blocks = ceil_div(op.q_len, blocks.bq);
+  const AttentionShape& a = op.attention();
+  const AttentionBlocks blocks = choose_blocks(step, a);
+  const std::uint64_t q_blocks = ceil_div(a.q_len, blocks.bq);
   const int workers = step.cores * step.units;
   std::vector<std::vector<Item>> per_worker(static_cast<std::size_t>(workers));
   std::uint64_t item_index = 0;
-  for (std::uint64_t b = 0; b < static_cast<std::uint64_t>(op.batch); ++b)
-    for (std::uint64_t h = 0; h < static_cast<std::uint64_t>(op.kv_heads); ++h)
+  for (std::uint64_t b = 0; b < static_cast<std::uint64_t>(a.batch); ++b)
+    for (std::uint64_t h = 0; h < static_cast<std::uint64_t>(a.kv_heads); ++h)
       for (std::uint64_t qb = 0; qb < q_blocks; ++qb) per_worker[item_index++ % workers].push_back({b, h, qb});
   for (int c = 0; c < step.cores; ++c) {
     // Worker j * cores + c is unit j of core c.

@@ -24,7 +24,7 @@ constexpr std::uint64_t kTagModulus = 65536;  // the tag field is 16 bits
 
 void lower_tp_collective(StepLowering& step, const Op& op, std::size_t index, Opcode coll) {
   const std::uint64_t eb = static_cast<std::uint64_t>(isa::dtype_bytes(step.act_dtype()));
-  const std::uint64_t row_bytes = op.n * eb;
+  const std::uint64_t row_bytes = op.rows().width * eb;
   // all-gather: each chip contributes its rows; the gathered result is chips times larger.
   const std::uint64_t gather = coll == Opcode::coll_allgather ? static_cast<std::uint64_t>(step.graph.spec.tp) : 1;
   const std::uint64_t block = std::max<std::uint64_t>(
@@ -32,7 +32,7 @@ void lower_tp_collective(StepLowering& step, const Op& op, std::size_t index, Op
   // Tensor-parallel groups inside pipeline stages: the stage's tp chips; otherwise every chip.
   const std::uint64_t group = step.graph.spec.pp > 1 ? static_cast<std::uint64_t>(step.chips_per_stage()) : 0;
   const std::uint64_t v_base = step.sram.v_base;
-  step.for_each_row_block(op.m, block, [&](int c, std::uint64_t r0, std::uint64_t n) {
+  step.for_each_row_block(op.rows().rows, block, [&](int c, std::uint64_t r0, std::uint64_t n) {
     step.out.load(c, 0, step.hbm.input(index) + r0 * row_bytes, v_base, n, row_bytes);
     step.out.emit(c, coll,
                   {{Field::engine, 0}, {Field::sram_addr, v_base}, {Field::bytes, n * row_bytes * gather},
@@ -69,9 +69,9 @@ void lower_expert_exchange(StepLowering& step, const Op& op, std::size_t index) 
   const std::vector<double> share = member_shares(step);
   const bool dispatch = op.name.size() >= 8 && op.name.compare(op.name.size() - 8, 8, "dispatch") == 0;
   auto rows = [&](int holder) {  // pairs of one chip's tokens handled by `holder`'s experts
-    return static_cast<std::uint64_t>(std::llround(static_cast<double>(op.m) * share[static_cast<std::size_t>(holder)]));
+    return static_cast<std::uint64_t>(std::llround(static_cast<double>(op.rows().rows) * share[static_cast<std::size_t>(holder)]));
   };
-  const std::uint64_t row_bytes = op.n * static_cast<std::uint64_t>(isa::dtype_bytes(spec.act_dtype));
+  const std::uint64_t row_bytes = op.rows().width * static_cast<std::uint64_t>(isa::dtype_bytes(spec.act_dtype));
   const std::uint64_t block = std::max<std::uint64_t>(1, std::min<std::uint64_t>(kMaxDim, step.exchange_slot() / row_bytes));
   const std::uint64_t seq = step.next_exchange++;
   const int c = 0;
@@ -133,11 +133,11 @@ void lower_pipeline_op(StepLowering& step, const Op& op, std::size_t index) {
   const int place = spec.ep > 1 ? spec.ep_rank : spec.tp_rank;
   const int own = spec.pp_rank * stage_chips + place;
   const std::uint64_t peer = static_cast<std::uint64_t>(own + (send ? stage_chips : -stage_chips));
-  const std::uint64_t row_bytes = op.n * static_cast<std::uint64_t>(isa::dtype_bytes(spec.act_dtype));
+  const std::uint64_t row_bytes = op.rows().width * static_cast<std::uint64_t>(isa::dtype_bytes(spec.act_dtype));
   const std::uint64_t block =
       std::max<std::uint64_t>(1, std::min<std::uint64_t>(kMaxDim, step.exchange_slot() / std::max<std::uint64_t>(1, row_bytes)));
   const std::uint64_t v_base = step.sram.v_base;
-  step.for_each_row_block(op.m, block, [&](int c, std::uint64_t r0, std::uint64_t n) {
+  step.for_each_row_block(op.rows().rows, block, [&](int c, std::uint64_t r0, std::uint64_t n) {
     if (send) {
       step.out.load(c, 0, step.hbm.input(index) + r0 * row_bytes, v_base, n, row_bytes);
       step.out.emit(c, Opcode::dma_send, {{Field::engine, 0}, {Field::chip, peer}, {Field::sram_addr, v_base},

@@ -21,7 +21,7 @@ using isa::Opcode;
 
 namespace {
 
-struct MatmulShape {
+struct MatmulWork {
   std::uint64_t m, n, k, x_hbm, w_hbm, y_hbm;
   isa::DType wdt;
 };
@@ -29,7 +29,7 @@ struct MatmulShape {
 // The tiled schedule of one core.
 class TiledLinear {
  public:
-  TiledLinear(StepLowering& step, const MatmulShape& s, const LinearTiling& t, int core)
+  TiledLinear(StepLowering& step, const MatmulWork& s, const LinearTiling& t, int core)
       : step_(step), s_(s), t_(t), c_(core), ab_(isa::dtype_bytes(step.act_dtype())), wb_(isa::dtype_bytes(s.wdt)) {
     n_tiles_ = ceil_div(s.n, t.tn);
     k_steps_ = ceil_div(s.k, t.tk);
@@ -129,7 +129,7 @@ class TiledLinear {
   }
 
   StepLowering& step_;
-  const MatmulShape& s_;
+  const MatmulWork& s_;
   const LinearTiling& t_;
   const int c_;
   const std::uint64_t ab_, wb_;
@@ -142,7 +142,7 @@ class TiledLinear {
 // The stream-K schedule of one core.
 class StreamKLinear {
  public:
-  StreamKLinear(StepLowering& step, const MatmulShape& s, const LinearTiling& t, int core)
+  StreamKLinear(StepLowering& step, const MatmulWork& s, const LinearTiling& t, int core)
       : step_(step), s_(s), t_(t), c_(core), ab_(isa::dtype_bytes(step.act_dtype())), wb_(isa::dtype_bytes(s.wdt)) {
     k_steps_ = ceil_div(s.k, t.tk);
     for (std::uint64_t i = static_cast<std::uint64_t>(c_); i < ceil_div(s.n, t.tn); i += static_cast<std::uint64_t>(step.cores))
@@ -273,7 +273,7 @@ class StreamKLinear {
   }
 
   StepLowering& step_;
-  const MatmulShape& s_;
+  const MatmulWork& s_;
   const LinearTiling& t_;
   const int c_;
   const std::uint64_t ab_, wb_;
@@ -298,7 +298,7 @@ void lower_matmul(StepLowering& step, std::uint64_t m, std::uint64_t n, std::uin
     fmt::print(stderr, "linear {}x{}x{} plan {} mb {} tn {} tk {} est {}\n", m, n, k,
                plan.kind == SramPlan::Kind::stream ? "stream" : "accumulate", t.mb, t.tn, t.tk, t.estimated_cycles);
   }
-  const MatmulShape shape{m, n, k, x_hbm, w_hbm, y_hbm, wdt};
+  const MatmulWork shape{m, n, k, x_hbm, w_hbm, y_hbm, wdt};
   const bool stream_k = t.mb >= m && m * k * isa::dtype_bytes(adt) <= 2 * plan.x_slot && step.units > 1 && plan.c_slots >= 2;
   for (int c = 0; c < step.cores; ++c) {
     if (stream_k) {
@@ -310,7 +310,8 @@ void lower_matmul(StepLowering& step, std::uint64_t m, std::uint64_t n, std::uin
 }
 
 void lower_linear_op(StepLowering& step, const Op& op, std::size_t index) {
-  lower_matmul(step, op.m, op.n, op.k, step.hbm.input(index), step.hbm.weights(index), step.hbm.output(index),
+  const MatmulShape& mm = op.matmul();
+  lower_matmul(step, mm.m, mm.n, mm.k, step.hbm.input(index), step.hbm.weights(index), step.hbm.output(index),
                step.graph.spec.weight_dtype);
 }
 

@@ -8,25 +8,27 @@ namespace tasim::workloads::lowering {
 using isa::Opcode;
 
 void lower_moe_router_op(StepLowering& step, const Op& op, std::size_t index) {
-  lower_matmul(step, op.m, op.n, op.k, step.hbm.input(index), step.hbm.weights(index), step.hbm.output(index),
+  const MatmulShape& mm = op.matmul();
+  lower_matmul(step, mm.m, mm.n, mm.k, step.hbm.input(index), step.hbm.weights(index), step.hbm.output(index),
                step.graph.spec.weight_dtype);
   // Softmax over the experts and top-k selection (a row max per pick).
-  lower_rows(step, rows_spec(op.m, op.n, {Opcode::vec_softmax, Opcode::vec_rowmax}, step.hbm.output(index),
+  lower_rows(step, rows_spec(mm.m, mm.n, {Opcode::vec_softmax, Opcode::vec_rowmax}, step.hbm.output(index),
                              step.hbm.output(index)));
 }
 
 void lower_moe_experts_op(StepLowering& step, const Op& op, std::size_t index) {
   const auto wdt = step.graph.spec.weight_dtype;
   const std::uint64_t wb = static_cast<std::uint64_t>(isa::dtype_bytes(wdt));
-  const std::uint64_t experts = static_cast<std::uint64_t>(op.experts);
-  const std::uint64_t routed = op.m * op.experts_per_token;
-  const std::uint64_t hidden = op.k, inter = op.n;
+  const ExpertsShape& x = op.experts();
+  const std::uint64_t experts = static_cast<std::uint64_t>(x.experts);
+  const std::uint64_t routed = x.tokens * x.experts_per_token;
+  const std::uint64_t hidden = x.hidden, inter = x.intermediate;
   const std::uint64_t up_cols = step.graph.model.mlp == MlpKind::swiglu ? 2 * inter : inter;
   const std::uint64_t in = step.hbm.input(index), out = step.hbm.output(index);
   std::uint64_t w = step.hbm.weights(index);
   for (std::uint64_t e = 0; e < experts; ++e) {
     const std::uint64_t tokens =
-        op.expert_tokens.empty() ? routed / experts + (e < routed % experts ? 1 : 0) : op.expert_tokens[e];
+        x.expert_tokens.empty() ? routed / experts + (e < routed % experts ? 1 : 0) : x.expert_tokens[e];
     if (tokens == 0) {
       w += (hidden * up_cols + inter * hidden) * wb;
       continue;
@@ -38,7 +40,7 @@ void lower_moe_experts_op(StepLowering& step, const Op& op, std::size_t index) {
     w += inter * hidden * wb;
   }
   // Weighted sum of each token's expert outputs.
-  RowsSpec combine = rows_spec(op.m, hidden * op.experts_per_token, {Opcode::vec_mul, Opcode::vec_add}, out, out);
+  RowsSpec combine = rows_spec(x.tokens, hidden * x.experts_per_token, {Opcode::vec_mul, Opcode::vec_add}, out, out);
   combine.out_cols = hidden;
   lower_rows(step, combine);
 }

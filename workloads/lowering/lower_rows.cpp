@@ -121,28 +121,28 @@ void lower_norm_op(StepLowering& step, const Op& op, std::size_t index) {
   const Opcode v = op.kind == OpKind::rope                      ? Opcode::vec_rope
                    : step.graph.model.norm == NormKind::rmsnorm ? Opcode::vec_rmsnorm
                                                                 : Opcode::vec_layernorm;
-  RowsSpec r = rows_spec(op.m, op.n, {v}, step.hbm.input(index), step.hbm.output(index));
+  RowsSpec r = rows_spec(op.rows().rows, op.rows().width, {v}, step.hbm.input(index), step.hbm.output(index));
   r.param = true;
   r.aux_hbm = step.hbm.weights(index);
   lower_rows(step, r);
 }
 
 void lower_residual_op(StepLowering& step, const Op& op, std::size_t index) {
-  RowsSpec r = rows_spec(op.m, op.n, {Opcode::vec_add}, step.hbm.input(index), step.hbm.output(index));
+  RowsSpec r = rows_spec(op.rows().rows, op.rows().width, {Opcode::vec_add}, step.hbm.input(index), step.hbm.output(index));
   r.second = true;
   r.aux_hbm = step.hbm.residual(index);
   lower_rows(step, r);
 }
 
-// swiglu: each row holds [gate | up] (op.n = 2 x intermediate); silu(gate) * up.
-// gelu: each row is up (op.n = intermediate); gelu(up).
+// swiglu: each row holds [gate | up] (op.rows().width = 2 x intermediate); silu(gate) * up.
+// gelu: each row is up (op.rows().width = intermediate); gelu(up).
 void lower_activation_op(StepLowering& step, const Op& op, std::size_t index) {
-  lower_rows(step, activation_rows(step.graph, op.m, op.n, step.hbm.input(index), step.hbm.output(index)));
+  lower_rows(step, activation_rows(step.graph, op.rows().rows, op.rows().width, step.hbm.input(index), step.hbm.output(index)));
 }
 
 // Greedy sampling: the largest logit of each row.
 void lower_sampling_op(StepLowering& step, const Op& op, std::size_t index) {
-  RowsSpec r = rows_spec(op.m, op.n, {Opcode::vec_rowmax}, step.hbm.input(index), step.hbm.output(index));
+  RowsSpec r = rows_spec(op.rows().rows, op.rows().width, {Opcode::vec_rowmax}, step.hbm.input(index), step.hbm.output(index));
   r.out_cols = 1;
   lower_rows(step, r);
 }
@@ -150,10 +150,10 @@ void lower_sampling_op(StepLowering& step, const Op& op, std::size_t index) {
 // Rows of the embedding table are gathered one token at a time (token ids are data; a fixed
 // stride spreads them over HBM channels like real ids would).
 void lower_embedding_op(StepLowering& step, const Op& op, std::size_t index) {
-  const std::uint64_t row_bytes = op.n * isa::dtype_bytes(step.graph.spec.weight_dtype);
+  const std::uint64_t row_bytes = op.rows().width * isa::dtype_bytes(step.graph.spec.weight_dtype);
   const std::uint64_t vocab = static_cast<std::uint64_t>(step.graph.model.vocab_size);
   const std::uint64_t block = std::max<std::uint64_t>(1, step.sram.plan.v_slot / row_bytes);
-  step.for_each_row_block(op.m, block, [&](int c, std::uint64_t r0, std::uint64_t n) {
+  step.for_each_row_block(op.rows().rows, block, [&](int c, std::uint64_t r0, std::uint64_t n) {
     for (std::uint64_t r = 0; r < n; ++r) {
       const std::uint64_t token = ((r0 + r) * 7919) % vocab;
       step.out.load(c, 0, step.hbm.weights(index) + token * row_bytes, step.sram.v_base + r * row_bytes, 1, row_bytes);
@@ -164,10 +164,10 @@ void lower_embedding_op(StepLowering& step, const Op& op, std::size_t index) {
 
 // k and v of this step's tokens go from the QKV output into the layer's KV cache.
 void lower_kv_append_op(StepLowering& step, const Op& op, std::size_t index) {
-  const std::uint64_t row_bytes = op.n * isa::dtype_bytes(step.graph.spec.kv_dtype);
+  const std::uint64_t row_bytes = op.rows().width * isa::dtype_bytes(step.graph.spec.kv_dtype);
   const std::uint64_t block = std::max<std::uint64_t>(1, std::min<std::uint64_t>(kMaxDim, step.sram.plan.v_slot / row_bytes));
   const std::uint64_t kv = step.hbm.kv_cache(op.layer);
-  step.for_each_row_block(op.m, block, [&](int c, std::uint64_t r0, std::uint64_t n) {
+  step.for_each_row_block(op.rows().rows, block, [&](int c, std::uint64_t r0, std::uint64_t n) {
     step.out.load(c, 0, step.hbm.input(index) + r0 * row_bytes, step.sram.v_base, n, row_bytes);
     step.out.store(c, 0, step.sram.v_base, kv + r0 * row_bytes, n, row_bytes);
   });

@@ -94,7 +94,8 @@ const SramPlan& StepLowering::plan_for(const Op& op) const {
   const auto adt = graph.spec.act_dtype, wdt = graph.spec.weight_dtype;
   auto estimate = [&](const SramPlan& plan) {
     try {
-      return choose_linear_tiling(chip, plan, op.m, op.n, op.k, adt, wdt).estimated_cycles;
+      const MatmulShape& mm = op.matmul();
+      return choose_linear_tiling(chip, plan, mm.m, mm.n, mm.k, adt, wdt).estimated_cycles;
     } catch (const Error&) {
       return std::numeric_limits<double>::infinity();  // no tile fits this plan
     }
