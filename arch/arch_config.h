@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "arch/vector_op_costs.h"
 #include "isa/isa.h"
 
 namespace tasim {
@@ -29,8 +30,8 @@ struct VectorUnitConfig {
   int count = 1;                    // vector units per core
   int lanes = 128;                  // elements per cycle at 1 cycle/element
   int pipeline_latency_cycles = 8;  // fill latency paid once per instruction
-  // Cycles each lane spends per element, by vector op (index = isa::VectorOp).
-  std::array<double, isa::kNumVectorOps> cycles_per_element{};
+  // Cycles each lane spends per element, by vector op (index = isa::vector_op_index).
+  std::array<double, isa::kNumVectorOps> cycles_per_element = default_vector_cycles();
 };
 
 struct SramConfig {

@@ -1,8 +1,6 @@
 #include "sim/sweep/metrics.h"
 
-#include <boost/property_tree/json_parser.hpp>
-#include <boost/property_tree/ptree.hpp>
-#include <sstream>
+#include <yaml-cpp/yaml.h>
 
 #include "sim/sweep/table.h"
 
@@ -41,22 +39,35 @@ const std::vector<std::string>& metric_columns() {
 }
 
 std::optional<std::vector<std::string>> metrics_from_report(const std::string& json_text, std::string* why) {
-  // Boost.PropertyTree keeps every JSON value as its text, so numbers come back exactly as
-  // written (shortest round-trip form), with nothing lost to a double in between.
-  boost::property_tree::ptree report;
+  // yaml-cpp reads JSON (a subset of YAML) and keeps every scalar as its text, so numbers come
+  // back exactly as written (shortest round-trip form), with nothing lost to a double in between.
+  YAML::Node report;
   try {
-    std::istringstream in(json_text);
-    boost::property_tree::read_json(in, report);
-  } catch (const boost::property_tree::json_parser_error& e) {
-    if (why) *why = e.message();
+    report = YAML::Load(json_text);
+  } catch (const YAML::Exception& e) {
+    if (why) *why = e.what();
+    return std::nullopt;
+  }
+  if (!report.IsMap()) {
+    if (why) *why = "the report is not a JSON object";
     return std::nullopt;
   }
   std::vector<std::string> cells;
   cells.reserve(metric_columns().size());
   for (const auto& name : metric_columns()) {
-    const auto value = report.get_child_optional(name);
+    // "utilization.matrix": a key of a nested object. (reset() rebinds the node; assigning to
+    // a YAML::Node would overwrite the report's own node.)
+    YAML::Node value;
+    value.reset(report);
+    for (std::size_t start = 0; value.IsDefined() && value.IsMap();) {
+      const std::size_t dot = name.find('.', start);
+      const YAML::Node& map = value;
+      value.reset(map[name.substr(start, dot == std::string::npos ? std::string::npos : dot - start)]);
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
     // Objects and strings are not metrics; null (a non-finite figure) is an empty cell.
-    cells.push_back(value && value->empty() && is_json_number(value->data()) ? value->data() : "");
+    cells.push_back(value.IsDefined() && value.IsScalar() && is_json_number(value.Scalar()) ? value.Scalar() : "");
   }
   return cells;
 }

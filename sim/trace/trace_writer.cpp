@@ -161,7 +161,7 @@ std::unique_ptr<TraceWriter> open_trace(const std::string& path, Format format) 
     case Format::perfetto:
       return detail::make_perfetto_writer(path);
     case Format::json:
-      return detail::make_json_writer(path);
+      return detail::make_chrome_json_writer(path);
   }
   throw Error("open_trace: unknown trace format");
 }

@@ -150,6 +150,6 @@ class TrackTable {
 };
 
 std::unique_ptr<TraceWriter> make_perfetto_writer(const std::string& path);
-std::unique_ptr<TraceWriter> make_json_writer(const std::string& path);
+std::unique_ptr<TraceWriter> make_chrome_json_writer(const std::string& path);
 
 }  // namespace tasim::trace::detail

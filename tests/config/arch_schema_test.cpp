@@ -255,3 +255,23 @@ TEST_CASE("docs/configs.md is generated from the schema", "[docs]") {
   // Every key appears in the docs.
   for (const auto& k : arch_schema()) CHECK_THAT(generated, Contains("| `" + k.path + "` |"));
 }
+
+// ChipConfig{} and the schema agree on every default, so a chip built in code behaves like one
+// loaded from a YAML file that leaves the key out. (Required keys have no schema default; `name`
+// defaults to the preset or file name.)
+TEST_CASE("struct defaults equal the schema's defaults", "[config][schema]") {
+  const ChipConfig built_in_code;
+  int compared = 0;
+  for (const auto& k : arch_schema()) {
+    if (k.required || !k.get || k.path == "name") continue;
+    INFO(k.path);
+    CHECK(k.get(built_in_code) == k.default_text);
+    ++compared;
+  }
+  CHECK(compared > 40);
+  // The vector op cost table follows the ISA's vector ops, in order.
+  for (int i = 0; i < isa::kNumVectorOps; ++i) {
+    CHECK(std::string(kVectorOpCosts[static_cast<std::size_t>(i)].op) == std::string(isa::vector_op_name(i)));
+    CHECK(built_in_code.core.vector.cycles_per_element[static_cast<std::size_t>(i)] > 0);
+  }
+}

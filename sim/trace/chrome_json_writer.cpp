@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "common/error.h"
+#include "common/json_writer.h"
 #include "sim/trace/writer_common.h"
 
 namespace tasim::trace::detail {
@@ -14,12 +15,12 @@ namespace {
 
 constexpr std::size_t kNumberBytes = 32;  // room for any integer or double to_chars writes
 
-class JsonWriter final : public TraceWriter {
+class ChromeJsonWriter final : public TraceWriter {
  public:
-  explicit JsonWriter(const std::string& path) : sink_(path) {
+  explicit ChromeJsonWriter(const std::string& path) : sink_(path) {
     sink_.write(std::string_view("{\"traceEvents\":[\n"));
   }
-  ~JsonWriter() override {
+  ~ChromeJsonWriter() override {
     try {
       close();
     } catch (...) {
@@ -232,39 +233,9 @@ class JsonWriter final : public TraceWriter {
 
   void write(std::string_view s) { sink_.write(s); }
 
-  // A JSON string literal: quotes, backslashes and control characters escaped, other bytes
-  // (UTF-8 included) as they are.
   void string(std::string_view s) {
-    char* p = sink_.reserve(6 * s.size() + 2);
-    char* q = p;
-    *q++ = '"';
-    for (char c : s) {
-      auto u = static_cast<unsigned char>(c);
-      if (u >= 0x20 && c != '"' && c != '\\') {
-        *q++ = c;
-        continue;
-      }
-      *q++ = '\\';
-      switch (c) {
-        case '"': *q++ = '"'; break;
-        case '\\': *q++ = '\\'; break;
-        case '\n': *q++ = 'n'; break;
-        case '\r': *q++ = 'r'; break;
-        case '\t': *q++ = 't'; break;
-        case '\b': *q++ = 'b'; break;
-        case '\f': *q++ = 'f'; break;
-        default: {
-          static constexpr char kHex[] = "0123456789abcdef";
-          *q++ = 'u';
-          *q++ = '0';
-          *q++ = '0';
-          *q++ = kHex[u >> 4];
-          *q++ = kHex[u & 0xf];
-        }
-      }
-    }
-    *q++ = '"';
-    sink_.commit(static_cast<std::size_t>(q - p));
+    char* p = sink_.reserve(json_quoted_max_bytes(s));
+    sink_.commit(static_cast<std::size_t>(write_json_quoted(s, p) - p));
   }
 
   FileSink sink_;
@@ -277,8 +248,8 @@ class JsonWriter final : public TraceWriter {
 
 }  // namespace
 
-std::unique_ptr<TraceWriter> make_json_writer(const std::string& path) {
-  return std::make_unique<JsonWriter>(path);
+std::unique_ptr<TraceWriter> make_chrome_json_writer(const std::string& path) {
+  return std::make_unique<ChromeJsonWriter>(path);
 }
 
 }  // namespace tasim::trace::detail
