@@ -117,8 +117,8 @@ void emit_report(const po::variables_map& vm, const RunStats& stats, const ChipC
   if (!json_stdout) std::cout << report_text(stats, chip, ctx);
 }
 
-int cmd_run(const std::vector<std::string>& args) {
-  sweep::crash_if_test_point();
+int cmd_run(const std::vector<std::string>& args, const CliHooks& hooks) {
+  if (hooks.before_run) hooks.before_run();
   po::options_description desc(
       "tasim run [--model M --phase decode|prefill --batch B ...] [--program P] [options]\n\n"
       "Simulates one inference step of a model (compiled to the ISA), or a given program. With no\n"
@@ -444,7 +444,7 @@ int cmd_sweep_merge(const std::vector<std::string>& args) {
 }  // namespace
 
 
-int cli_main(int argc, char** argv) {
+int cli_main(int argc, char** argv, const CliHooks& hooks) {
   // SystemC prints a banner at elaboration unless told not to.
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -459,7 +459,7 @@ int cli_main(int argc, char** argv) {
     }
     const std::string command = args[0];
     args.erase(args.begin());
-    if (command == "run") return cmd_run(args);
+    if (command == "run") return cmd_run(args, hooks);
     if (command == "gemm") return cmd_gemm(args);
     if (command == "collective") return cmd_collective(args);
     if (command == "compile") return cmd_compile(args);

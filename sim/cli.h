@@ -4,6 +4,12 @@
 
 namespace tasim {
 
-int cli_main(int argc, char** argv);
+// Calls a test build (tests/sim/faulty_tasim_main.cpp) makes into the command line; the shipped
+// `tasim` passes none.
+struct CliHooks {
+  void (*before_run)() = nullptr;  // at the start of `tasim run`
+};
+
+int cli_main(int argc, char** argv, const CliHooks& hooks = {});
 
 }  // namespace tasim

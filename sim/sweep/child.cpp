@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 #include <poll.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -164,16 +163,6 @@ std::string child_error(const ChildResult& r, double timeout_s) {
   }
   return last.empty() ? fmt::format("exit status {}", r.exit_status)
                       : fmt::format("exit status {}: {}", r.exit_status, last);
-}
-
-void crash_if_test_point() {
-  const char* crash = std::getenv("TASIM_SWEEP_TEST_CRASH_POINT");
-  const char* point = std::getenv("TASIM_SWEEP_POINT");
-  if (!crash || !point || std::strcmp(crash, point) != 0) return;
-  const rlimit no_core{0, 0};
-  setrlimit(RLIMIT_CORE, &no_core);  // a test's deliberate crash leaves no core file behind
-  std::signal(SIGSEGV, SIG_DFL);
-  std::raise(SIGSEGV);
 }
 
 }  // namespace tasim::sweep

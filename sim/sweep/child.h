@@ -35,9 +35,4 @@ int sweep_stop_requested();
 // This executable, for spawning points (/proc/self/exe).
 std::string self_executable();
 
-// Test hook, for `tasim run` only: when TASIM_SWEEP_TEST_CRASH_POINT equals TASIM_SWEEP_POINT
-// (which the sweep sets for each point it runs), the process kills itself with SIGSEGV, so tests
-// can check that a crashing point is recorded and the sweep goes on. Never set it otherwise.
-void crash_if_test_point();
-
 }  // namespace tasim::sweep

@@ -59,7 +59,6 @@ step_seconds, tokens_per_second, ..., area_mm2, energy_j, avg_power_w, tokens_pe
 with --pareto. A point that fails or crashes is recorded with its error and the sweep goes on.
 Exit status: 0 all points ok or skipped, 1 some point failed, 2 bad spec or options, 128+signal
 when interrupted (finished rows stay; complete the sweep with --resume).
-Test only: TASIM_SWEEP_TEST_CRASH_POINT=N makes point N's process die of SIGSEGV.
 
 Options)";
 

@@ -1,6 +1,5 @@
 // The .tasm assembler: syntax, defaults, and one clear `file:line: reason` per mistake.
 #include <catch2/catch.hpp>
-#include <chrono>
 #include <functional>
 #include <string>
 
@@ -185,8 +184,8 @@ TEST_CASE("error lines count every line, including comments and blanks", "[isa][
   CHECK(asm_error(text) == "t.tasm:43: barrier takes no fields, got 'extra=1'");
 }
 
-TEST_CASE("assembling a large program is fast", "[isa][asm]") {
-  // Lowered programs reach millions of instructions; a regex-per-line parser would take seconds.
+TEST_CASE("a large program assembles line for line", "[isa][asm]") {
+  // Lowered programs reach millions of instructions (how fast: scripts/bench, docs/performance.md).
   std::string text;
   const int lines = 200000;
   text.reserve(static_cast<std::size_t>(lines) * 90);
@@ -194,11 +193,8 @@ TEST_CASE("assembling a large program is fast", "[isa][asm]") {
     text +=
         "dma.load engine=1 hbm_addr=0x12345600 sram_addr=0x8000 rows=64 row_bytes=256 hbm_stride=1024  # x\n";
   }
-  const auto start = std::chrono::steady_clock::now();
   const Program p = assemble(text, "big.tasm");
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   CHECK(p.instructions.size() == static_cast<std::size_t>(lines));
   CHECK(p.instructions.back().line == static_cast<std::uint32_t>(lines));
-  // ~0.03 s on the build machine; the bound leaves room for debug builds and loaded CI machines.
-  CHECK(seconds < 1.0);
+  CHECK(p.instructions.back().get(Field::hbm_stride) == 1024);
 }

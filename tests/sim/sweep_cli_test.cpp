@@ -61,6 +61,11 @@ struct SweepDir {
     return run_command(fmt::format("cd '{}' && SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 {} '{}' {} 2>&1", dir, env,
                                    build_path("tasim"), args));
   }
+  // The same with the test build whose points crash on request (tests/sim/faulty_tasim_main.cpp).
+  CommandResult tasim_crashing_point(const std::string& args, int point) const {
+    return run_command(fmt::format("cd '{}' && SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 TASIM_SWEEP_TEST_CRASH_POINT={} '{}' {} 2>&1",
+                                   dir, point, build_path("tasim_faulty"), args));
+  }
   Table results(const std::string& name) const { return tasim::sweep::read_results_csv(file(name)).table; }
   std::string text(const std::string& name) const { return read_file(file(name)); }
 };
@@ -154,10 +159,19 @@ axes:
   CHECK_FALSE(cell(t, 2, "cycles").empty());
 }
 
+TEST_CASE("the shipped tasim has no fault-injection hook", "[sweep][cli]") {
+  const SweepDir d("no_hook");
+  d.spec("spec.yaml", kGridSpec);
+  const auto r = d.tasim("sweep spec.yaml -o results.csv", "TASIM_SWEEP_TEST_CRASH_POINT=1");
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK(column(d.results("results.csv"), "status") == Strings{"ok", "ok", "ok", "ok"});
+}
+
 TEST_CASE("a point killed by a signal is recorded as failed", "[sweep][cli]") {
   const SweepDir d("crash");
   d.spec("spec.yaml", kGridSpec);
-  const auto r = d.tasim("sweep spec.yaml -o results.csv -j 2", "TASIM_SWEEP_TEST_CRASH_POINT=2");
+  const auto r = d.tasim_crashing_point("sweep spec.yaml -o results.csv -j 2", 2);
   INFO(r.output);
   CHECK(r.exit_code == 1);
   const Table t = d.results("results.csv");
@@ -264,7 +278,7 @@ TEST_CASE("sweep --resume after a cut-short results file runs only the missing p
 TEST_CASE("sweep --resume keeps failed points unless --retry-failed", "[sweep][cli]") {
   const SweepDir d("retry");
   d.spec("spec.yaml", kGridSpec);
-  REQUIRE(d.tasim("sweep spec.yaml -o results.csv", "TASIM_SWEEP_TEST_CRASH_POINT=1").exit_code == 1);
+  REQUIRE(d.tasim_crashing_point("sweep spec.yaml -o results.csv", 1).exit_code == 1);
   const auto kept = d.tasim("sweep spec.yaml -o results.csv --resume");
   CHECK(kept.exit_code == 1);  // the failed row is still there
   CHECK_THAT(kept.output, Catch::Contains("running 0"));

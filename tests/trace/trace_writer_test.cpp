@@ -5,7 +5,6 @@
 #include <catch2/catch.hpp>
 #include <yaml-cpp/yaml.h>
 
-#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -670,33 +669,6 @@ TEST_CASE("Misuse throws tasim::Error naming the track", "[trace][errors]") {
     w->close();
     w->close();  // idempotent
     CHECK_THROWS_WITH(w->begin(t, 200, "late"), Catch::Contains("close"));
-  }
-}
-
-// Not run by default: `trace_tests "[.benchmark]"`.
-TEST_CASE("Benchmark: begin/end throughput", "[.benchmark]") {
-  for (Format format : {Format::perfetto, Format::json}) {
-    std::string path = temp_path(std::string("bench.") + format_name(format));
-    auto w = open_trace(path, format);
-    TrackId p = w->add_process(1, "chip0");
-    std::vector<TrackId> units;
-    const char* names[] = {"matmul", "softmax", "dma_in", "dma_out", "allreduce", "norm"};
-    for (int u = 0; u < 16; ++u) units.push_back(w->add_thread(p, "unit" + std::to_string(u)));
-    const std::uint64_t n = 2000000;
-    auto start = std::chrono::steady_clock::now();
-    for (std::uint64_t i = 0; i < n; ++i) {
-      TrackId t = units[i % units.size()];
-      const Arg args[] = {Arg::integer("bytes", static_cast<std::int64_t>(i & 0xffff))};
-      std::uint64_t ts = (i / units.size()) * 100;
-      w->begin(t, ts, names[i % 6], args, i % 3 == 0 ? 1 : 0);
-      w->end(t, ts + 50);
-    }
-    w->close();
-    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    WARN(format_name(format) << ": " << n << " slices in " << s << " s = "
-                             << (2.0 * n / s / 1e6) << " M events/s, "
-                             << (static_cast<double>(w->bytes_written()) / n)
-                             << " bytes/slice");
   }
 }
 
