@@ -34,7 +34,7 @@ UnitTiming MatrixUnitModel::execute(const isa::Instruction& inst, std::uint64_t 
   const auto& mxu = chip_.config.core.matrix;
   const auto dtype = static_cast<isa::DType>(inst.get(Field::dtype));
   const std::uint64_t m = inst.get(Field::m), n = inst.get(Field::n), k = inst.get(Field::k);
-  UnitTiming t = compute_or_sram(chip_.sram[static_cast<std::size_t>(core_)], start_cycle,
+  UnitTiming t = compute_or_sram(sram(), start_cycle,
                                  timing::matmul_cycles(mxu, dtype, m, n, k), work);
   t.ideal_compute_cycles =
       static_cast<double>(m * n * k) / static_cast<double>(timing::peak_macs_per_cycle(mxu, dtype));
@@ -50,7 +50,7 @@ UnitTiming VectorUnitModel::execute(const isa::Instruction& inst, std::uint64_t 
   }
   const std::uint64_t compute =
       timing::vector_op_cycles(chip_.config.core.vector, inst.op, inst.get(Field::rows), inst.get(Field::cols));
-  UnitTiming t = compute_or_sram(chip_.sram[static_cast<std::size_t>(core_)], start_cycle, compute, work);
+  UnitTiming t = compute_or_sram(sram(), start_cycle, compute, work);
   t.written_core = core_;
   t.written_addr = inst.get(Field::dst_addr);
   t.written_bytes = work.sram_bytes_written;

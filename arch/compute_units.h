@@ -9,24 +9,16 @@
 
 namespace tasim {
 
-class MatrixUnitModel : public UnitModel {
+class MatrixUnitModel : public CoreUnitModel {
  public:
-  MatrixUnitModel(ChipResources& chip, int core) : chip_(chip), core_(core) {}
+  using CoreUnitModel::CoreUnitModel;
   UnitTiming execute(const isa::Instruction& inst, std::uint64_t start_cycle, const Activity& work) override;
-
- private:
-  ChipResources& chip_;
-  int core_;
 };
 
-class VectorUnitModel : public UnitModel {
+class VectorUnitModel : public CoreUnitModel {
  public:
-  VectorUnitModel(ChipResources& chip, int core) : chip_(chip), core_(core) {}
+  using CoreUnitModel::CoreUnitModel;
   UnitTiming execute(const isa::Instruction& inst, std::uint64_t start_cycle, const Activity& work) override;
-
- private:
-  ChipResources& chip_;
-  int core_;
 };
 
 }  // namespace tasim

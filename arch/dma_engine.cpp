@@ -37,7 +37,7 @@ UnitTiming DmaEngineModel::hbm_transfer(const isa::Instruction& inst, double beg
   const std::uint64_t bytes = rows * row_bytes;
   const double hbm_done =
       chip_.hbm.transfer(begin, inst.get(Field::hbm_addr), rows, row_bytes, inst.get(Field::hbm_stride), !load);
-  const double sram_done = chip_.sram[static_cast<std::size_t>(core_)].access(begin, bytes);
+  const double sram_done = sram().access(begin, bytes);
   UnitTiming t;
   t.end_cycle = std::max(hbm_done, sram_done);
   // Unloaded: every HBM channel free and streaming; one SRAM port.
@@ -56,7 +56,7 @@ UnitTiming DmaEngineModel::hbm_transfer(const isa::Instruction& inst, double beg
 UnitTiming DmaEngineModel::sram_copy(const isa::Instruction& inst, double begin) {
   const std::uint64_t bytes = inst.get(Field::rows) * inst.get(Field::row_bytes);
   const int dst_core = static_cast<int>(inst.get(Field::dst_core));
-  const double read_done = chip_.sram[static_cast<std::size_t>(core_)].access(begin, bytes);
+  const double read_done = sram().access(begin, bytes);
   const double write_done = chip_.sram[static_cast<std::size_t>(dst_core)].access(begin, bytes);
   double unloaded = sram_unloaded_end(begin, bytes);
   double noc_done = begin;

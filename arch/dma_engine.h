@@ -13,18 +13,15 @@
 
 namespace tasim {
 
-class DmaEngineModel : public UnitModel {
+class DmaEngineModel : public CoreUnitModel {
  public:
-  DmaEngineModel(ChipResources& chip, int core) : chip_(chip), core_(core) {}
+  using CoreUnitModel::CoreUnitModel;
   UnitTiming execute(const isa::Instruction& inst, std::uint64_t start_cycle, const Activity& work) override;
 
  private:
   UnitTiming hbm_transfer(const isa::Instruction& inst, double begin);
   UnitTiming sram_copy(const isa::Instruction& inst, double begin);
   double sram_unloaded_end(double begin, std::uint64_t bytes) const;
-
-  ChipResources& chip_;
-  int core_;
 };
 
 }  // namespace tasim

@@ -10,13 +10,13 @@ namespace tasim {
 
 const std::vector<UnitKindInfo>& unit_kinds() {
   static const std::vector<UnitKindInfo> kinds = {
-      {isa::UnitKind::dma, "dma", isa::Field::engine, [](const ChipConfig& c) { return c.core.dma.engines; },
+      {isa::UnitKind::dma, isa::Field::engine, [](const ChipConfig& c) { return c.core.dma.engines; },
        [](const ChipConfig& c) { return c.core.dma.queue_depth; },
        [](ChipResources& chip, int core, int) { return std::make_unique<DmaEngineModel>(chip, core); }},
-      {isa::UnitKind::mxu, "mxu", isa::Field::mxu, [](const ChipConfig& c) { return c.core.matrix.count; },
+      {isa::UnitKind::mxu, isa::Field::mxu, [](const ChipConfig& c) { return c.core.matrix.count; },
        [](const ChipConfig& c) { return c.queue_depth; },
        [](ChipResources& chip, int core, int) { return std::make_unique<MatrixUnitModel>(chip, core); }},
-      {isa::UnitKind::vpu, "vpu", isa::Field::vpu, [](const ChipConfig& c) { return c.core.vector.count; },
+      {isa::UnitKind::vpu, isa::Field::vpu, [](const ChipConfig& c) { return c.core.vector.count; },
        [](const ChipConfig& c) { return c.queue_depth; },
        [](ChipResources& chip, int core, int) { return std::make_unique<VectorUnitModel>(chip, core); }},
   };

@@ -55,13 +55,23 @@ class UnitModel {
   virtual UnitTiming execute(const isa::Instruction& inst, std::uint64_t start_cycle, const Activity& work) = 0;
 };
 
+// A unit of one core of a chip: the base of tasim's own unit models.
+class CoreUnitModel : public UnitModel {
+ public:
+  CoreUnitModel(ChipResources& chip, int core) : chip_(chip), core_(core) {}
+
+ protected:
+  Sram& sram() { return chip_.sram[static_cast<std::size_t>(core_)]; }
+  ChipResources& chip_;
+  const int core_;
+};
+
 // Builds the model of unit `index` of core `core`.
 using UnitModelFactory = std::function<std::unique_ptr<UnitModel>(ChipResources& chip, int core, int index)>;
 
 // One kind of unit of a core, a row of the unit kinds table.
 struct UnitKindInfo {
-  isa::UnitKind kind;
-  const char* name;            // "dma", "mxu", "vpu": unit names are core<c>.<name><i>
+  isa::UnitKind kind;          // units are named core<c>.<isa::unit_kind_name><i>
   isa::Field index_field;      // the instruction field that picks the unit within its core
   int (*count)(const ChipConfig& chip);        // units of this kind per core
   int (*queue_depth)(const ChipConfig& chip);  // instructions the sequencer may queue per unit

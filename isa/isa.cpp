@@ -207,6 +207,17 @@ bool opcode_of_code(std::uint8_t code, Opcode& op) {
   return true;
 }
 
+const char* unit_kind_name(UnitKind unit) {
+  switch (unit) {
+    case UnitKind::dma: return "dma";
+    case UnitKind::mxu: return "mxu";
+    case UnitKind::vpu: return "vpu";
+    case UnitKind::sync: return "sync";
+    case UnitKind::seq: return "seq";
+  }
+  throw Error(fmt::format("invalid unit kind {}", static_cast<int>(unit)));
+}
+
 const char* dtype_name(DType t) {
   switch (t) {
     case DType::bf16:
@@ -251,17 +262,10 @@ UnitRef decode_unitref(std::uint64_t v) {
 }
 
 std::string unitref_name(UnitRef u) {
-  switch (u.kind) {
-    case UnitKind::dma:
-      return fmt::format("dma{}", u.index);
-    case UnitKind::mxu:
-      return fmt::format("mxu{}", u.index);
-    case UnitKind::vpu:
-      return fmt::format("vpu{}", u.index);
-    default:
-      break;
+  if (u.kind != UnitKind::dma && u.kind != UnitKind::mxu && u.kind != UnitKind::vpu) {
+    throw Error("a unit reference names a dma, mxu or vpu unit");
   }
-  throw Error("a unit reference names a dma, mxu or vpu unit");
+  return fmt::format("{}{}", unit_kind_name(u.kind), u.index);
 }
 
 std::uint64_t Instruction::get(Field f) const {

@@ -81,6 +81,8 @@ constexpr bool is_chip_to_chip(Opcode op) {
 // "add", "exp", ... (the mnemonic without "vec.") of vector op `index`.
 std::string_view vector_op_name(int index);
 const char* category_name(Category c);
+// "dma", "mxu", "vpu", "sync", "seq".
+const char* unit_kind_name(UnitKind unit);
 
 struct FieldInfo {
   const char* name;

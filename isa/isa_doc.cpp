@@ -152,22 +152,6 @@ const char* runs_on(UnitKind unit) {
   return "";
 }
 
-const char* unit_kind_name(UnitKind unit) {
-  switch (unit) {
-    case UnitKind::dma:
-      return "dma";
-    case UnitKind::mxu:
-      return "mxu";
-    case UnitKind::vpu:
-      return "vpu";
-    case UnitKind::sync:
-      return "sync";
-    case UnitKind::seq:
-      return "seq";
-  }
-  return "";
-}
-
 // What an instruction means beyond its operands, by category.
 std::string category_notes(Opcode op) {
   switch (category_of(op)) {

@@ -48,7 +48,7 @@ Chip::Chip(sc_core::sc_module_name name, const ChipConfig& config, const isa::Pr
         unit.queue_depth = kind.queue_depth(config);
         unit.model = make(*resources_, c, i);
         UnitStats s;
-        s.name = fmt::format("{}core{}.{}{}", options.unit_prefix, c, kind.name, i);
+        s.name = fmt::format("{}core{}.{}{}", options.unit_prefix, c, isa::unit_kind_name(kind.kind), i);
         s.kind = kind.kind;
         s.core = c;
         s.index = i;
