@@ -14,6 +14,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "common/file_io.h"
 #include "isa/isa.h"
 #include "isa/isa_internal.h"
 
@@ -345,19 +346,10 @@ Program decode(const std::vector<std::uint8_t>& bytes, const std::string& source
 }
 
 Program load_program(const std::string& path) {
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!file) throw Error(fmt::format("cannot open program '{}': {}", path, std::strerror(errno)));
-  std::vector<std::uint8_t> bytes;
-  std::uint8_t buffer[1 << 16];
-  for (;;) {
-    const std::size_t n = std::fread(buffer, 1, sizeof(buffer), file.get());
-    bytes.insert(bytes.end(), buffer, buffer + n);
-    if (n < sizeof(buffer)) break;
-  }
-  if (std::ferror(file.get()))
-    throw Error(fmt::format("cannot read program '{}': {}", path, std::strerror(errno)));
+  const std::string text = read_file_bytes(path, "program");
+  const std::vector<std::uint8_t> bytes(text.begin(), text.end());
   if (is_binary(bytes)) return decode(bytes, path);
-  return assemble(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path);
+  return assemble(text, path);
 }
 
 }  // namespace tasim::isa

@@ -15,6 +15,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "common/error.h"
+#include "common/file_io.h"
 #include "common/suggest.h"
 #include "common/yaml_util.h"
 #include "workloads/models_embedded.h"
@@ -457,15 +458,6 @@ ModelConfig parse_by_extension(const std::string& text, const std::string& sourc
                           source));
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(fmt::format("{}: cannot open model file: {}", path, std::strerror(errno)));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw Error(fmt::format("{}: cannot read model file", path));
-  return text.str();
-}
-
 }  // namespace
 
 ModelConfig load_model(const std::string& name_or_path) {
@@ -490,7 +482,7 @@ ModelConfig load_model(const std::string& name_or_path) {
     throw Error(fmt::format("unknown model '{}': not a shipped model ({}) nor a file{}", name_or_path,
                             fmt::join(names, ", "), did_you_mean(name_or_path, names)));
   }
-  return parse_by_extension(read_file(path), path);
+  return parse_by_extension(read_file_bytes(path, "model file"), path);
 }
 
 std::vector<std::string> model_names() {

@@ -12,6 +12,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "common/error.h"
+#include "common/file_io.h"
 #include "common/suggest.h"
 #include "common/yaml_util.h"
 #include "arch/arch_figures.h"
@@ -418,19 +419,6 @@ ArchInfo load_text(const std::string& yaml, const std::string& source, const std
   return build_chip(flat, source, default_name);
 }
 
-std::string read_arch_file(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    throw Error(fmt::format("{}: is a directory, not an architecture YAML file", path));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(fmt::format("{}: cannot open architecture file: {}", path, std::strerror(errno)));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw Error(fmt::format("{}: cannot read architecture file", path));
-  return text.str();
-}
-
 ArchInfo load(const std::string& preset_or_path, const std::vector<std::string>& overrides) {
   if (const auto* preset = find_preset(preset_or_path)) {
     return load_text(preset->yaml, preset_or_path + ".yaml", preset_or_path, overrides, embedded_presets(),
@@ -445,7 +433,7 @@ ArchInfo load(const std::string& preset_or_path, const std::vector<std::string>&
                             fmt::join(preset_names(), ", "),
                             best.empty() ? "" : fmt::format(" (did you mean '{}'?)", best)));
   }
-  return load_text(read_arch_file(preset_or_path), preset_or_path, strip_yaml_extension(preset_or_path),
+  return load_text(read_file_bytes(preset_or_path, "architecture file"), preset_or_path, strip_yaml_extension(preset_or_path),
                    overrides);
 }
 

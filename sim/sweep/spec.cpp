@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/file_io.h"
 #include "common/suggest.h"
 #include "arch/cost_model.h"
 #include "arch/arch_figures.h"
@@ -695,11 +696,7 @@ SweepSpec parse_sweep_spec(const std::string& yaml, const std::string& source, c
 }
 
 SweepSpec load_sweep_spec(const std::string& path, const po::options_description& run_options) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(fmt::format("{}: cannot read the sweep spec ({})", path, std::strerror(errno)));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_sweep_spec(text.str(), path, std::filesystem::path(path).parent_path().string(), run_options);
+  return parse_sweep_spec(read_file_bytes(path, "sweep spec"), path, std::filesystem::path(path).parent_path().string(), run_options);
 }
 
 Cells results_header(const SweepSpec& spec, bool pareto) {

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/file_io.h"
 #include "common/json_writer.h"
 
 namespace tasim::sweep {
@@ -150,14 +151,6 @@ bool parse_csv_record(const std::string& line, Cells& cells) {
   return !quoted;
 }
 
-std::string read_whole(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(fmt::format("{}: cannot read ({})", path, std::strerror(errno)));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 void write_atomically(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
   {
@@ -186,7 +179,7 @@ void write_flushed(std::FILE* f, const std::string& text, const std::string& pat
 }  // namespace
 
 CsvFile read_results_csv(const std::string& path) {
-  const std::string text = read_whole(path);
+  const std::string text = read_file_bytes(path, "results file");
   CsvFile file;
   std::size_t pos = 0;
   std::size_t line_number = 0;

@@ -282,7 +282,7 @@ TEST_CASE("decode never crashes on random or corrupted input", "[isa][decode]") 
 
 TEST_CASE("load_program reads text and binary files and names missing ones", "[isa][decode]") {
   CHECK(error_of([] { load_program("/nonexistent/dir/prog.tasm"); }) ==
-        "cannot open program '/nonexistent/dir/prog.tasm': No such file or directory");
+        "/nonexistent/dir/prog.tasm: cannot open program: No such file or directory");
 
   const std::string dir = TASIM_BINARY_DIR;
   const std::string text_path = dir + "/isa_load_test.tasm";

@@ -471,7 +471,7 @@ TEST_CASE("bad sweep specs are one line and exit status 2 before anything runs",
   }
   const auto missing = d.tasim("sweep nothing.yaml -o results.csv");
   CHECK(missing.exit_code == 2);
-  CHECK_THAT(missing.output, Catch::StartsWith("tasim: error: nothing.yaml: cannot read the sweep spec"));
+  CHECK_THAT(missing.output, Catch::StartsWith("tasim: error: nothing.yaml: cannot open sweep spec"));
 }
 
 TEST_CASE("tasim sweep --help explains the spec format", "[sweep][cli]") {
