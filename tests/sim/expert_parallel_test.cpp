@@ -36,18 +36,10 @@ TEST_CASE("an EP=8 Mixtral decode does the single chip's FLOPs, faster, and skew
 }
 
 TEST_CASE("bad expert-parallel input gets one clear line", "[ep][errors]") {
-  auto r = run_tasim("run --arch sohu-like-8x --ep 8 --model llama-3-8b");
-  CHECK(r.exit_code == 2);
-  CHECK_THAT(r.output, Catch::Contains("has no experts"));
-  r = run_tasim("run --arch sohu-like --ep 8 " + kMixtral);
-  CHECK(r.exit_code == 2);
-  CHECK_THAT(r.output, Catch::Contains("ep 8 needs a system of 8 chips"));
-  r = run_tasim("run --arch sohu-like-8x --ep 8 --model mixtral-8x7b --batch 12");
+  // The layout and load checks themselves: tests/sim/step_driver_test.cpp.
+  auto r = run_tasim("run --arch sohu-like-8x --ep 8 --model mixtral-8x7b --batch 12");
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.output, Catch::Contains("batch"));
-  r = run_tasim("run --arch sohu-like-8x --ep 8 --expert-load zipf:abc " + kMixtral);
-  CHECK(r.exit_code == 2);
-  CHECK_THAT(r.output, Catch::Contains("zipf"));
   r = run_tasim("run --arch sohu-like-8x --ep 8 --expert-load 1,2,3 " + kMixtral);
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.output, Catch::Contains("8 experts"));
@@ -81,9 +73,6 @@ TEST_CASE("expert parallel groups inside pipeline stages: EP=4 x PP=2", "[ep][pp
   // Data-parallel attention and whole experts split within each stage: nothing is replicated.
   CHECK(staged["flops"].as<std::uint64_t>() == one["flops"].as<std::uint64_t>());
   CHECK(staged["seconds"].as<double>() < one["seconds"].as<double>());
-  const auto r = run_tasim("run --arch sohu-like-8x --ep 4 --pp 4 " + kMixtral);
-  CHECK(r.exit_code == 2);
-  CHECK_THAT(r.output, Catch::Contains("ep 4 x pp 4 needs a system of 16 chips"));
 }
 
 TEST_CASE("all three: TP=4 with EP=4 inside each of 2 pipeline stages", "[ep][tp][pp]") {

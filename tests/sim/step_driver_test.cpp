@@ -1,0 +1,120 @@
+// The step driver as a library: build_arch, the run-spec and layout checks and compile_step (no
+// SystemC: many cases in one process), and one run_step. The CLI tests keep only what needs the
+// command line (options, exit status, files).
+#include <catch2/catch.hpp>
+
+#include <functional>
+
+#include "cli_util.h"
+#include "sim/config/arch_loader.h"
+#include "sim/driver/step_driver.h"
+#include "workloads/step.h"
+
+using namespace tasim;
+using Catch::Contains;
+
+namespace {
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
+ChipConfig arch(const std::string& name, std::optional<int> chips = std::nullopt) {
+  ArchRequest r;
+  r.arch = name;
+  r.chips = chips;
+  return build_arch(r).chip;
+}
+
+workloads::StepRequest request(const std::string& model, int tp, int pp, int ep, int batch = 8) {
+  workloads::StepRequest r;
+  r.model = model;
+  r.spec.batch = batch;
+  r.spec.context_len = 128;
+  r.spec.tp = tp;
+  r.spec.pp = pp;
+  r.spec.ep = ep;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("build_arch applies overrides, then chips and topology", "[driver][config]") {
+  ArchRequest r;
+  r.arch = "small";
+  r.overrides = {"core.matrix.rows=64", "system.chips=4"};
+  r.chips = 2;
+  r.topology = "fully-connected";
+  const ArchInfo info = build_arch(r);
+  CHECK(info.chip.core.matrix.rows == 64);
+  CHECK(info.chip.system.chips == 2);  // --chips after the overrides
+  CHECK(info.chip.system.topology == Topology::fully_connected);
+  CHECK_FALSE(info.description.empty());
+  r.chips = 0;
+  CHECK_THAT(error_of([&] { build_arch(r); }), Contains("system.chips"));
+}
+
+TEST_CASE("compile_step refuses layouts that do not cover the system and names the quantity", "[driver][errors]") {
+  const ChipConfig one = arch("sohu-like"), eight = arch("sohu-like-8x");
+  using workloads::compile_step;
+  CHECK(error_of([&] { compile_step(request("llama-3-8b", 8, 1, 1), one); }) ==
+        "tp 8 needs a system of 8 chips; sohu-like has 1 (a multi-chip preset such as sohu-like-8x, or "
+        "system.chips = 8)");
+  CHECK_THAT(error_of([&] { compile_step(request("llama-3-8b", 1, 2, 1), eight); }),
+             Contains("pp 2 needs a system of 2 chips"));
+  CHECK_THAT(error_of([&] { compile_step(request("llama-3-8b", 2, 2, 1), eight); }),
+             Contains("tp 2 x pp 2 needs a system of 4 chips"));
+  CHECK_THAT(error_of([&] { compile_step(request("mixtral-8x7b", 1, 4, 4), eight); }),
+             Contains("ep 4 x pp 4 needs a system of 16 chips"));
+  CHECK_THAT(error_of([&] { compile_step(request("mixtral-8x7b", 4, 1, 8), eight); }),
+             Contains("ep 8 with tp 4: expert and tensor parallelism must span the same chips"));
+  CHECK_THAT(error_of([&] { compile_step(request("llama-3-8b", 1, 1, 8), eight); }),
+             Contains("ep 8: model llama-3-8b has no experts"));
+  CHECK_THAT(error_of([&] { compile_step(request("llama-3-8b", 3, 1, 1), arch("sohu-like", 3)); }),
+             Contains("tp 3 does not divide model llama-3-8b's attention heads (32)"));
+  CHECK_THAT(error_of([&] { compile_step(request("llama-3-8b", 1, 3, 1), arch("sohu-like", 3)); }),
+             Contains("pp 3 does not divide model llama-3-8b's 32 layers"));
+  auto micro = request("llama-3-8b", 1, 8, 1);
+  micro.spec.micro_batches = 3;
+  CHECK_THAT(error_of([&] { compile_step(micro, eight); }), Contains("micro_batches 3 must be at least 1 and divide the batch (8)"));
+  auto zero = request("llama-3-8b", 1, 1, 1, 0);
+  CHECK(error_of([&] { compile_step(zero, one); }) == "batch must be at least 1, got 0");
+  auto skew = request("mixtral-8x7b", 1, 1, 8);
+  skew.expert_load = "zipf:abc";
+  CHECK_THAT(error_of([&] { compile_step(skew, eight); }), Contains("zipf needs a number"));
+  CHECK_THAT(error_of([&] { compile_step(request("no-such-model", 1, 1, 1), one); }), Contains("no-such-model"));
+}
+
+TEST_CASE("compile_step gives one program per distinct chip", "[driver]") {
+  const ChipConfig eight = arch("sohu-like-8x");
+  // Tensor parallel: every chip runs chip 0's program.
+  CHECK(workloads::compile_step(request("gpt-style-1b", 8, 1, 1), eight).programs.size() == 1);
+  // Pipeline parallel, TP groups in stages: a program per chip, the micro-batches defaulting to the stages.
+  const auto staged = workloads::compile_step(request("gpt-style-1b", 2, 4, 1), eight);
+  CHECK(staged.programs.size() == 8);
+  CHECK(staged.graph().spec.micro_batches == 4);
+  CHECK(staged.graphs[5].spec.pp_rank == 2);
+  CHECK(staged.graphs[5].spec.tp_rank == 1);
+  // Expert parallel with a skewed load: chips differ.
+  auto skew = request("mixtral-8x7b", 1, 1, 8);
+  skew.expert_load = "zipf:1.2";
+  const auto ep = workloads::compile_step(skew, eight);
+  REQUIRE(ep.programs.size() == 8);
+  CHECK(ep.programs[0].instructions.size() != ep.programs[7].instructions.size());
+}
+
+TEST_CASE("run_step simulates and summarizes a step", "[driver]") {
+  const ChipConfig chip = arch("tpu-v4-like");
+  workloads::StepRequest r = request("gpt-style-1b", 1, 1, 1, 4);
+  const StepResult result = run_step(chip, r, SimOptions{});
+  CHECK(result.stats.instructions == result.step.program().instructions.size() - 1);  // all but halt
+  CHECK(result.summary.step_seconds == Approx(result.stats.seconds()));
+  CHECK(result.summary.tokens_per_second == Approx(4 / result.stats.seconds()));
+  CHECK(result.summary.step_seconds >= result.summary.roofline_seconds);
+  CHECK(result.summary.ops.size() > 5);
+}
