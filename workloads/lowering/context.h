@@ -85,7 +85,7 @@ struct StepLowering {
   std::uint64_t exchange_slot() const { return std::min(stream_plan.v_slot, accumulate_plan.v_slot); }
 };
 
-// The op lowerings, one per op group, each in its own file; lowering.cpp picks one by op kind.
+// The op lowerings, one per op group, each in its own file; step_lowering.cpp picks one by op kind.
 using OpLowering = void (*)(StepLowering& step, const Op& op, std::size_t index);
 void lower_linear_op(StepLowering& step, const Op& op, std::size_t index);       // lower_linear.cpp
 void lower_attention_op(StepLowering& step, const Op& op, std::size_t index);    // lower_attention.cpp
