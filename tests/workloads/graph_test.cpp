@@ -238,7 +238,8 @@ TEST_CASE("attention shapes, FLOPs and KV bytes", "[workloads][graph]") {
   SECTION("decode with an fp8 cache reads half the bytes") {
     RunSpec s = decode(2, 4095);
     s.kv_dtype = isa::DType::fp8;
-    const Op& a = find_op(build_step_graph(m, s), "layer0.attn.attention");
+    const StepGraph g = build_step_graph(m, s);  // the op refers into it: keep it alive
+    const Op& a = find_op(g, "layer0.attn.attention");
     CHECK(a.kv_bytes == 2ull * 4096 * 2 * 8 * 128);
   }
   SECTION("prefill: causal, query i attends i + 1 keys") {
