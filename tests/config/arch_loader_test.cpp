@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "error_of.h"
+
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -23,14 +25,7 @@ using Catch::Matchers::StartsWith;
 namespace {
 
 // The message of the tasim::Error `f` throws ("" when it throws none).
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using tasim::testing::error_of;
 
 // Just the required keys: the smallest valid file.
 const char* const kMinimal = R"(clock_ghz: 1

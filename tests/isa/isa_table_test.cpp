@@ -1,5 +1,7 @@
 // The tables generated from isa/isa_table.h and the small helpers around them.
 #include <catch2/catch.hpp>
+
+#include "error_of.h"
 #include <functional>
 #include <set>
 #include <string>
@@ -9,14 +11,7 @@
 using namespace tasim::isa;
 
 namespace {
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const tasim::Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using tasim::testing::error_of;
 }  // namespace
 
 TEST_CASE("field_info follows the table", "[isa][table]") {

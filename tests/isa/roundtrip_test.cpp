@@ -1,6 +1,8 @@
 // Encoding, decoding and printing: every opcode survives text and binary round trips, the bit
 // layout is the documented one, and garbage input is rejected with a clear error.
 #include <catch2/catch.hpp>
+
+#include "error_of.h"
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -15,14 +17,7 @@ using namespace tasim::isa;
 
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const tasim::Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using tasim::testing::error_of;
 
 std::uint64_t max_of(Field f) {
   const int bits = field_info(f).bits;

@@ -1,6 +1,8 @@
 // Op tags: which model op ("layer3.attn.qkv") each instruction belongs to. The `.op` directive,
 // its disassembly, the optional binary tag section, Program::intern_tag and the validator.
 #include <catch2/catch.hpp>
+
+#include "error_of.h"
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -15,14 +17,7 @@ using namespace tasim::isa;
 
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const tasim::Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using tasim::testing::error_of;
 
 std::string asm_error(const std::string& text) {
   return error_of([&] { assemble(text, "t.tasm"); });

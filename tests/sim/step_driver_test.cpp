@@ -3,6 +3,8 @@
 // command line (options, exit status, files).
 #include <catch2/catch.hpp>
 
+#include "error_of.h"
+
 #include <functional>
 
 #include "cli_util.h"
@@ -15,14 +17,7 @@ using Catch::Contains;
 
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
+using tasim::testing::error_of;
 
 ChipConfig arch(const std::string& name, std::optional<int> chips = std::nullopt) {
   ArchRequest r;

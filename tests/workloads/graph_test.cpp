@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "error_of.h"
+
 #include <cmath>
 #include <functional>
 #include <map>
@@ -55,14 +57,7 @@ std::vector<std::string> layer_groups(const StepGraph& g, int layer) {
   return names;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using tasim::testing::error_of;
 
 }  // namespace
 

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "error_of.h"
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -45,14 +47,7 @@ const char* const kMinimalYaml =
     "vocab_size: 1000\n"
     "max_position_embeddings: 4096\n";
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const tasim::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using tasim::testing::error_of;
 
 }  // namespace
 
