@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/output_file.h"
 #include "isa/isa.h"
 #include "sim/driver/collective_study.h"
 #include "sim/config/arch_loader.h"
@@ -56,7 +57,9 @@ commands:
 
 Every command that takes --arch also takes --set key.path=value (repeatable) to override any
 architecture key, e.g. --set core.matrix.rows=256 --set hbm.gbps_per_channel=64.
-Exit status: 0 ok, 2 bad input or a program that deadlocks, 1 internal error.
+Exit status: 0 ok, 2 bad input, a program that deadlocks or an output that cannot be written,
+1 internal error. Outputs (docs/reliability.md): a regular file is replaced only once complete;
+links are followed; FIFOs and devices are written through; every write is checked.
 Docs: docs/architecture.md, docs/isa.md, docs/configs.md, docs/outputs.md.
 )";
 
@@ -87,17 +90,11 @@ Parsed parse(const std::string& command, po::options_description& desc, po::posi
   return p;
 }
 
-void write_file(const std::string& path, const std::string& text, const char* what) {
-  if (path == "-") {
-    std::cout << text;
-    std::cout.flush();
-    return;
-  }
-  std::ofstream out(path, std::ios::binary);
-  if (!out) throw Error(fmt::format("cannot write {} '{}'", what, path));
-  out << text;
-  out.close();
-  if (!out) throw Error(fmt::format("cannot write {} '{}'", what, path));
+// The outputs a command will write, checked before any long work (common/output_file.h).
+void check_outputs(const po::variables_map& vm) {
+  if (vm.count("json")) check_output(vm["json"].as<std::string>(), "JSON report");
+  if (vm.count("trace")) check_output(vm["trace"].as<std::string>(), "trace");
+  if (vm.count("output")) check_output(vm["output"].as<std::string>(), "output");
 }
 
 SimOptions sim_options(const po::variables_map& vm) {
@@ -108,12 +105,13 @@ SimOptions sim_options(const po::variables_map& vm) {
   if (o.trace_format != "perfetto" && o.trace_format != "json") {
     throw Error(fmt::format("--trace-format '{}' is not one of: perfetto, json", o.trace_format));
   }
+  check_outputs(vm);
   return o;
 }
 
 void emit_report(const po::variables_map& vm, const RunStats& stats, const ChipConfig& chip, const ReportContext& ctx) {
   const bool json_stdout = vm.count("json") && vm["json"].as<std::string>() == "-";
-  if (vm.count("json")) write_file(vm["json"].as<std::string>(), report_json(stats, chip, ctx), "JSON report");
+  if (vm.count("json")) write_output(vm["json"].as<std::string>(), report_json(stats, chip, ctx), "JSON report");
   if (!json_stdout) std::cout << report_text(stats, chip, ctx);
 }
 
@@ -150,6 +148,7 @@ int cmd_compile(const std::vector<std::string>& args) {
   Parsed p = parse("compile", desc, nullptr, args);
   if (p.help) return 0;
   if (!p.vm.count("output")) throw Error("tasim compile: -o PROGRAM is required");
+  check_outputs(p.vm);
   const ChipConfig chip = build_arch(arch_request_from(p.vm)).chip;
   const workloads::CompiledStep step = workloads::compile_step(step_request_from(p.vm), chip);
   if (step.programs.size() > 1) {
@@ -159,9 +158,9 @@ int cmd_compile(const std::vector<std::string>& args) {
   const std::string out = p.vm["output"].as<std::string>();
   if (out.size() > 4 && out.compare(out.size() - 4, 4, ".bin") == 0) {
     const auto bytes = isa::encode(step.program());
-    write_file(out, std::string(bytes.begin(), bytes.end()), "binary program");
+    write_output(out, std::string(bytes.begin(), bytes.end()), "binary program");
   } else {
-    write_file(out, isa::disassemble(step.program()), "program");
+    write_output(out, isa::disassemble(step.program()), "program");
   }
   if (out != "-") {
     std::cerr << fmt::format("{}: {} instructions, {} ops\n", out, step.program().instructions.size(),
@@ -319,9 +318,10 @@ int cmd_collective(const std::vector<std::string>& args) {
   if (study.trace_format != "perfetto" && study.trace_format != "json") {
     throw Error(fmt::format("--trace-format '{}' is not one of: perfetto, json", study.trace_format));
   }
+  check_outputs(p.vm);
   const CollectiveReport report = run_collective(chip, study);
   const bool json_stdout = p.vm.count("json") && p.vm["json"].as<std::string>() == "-";
-  if (p.vm.count("json")) write_file(p.vm["json"].as<std::string>(), collective_report_json(report), "JSON report");
+  if (p.vm.count("json")) write_output(p.vm["json"].as<std::string>(), collective_report_json(report), "JSON report");
   if (!json_stdout) std::cout << collective_report_text(report);
   return 0;
 }
@@ -337,7 +337,7 @@ int cmd_asm(const std::vector<std::string>& args) {
   if (!p.vm.count("output")) throw Error("tasim asm: -o OUT.bin is required");
   const isa::Program program = isa::load_program(p.vm["input"].as<std::string>());
   const auto bytes = isa::encode(program);
-  write_file(p.vm["output"].as<std::string>(), std::string(bytes.begin(), bytes.end()), "binary program");
+  write_output(p.vm["output"].as<std::string>(), std::string(bytes.begin(), bytes.end()), "binary program");
   return 0;
 }
 
@@ -350,7 +350,7 @@ int cmd_disasm(const std::vector<std::string>& args) {
   if (p.help) return 0;
   if (!p.vm.count("input")) throw Error("tasim disasm: an input program file is required");
   const isa::Program program = isa::load_program(p.vm["input"].as<std::string>());
-  write_file(p.vm["output"].as<std::string>(), isa::disassemble(program), "disassembly");
+  write_output(p.vm["output"].as<std::string>(), isa::disassemble(program), "disassembly");
   return 0;
 }
 
@@ -451,25 +451,32 @@ int cli_main(int argc, char** argv, const CliHooks& hooks) {
   try {
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
       std::cout << kUsage;
+      check_stdout();
       return 0;
     }
     if (args[0] == "--version") {
       std::cout << "tasim " << kVersion << "\n";
+      check_stdout();
       return 0;
     }
     const std::string command = args[0];
     args.erase(args.begin());
-    if (command == "run") return cmd_run(args, hooks);
-    if (command == "gemm") return cmd_gemm(args);
-    if (command == "collective") return cmd_collective(args);
-    if (command == "compile") return cmd_compile(args);
-    if (command == "asm") return cmd_asm(args);
-    if (command == "disasm") return cmd_disasm(args);
-    if (command == "validate") return cmd_validate(args);
-    if (command == "presets") return cmd_presets(args);
-    if (command == "arch") return cmd_arch(args);
-    if (command == "sweep") return cmd_sweep(args);
-    if (command == "sweep-merge") return cmd_sweep_merge(args);
+    int status = -1;
+    if (command == "run") status = cmd_run(args, hooks);
+    if (command == "gemm") status = cmd_gemm(args);
+    if (command == "collective") status = cmd_collective(args);
+    if (command == "compile") status = cmd_compile(args);
+    if (command == "asm") status = cmd_asm(args);
+    if (command == "disasm") status = cmd_disasm(args);
+    if (command == "validate") status = cmd_validate(args);
+    if (command == "presets") status = cmd_presets(args);
+    if (command == "arch") status = cmd_arch(args);
+    if (command == "sweep") status = cmd_sweep(args);
+    if (command == "sweep-merge") status = cmd_sweep_merge(args);
+    if (status >= 0) {
+      check_stdout();  // a report or listing lost on a full disk or a closed pipe is an error
+      return status;
+    }
     throw Error(fmt::format("unknown command '{}' (see tasim --help)", command));
   } catch (const Error& e) {
     std::cerr << "tasim: error: " << e.what() << "\n";

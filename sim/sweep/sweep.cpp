@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "common/error.h"
+#include "common/output_file.h"
 #include "sim/sweep/child.h"
 #include "sim/sweep/metrics.h"
 #include "sim/sweep/pareto.h"
@@ -338,6 +339,20 @@ void print_dry_run(const SweepSpec& spec, const std::vector<const Point*>& point
 
 }  // namespace
 
+// Results are appended to as points finish and read back by --resume: they need regular files
+// (a link to one is followed). A FIFO or a device is refused rather than replaced.
+static void check_results_output(const std::string& csv_path) {
+  for (const std::string& path : {csv_path, jsonl_path(csv_path)}) {
+    if (!is_regular_output(path)) {
+      throw Error(fmt::format("{}: sweep results need a regular file (they are appended to and read back); this "
+                              "is a FIFO, a device or another special file",
+                              path));
+    }
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) throw Error(fmt::format("{}: is a directory", path));
+  }
+}
+
 Shard parse_shard(const std::string& text) {
   if (text.empty()) return {};
   const auto bad = [&](const std::string& why) {
@@ -387,6 +402,7 @@ int run_sweep(const SweepOptions& o, const po::options_description& run_options)
     return 0;
   }
   if (o.output.empty()) throw Error("tasim sweep: -o results.csv is required (the JSONL goes beside it)");
+  check_results_output(o.output);
   if (!objectives.empty())
     std::cerr << fmt::format("sweep: pareto objectives: {}\n", describe_objectives(objectives));
 
@@ -398,7 +414,12 @@ int run_sweep(const SweepOptions& o, const po::options_description& run_options)
   std::map<std::size_t, Cells> rows;
   if (o.resume && exists) rows = resumed_rows(o.output, header, points, shard, o.retry_failed);
   const auto parent = std::filesystem::path(o.output).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (!parent.empty()) {
+    std::filesystem::create_directories(parent, ec);
+    if (ec) throw Error(fmt::format("{}: cannot create the folder {}: {}", o.output, parent.string(), ec.message()));
+  }
+  check_output(o.output, "results CSV");
+  check_output(jsonl_path(o.output), "results JSONL");
   // The header and the rows kept, sorted; a row cut short by a kill is gone from now on.
   Table table{header, {}};
   for (const auto& [index, row] : rows) table.rows.push_back(row);
@@ -466,6 +487,7 @@ int run_sweep(const SweepOptions& o, const po::options_description& run_options)
 
 int merge_sweeps(const MergeOptions& o) {
   if (o.output.empty()) throw Error("tasim sweep-merge: -o merged.csv is required");
+  check_results_output(o.output);
   if (o.inputs.empty()) throw Error("tasim sweep-merge: give the results CSVs to merge");
   Table merged;
   std::string first;
@@ -497,10 +519,15 @@ int merge_sweeps(const MergeOptions& o) {
     }
   }
   Counts counts;
+  // Points without a row below the last one: counted, and the first few kept to name them (a gap
+  // may be billions of points wide).
+  constexpr std::size_t kNamed = 10;
   std::vector<std::size_t> missing;
+  std::size_t missing_count = 0;
   std::size_t expected = 0;
   for (auto& [index, row] : rows) {
-    for (; expected < index; ++expected) missing.push_back(expected);
+    missing_count += index - expected;
+    for (; expected < index && missing.size() < kNamed; ++expected) missing.push_back(expected);
     expected = index + 1;
     counts.add(status_of(merged.header, row.first));
     merged.rows.push_back(std::move(row.first));
@@ -516,12 +543,9 @@ int merge_sweeps(const MergeOptions& o) {
   std::cerr << fmt::format("sweep-merge: {} rows from {} file{}: {}; wrote {} and {}\n", merged.rows.size(),
                            o.inputs.size(), o.inputs.size() == 1 ? "" : "s", counts.text(), o.output,
                            jsonl_path(o.output));
-  if (!missing.empty()) {
-    std::vector<std::size_t> some(missing.begin(),
-                                  missing.begin() + std::min<std::size_t>(missing.size(), 10));
+  if (missing_count > 0) {
     std::cerr << fmt::format("sweep-merge: warning: no row for {} of the points before the last: {}{}\n",
-                             missing.size(), fmt::join(some, ", "),
-                             missing.size() > some.size() ? ", ..." : "");
+                             missing_count, fmt::join(missing, ", "), missing_count > missing.size() ? ", ..." : "");
   }
   return 0;
 }

@@ -13,6 +13,7 @@
 
 #include "common/error.h"
 #include "common/file_io.h"
+#include "common/output_file.h"
 #include "common/json_writer.h"
 
 namespace tasim::sweep {
@@ -151,19 +152,6 @@ bool parse_csv_record(const std::string& line, Cells& cells) {
   return !quoted;
 }
 
-void write_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.close();
-    if (!out) throw Error(fmt::format("{}: cannot write ({})", tmp, std::strerror(errno)));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw Error(fmt::format("{}: cannot replace it with {} ({})", path, tmp, ec.message()));
-}
-
 std::FILE* open_append(const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "ab");
   if (!f) throw Error(fmt::format("{}: cannot open for appending ({})", path, std::strerror(errno)));
@@ -208,6 +196,11 @@ CsvFile read_results_csv(const std::string& path) {
     if (point.empty() || point.find_first_not_of("0123456789") != std::string::npos) {
       throw Error(fmt::format("{}:{}: point '{}' is not a point index", path, line_number, point));
     }
+    // At most 18 digits: any index fits 64 bits, and no sweep has 10^18 points.
+    if (point.size() > 18) {
+      throw Error(fmt::format("{}:{}: point {} is too large for a point index (at most 18 digits)", path,
+                              line_number, point));
+    }
     file.table.rows.push_back(cells);
   }
   if (file.table.header.empty() || file.table.header.front() != kPointColumn) {
@@ -224,8 +217,8 @@ void write_results(const std::string& csv_path, const Table& table) {
     csv += csv_line(row);
     jsonl += jsonl_line(table.header, row);
   }
-  write_atomically(csv_path, csv);
-  write_atomically(jsonl_path(csv_path), jsonl);
+  write_output(csv_path, csv, "results CSV");
+  write_output(jsonl_path(csv_path), jsonl, "results JSONL");
 }
 
 ResultsAppender::ResultsAppender(const std::string& csv_path, Cells header)

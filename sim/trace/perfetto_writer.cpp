@@ -161,7 +161,8 @@ struct Sequence {
 class PerfettoWriter final : public TraceWriter {
  public:
   explicit PerfettoWriter(const std::string& path) : sink_(path) {}
-  ~PerfettoWriter() override = default;  // the sink flushes what is buffered
+  // Not closed (the run failed): the sink keeps nothing, by the output policy.
+  ~PerfettoWriter() override = default;
 
   TrackId add_process(int pid, const std::string& name) override {
     TrackId id = tracks_.add_process(pid, name);

@@ -6,34 +6,20 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "common/output_file.h"
 #include "sim/trace/writer_common.h"
 
 namespace tasim::trace {
 
 namespace detail {
 
-FileSink::FileSink(const std::string& path) : path_(path) {
-  file_ = std::fopen(path.c_str(), "wb");
-  if (file_ == nullptr) {
-    throw Error(fmt::format("cannot open trace file '{}' for writing: {}", path,
-                            std::strerror(errno)));
-  }
-  // Our buffer is the only one: stdio's would just copy every chunk once more.
-  std::setvbuf(file_, nullptr, _IONBF, 0);
+FileSink::FileSink(const std::string& path) : path_(path), file_(std::make_unique<OutputFile>(path, "trace")) {
   capacity_ = kBufferBytes;
   buffer_ = std::make_unique<char[]>(capacity_);
 }
 
-FileSink::~FileSink() {
-  if (file_ != nullptr) {
-    try {
-      flush();
-    } catch (...) {
-      // A destructor cannot report it; close() is the path that does.
-    }
-    std::fclose(file_);
-  }
-}
+// Not closed: the OutputFile removes what was written, the old trace (if any) stays.
+FileSink::~FileSink() = default;
 
 void FileSink::make_room(std::size_t n) {
   flush();
@@ -45,22 +31,17 @@ void FileSink::make_room(std::size_t n) {
 
 void FileSink::flush() {
   if (used_ == 0) return;
-  if (file_ == nullptr) throw Error(fmt::format("trace file '{}' is already closed", path_));
-  if (std::fwrite(buffer_.get(), 1, used_, file_) != used_) {
-    throw Error(fmt::format("cannot write trace file '{}': {}", path_, std::strerror(errno)));
-  }
+  if (!file_) throw Error(fmt::format("trace file '{}' is already closed", path_));
+  file_->write(buffer_.get(), used_);
   flushed_ += used_;
   used_ = 0;
 }
 
 void FileSink::close() {
-  if (file_ == nullptr) return;
+  if (!file_) return;
   flush();
-  std::FILE* f = file_;
-  file_ = nullptr;
-  if (std::fclose(f) != 0) {
-    throw Error(fmt::format("cannot write trace file '{}': {}", path_, std::strerror(errno)));
-  }
+  file_->commit();
+  file_.reset();
 }
 
 TrackId TrackTable::add_process(int pid, const std::string& name) {

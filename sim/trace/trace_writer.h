@@ -78,8 +78,9 @@ class TraceWriter {
                                std::uint64_t flow_id, bool terminating,
                                const Arg* args = nullptr, std::size_t num_args = 0) = 0;
 
-  // Flushes and closes the file; throws tasim::Error if the data cannot be written. The
-  // destructor closes too but cannot report errors, so call close() on the normal path.
+  // Flushes, closes and keeps the file (common/output_file.h: a regular file replaces the old one
+  // only now); throws tasim::Error if the data cannot be written. A writer destroyed without
+  // close() keeps nothing: a failed run leaves no half trace and an existing one untouched.
   virtual void close() = 0;
   // Bytes produced so far (buffered included); the file's size once closed.
   virtual std::uint64_t bytes_written() const = 0;

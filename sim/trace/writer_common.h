@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/output_file.h"
 #include "sim/trace/trace_writer.h"
 
 namespace tasim::trace::detail {
@@ -24,7 +25,7 @@ class FileSink {
   static constexpr std::size_t kBufferBytes = std::size_t{1} << 20;
 
   explicit FileSink(const std::string& path);  // throws tasim::Error naming the path
-  ~FileSink();                                 // closes without reporting errors
+  ~FileSink();  // not closed: nothing is kept (a regular file's old version stays)
   FileSink(const FileSink&) = delete;
   FileSink& operator=(const FileSink&) = delete;
 
@@ -51,7 +52,7 @@ class FileSink {
   void flush();
 
   std::string path_;
-  std::FILE* file_ = nullptr;
+  std::unique_ptr<OutputFile> file_;  // written by the output policy (common/output_file.h)
   std::unique_ptr<char[]> buffer_;
   std::size_t capacity_ = 0;
   std::size_t used_ = 0;

@@ -208,3 +208,19 @@ TEST_CASE("tasim arch prints YAML that loads back with --set applied", "[cli][ar
   CHECK(again.exit_code == 0);
   CHECK(again.output == r.output);
 }
+
+TEST_CASE("output lost to a full disk or a missing folder is an error", "[cli][errors][output]") {
+  // Standard output on a full device: the listing is lost, so the command fails.
+  auto r = run_command("cd '" + std::string(TASIM_BINARY_DIR) + "' && ./tasim disasm " +
+                       source_path("isa/examples/gemm_tile.tasm") + " > /dev/full 2> " + build_path("full.err"));
+  CHECK(r.exit_code == 2);
+  CHECK(read_file(build_path("full.err")) ==
+        "tasim: error: standard output: cannot write the disassembly: No space left on device\n");
+  r = run_command("cd '" + std::string(TASIM_BINARY_DIR) + "' && ./tasim presets > /dev/full 2>/dev/null");
+  CHECK(r.exit_code == 2);
+  // A report that could not be written is refused before the simulation, not after it.
+  r = run_tasim("run --json " + build_path("no-such-folder/report.json"));
+  CHECK(r.exit_code == 2);
+  CHECK(r.output == "tasim: error: " + build_path("no-such-folder/report.json") +
+                        ": cannot write the JSON report: folder " + build_path("no-such-folder") + " does not exist\n");
+}

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <catch2/catch.hpp>
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <sstream>
 #include <string>
@@ -493,4 +495,51 @@ TEST_CASE("the example specs in configs/sweeps load", "[sweep][cli]") {
     CHECK(r.exit_code == 0);
     CHECK_THAT(r.output, Catch::Contains(" points"));
   }
+}
+
+TEST_CASE("sweep results follow a link and refuse a FIFO and name a folder they cannot create", "[sweep][cli][output]") {
+  const SweepDir d("outputs");
+  d.spec("spec.yaml", kGridSpec);
+  // A link to a results file: the file is replaced, the link kept.
+  write_text(d.file("kept.csv"), "old\n");
+  fs::create_symlink("kept.csv", d.file("link.csv"));
+  auto r = d.tasim("sweep spec.yaml -o link.csv --force");
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK(fs::is_symlink(fs::symlink_status(d.file("link.csv"))));
+  CHECK(column(d.results("kept.csv"), "status") == Strings{"ok", "ok", "ok", "ok"});
+  // A FIFO is refused, and stays a FIFO.
+  REQUIRE(::mkfifo(d.file("pipe.csv").c_str(), 0600) == 0);
+  r = d.tasim("sweep spec.yaml -o pipe.csv --force");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("pipe.csv: sweep results need a regular file"));
+  CHECK(fs::is_fifo(fs::status(d.file("pipe.csv"))));
+  r = d.tasim("sweep-merge -o pipe.csv kept.csv");
+  CHECK(r.exit_code == 2);
+  CHECK(fs::is_fifo(fs::status(d.file("pipe.csv"))));
+  // A folder that cannot be created is named, not a temporary file.
+  write_text(d.file("plain"), "a file, not a folder\n");
+  r = d.tasim("sweep spec.yaml -o plain/sub/results.csv");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("cannot create the folder plain/sub"));
+  CHECK_THAT(r.output, !Catch::Contains(".tmp"));
+}
+
+TEST_CASE("sweep-merge names a huge point index and counts a wide gap without listing it", "[sweep][cli][errors]") {
+  const SweepDir d("huge_points");
+  const std::string header = "point,status,error,cycles\n";
+  write_text(d.file("far.csv"), header + "0,ok,,1\n399999999,ok,,2\n");
+  auto r = d.tasim("sweep-merge -o merged.csv far.csv");
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.output, Catch::Contains("no row for 399999998 of the points before the last: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, ..."));
+  write_text(d.file("huge.csv"), header + "18446744073709551615,ok,,1\n");
+  r = d.tasim("sweep-merge -o merged.csv huge.csv");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("huge.csv:2: point 18446744073709551615 is too large for a point index"));
+  write_text(d.file("beyond.csv"), header + "99999999999999999999999,ok,,1\n");
+  r = d.tasim("sweep-merge -o merged.csv beyond.csv");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("is too large for a point index"));
+  CHECK_THAT(r.output, !Catch::Contains("internal error"));
 }

@@ -673,3 +673,29 @@ TEST_CASE("Misuse throws tasim::Error naming the track", "[trace][errors]") {
 }
 
 }  // namespace
+
+namespace {
+TEST_CASE("a trace not closed keeps nothing and leaves the old file", "[trace][output]") {
+  for (Format format : {Format::perfetto, Format::json}) {
+    const std::string path = temp_path(std::string("kept.") + format_name(format));
+    {
+      std::ofstream old(path, std::ios::binary);
+      old << "the previous run's trace";
+    }
+    {
+      auto w = open_trace(path, format);
+      const TrackId p = w->add_process(1, "chip0");
+      const TrackId t = w->add_thread(p, "unit");
+      for (int i = 0; i < 100000; ++i) {  // past the 1 MiB buffer: bytes reach the temporary file
+        w->begin(t, 10 * i, "op");
+        w->end(t, 10 * i + 5);
+      }
+    }  // the run failed before close()
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    CHECK(text.str() == "the previous run's trace");
+    CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
+  }
+}
+}  // namespace
