@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/printable.h"
 #include "isa/isa.h"
 #include "isa/isa_internal.h"
 #include "common/suggest.h"
@@ -92,8 +93,9 @@ class Assembler {
   }
 
  private:
+  // The reason quotes the source, which may be any bytes: they print as \xNN.
   [[noreturn]] void fail(const std::string& reason) const {
-    throw Error(fmt::format("{}:{}: {}", source_name_, line_, reason));
+    throw Error(fmt::format("{}:{}: {}", source_name_, line_, printable(reason)));
   }
 
   static std::string_view next_token(std::string_view& rest) {

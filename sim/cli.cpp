@@ -4,6 +4,7 @@
 
 #include <boost/program_options.hpp>
 #include <algorithm>
+#include <cmath>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "common/output_file.h"
+#include "common/printable.h"
 #include "isa/isa.h"
 #include "sim/driver/collective_study.h"
 #include "sim/config/arch_loader.h"
@@ -75,7 +77,9 @@ Parsed parse(const std::string& command, po::options_description& desc, po::posi
   try {
     po::command_line_parser parser(args);
     parser.options(desc);
-    if (pos) parser.positional(*pos);
+    // Without positional arguments of its own a command refuses any: a stray word is a mistake.
+    const po::positional_options_description none;
+    parser.positional(pos ? *pos : none);
     po::store(parser.run(), p.vm);
     if (p.vm.count("help")) {
       // Every command answers --help the same way: its options, and nothing else done.
@@ -84,6 +88,9 @@ Parsed parse(const std::string& command, po::options_description& desc, po::posi
       return p;
     }
     po::notify(p.vm);
+  } catch (const po::too_many_positional_options_error&) {
+    throw Error(fmt::format("tasim {}: unexpected argument among {}: options start with -- (see tasim {} --help)",
+                            command, fmt::join(args, " "), command));
   } catch (const po::error& e) {
     throw Error(fmt::format("tasim {}: {} (see tasim {} --help)", command, e.what(), command));
   }
@@ -127,6 +134,15 @@ int cmd_run(const std::vector<std::string>& args, const CliHooks& hooks) {
   const ChipConfig chip = build_arch(arch_request_from(p.vm)).chip;
   const SimOptions options = sim_options(p.vm);
   if (p.vm.count("program")) {
+    // The program is run as given: a model or workload option would be silently ignored.
+    for (const auto& option : p.vm) {
+      const std::string& name = option.first;
+      if (name == "program" || name == "arch" || name == "set" || name == "chips" || name == "json" ||
+          name == "trace" || name == "trace-format" || name == "ideal-memory" || option.second.defaulted()) {
+        continue;
+      }
+      throw Error(fmt::format("tasim run --program runs the program as given: --{} does not apply to it", name));
+    }
     const isa::Program program = isa::load_program(p.vm["program"].as<std::string>());
     const RunStats stats = simulate(chip, program, options);
     emit_report(p.vm, stats, chip, {"run", program.source_name, options.ideal_memory});
@@ -419,6 +435,9 @@ int cmd_sweep(const std::vector<std::string>& args) {
   if (p.vm.count("shard")) o.shard = p.vm["shard"].as<std::string>();
   if (p.vm.count("pareto")) o.pareto = p.vm["pareto"].as<std::string>();
   o.timeout_s = p.vm["timeout-s"].as<double>();
+  if (!std::isfinite(o.timeout_s) || o.timeout_s < 0) {
+    throw Error(fmt::format("--timeout-s {} must be a number of seconds >= 0 (0: no limit)", o.timeout_s));
+  }
   po::options_description run_options;
   add_run_options(run_options);
   return sweep::run_sweep(o, run_options);
@@ -479,7 +498,7 @@ int cli_main(int argc, char** argv, const CliHooks& hooks) {
     }
     throw Error(fmt::format("unknown command '{}' (see tasim --help)", command));
   } catch (const Error& e) {
-    std::cerr << "tasim: error: " << e.what() << "\n";
+    std::cerr << "tasim: error: " << printable_message(e.what()) << "\n";  // no raw control bytes from the input
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "tasim: internal error: " << e.what() << "\n";

@@ -78,7 +78,7 @@ class GemmProgram {
  public:
   GemmProgram(const ChipConfig& chip, const GemmSpec& gemm, const GemmTiling& t)
       : gemm_(gemm), elem_(static_cast<std::uint64_t>(isa::dtype_bytes(gemm.dtype))),
-        out_(1, 8, chip.core.matrix, fmt::format("gemm_{}x{}x{}", gemm.m, gemm.n, gemm.k)),
+        out_(chip, 8, fmt::format("gemm_{}x{}x{}", gemm.m, gemm.n, gemm.k)),
         store_engine_(chip.core.dma.engines > 1 ? 1 : 0), steps_(gemm_steps(gemm, t)) {
     b_hbm_ = align_up(gemm.m * gemm.k * elem_, kAlign);
     c_hbm_ = b_hbm_ + align_up(gemm.k * gemm.n * elem_, kAlign);
@@ -154,6 +154,17 @@ class GemmProgram {
 
 isa::Program lower_gemm(const ChipConfig& chip, const GemmSpec& gemm) {
   if (gemm.m == 0 || gemm.n == 0 || gemm.k == 0) throw Error("GEMM dimensions must be >= 1");
+  // Before any work: the operands must fit HBM (A, B, then fp32 C, each 4 KiB aligned; computed
+  // in 128 bits, since 10^6 x 10^6 x 4 bytes overflows nothing but the chip).
+  const unsigned __int128 elem = static_cast<unsigned>(isa::dtype_bytes(gemm.dtype));
+  const unsigned __int128 need = (static_cast<unsigned __int128>(gemm.m) * gemm.k + static_cast<unsigned __int128>(gemm.k) * gemm.n) * elem +
+                                 static_cast<unsigned __int128>(gemm.m) * gemm.n * isa::kAccumulatorBytes + 2 * kAlign;
+  if (need > chip.hbm.capacity_bytes) {
+    throw Error(fmt::format("a {}x{}x{} GEMM needs {:.4g} GiB of HBM for A, B and C but {} has {:.4g} GiB "
+                            "(hbm.capacity_gib)",
+                            gemm.m, gemm.n, gemm.k, static_cast<double>(need) / (1ull << 30), chip.name,
+                            static_cast<double>(chip.hbm.capacity_bytes) / (1ull << 30)));
+  }
   return GemmProgram(chip, gemm, choose_gemm_tiling(chip, gemm)).build();
 }
 

@@ -85,6 +85,7 @@ class Fields {
   double real_or(const std::string& key, double fallback) const {
     if (!has(key)) return fallback;
     const YAML::Node v = scalar(key);
+    reject_quoted(key, v, "a number");
     double value = 0;
     try {
       value = v.as<double>();
@@ -146,8 +147,17 @@ class Fields {
     }
     return v;
   }
+  // A number written as a string ("256") is refused: a config that quotes it probably means
+  // something else, and JSON says it is text.
+  void reject_quoted(const std::string& key, const YAML::Node& v, const char* expected) const {
+    if (v.Tag() == "!") {
+      throw Error(fmt::format("{}: {}: expected {}, got the string \"{}\"", yaml_where(source_, v.Mark()), key,
+                              expected, v.Scalar()));
+    }
+  }
   long long integer_value(const std::string& key, const YAML::Node& node, long long lo, long long hi) const {
     const YAML::Node v = scalar(node, key);
+    reject_quoted(key, v, "an integer");
     const std::string& text = v.Scalar();
     long long value = 0;
     const char* begin = text.data();
@@ -168,6 +178,27 @@ class Fields {
 };
 
 // Parses JSON or YAML text into its top-level mapping.
+// A key given twice is refused at any depth: JSON and YAML readers disagree on which one wins.
+void reject_duplicate_keys(const YAML::Node& node, const std::string& source) {
+  if (node.IsSequence()) {
+    for (const auto& item : node) reject_duplicate_keys(item, source);
+    return;
+  }
+  if (!node.IsMap()) return;
+  std::map<std::string, YAML::Mark> seen;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    if (it->first.IsScalar()) {
+      const std::string& name = it->first.Scalar();
+      if (const auto first = seen.find(name); first != seen.end()) {
+        throw Error(fmt::format("{}: duplicate key '{}' (first given at line {})", yaml_where(source, it->first.Mark()),
+                                name, first->second.line + 1));
+      }
+      seen.emplace(name, it->first.Mark());
+    }
+    reject_duplicate_keys(it->second, source);
+  }
+}
+
 YAML::Node load_mapping(const std::string& text, const std::string& source, const char* format) {
   YAML::Node root;
   try {
@@ -179,6 +210,7 @@ YAML::Node load_mapping(const std::string& text, const std::string& source, cons
     throw Error(fmt::format("{}: expected a mapping of model fields at the top level, got {}",
                             yaml_where(source, root.Mark()), root.IsDefined() ? yaml_node_kind(root) : "nothing"));
   }
+  reject_duplicate_keys(root, source);
   return root;
 }
 

@@ -40,7 +40,11 @@ void check_layout(const RunSpec& spec, const ChipConfig& chip) {
 CompiledStep compile_step(const StepRequest& request, const ChipConfig& chip) {
   const ModelConfig model = load_model(request.model);
   RunSpec spec = request.spec;
-  if (model.is_moe()) spec.expert_load = parse_expert_load(request.expert_load, model.num_experts);
+  if (model.is_moe()) {
+    spec.expert_load = parse_expert_load(request.expert_load, model.num_experts);
+  } else if (request.expert_load != "uniform") {
+    throw Error(fmt::format("expert load '{}': model {} has no experts", request.expert_load, model.name));
+  }
   return compile_step(model, spec, chip);
 }
 

@@ -38,6 +38,13 @@ CollectiveReport run_collective(const ChipConfig& chip, const CollectiveStudy& s
         "a collective needs at least 2 chips, the system has {} (--chips P or system.chips)", system.chips));
   }
   if (study.bytes < 1) throw Error("--bytes must be >= 1");
+  // Link counters add bytes x hops over every chip: at most 2^50 bytes per chip keeps them far
+  // from 2^64 on any system (chips are at most 2^8).
+  constexpr std::uint64_t kMaxBytes = std::uint64_t{1} << 50;
+  if (study.bytes > kMaxBytes) {
+    throw Error(fmt::format("--bytes {} is more than a collective moves: at most {} (1 PiB) per chip", study.bytes,
+                            kMaxBytes));
+  }
   const bool direct_only = study.op == CollectiveOp::all_to_all || study.op == CollectiveOp::send_recv;
   const CollectiveAlgo algo =
       study.algo.value_or(direct_only ? CollectiveAlgo::direct : CollectiveAlgo::ring);

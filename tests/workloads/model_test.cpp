@@ -450,3 +450,16 @@ TEST_CASE("validate_model checks configs built in code", "[workloads][model][err
   m.experts_per_token = 1;
   CHECK_THAT(error_of([&] { validate_model(m); }), Contains("experts_per_token"));
 }
+
+TEST_CASE("a key given twice and a number written as a string are refused", "[workloads][model][errors]") {
+  // JSON readers disagree on which of two equal keys wins; tasim refuses to guess.
+  CHECK_THAT(error_of([] { parse_hf_config(llama_json("  \"hidden_size\": 512,\n"), "c.json"); }),
+             Contains("c.json:") && Contains("duplicate key 'hidden_size' (first given at line"));
+  CHECK_THAT(error_of([] { parse_hf_config(llama_json("  \"rope_scaling\": {\"factor\": 8, \"factor\": 4},\n"), "c.json"); }),
+             Contains("duplicate key 'factor'"));
+  CHECK_THAT(error_of([] { parse_hf_config(llama_json("  \"num_key_value_heads\": \"8\",\n"), "c.json"); }),
+             Contains("num_key_value_heads: expected an integer, got the string \"8\""));
+  CHECK_THAT(error_of([] { parse_model_yaml("hidden_size: \"256\"\nintermediate_size: 512\nnum_layers: 2\nnum_heads: 4\n"
+                                            "vocab_size: 1000\n", "m.yaml"); }),
+             Contains("hidden_size: expected an integer, got the string \"256\""));
+}

@@ -12,9 +12,31 @@ namespace tasim::workloads::lowering {
 using isa::Field;
 using isa::Opcode;
 
-Emitter::Emitter(int cores, int semaphores_per_core, const MatrixUnitConfig& matrix, std::string source_name)
-    : streams_(static_cast<std::size_t>(cores)), semaphores_per_core_(semaphores_per_core), matrix_(matrix) {
+Emitter::Emitter(const ChipConfig& chip, int semaphores_per_core, std::string source_name)
+    : streams_(static_cast<std::size_t>(chip.cores)),
+      semaphores_per_core_(semaphores_per_core),
+      matrix_(chip.core.matrix),
+      chip_name_(chip.name),
+      sram_bytes_(chip.core.sram.capacity_bytes),
+      hbm_bytes_(chip.hbm.capacity_bytes) {
   program_.source_name = std::move(source_name);
+}
+
+void Emitter::append(int core, const isa::Instruction& inst) {
+  const isa::OpcodeInfo& info = isa::opcode_info(inst.op);
+  for (int i = 0; i < info.num_operands; ++i) {
+    const isa::OperandInfo& o = info.operands[i];
+    const bool sram = o.space == isa::Space::sram;
+    const std::uint64_t end = inst.get(o.addr) + isa::operand_extent(inst, o);
+    if (end <= (sram ? sram_bytes_ : hbm_bytes_)) continue;
+    throw Error(fmt::format(
+        "{}: the step does not fit {}: {} {} would reach byte {:#x} of {} {:.4g} MiB{} ({}); a larger {} or a "
+        "smaller workload (batch, lengths, dtypes) fits",
+        tag_ != 0 ? std::string(program_.tag_name(tag_)) : program_.source_name, chip_name_, info.mnemonic, o.name, end, sram ? "an SRAM of" : "an HBM of",
+        static_cast<double>(sram ? sram_bytes_ : hbm_bytes_) / (1 << 20), sram ? " per core" : "",
+        sram ? "core.sram.capacity_mib" : "hbm.capacity_gib", sram ? "SRAM" : "HBM"));
+  }
+  streams_[static_cast<std::size_t>(core)].insts.push_back(inst);
 }
 
 void Emitter::begin_op(const std::string& name) { tag_ = program_.intern_tag(name); }
@@ -30,7 +52,7 @@ void Emitter::emit(int core, Opcode op, std::initializer_list<std::pair<Field, s
   inst.tag = tag_;
   inst.set(Field::core, static_cast<std::uint64_t>(core));
   for (const auto& [f, v] : fields) inst.set(f, v);
-  streams_[static_cast<std::size_t>(core)].insts.push_back(inst);
+  append(core, inst);
 }
 
 void Emitter::signal_core(int core, isa::UnitRef unit, int target, int local) {
@@ -115,7 +137,7 @@ void Emitter::vec(int core, Opcode op, std::uint64_t src, std::uint64_t src2, st
       inst.set(Field::rows, rr);
       inst.set(Field::cols, cc);
       inst.set(Field::dtype, static_cast<std::uint64_t>(dtype));
-      streams_[static_cast<std::size_t>(core)].insts.push_back(inst);
+      append(core, inst);
     }
   }
 }

@@ -24,8 +24,10 @@ inline isa::UnitRef vpu() { return {isa::UnitKind::vpu, 0}; }
 
 class Emitter {
  public:
-  // Semaphore `local` of core c is global number c * semaphores_per_core + local.
-  Emitter(int cores, int semaphores_per_core, const MatrixUnitConfig& matrix, std::string source_name);
+  // Semaphore `local` of core c is global number c * semaphores_per_core + local. Every
+  // instruction is checked against the chip's SRAM and HBM as it is emitted, so the compiler never
+  // hands out a program that does not fit (the error names the op and the key to change).
+  Emitter(const ChipConfig& chip, int semaphores_per_core, std::string source_name);
 
   // The op the instructions emitted from now on belong to (their tag).
   void begin_op(const std::string& name);
@@ -72,10 +74,13 @@ class Emitter {
   };
   void dma2d(int core, int engine, isa::Opcode op, std::uint64_t hbm, std::uint64_t sram, std::uint64_t rows,
              std::uint64_t row_bytes, std::uint64_t hbm_stride);
+  void append(int core, const isa::Instruction& inst);  // checks that its operands fit, then queues it
 
   std::vector<CoreStream> streams_;
   int semaphores_per_core_;
   MatrixUnitConfig matrix_;
+  std::string chip_name_;
+  std::uint64_t sram_bytes_, hbm_bytes_;
   isa::Program program_;
   std::uint32_t tag_ = 0;
 };

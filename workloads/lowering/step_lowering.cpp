@@ -41,7 +41,7 @@ StepLowering::StepLowering(const StepGraph& graph_in, const ChipConfig& chip_in)
       units(chip_in.core.matrix.count),
       engines(chip_in.core.dma.engines),
       sems(checked_semaphores(chip_in)),
-      out(chip_in.cores, sems.per_core, chip_in.core.matrix, program_name(graph_in)),
+      out(chip_in, sems.per_core, program_name(graph_in)),
       hbm(graph_in, chip_in, program_name(graph_in)),
       stream_plan(plan_sram(chip_in)),
       accumulate_plan(plan_sram_accumulate(chip_in)) {
