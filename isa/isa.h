@@ -247,6 +247,10 @@ Program load_program(const std::string& path);
 void validate(const Program& program, const TargetLimits& limits);
 // All problems, one "file:line: reason" string each.
 std::vector<std::string> find_problems(const Program& program, const TargetLimits& limits);
+// The program's semaphores and barriers played without timing: "" when every unit gets through,
+// else "file:line: certain deadlock: ..." naming the units that wait on each other whatever the
+// timing. find_problems runs it on programs with no other problem.
+std::string find_wait_deadlock(const Program& program, const TargetLimits& limits);
 
 // The opcode whose binary code is `code`, or false when no opcode has it.
 bool opcode_of_code(std::uint8_t code, Opcode& op);

@@ -57,6 +57,10 @@ class Validator {
       check_ranges(inst);
       check_semaphore_balance(inst);
     }
+    if (problems_.empty()) {
+      const std::string deadlock = find_wait_deadlock(program_, limits_);
+      if (!deadlock.empty()) problems_.push_back(deadlock);
+    }
     return problems_;
   }
 

@@ -193,7 +193,7 @@ std::vector<CollectiveResult> simulate_collectives(Interconnect& net,
     sc_start();
     for (int id = 0; id < engine.collectives(); ++id) results.push_back(engine.result(id));
   } catch (const sc_report& report) {
-    throw Error(fmt::format("simulation error: {}", report.what()));
+    throw error_from_report(report);
   }
   return results;
 }

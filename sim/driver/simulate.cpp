@@ -116,7 +116,7 @@ RunStats simulate(const ChipConfig& chip, const std::vector<isa::Program>& progr
     }
     sc_core::sc_start();
   } catch (const sc_core::sc_report& report) {
-    throw Error(fmt::format("simulation error: {}", report.what()));
+    throw error_from_report(report);
   }
   std::string deadlock;
   for (const auto& m : models) {

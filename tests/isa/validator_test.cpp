@@ -327,3 +327,36 @@ TEST_CASE("a collective group must divide the system", "[validator][c2c]") {
   REQUIRE(bad.size() == 1);
   CHECK_THAT(bad[0], Catch::Contains("group=3"));
 }
+
+TEST_CASE("units that wait on each other in a cycle are a certain deadlock", "[isa][validate][deadlock]") {
+  // dma0 waits for mxu0's signal, which mxu0 gives only after waiting for dma0's.
+  CHECK(problem("sem.wait unit=dma0 sem=0\n"
+                "sem.signal unit=dma0 sem=1\n"
+                "sem.wait unit=mxu0 sem=1\n"
+                "sem.signal unit=mxu0 sem=0\n"
+                "halt\n") ==
+        "v.tasm:1: certain deadlock: the units wait on each other (every signal they need comes later in a waiting "
+        "unit's queue): core0.dma0 waits on semaphore 0 at v.tasm:1; core0.mxu0 waits on semaphore 1 at v.tasm:3");
+  // A barrier that one unit can reach only after a wait whose signal comes after the barrier.
+  CHECK_THAT(problem("sem.wait unit=vpu0 sem=2\n"
+                     "barrier\n"
+                     "sem.signal unit=dma0 sem=2\n"
+                     "halt\n"),
+             Catch::Contains("v.tasm:1: certain deadlock") &&
+                 Catch::Contains("): core0.vpu0 waits on semaphore 2 at v.tasm:1; core0.dma0 waits at the barrier at "
+                                 "v.tasm:2; core0.dma1 waits at the barrier at v.tasm:2;") &&
+                 Catch::Contains("; and 1 more unit"));
+  // The same hand-off in the right order, and a wait issued before its signal, are fine.
+  CHECK(problems("sem.signal unit=mxu0 sem=0\n"
+                 "sem.wait unit=dma0 sem=0\n"
+                 "sem.signal unit=dma0 sem=1\n"
+                 "sem.wait unit=mxu0 sem=1\n"
+                 "halt\n").empty());
+  CHECK(problems("sem.wait unit=mxu0 sem=0\nsem.signal unit=dma0 sem=0\nhalt\n").empty());
+  // Two units waiting on one semaphore: which takes the signal depends on timing, so no verdict.
+  CHECK(problems("sem.wait unit=mxu0 sem=0\n"
+                 "sem.wait unit=mxu1 sem=0\n"
+                 "sem.signal unit=dma0 sem=0\n"
+                 "sem.signal unit=mxu0 sem=0\n"
+                 "halt\n").empty());
+}

@@ -113,3 +113,15 @@ TEST_CASE("run_step simulates and summarizes a step", "[driver]") {
   CHECK(result.summary.step_seconds >= result.summary.roofline_seconds);
   CHECK(result.summary.ops.size() > 5);
 }
+
+// An error raised inside a SystemC process (here the collective hub, on chips that disagree about
+// a collective) reaches the user as tasim's one line, without SystemC's framing.
+TEST_CASE("errors inside the simulation come out as one line", "[driver][errors]") {
+  const ChipConfig chip = arch("small", 2);
+  const std::vector<isa::Program> programs = {
+      isa::assemble("coll.allreduce sram_addr=0 bytes=64 tag=1\nhalt\n", "chip0.tasm"),
+      isa::assemble("coll.allreduce sram_addr=0 bytes=128 tag=1\nhalt\n", "chip1.tasm")};
+  const std::string e = error_of([&] { simulate(chip, programs, SimOptions{}); });
+  CHECK_THAT(e, Contains("collective tag=1 (coll.allreduce bytes=") && Contains("differs from the one another chip"));
+  CHECK_THAT(e, !Contains("E549") && !Contains("In file") && !Contains("uncaught exception") && !Contains("\n"));
+}
