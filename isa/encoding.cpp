@@ -1,6 +1,7 @@
 // Binary program format: "TASMBIN" and the format version as an ASCII digit, u32 little-endian
 // instruction count, then per instruction its opcode byte (the table's code, fixed per opcode)
-// and its fields bit-packed LSB-first in table order, padded to a whole byte.
+// and its fields bit-packed LSB-first in table order, padded to a whole byte; last, the CRC-32 of
+// everything before it, so a corrupt or truncated file is reported as such.
 // When some instruction is tagged, the optional tag section follows: "TAGS", u32 count of names,
 // each name as u32 length + bytes, then each instruction's tag as an unsigned LEB128 varint.
 #include <fmt/format.h>
@@ -14,6 +15,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "common/crc32.h"
 #include "common/file_io.h"
 #include "isa/isa.h"
 #include "isa/isa_internal.h"
@@ -27,6 +29,7 @@ namespace {
 constexpr char kMagic[7] = {'T', 'A', 'S', 'M', 'B', 'I', 'N'};
 constexpr char kVersion = '2';
 constexpr std::size_t kHeaderBytes = sizeof(kMagic) + 1 + 4;
+constexpr std::size_t kChecksumBytes = 4;  // CRC-32 of everything before it, last in the file
 constexpr char kTagsMarker[4] = {'T', 'A', 'G', 'S'};
 constexpr int kMaxVarintBytes = 5;  // a u32 in 7-bit groups
 
@@ -215,7 +218,8 @@ bool is_binary(const std::vector<std::uint8_t>& bytes) {
 
 int binary_format_version() { return kVersion - '0'; }
 
-std::vector<std::uint8_t> encode(const Program& program) {
+namespace {
+std::vector<std::uint8_t> encode_body(const Program& program) {
   const EncodedSizes& sizes = encoded_sizes();
   if (program.instructions.size() > 0xffffffffull) {
     throw Error(fmt::format("{}: {} instructions exceed the binary format's 32-bit count",
@@ -270,7 +274,7 @@ std::vector<std::uint8_t> encode(const Program& program) {
   return out;
 }
 
-Program decode(const std::vector<std::uint8_t>& bytes, const std::string& source_name) {
+Program decode_body(const std::vector<std::uint8_t>& bytes, const std::string& source_name) {
   const std::string& name = source_name;
   if (!is_binary(bytes)) {
     throw Error(fmt::format("{}: not a tasim binary program: bad magic (expected \"TASMBIN\")", name));
@@ -343,6 +347,34 @@ Program decode(const std::vector<std::uint8_t>& bytes, const std::string& source
     decode_tags(bytes, offset + sizeof(kTagsMarker), program);
   }
   return program;
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> encode(const Program& program) {
+  std::vector<std::uint8_t> out = encode_body(program);
+  put_u32(out, crc32(out.data(), out.size()));
+  return out;
+}
+
+Program decode(const std::vector<std::uint8_t>& bytes, const std::string& source_name) {
+  // Not a binary, another version: the body decoder says so.
+  if (!is_binary(bytes) || bytes.size() <= sizeof(kMagic) || bytes[sizeof(kMagic)] != static_cast<std::uint8_t>(kVersion)) {
+    return decode_body(bytes, source_name);
+  }
+  if (bytes.size() < kHeaderBytes + kChecksumBytes) {
+    throw Error(fmt::format("{}: truncated: {} bytes, a binary program has at least {} (header and checksum)",
+                            source_name, bytes.size(), kHeaderBytes + kChecksumBytes));
+  }
+  const std::size_t body = bytes.size() - kChecksumBytes;
+  const std::uint32_t stored = get_u32(bytes.data() + body);
+  const std::uint32_t computed = crc32(bytes.data(), body);
+  if (stored != computed) {
+    throw Error(fmt::format("{}: checksum mismatch (CRC-32 stored 0x{:08x}, computed 0x{:08x}): the file is "
+                            "corrupt or truncated",
+                            source_name, stored, computed));
+  }
+  return decode_body(std::vector<std::uint8_t>(bytes.begin(), bytes.begin() + static_cast<long>(body)), source_name);
 }
 
 Program load_program(const std::string& path) {

@@ -99,7 +99,8 @@ matmul a_addr=0x0 b_addr=0x8000 c_addr=0x10000 m=128 n=128 k=128 dtype=fp8   # f
 | 0 | 7 | magic `TASMBIN` |
 | 7 | 1 | format version, an ASCII digit: `2` |
 | 8 | 4 | instruction count, unsigned little-endian |
-| 12 | | the instructions, back to back |
+| 12 | | the instructions, back to back, then the tag section if any (below) |
+| last 4 | 4 | CRC-32 (IEEE, as zlib computes it) of every byte before it, unsigned little-endian |
 
 Each instruction is its opcode byte (the code in the summary below, fixed per instruction: a new instruction
 takes a free code, so existing binaries keep decoding) followed by its fields in the order of
@@ -108,7 +109,8 @@ field that crosses a byte boundary continues in the low bits of the next byte), 
 whole byte. The size of each instruction is therefore fixed by its opcode. A `unit` field holds the unit kind
 in its top 2 bits (dma = 0, mxu = 1, vpu = 2) and the index in its low 6 bits; a `dtype` field holds bf16 = 0,
 fp8 = 1, int8 = 2. A file is read as binary when it starts with the magic, and as `.tasm` text otherwise; a
-binary of another format version is refused with an error naming both versions (version 1 numbered opcodes
+binary whose checksum does not match is refused as corrupt or truncated before anything else is read,
+and a binary of another format version is refused with an error naming both versions (version 1 numbered opcodes
 by their position in the table, so that adding one renumbered the rest: assemble such programs again from
 their `.tasm`).
 Messages about a binary program name the instruction by its number, `file:N`.

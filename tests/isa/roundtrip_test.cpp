@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "error_of.h"
+#include "isa/binary_util.h"
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -78,11 +79,9 @@ void require_same_instructions(const Program& a, const Program& b) {
 }
 
 
-std::vector<std::uint8_t> header(std::uint32_t count) {
-  std::vector<std::uint8_t> bytes = {'T', 'A', 'S', 'M', 'B', 'I', 'N', '2'};
-  for (int b = 0; b < 4; ++b) bytes.push_back(static_cast<std::uint8_t>(count >> (8 * b)));
-  return bytes;
-}
+using tasim::testing::header;
+using tasim::testing::sealed;
+using tasim::testing::unsealed;
 
 }  // namespace
 
@@ -117,10 +116,10 @@ TEST_CASE("encoded size is the opcode byte plus the packed fields, rounded up", 
     inst.op = static_cast<Opcode>(op);
     p.instructions = {inst, inst};
     INFO(info.mnemonic);
-    CHECK(encode(p).size() == 12 + 2 * static_cast<std::size_t>(1 + (bits + 7) / 8));
+    CHECK(encode(p).size() == 12 + 2 * static_cast<std::size_t>(1 + (bits + 7) / 8) + 4);  // + checksum
   }
   Program empty;
-  CHECK(encode(empty) == header(0));
+  CHECK(encode(empty) == sealed(header(0)));
 }
 
 TEST_CASE("binary layout: magic, little-endian count, LSB-first fields", "[isa][roundtrip]") {
@@ -129,7 +128,7 @@ TEST_CASE("binary layout: magic, little-endian count, LSB-first fields", "[isa][
       "matmul mxu=3 a_addr=0x12345678 b_addr=0x0 c_addr=0x0 m=1 n=1 k=1\n"
       "barrier\n",
       "layout.tasm");
-  const std::vector<std::uint8_t> bytes = encode(p);
+  const std::vector<std::uint8_t> bytes = unsealed(encode(p));
   std::vector<std::uint8_t> expected = header(3);
   // sem.signal: core (8 bits), unit (8: kind 1 in the top 2 bits, index 2), sem (12) -> 28 bits, 4 bytes.
   const std::vector<std::uint8_t> signal = {opcode_info(Opcode::sem_signal).code, 0x01, 0x42, 0x23,
@@ -151,6 +150,8 @@ TEST_CASE("binary layout: magic, little-endian count, LSB-first fields", "[isa][
   // barrier has no fields: just its opcode byte, last in the file.
   CHECK(bytes.back() == 0x70);  // barrier's code
   CHECK(is_binary(bytes));
+  // Last in the file: the CRC-32 of everything before it, little-endian.
+  CHECK(encode(p) == sealed(bytes));
 }
 
 TEST_CASE("disassembly is canonical text", "[isa][roundtrip]") {
@@ -183,7 +184,8 @@ TEST_CASE("encode and disassemble refuse values that do not fit", "[isa][roundtr
 
 TEST_CASE("decode rejects garbage with a clear error", "[isa][decode]") {
   const Program good = assemble("vec.add src_addr=0 src2_addr=0 dst_addr=0 rows=1 cols=1\nhalt\n", "g.tasm");
-  const std::vector<std::uint8_t> bytes = encode(good);
+  // The body; each corruption below is resealed, to reach the check behind the checksum.
+  const std::vector<std::uint8_t> bytes = unsealed(encode(good));
   const std::size_t add_size = bytes.size() - 12 - 1;
 
   CHECK(error_of([] { decode({}, "e.bin"); }) ==
@@ -194,17 +196,17 @@ TEST_CASE("decode rejects garbage with a clear error", "[isa][decode]") {
              Catch::Contains("bad magic"));
   CHECK(error_of([] {
           decode({'T', 'A', 'S', 'M', 'B', 'I', 'N', '2', 1}, "h.bin");
-        }) == "h.bin: truncated header: 9 bytes, the header needs 12");
+        }) == "h.bin: truncated: 9 bytes, a binary program has at least 16 (header and checksum)");
 
   std::vector<std::uint8_t> unknown = header(1);
   unknown.push_back(0xff);
-  CHECK(error_of([&] { decode(unknown, "u.bin"); }) ==
+  CHECK(error_of([&] { decode(sealed(unknown), "u.bin"); }) ==
         "u.bin: unknown opcode byte 0xff at offset 12 (instruction 1)");
   // Codes between the table's (0x06: after dma.recv) name no instruction; neither does 0.
   for (const char* code : {"00", "06", "21"}) {
     std::vector<std::uint8_t> unknown2 = bytes;
     unknown2[12 + add_size] = static_cast<std::uint8_t>(std::stoi(code, nullptr, 16));
-    CHECK(error_of([&] { decode(unknown2, "u2.bin"); }) == "u2.bin: unknown opcode byte 0x" + std::string(code) +
+    CHECK(error_of([&] { decode(sealed(unknown2), "u2.bin"); }) == "u2.bin: unknown opcode byte 0x" + std::string(code) +
                                                               " at offset " + std::to_string(12 + add_size) +
                                                               " (instruction 2)");
   }
@@ -212,35 +214,47 @@ TEST_CASE("decode rejects garbage with a clear error", "[isa][decode]") {
   std::vector<std::uint8_t> cut(bytes.begin(), bytes.end() - 3);  // inside the vec.add
   cut.resize(12 + add_size - 2);
   CHECK_THAT(
-      error_of([&] { decode(cut, "t.bin"); }),
+      error_of([&] { decode(sealed(cut), "t.bin"); }),
       Catch::Contains("t.bin: truncated: vec.add at offset 12 needs " + std::to_string(add_size) + " bytes"));
 
   std::vector<std::uint8_t> lying = bytes;
   lying[8] = 5;  // announces 5 instructions, holds 2
-  CHECK(error_of([&] { decode(lying, "c.bin"); }) ==
+  CHECK(error_of([&] { decode(sealed(lying), "c.bin"); }) ==
         "c.bin: truncated: the header announces 5 instructions, the file ends after 2");
   lying[8] = 0xff;
   lying[11] = 0xff;  // a huge count must not make decode allocate for it
-  CHECK_THAT(error_of([&] { decode(lying, "c.bin"); }), Catch::Contains("truncated"));
+  CHECK_THAT(error_of([&] { decode(sealed(lying), "c.bin"); }), Catch::Contains("truncated"));
 
   std::vector<std::uint8_t> trailing = bytes;
   trailing.push_back(0);
-  CHECK(error_of([&] { decode(trailing, "x.bin"); }) == "x.bin: 1 trailing bytes at offset " +
+  CHECK(error_of([&] { decode(sealed(trailing), "x.bin"); }) == "x.bin: 1 trailing bytes at offset " +
                                                             std::to_string(bytes.size()) +
                                                             ", after the last of 2 instructions");
 
   // dtype is matmul's last field: its 2 bits set to 3 name no dtype.
   const Program typed = assemble("matmul a_addr=0 b_addr=0 c_addr=0 m=1 n=1 k=1", "d.tasm");
-  std::vector<std::uint8_t> bad_dtype = encode(typed);
+  std::vector<std::uint8_t> bad_dtype = unsealed(encode(typed));
   // matmul fields: 8+4+32*3+16*3+1 = 157 bits before dtype, i.e. bits 5-6 of the 20th byte after the opcode.
   bad_dtype[12 + 1 + 19] |= 0x3 << 5;
-  CHECK_THAT(error_of([&] { decode(bad_dtype, "d.bin"); }),
+  CHECK_THAT(error_of([&] { decode(sealed(bad_dtype), "d.bin"); }),
              Catch::Contains("d.bin: invalid dtype value 3 in matmul"));
 
   const Program sem = assemble("sem.wait unit=dma0 sem=1", "s.tasm");
-  std::vector<std::uint8_t> bad_unit = encode(sem);
+  std::vector<std::uint8_t> bad_unit = unsealed(encode(sem));
   bad_unit[12 + 2] = 0xc1;  // unit kind 3
-  CHECK_THAT(error_of([&] { decode(bad_unit, "s.bin"); }), Catch::Contains("invalid unit reference 0xc1"));
+  CHECK_THAT(error_of([&] { decode(sealed(bad_unit), "s.bin"); }), Catch::Contains("invalid unit reference 0xc1"));
+
+  // Unsealed, any corruption or truncation is reported as such first.
+  std::vector<std::uint8_t> corrupt = encode(good);
+  corrupt[13] ^= 0x10;
+  CHECK_THAT(error_of([&] { decode(corrupt, "k.bin"); }),
+             Catch::StartsWith("k.bin: checksum mismatch (CRC-32 stored 0x") &&
+                 Catch::EndsWith("): the file is corrupt or truncated"));
+  const std::vector<std::uint8_t> whole = encode(good);
+  CHECK_THAT(error_of([&] { decode(std::vector<std::uint8_t>(whole.begin(), whole.end() - 1), "k.bin"); }),
+             Catch::Contains("checksum mismatch"));
+  CHECK(error_of([] { decode(header(0), "n.bin"); }) ==
+        "n.bin: truncated: 12 bytes, a binary program has at least 16 (header and checksum)");
 }
 
 TEST_CASE("decode never crashes on random or corrupted input", "[isa][decode]") {
@@ -253,12 +267,14 @@ TEST_CASE("decode never crashes on random or corrupted input", "[isa][decode]") 
       bytes = header(static_cast<std::uint32_t>(rng() % 64));
       const std::size_t n = rng() % 200;
       for (std::size_t i = 0; i < n; ++i) bytes.push_back(static_cast<std::uint8_t>(rng()));
+      bytes = sealed(bytes);  // past the checksum, into the body's checks
     } else {
-      bytes = good;
+      bytes = unsealed(good);
       const int flips = 1 + static_cast<int>(rng() % 4);
       for (int i = 0; i < flips; ++i)
         bytes[12 + rng() % (bytes.size() - 12)] ^= static_cast<std::uint8_t>(1 + rng() % 255);
       if (trial % 3 == 2) bytes.resize(12 + rng() % (bytes.size() - 12));
+      if (trial % 2 == 0) bytes = sealed(bytes);  // else the checksum catches it
     }
     try {
       const Program p = decode(bytes, "fuzz.bin");
@@ -313,7 +329,7 @@ std::vector<std::uint8_t> read_bytes(const std::string& path) {
 }  // namespace
 
 // tests/data/every_opcode.bin was written by `tasim asm tests/data/every_opcode.tasm` when the
-// format got its version and fixed opcode codes. It must decode to the same program for as long
+// format got its version, fixed opcode codes and checksum (format version 2). It must decode to the same program for as long
 // as the format is version 2, whatever instructions are added to the table: rewriting it to make
 // this test pass would break every binary users have.
 TEST_CASE("a committed binary keeps decoding to the same program", "[isa][roundtrip][golden]") {

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "error_of.h"
+#include "isa/binary_util.h"
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -36,11 +37,9 @@ std::vector<std::string> tag_names_of(const Program& p) {
   return names;
 }
 
-std::vector<std::uint8_t> header(std::uint32_t count) {
-  std::vector<std::uint8_t> bytes = {'T', 'A', 'S', 'M', 'B', 'I', 'N', '2'};
-  for (int b = 0; b < 4; ++b) bytes.push_back(static_cast<std::uint8_t>(count >> (8 * b)));
-  return bytes;
-}
+using tasim::testing::header;
+using tasim::testing::sealed;
+using tasim::testing::unsealed;
 
 void append(std::vector<std::uint8_t>& bytes, std::initializer_list<int> more) {
   for (const int b : more) bytes.push_back(static_cast<std::uint8_t>(b));
@@ -320,7 +319,7 @@ TEST_CASE("tagged programs round-trip through binary and text", "[isa][tags][rou
   require_round_trip(many);
   const Program p = assemble(many, "many.tasm");
   CHECK(p.tags.size() == 300);
-  const std::vector<std::uint8_t> bytes = encode(p);
+  const std::vector<std::uint8_t> bytes = unsealed(encode(p));
   // The last tagged instruction carries tag 300: varint 0xac 0x02; then the untagged halt.
   CHECK(bytes[bytes.size() - 3] == 0xac);
   CHECK(bytes[bytes.size() - 2] == 0x02);
@@ -329,8 +328,8 @@ TEST_CASE("tagged programs round-trip through binary and text", "[isa][tags][rou
 
 TEST_CASE("the tag section layout", "[isa][tags][roundtrip]") {
   const Program p = assemble(kSmallText, "small.tasm");
-  CHECK(encode(p) == small_bytes());
-  const Program d = decode(small_bytes(), "small.bin");
+  CHECK(unsealed(encode(p)) == small_bytes());
+  const Program d = decode(sealed(small_bytes()), "small.bin");
   CHECK(d.tags == std::vector<std::string>{"a", "bc"});
   CHECK(tags_of(d) == std::vector<std::uint32_t>{1, 0, 2});
   CHECK(d.instructions[2].op == Opcode::barrier);
@@ -343,13 +342,13 @@ TEST_CASE("untagged programs encode exactly as before", "[isa][tags][roundtrip]"
       "plain.tasm");
   std::vector<std::uint8_t> expected = header(2);
   append(expected, {opcode_info(Opcode::sem_signal).code, 0x01, 0x42, 0x23, 0x01, kHalt});
-  CHECK(encode(p) == expected);
+  CHECK(unsealed(encode(p)) == expected);
 
   // A table whose names no instruction uses adds nothing either.
   Program unused = p;
   unused.intern_tag("never.used");
-  CHECK(encode(unused) == expected);
-  CHECK(decode(expected, "plain.bin").tags.empty());
+  CHECK(unsealed(encode(unused)) == expected);
+  CHECK(decode(sealed(expected), "plain.bin").tags.empty());
 }
 
 TEST_CASE("the encoder renumbers tags by first use", "[isa][tags][roundtrip]") {
@@ -362,11 +361,11 @@ TEST_CASE("the encoder renumbers tags by first use", "[isa][tags][roundtrip]") {
   built.instructions[1].tag = 0;
   built.instructions[2].op = Opcode::barrier;
   built.instructions[2].tag = 4;  // bc, second entry
-  CHECK(encode(built) == small_bytes());
+  CHECK(unsealed(encode(built)) == small_bytes());
   const Program decoded = decode(encode(built), "built.bin");
   CHECK(tag_names_of(decoded) == tag_names_of(built));
   CHECK(decoded.tags == std::vector<std::string>{"a", "bc"});
-  CHECK(encode(assemble(disassemble(built), "built.tasm")) == small_bytes());
+  CHECK(unsealed(encode(assemble(disassemble(built), "built.tasm"))) == small_bytes());
 
   built.instructions[1].tag = 5;
   CHECK(error_of([&] { encode(built); }) == "built:2: tag 5 is beyond the tag table (4 names)");
@@ -380,34 +379,34 @@ TEST_CASE("decode rejects corrupt tag sections with a clear error", "[isa][tags]
   const std::size_t section = 12 + 3;  // where "TAGS" starts
   const std::size_t names = section + 8;
   const std::size_t varints = good.size() - 3;
-  REQUIRE(decode(good, "g.bin").instructions.size() == 3);
+  REQUIRE(decode(sealed(good), "g.bin").instructions.size() == 3);
 
   // Cut anywhere inside the section: an error, never a crash (a cut right at the marker is an
   // untagged program, the shortest cut inside it mere trailing bytes).
   for (std::size_t size = section + 1; size < good.size(); ++size) {
     const std::vector<std::uint8_t> cut(good.begin(), good.begin() + static_cast<long>(size));
     INFO("cut at " << size);
-    CHECK_THAT(error_of([&] { decode(cut, "cut.bin"); }), Catch::StartsWith("cut.bin: "));
+    CHECK_THAT(error_of([&] { decode(sealed(cut), "cut.bin"); }), Catch::StartsWith("cut.bin: "));
   }
   CHECK(error_of([&] {
-          decode(std::vector<std::uint8_t>(good.begin(), good.begin() + static_cast<long>(section) + 2),
+          decode(sealed(std::vector<std::uint8_t>(good.begin(), good.begin() + static_cast<long>(section) + 2)),
                  "c.bin");
         }) == "c.bin: 2 trailing bytes at offset 15, after the last of 3 instructions");
   CHECK(error_of([&] {
-          decode(std::vector<std::uint8_t>(good.begin(), good.begin() + static_cast<long>(section) + 6),
+          decode(sealed(std::vector<std::uint8_t>(good.begin(), good.begin() + static_cast<long>(section) + 6)),
                  "c.bin");
         }) == "c.bin: truncated tag section: the name count at offset 19 needs 4 bytes, only 2 left");
   CHECK(
       error_of([&] {
-        decode(std::vector<std::uint8_t>(good.begin(), good.begin() + static_cast<long>(names) + 6), "c.bin");
+        decode(sealed(std::vector<std::uint8_t>(good.begin(), good.begin() + static_cast<long>(names) + 6)), "c.bin");
       }) ==
       "c.bin: truncated tag section: the length of tag name 2 of 2 at offset 28 needs 4 bytes, only 1 left");
   CHECK(error_of([&] {
-          decode(std::vector<std::uint8_t>(good.begin(), good.begin() + static_cast<long>(names) + 10),
+          decode(sealed(std::vector<std::uint8_t>(good.begin(), good.begin() + static_cast<long>(names) + 10)),
                  "c.bin");
         }) == "c.bin: truncated tag section: tag name 2 of 2 at offset 32 needs 2 bytes, only 1 left");
   CHECK(error_of([&] {
-          decode(std::vector<std::uint8_t>(good.begin(), good.begin() + static_cast<long>(varints) + 1),
+          decode(sealed(std::vector<std::uint8_t>(good.begin(), good.begin() + static_cast<long>(varints) + 1)),
                  "c.bin");
         }) ==
         "c.bin: truncated tag section: the tags of instructions 2 to 3 are missing (the file ends at offset "
@@ -415,57 +414,57 @@ TEST_CASE("decode rejects corrupt tag sections with a clear error", "[isa][tags]
 
   std::vector<std::uint8_t> marker = good;
   marker[section + 3] = 'X';
-  CHECK(error_of([&] { decode(marker, "m.bin"); }) ==
+  CHECK(error_of([&] { decode(sealed(marker), "m.bin"); }) ==
         "m.bin: " + std::to_string(good.size() - section) +
             " trailing bytes at offset 15, after the last of 3 instructions");
 
   std::vector<std::uint8_t> empty_name = good;
   empty_name[names] = 0;
-  CHECK(error_of([&] { decode(empty_name, "n.bin"); }) ==
+  CHECK(error_of([&] { decode(sealed(empty_name), "n.bin"); }) ==
         "n.bin: bad tag section: tag name 1 at offset 23 has length 0 (names have 1 to 200 bytes)");
   std::vector<std::uint8_t> huge_name = good;
   huge_name[names + 3] = 0xff;
-  CHECK(error_of([&] { decode(huge_name, "n.bin"); }) ==
+  CHECK(error_of([&] { decode(sealed(huge_name), "n.bin"); }) ==
         "n.bin: bad tag section: tag name 1 at offset 23 has length 4278190081 (names have 1 to 200 bytes)");
   std::vector<std::uint8_t> bad_char = good;
   bad_char[names + 4] = ' ';
-  CHECK(error_of([&] { decode(bad_char, "n.bin"); }) ==
+  CHECK(error_of([&] { decode(sealed(bad_char), "n.bin"); }) ==
         "n.bin: bad tag section: tag name 1 ' ' at offset 27: a tag name holds no spaces");
   std::vector<std::uint8_t> hash_char = good;
   hash_char[names + 4 + 1 + 4 + 1] = '#';
-  CHECK_THAT(error_of([&] { decode(hash_char, "n.bin"); }),
+  CHECK_THAT(error_of([&] { decode(sealed(hash_char), "n.bin"); }),
              Catch::StartsWith("n.bin: bad tag section: tag name 2 'b#' at offset 32: '#' starts a comment"));
 
   // A huge name count must not make decode allocate for it.
   std::vector<std::uint8_t> lying = good;
   lying[section + 4 + 3] = 0xff;
-  CHECK(error_of([&] { decode(lying, "l.bin"); }) ==
+  CHECK(error_of([&] { decode(sealed(lying), "l.bin"); }) ==
         "l.bin: truncated tag section: the length of tag name 3 of 4278190082 at offset 34 needs 4 bytes, "
         "only 3 "
         "left");
 
   std::vector<std::uint8_t> beyond = good;
   beyond[varints + 2] = 3;
-  CHECK(error_of([&] { decode(beyond, "b.bin"); }) ==
+  CHECK(error_of([&] { decode(sealed(beyond), "b.bin"); }) ==
         "b.bin: bad tag section: instruction 3 has tag 3 at offset 36, beyond the tag table (2 names)");
 
   std::vector<std::uint8_t> trailing = good;
   trailing.push_back(0);
-  CHECK(error_of([&] { decode(trailing, "t.bin"); }) ==
+  CHECK(error_of([&] { decode(sealed(trailing), "t.bin"); }) ==
         "t.bin: 1 trailing bytes at offset 37, after the tag section");
 
   // Varints: shortest form only, at most 5 bytes.
   std::vector<std::uint8_t> overlong(good.begin(), good.begin() + static_cast<long>(varints));
   append(overlong, {0x81, 0x00, 0, 2});
-  CHECK(error_of([&] { decode(overlong, "v.bin"); }) ==
+  CHECK(error_of([&] { decode(sealed(overlong), "v.bin"); }) ==
         "v.bin: bad tag section: the tag of instruction 1 at offset 34 is an overlong varint");
   std::vector<std::uint8_t> too_long(good.begin(), good.begin() + static_cast<long>(varints));
   append(too_long, {0x81, 0x80, 0x80, 0x80, 0x80, 0x01, 0, 2});
-  CHECK(error_of([&] { decode(too_long, "v.bin"); }) ==
+  CHECK(error_of([&] { decode(sealed(too_long), "v.bin"); }) ==
         "v.bin: bad tag section: the tag of instruction 1 at offset 34 is a varint longer than 5 bytes");
   std::vector<std::uint8_t> wide(good.begin(), good.begin() + static_cast<long>(varints));
   append(wide, {0xff, 0xff, 0xff, 0xff, 0x7f, 0, 2});
-  CHECK(error_of([&] { decode(wide, "v.bin"); }) ==
+  CHECK(error_of([&] { decode(sealed(wide), "v.bin"); }) ==
         "v.bin: bad tag section: instruction 1 has tag 34359738367 at offset 34, beyond the tag table (2 "
         "names)");
 
@@ -479,7 +478,7 @@ TEST_CASE("decode rejects corrupt tag sections with a clear error", "[isa][tags]
   append_u32(dup, 1);
   append_text(dup, "a");
   append(dup, {1, 2});
-  CHECK(error_of([&] { decode(dup, "d.bin"); }) ==
+  CHECK(error_of([&] { decode(sealed(dup), "d.bin"); }) ==
         "d.bin: bad tag section: tags 1 and 2 have the same name 'a'");
 
   // A section the encoder would not write (unused names, another order) is still a valid program.
@@ -492,12 +491,12 @@ TEST_CASE("decode rejects corrupt tag sections with a clear error", "[isa][tags]
     append_text(loose, name);
   }
   append(loose, {3, 2});
-  const Program p = decode(loose, "loose.bin");
+  const Program p = decode(sealed(loose), "loose.bin");
   CHECK(tag_names_of(p) == std::vector<std::string>{"x", "y"});
-  const std::vector<std::uint8_t> canonical = encode(p);
+  const std::vector<std::uint8_t> canonical = unsealed(encode(p));
   CHECK(canonical.size() < loose.size());
-  CHECK(tag_names_of(decode(canonical, "c.bin")) == tag_names_of(p));
-  CHECK(encode(assemble(disassemble(p), "p.tasm")) == canonical);
+  CHECK(tag_names_of(decode(sealed(canonical), "c.bin")) == tag_names_of(p));
+  CHECK(unsealed(encode(assemble(disassemble(p), "p.tasm"))) == canonical);
 }
 
 TEST_CASE("decode never crashes on corrupted tag sections", "[isa][tags][decode]") {
@@ -508,9 +507,9 @@ TEST_CASE("decode never crashes on corrupted tag sections", "[isa][tags][decode]
     text += i % 2 ? "barrier\n" : "sem.signal unit=dma0 sem=" + std::to_string(i) + "\n";
   }
   Program program = assemble(text, "f.tasm");
-  const std::vector<std::uint8_t> good = encode(program);
+  const std::vector<std::uint8_t> good = unsealed(encode(program));
   for (Instruction& inst : program.instructions) inst.tag = 0;
-  const std::size_t section = encode(program).size();  // where "TAGS" starts
+  const std::size_t section = unsealed(encode(program)).size();  // where "TAGS" starts
   REQUIRE(section < good.size());
   REQUIRE(good[section] == 'T');
   std::mt19937 rng(2024);
@@ -523,7 +522,7 @@ TEST_CASE("decode never crashes on corrupted tag sections", "[isa][tags][decode]
     if (trial % 4 == 3) bytes.resize(section + rng() % (bytes.size() - section));
     if (trial % 5 == 4) bytes.push_back(static_cast<std::uint8_t>(rng()));
     try {
-      const Program p = decode(bytes, "fuzz.bin");
+      const Program p = decode(sealed(bytes), "fuzz.bin");
       ++accepted;
       // Whatever decodes prints, reassembles and encodes to the same tagging.
       const Program again = assemble(disassemble(p), "fuzz.tasm");
