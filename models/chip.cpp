@@ -96,6 +96,8 @@ void Chip::wait_cycles(std::uint64_t cycles) {
   if (cycles > 0) wait(cycle_ * static_cast<double>(cycles));
 }
 
+InstructionSite Chip::site(const isa::Instruction& inst) const { return {&program_.source_name, inst.line, inst.op}; }
+
 std::string Chip::where(const isa::Instruction& inst) const {
   return fmt::format("{}:{} ({})", program_.source_name, inst.line, isa::mnemonic(inst.op));
 }
@@ -216,9 +218,9 @@ void Chip::run_chip_to_chip(int u, const isa::Instruction& inst, std::uint64_t s
   }
   units_[u].state = UnitState::waiting_collective;
   if (isa::is_collective(inst.op)) {
-    options_.collectives->run(options_.chip_index, inst, where(inst));
+    options_.collectives->run(options_.chip_index, inst, site(inst));
   } else {
-    options_.collectives->point_to_point(options_.chip_index, inst, where(inst));
+    options_.collectives->point_to_point(options_.chip_index, inst, site(inst));
   }
   unit_stats_[u].busy_cycles += now_cycle() - start;
 }

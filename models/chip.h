@@ -31,6 +31,7 @@
 namespace tasim {
 
 class CollectiveHub;
+struct InstructionSite;
 
 struct ChipOptions {
   bool ideal_memory = false;  // SRAM and HBM with unlimited bandwidth and no latency
@@ -89,6 +90,7 @@ class Chip : public sc_core::sc_module {
   std::uint64_t now_cycle() const;
   void wait_cycles(std::uint64_t cycles);
   std::string where(const isa::Instruction& inst) const;
+  InstructionSite site(const isa::Instruction& inst) const;
 
   ChipConfig config_;
   const isa::Program& program_;

@@ -19,7 +19,16 @@ static CollectiveOp op_of(isa::Opcode op) {
   }
 }
 
-void CollectiveHub::run(int chip, const isa::Instruction& inst, const std::string& where) {
+std::string InstructionSite::text() const {
+  return fmt::format("{}:{} ({})", source ? *source : std::string("<program>"), line, isa::mnemonic(op));
+}
+
+void CollectiveHub::run(int chip, const isa::Instruction& inst, InstructionSite where) {
+  engine_.run(ids_[static_cast<std::size_t>(join(chip, inst, where))], chip);  // waits: owns no memory here
+  current_[static_cast<std::size_t>(chip)] = -1;
+}
+
+int CollectiveHub::join(int chip, const isa::Instruction& inst, InstructionSite where) {
   const Entry mine{inst.op, inst.get(isa::Field::bytes), inst.get(isa::Field::tag), inst.get(isa::Field::algo), where};
   const int use = uses_[static_cast<std::size_t>(chip)][mine.tag]++;
   // The group: every chip, or the `group` consecutive chips from a multiple of it (a tensor
@@ -51,17 +60,16 @@ void CollectiveHub::run(int chip, const isa::Instruction& inst, const std::strin
       throw Error(fmt::format("{}: chip {}'s collective tag={} ({} bytes={}) differs from the one another chip "
                               "issued with that tag at {} ({} bytes={}): every chip must issue the same "
                               "collectives with the same tags",
-                              where, chip, mine.tag, isa::mnemonic(mine.op), mine.bytes, first.where,
+                              where.text(), chip, mine.tag, isa::mnemonic(mine.op), mine.bytes, first.where.text(),
                               isa::mnemonic(first.op), first.bytes));
     }
   }
   ++joined_[static_cast<std::size_t>(k)];
   current_[static_cast<std::size_t>(chip)] = k;
-  engine_.run(ids_[static_cast<std::size_t>(k)], chip);
-  current_[static_cast<std::size_t>(chip)] = -1;
+  return k;
 }
 
-void CollectiveHub::point_to_point(int chip, const isa::Instruction& inst, const std::string& where) {
+void CollectiveHub::point_to_point(int chip, const isa::Instruction& inst, InstructionSite where) {
   const bool sending = inst.op == isa::Opcode::dma_send;
   const int peer = static_cast<int>(inst.get(isa::Field::chip));
   const int src = sending ? chip : peer, dst = sending ? peer : chip;
@@ -76,7 +84,7 @@ void CollectiveHub::point_to_point(int chip, const isa::Instruction& inst, const
     spec.chips = {src, dst};
     ids.push_back(engine_.add(spec));
   } else if (engine_.spec(ids[static_cast<std::size_t>(use)]).bytes != bytes) {
-    throw Error(fmt::format("{}: chip {}'s {} of {} bytes (tag {}) does not match its peer's {} bytes", where, chip,
+    throw Error(fmt::format("{}: chip {}'s {} of {} bytes (tag {}) does not match its peer's {} bytes", where.text(), chip,
                             isa::mnemonic(inst.op), bytes, tag, engine_.spec(ids[static_cast<std::size_t>(use)]).bytes));
   }
   engine_.run(ids[static_cast<std::size_t>(use)], chip);

@@ -18,15 +18,24 @@
 
 namespace tasim {
 
+// Where an instruction is, formatted only when a message needs it: a chip's unit may stay
+// suspended inside the hub forever (a peer that never comes), so nothing it holds may own memory.
+struct InstructionSite {
+  const std::string* source = nullptr;  // the program's source name (outlives the run)
+  std::uint32_t line = 0;
+  isa::Opcode op = isa::Opcode::halt;
+  std::string text() const;  // "file:line (mnemonic)"
+};
+
 class CollectiveHub {
  public:
   CollectiveHub(CollectiveEngine& engine, std::vector<int> ring_order);
   // From chip `chip`'s DMA engine thread: runs its next collective; returns when its part is done.
-  void run(int chip, const isa::Instruction& inst, const std::string& where);
+  void run(int chip, const isa::Instruction& inst, InstructionSite where);
   // dma.send / dma.recv: the send on chip a to b and the recv on b from a with the same tag (its
   // n-th use on that pair) are one point-to-point transfer over the links; each side returns when
   // the data has arrived.
-  void point_to_point(int chip, const isa::Instruction& inst, const std::string& where);
+  void point_to_point(int chip, const isa::Instruction& inst, InstructionSite where);
   // For deadlock reports: the collective a chip is in (or -1) and who has not joined it.
   int current(int chip) const { return current_[static_cast<std::size_t>(chip)]; }
   std::string describe_waiting(int chip) const;
@@ -34,10 +43,12 @@ class CollectiveHub {
   CollectiveEngine& engine() { return engine_; }
 
  private:
+  // Registers or matches chip's collective; returns its index (run() then waits for it).
+  int join(int chip, const isa::Instruction& inst, InstructionSite where);
   struct Entry {
     isa::Opcode op;
     std::uint64_t bytes, tag, algo;
-    std::string where;  // the first chip's instruction, for messages
+    InstructionSite where;  // the first chip's instruction, for messages
   };
   CollectiveEngine& engine_;
   std::vector<int> ring_order_;
