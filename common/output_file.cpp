@@ -35,27 +35,32 @@ std::string folder_of(const std::string& path) {
 
 }  // namespace
 
+// What `path` names, links followed by the system: /dev/stdout and /dev/fd/N are links that name
+// no path when they stand for a pipe, so following them by their text would not do.
+fs::file_status status_of(const std::string& path) {
+  std::error_code ec;
+  return fs::status(path, ec);
+}
+
 bool is_regular_output(const std::string& path) {
   if (path == "-") return false;
-  std::error_code ec;
-  const fs::file_status s = fs::status(follow_links(path), ec);
+  const fs::file_status s = status_of(path);
   return !fs::exists(s) || fs::is_regular_file(s);
 }
 
 void check_output(const std::string& path, const char* what) {
   if (path == "-") return;
   if (path.empty()) throw Error(fmt::format("the {} path is empty", what));
-  const std::string target = follow_links(path);
-  std::error_code ec;
-  const fs::file_status s = fs::status(target, ec);
+  const fs::file_status s = status_of(path);
   if (fs::is_directory(s)) throw Error(fmt::format("{}: is a directory, not a file for the {}", path, what));
-  if (fs::exists(s) && !fs::is_regular_file(s)) {  // a FIFO or a device: written through
-    if (::access(target.c_str(), W_OK) != 0) {
+  if (fs::exists(s) && !fs::is_regular_file(s)) {  // a FIFO, a pipe or a device: written through
+    if (::access(path.c_str(), W_OK) != 0) {
       throw Error(fmt::format("{}: cannot write the {}: {}", path, what, std::strerror(errno)));
     }
     return;
   }
-  const std::string folder = folder_of(target);
+  const std::string folder = folder_of(follow_links(path));
+  std::error_code ec;
   if (!fs::is_directory(folder, ec)) {
     throw Error(fmt::format("{}: cannot write the {}: folder {} does not exist", path, what, folder));
   }
@@ -71,8 +76,12 @@ OutputFile::OutputFile(const std::string& path, const char* what) : path_(path),
     return;
   }
   check_output(path, what);
-  target_ = follow_links(path);
-  if (is_regular_output(path)) temp_ = target_ + ".tmp";
+  if (is_regular_output(path)) {
+    target_ = follow_links(path);
+    temp_ = target_ + ".tmp";
+  } else {
+    target_ = path;  // written through: opened by the name given, the system following any link
+  }
   file_ = std::fopen(temp_.empty() ? target_.c_str() : temp_.c_str(), "wb");
   if (!file_) fail("open");
 }

@@ -247,6 +247,8 @@ Program load_program(const std::string& path);
 void validate(const Program& program, const TargetLimits& limits);
 // All problems, one "file:line: reason" string each.
 std::vector<std::string> find_problems(const Program& program, const TargetLimits& limits);
+// One Error for a list of problems: the first, and how many more (nothing if there are none).
+void throw_problems(const std::vector<std::string>& problems);
 // The program's semaphores and barriers played without timing: "" when every unit gets through,
 // else "file:line: certain deadlock: ..." naming the units that wait on each other whatever the
 // timing. find_problems runs it on programs with no other problem.

@@ -270,8 +270,9 @@ std::vector<std::string> find_problems(const Program& program, const TargetLimit
   return Validator(program, limits).run();
 }
 
-void validate(const Program& program, const TargetLimits& limits) {
-  const std::vector<std::string> problems = find_problems(program, limits);
+void validate(const Program& program, const TargetLimits& limits) { throw_problems(find_problems(program, limits)); }
+
+void throw_problems(const std::vector<std::string>& problems) {
   if (problems.empty()) return;
   if (problems.size() == 1) throw Error(problems.front());
   throw Error(fmt::format("{} (and {} more problem{})", problems.front(), problems.size() - 1,

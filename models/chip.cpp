@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "models/collective_hub.h"
+#include "models/systemc_reports.h"
 
 namespace tasim {
 
@@ -56,10 +57,12 @@ Chip::Chip(sc_core::sc_module_name name, const ChipConfig& config, const isa::Pr
       }
     }
   }
-  SC_THREAD(sequencer_thread);
+  // Every process body under guard_process: its errors leave through run_simulation().
+  sc_core::sc_spawn([this] { guard_process([this] { sequencer_thread(); }); }, "sequencer_thread");
   for (int u = 0; u < static_cast<int>(units_.size()); ++u) {
     sc_core::sc_spawn_options opts;
-    sc_core::sc_spawn(sc_bind(&Chip::unit_thread, this, u), fmt::format("unit{}", u).c_str(), &opts);
+    sc_core::sc_spawn([this, u] { guard_process([this, u] { unit_thread(u); }); }, fmt::format("unit{}", u).c_str(),
+                      &opts);
   }
 }
 

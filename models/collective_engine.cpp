@@ -71,7 +71,8 @@ void CollectiveEngine::start(int id, int chip, double start_tick) {
   if (part.started) throw Error(fmt::format("collective {}: chip {} started its part twice", id, chip));
   part.started = true;
   sc_core::sc_spawn_options opts;
-  sc_core::sc_spawn(sc_bind(&CollectiveEngine::part_thread, this, id, p, std::max(start_tick, now_tick())),
+  const double from_tick = std::max(start_tick, now_tick());
+  sc_core::sc_spawn([this, id, p, from_tick] { guard_process([&] { part_thread(id, p, from_tick); }); },
                     fmt::format("collective{}_chip{}", id, chip).c_str(), &opts);
 }
 
@@ -190,9 +191,9 @@ std::vector<CollectiveResult> simulate_collectives(Interconnect& net,
   try {
     CollectiveEngine engine("collectives", net, observer);
     for (const auto& tc : collectives) engine.start_all_at(engine.add(tc.spec), tc.start_tick);
-    sc_start();
+    run_simulation();
     for (int id = 0; id < engine.collectives(); ++id) results.push_back(engine.result(id));
-  } catch (const sc_report& report) {
+  } catch (const sc_report& report) {  // from elaboration
     throw error_from_report(report);
   }
   return results;

@@ -381,7 +381,7 @@ int cmd_validate(const std::vector<std::string>& args) {
   if (!p.vm.count("program")) throw Error("tasim validate: a program file is required");
   const ChipConfig chip = build_arch(arch_request_from(p.vm)).chip;
   const isa::Program program = isa::load_program(p.vm["program"].as<std::string>());
-  const auto problems = isa::find_problems(program, target_limits(chip));
+  const auto problems = find_system_problems(chip, {program});
   for (const auto& pr : problems) std::cerr << pr << "\n";
   if (!problems.empty()) return 2;
   std::cout << fmt::format("{}: {} instructions, valid on {}\n", program.source_name, program.instructions.size(), chip.name);

@@ -47,6 +47,24 @@ RunStats combine(const std::vector<RunStats>& chips) {
 
 }  // namespace
 
+std::vector<std::string> find_system_problems(const ChipConfig& chip, const std::vector<isa::Program>& programs) {
+  if (programs.empty()) throw Error("internal: no program to check");
+  const bool multi = chip.system.chips > 1 && has_collectives(programs.front());
+  const int chips = multi ? chip.system.chips : 1;
+  const bool shared = programs.size() == 1;
+  for (int c = 0; c < chips; ++c) {
+    isa::TargetLimits limits = target_limits(chip);
+    limits.own_chip = c;
+    std::vector<std::string> problems = isa::find_problems(programs[shared ? 0 : static_cast<std::size_t>(c)], limits);
+    if (problems.empty()) continue;
+    if (shared && c > 0) {
+      for (std::string& p : problems) p = fmt::format("on chip {}, which runs the same program: {}", c, p);
+    }
+    return problems;
+  }
+  return {};
+}
+
 RunStats simulate(const ChipConfig& chip, const isa::Program& program, const SimOptions& options,
                   ExecutionObserver* extra) {
   return simulate(chip, std::vector<isa::Program>{program}, options, extra);
@@ -63,18 +81,7 @@ RunStats simulate(const ChipConfig& chip, const std::vector<isa::Program>& progr
   if (programs.size() > 1 && static_cast<int>(programs.size()) != chips) {
     throw Error(fmt::format("internal: {} programs for {} chips", programs.size(), chips));
   }
-  // Every chip's program is checked as that chip's (a peer must be another chip).
-  for (int c = 0; c < chips; ++c) {
-    const bool shared = programs.size() == 1;
-    isa::TargetLimits limits = target_limits(chip);
-    limits.own_chip = c;
-    try {
-      isa::validate(programs[shared ? 0 : static_cast<std::size_t>(c)], limits);
-    } catch (const Error& e) {
-      if (!shared || c == 0) throw;
-      throw Error(fmt::format("on chip {}, which runs the same program: {}", c, e.what()));
-    }
-  }
+  isa::throw_problems(find_system_problems(chip, programs));
   install_systemc_report_handler();
 
   std::unique_ptr<trace::TraceWriter> writer;
@@ -114,8 +121,8 @@ RunStats simulate(const ChipConfig& chip, const std::vector<isa::Program>& progr
       models.back()->set_observer(fanout.get());
       fanouts.push_back(std::move(fanout));
     }
-    sc_core::sc_start();
-  } catch (const sc_core::sc_report& report) {
+    run_simulation();
+  } catch (const sc_core::sc_report& report) {  // from elaboration
     throw error_from_report(report);
   }
   std::string deadlock;

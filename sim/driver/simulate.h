@@ -19,6 +19,13 @@ struct SimOptions {
   std::uint64_t counter_window_cycles = 1024;  // bin width of the bandwidth/utilization counters
 };
 
+// The problems of programs run on `chip`'s system, as `tasim run` would meet them (empty: valid).
+// A program with chip-to-chip instructions runs on every chip of a multi-chip system, so it is
+// checked as each chip's (a peer must be another chip); the problems found as chip 0 come as the
+// validator words them, those of the first other chip with problems prefixed by "on chip N, which
+// runs the same program: ". One program per chip: each is checked as its chip's.
+std::vector<std::string> find_system_problems(const ChipConfig& chip, const std::vector<isa::Program>& programs);
+
 // Throws tasim::Error for an invalid program and for a deadlock (with the report of which unit
 // waits on what).
 // `extra` (optional) also watches the run, e.g. an OpProfiler.

@@ -166,8 +166,9 @@ void write_flushed(std::FILE* f, const std::string& text, const std::string& pat
 
 }  // namespace
 
-CsvFile read_results_csv(const std::string& path) {
-  const std::string text = read_file_bytes(path, "results file");
+CsvFile read_results_csv(const std::string& path) { return parse_results_csv(read_file_bytes(path, "results file"), path); }
+
+CsvFile parse_results_csv(const std::string& text, const std::string& path) {
   CsvFile file;
   std::size_t pos = 0;
   std::size_t line_number = 0;

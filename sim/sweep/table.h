@@ -56,6 +56,8 @@ struct CsvFile {
 // Throws tasim::Error naming the file and line for unreadable files, bad quoting and rows whose
 // cell count differs from the header's.
 CsvFile read_results_csv(const std::string& path);
+// The same from the file's text; `path` names it in errors.
+CsvFile parse_results_csv(const std::string& text, const std::string& path);
 
 // Writes `table` to `csv_path` and its JSONL, each through a temporary file renamed over the
 // target, so a reader never sees half a file.

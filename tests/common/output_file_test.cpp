@@ -2,6 +2,7 @@
 // only when complete, links followed, FIFOs written through, bad targets refused up front.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -90,6 +91,32 @@ TEST_CASE("a FIFO is written through, never replaced", "[output]") {
   struct stat st {};
   REQUIRE(::stat(fifo.c_str(), &st) == 0);
   CHECK(S_ISFIFO(st.st_mode));
+}
+
+TEST_CASE("a pipe named by /dev/fd/N, a link that names no path, is written through", "[output]") {
+  // `--json /dev/stdout | jq` and `--trace >(gzip > t.gz)`: following such a link by its text
+  // gives "pipe:[inode]", which is no file.
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  const std::string path = "/dev/fd/" + std::to_string(fds[1]);
+  CHECK_FALSE(tasim::is_regular_output(path));
+  CHECK_NOTHROW(tasim::check_output(path, "JSON report"));
+  tasim::write_output(path, "{}\n", "JSON report");
+  ::close(fds[1]);
+  char buf[16] = {};
+  CHECK(::read(fds[0], buf, sizeof buf) == 3);
+  CHECK(std::string(buf) == "{}\n");
+  ::close(fds[0]);
+  // A regular file named that way is still replaced whole, through the link's target.
+  const TempDir d("fd");
+  const std::string file = d / "report.json";
+  std::ofstream(file) << "old\n";
+  const int fd = ::open(file.c_str(), O_RDONLY);
+  REQUIRE(fd >= 0);
+  CHECK(tasim::is_regular_output("/dev/fd/" + std::to_string(fd)));
+  tasim::write_output("/dev/fd/" + std::to_string(fd), "new\n", "JSON report");
+  ::close(fd);
+  CHECK(read(file) == "new\n");
 }
 
 TEST_CASE("outputs that cannot be written are refused before any work", "[output][errors]") {

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "models/systemc_reports.h"
 #include "models/chip.h"
 #include "arch/matrix_timing.h"
 #include "arch/test_chips.h"
@@ -54,7 +55,7 @@ Outcome run_chip(const ChipConfig& chip, const std::string& tasm, bool ideal = f
   options.unit_models = unit_models;
   static std::unique_ptr<Chip> model;
   model = std::make_unique<Chip>("chip", chip, program, options, &out.recorder);
-  sc_core::sc_start();
+  tasim::run_simulation();
   out.finished = model->finished();
   out.report = model->deadlock_report();
   out.stats = model->stats();
@@ -237,7 +238,7 @@ TEST_CASE("a chip run counts the activity its SRAM model served", "[cost][activi
       "activity.tasm");
   isa::validate(program, target_limits(chip));
   Chip model("chip", chip, program, ChipOptions{}, nullptr);
-  sc_core::sc_start();
+  tasim::run_simulation();
   REQUIRE(model.finished());
   const RunStats s = model.stats();
   CHECK(s.activity.macs[0] == 16 * 16 * 32);

@@ -1,6 +1,7 @@
 // Collectives simulated over the interconnect. Each TEST_CASE elaborates SystemC at most once
 // (ctest runs each in its own process); several collectives in one test run one after another
 // (or at once) inside that one simulation.
+#include "models/systemc_reports.h"
 #include "models/collective_engine.h"
 
 #include <algorithm>
@@ -278,7 +279,7 @@ TEST_CASE("chips start their parts of a collective at different times through th
   CollectiveEngine engine("engine", net);
   const int id = engine.add(spec_of(CollectiveOp::all_gather, 4'000'000, all_chips(4)));
   ChipThreads chips("chips", engine, id, {50'000.0, 0.0, 0.0, 0.0});
-  sc_core::sc_start();
+  tasim::run_simulation();
   REQUIRE(engine.done(id));
   const CollectiveResult r = engine.result(id);
   CHECK(r.start_tick == Approx(0.0));

@@ -47,7 +47,7 @@ TEST_CASE("bad command lines get one clear line and exit status 2", "[cli][error
 
 TEST_CASE("bytes of a bad input file are escaped in the error line", "[cli][errors]") {
   const std::string path = build_path("random_bytes.tasm");
-  write_text(path, std::string("dma.load \x01\xff\x80 x=1\n", 20));
+  write_text(path, "dma.load \x01\xff\x80 x=1\n");
   const CommandResult r = run_tasim("validate --arch small " + path);
   CHECK(r.exit_code == 2);
   CHECK(r.output == "tasim: error: " + path + ":1: expected field=value, got '\\x01\\xff\\x80'\n");

@@ -45,9 +45,15 @@ TEST_CASE("a collective on a single chip is rejected before simulation", "[multi
 
 TEST_CASE("one program run on every chip is checked as each chip's", "[system][errors]") {
   // c2c_exchange.tasm is chip 0's half of an exchange: on chip 1 its dma.send names chip 1 itself.
-  const auto r = run_tasim("run --arch sohu-like-8x --program " + source_path("isa/examples/c2c_exchange.tasm"));
-  CHECK(r.exit_code == 2);
-  CHECK_THAT(r.output, Catch::Contains("on chip 1, which runs the same program: "));
-  CHECK_THAT(r.output, Catch::Contains("c2c_exchange.tasm:14: dma.send peer chip 1 is the program's own chip"));
-  CHECK(lines_of(r.output).size() == 1);
+  // validate and run agree on it (validate checked only as chip 0 and called it valid).
+  const std::string example = source_path("isa/examples/c2c_exchange.tasm");
+  for (const std::string command : {"run --arch sohu-like-8x --program ", "validate --arch sohu-like-8x "}) {
+    INFO(command);
+    const auto r = run_tasim(command + example);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.output, Catch::Contains("on chip 1, which runs the same program: "));
+    CHECK_THAT(r.output, Catch::Contains("c2c_exchange.tasm:16: dma.send peer chip 1 is the program's own chip"));
+    CHECK_THAT(r.output, !Catch::Contains("valid on"));
+    if (command.rfind("run", 0) == 0) CHECK(lines_of(r.output).size() == 1);
+  }
 }

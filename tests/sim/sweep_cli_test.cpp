@@ -525,6 +525,28 @@ TEST_CASE("sweep results follow a link and refuse a FIFO and name a folder they 
   CHECK_THAT(r.output, !Catch::Contains(".tmp"));
 }
 
+TEST_CASE("a row the results file cannot take stops the sweep, is never reported as done, and resumes", "[sweep][cli][output]") {
+  // A file-size limit of 1 KiB (ulimit -f counts 512-byte blocks in Debian's sh; SIGXFSZ ignored so
+  // that the write fails with EFBIG) stands in for a full disk: the CSV takes its header and one
+  // row, not two.
+  const SweepDir d("full");
+  d.spec("spec.yaml", kGridSpec);
+  auto r = run_command(fmt::format("cd '{}' && ulimit -f 2 && trap '' XFSZ && SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 '{}' "
+                                   "sweep spec.yaml -o results.csv -j 1 2>&1",
+                                   d.dir, build_path("tasim")));
+  INFO(r.output);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("tasim: error: results.csv: cannot write (File too large)"));
+  CHECK_THAT(r.output, Catch::Contains("point 0 ok (1/4"));
+  CHECK_THAT(r.output, !Catch::Contains("point 1 ok") && !Catch::Contains("wrote"));
+  // What was written is kept, and --resume (no limit now) completes the sweep.
+  r = d.tasim("sweep spec.yaml -o results.csv --resume");
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK(column(d.results("results.csv"), "status") == Strings{"ok", "ok", "ok", "ok"});
+  CHECK(lines_of(d.text("results.jsonl")).size() == 4);
+}
+
 TEST_CASE("sweep-merge names a huge point index and counts a wide gap without listing it", "[sweep][cli][errors]") {
   const SweepDir d("huge_points");
   const std::string header = "point,status,error,cycles\n";

@@ -154,6 +154,24 @@ seed: 7
                     Catch::Contains("mode: random needs samples:"));
 }
 
+TEST_CASE("a sweep's size is known before any point runs, and bounded", "[sweep][errors]") {
+  // Five axes of 10,000 values: 10^20 points, beyond 64 bits; counting must not wrap to a small
+  // number that would then be expanded.
+  std::string axes = "axes:\n";
+  for (const char* key : {"run.batch", "run.context_len", "arch.core.matrix.rows", "arch.core.matrix.cols",
+                          "arch.core.vector.lanes"})
+    axes += fmt::format("  {}: {{from: 1, to: 10000, step: 1}}\n", key);
+  CHECK_THROWS_WITH(parse(axes), "spec.yaml:2:3: the grid has over 2^64 points, more than 1000000: use mode: "
+                                 "random with samples:");
+  // Two axes: 10^8 points, counted exactly.
+  CHECK_THROWS_WITH(parse("axes:\n  run.batch: {from: 1, to: 10000, step: 1}\n"
+                          "  run.context_len: {from: 1, to: 10000, step: 1}\n"),
+                    "spec.yaml:2:3: the grid has 100000000 points, more than 1000000: use mode: random with samples:");
+  CHECK_THROWS_WITH(parse("axes:\n  run.batch: {from: 1, to: 10000, step: 1}\n"
+                          "  run.context_len: {from: 1, to: 10000, step: 1}\nmode: random\nsamples: 2000000\n"),
+                    "spec.yaml:5:10: samples: more than 1000000 points");
+}
+
 TEST_CASE("a point's run arguments put axes over the base", "[sweep]") {
   const SweepSpec spec = parse(R"(
 base:
