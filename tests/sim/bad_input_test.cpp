@@ -30,6 +30,8 @@ TEST_CASE("bad command lines get one clear line and exit status 2", "[cli][error
        "--bytes 9999999999999999999 is more than a collective moves: at most 1125899906842624 (1 PiB) per chip"},
       {"gemm --arch small --m 1000000 --n 1000000 --k 1000000",
        "a 1000000x1000000x1000000 GEMM needs 7451 GiB of HBM for A, B and C but small has 1 GiB (hbm.capacity_gib)"},
+      {"run --arch small --model llama-3-70b --batch 1 --context-len 16",
+       "llama-3-70b_decode_b1 needs 131.4 GiB of HBM (weights, KV cache, activations) but small has 1.0 GiB"},
       // The compiler never emits a program that does not fit: it names the op and the key to change.
       {"compile --arch small --set core.sram.capacity_mib=0.0625 --set hbm.capacity_gib=8 --model gpt-style-1b "
        "--batch 1 --context-len 16 -o " + build_path("too_small.bin"),

@@ -218,6 +218,11 @@ TEST_CASE("output lost to a full disk or a missing folder is an error", "[cli][e
         "tasim: error: standard output: cannot write the disassembly: No space left on device\n");
   r = run_command("cd '" + std::string(TASIM_BINARY_DIR) + "' && ./tasim presets > /dev/full 2>/dev/null");
   CHECK(r.exit_code == 2);
+  r = run_command("cd '" + std::string(TASIM_BINARY_DIR) + "' && ./tasim gemm --arch small --m 64 --n 64 --k 64 " +
+                  "--json - > /dev/full 2> " + build_path("full.err"));
+  CHECK(r.exit_code == 2);
+  CHECK(read_file(build_path("full.err")) ==
+        "tasim: error: standard output: cannot write the JSON report: No space left on device\n");
   // A report that could not be written is refused before the simulation, not after it.
   r = run_tasim("run --json " + build_path("no-such-folder/report.json"));
   CHECK(r.exit_code == 2);
