@@ -13,6 +13,7 @@
 
 #include "common/error.h"
 #include "common/file_io.h"
+#include "common/printable.h"
 #include "common/suggest.h"
 #include "common/yaml_util.h"
 #include "arch/arch_figures.h"
@@ -246,10 +247,10 @@ void apply_override(const std::string& assignment, FlatArch& flat) {
   const auto eq = assignment.find('=');
   const std::string path = eq == std::string::npos ? "" : trim(assignment.substr(0, eq));
   if (eq == std::string::npos || path.empty() || path.find_first_of(" \t") != std::string::npos) {
-    throw Error(fmt::format("--set expects key.path=value, got '{}'", assignment));
+    throw Error(fmt::format("--set expects key.path=value, got '{}'", printable(assignment)));
   }
   const std::string value = trim(assignment.substr(eq + 1));
-  const std::string origin = "--set " + assignment;
+  const std::string origin = "--set " + printable(assignment);
   const ArchKey* key = find_arch_key(path);
   if (!key) {
     if (path == kBaseKey) {
@@ -282,7 +283,7 @@ void apply_override(const std::string& assignment, FlatArch& flat) {
     throw Error(fmt::format("{}: unknown key '{}'{}", origin, path, unknown_key_hint(known, name, tail)));
   }
   if (value.empty() && key->type != ArchKeyType::text) {
-    throw Error(fmt::format("--set expects key.path=value, got '{}' (no value)", assignment));
+    throw Error(fmt::format("--set expects key.path=value, got '{}' (no value)", printable(assignment)));
   }
   flat[path] = Entry{value, origin};
 }

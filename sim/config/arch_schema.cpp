@@ -1,5 +1,6 @@
 #include "sim/config/arch_schema.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <set>
@@ -8,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "arch/memory_model.h"
+#include "common/printable.h"
 
 namespace tasim {
 namespace {
@@ -497,8 +499,19 @@ bool parse_arch_value(const ArchKey& key, const std::string& text, ArchValue& ou
     return false;
   };
   switch (key.type) {
-    case ArchKeyType::text:
-      return true;
+    case ArchKeyType::text: {
+      // Names and descriptions are one line of reports, listings and CSV cells (and dump back as
+      // one line of YAML).
+      const bool one_line = std::none_of(text.begin(), text.end(), [](char c) {
+        const auto byte = static_cast<unsigned char>(c);
+        return byte < 0x20 || byte == 0x7f;
+      });
+      if (!one_line) {
+        why = fmt::format("{} = '{}': a text value is one line without control characters", key.path,
+                          printable(text));
+      }
+      return one_line;
+    }
     case ArchKeyType::choice: {
       const std::vector<std::string> choices = key.choice_list();
       for (std::size_t i = 0; i < choices.size(); ++i) {

@@ -300,6 +300,22 @@ TEST_CASE("errors: out-of-range values", "[errors]") {
              Contains("hbm.capacity_gib = 2048 is out of range [0.0625, 1024]"));
 }
 
+TEST_CASE("errors: a name or description is one line", "[errors]") {
+  // Found by fuzz_arch: a --set name with a line break was kept and dumped as a YAML string that
+  // loads back folded to one line. Names go into one-line reports and CSV cells: refused, and the
+  // error shows the bytes escaped.
+  CHECK(error_loading(kMinimal, {"name=two\nlines"}) ==
+        "--set name=two\\x0alines: name = 'two\\x0alines': a text value is one line without control characters");
+  CHECK_THAT(error_loading(std::string(kMinimal) + "description: \"tab\\there\"\n"),
+             Contains("description = 'tab\\x09here': a text value is one line without control characters"));
+  // Quotes and backslashes are text like any other, and survive the dump.
+  const ChipConfig chip = load_arch_text(kMinimal, "x.yaml", {"name=a \"quoted\" \\ name"});
+  CHECK(chip.name == "a \"quoted\" \\ name");
+  const std::string dumped = arch_to_yaml(chip);
+  CHECK(load_arch_text(dumped, "dump.yaml").name == chip.name);
+  CHECK(arch_to_yaml(load_arch_text(dumped, "dump.yaml")) == dumped);
+}
+
 TEST_CASE("errors: bad enum values list the valid ones", "[errors]") {
   CHECK_THAT(error_loading(std::string(kMinimal) + "core.matrix.dataflow: rs\n"),
              Contains("my-chip.yaml:8:23: core.matrix.dataflow = 'rs' is not one of: ws, os, is"));
