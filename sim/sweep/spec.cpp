@@ -119,16 +119,26 @@ std::string resolve_model(const SweepSpec& spec, const std::string& value) {
   return std::find(names.begin(), names.end(), value) != names.end() ? value : relative_to(spec.dir, value);
 }
 
+// The option whose long name is exactly `name`, or null. Not Boost's find_nothrow: it throws
+// ambiguous_option for an empty name (fuzz_sweep: an axis `run.:`).
+const po::option_description* find_long_option(const po::options_description& desc, const std::string& name) {
+  for (const auto& option : desc.options()) {
+    if (option->long_name() == name) return option.get();
+  }
+  return nullptr;
+}
+
 // The long option of `tasim run` that a spec's run key names (`context_len` -> `context-len`);
 // throws tasim::Error with the reason.
 const po::option_description& run_option(const std::string& key, const po::options_description& desc) {
+  if (key.empty()) throw Error("no option named after 'run.'");
   std::string name = key;
   std::replace(name.begin(), name.end(), '_', '-');
   for (const auto& [reserved, instead] : kReservedRunOptions) {
     if (name == reserved)
       throw Error(fmt::format("run option '{}' cannot be set in a sweep: {}", key, instead));
   }
-  if (const auto* option = desc.find_nothrow(name, false)) return *option;
+  if (const auto* option = find_long_option(desc, name)) return *option;
   std::vector<std::string> names;
   for (const auto& option : desc.options()) {
     std::string spelled = option->long_name();
@@ -307,7 +317,7 @@ Axis axis_of(const std::string& source, const YAML::Node& key_node, const po::op
     std::string hint;
     std::string option_name = path;
     std::replace(option_name.begin(), option_name.end(), '_', '-');
-    if (desc.find_nothrow(option_name, false)) {
+    if (find_long_option(desc, option_name)) {
       hint = fmt::format(" (did you mean 'run.{}'?)", path);
     } else if (find_arch_key(path)) {
       hint = fmt::format(" (did you mean 'arch.{}'?)", path);

@@ -154,6 +154,13 @@ seed: 7
                     Catch::Contains("mode: random needs samples:"));
 }
 
+TEST_CASE("an axis run. without an option name is a spec error", "[sweep][errors]") {
+  // fuzz_sweep: Boost's option lookup threw ambiguous_option for the empty name, which left
+  // the CLI as an internal error.
+  CHECK_THROWS_WITH(parse("axes:\n  run.: [1, 2]\n"), "spec.yaml:2:3: axis 'run.': no option named after 'run.'");
+  CHECK_THROWS_WITH(parse("axes:\n  run.: sohu-like\n"), Catch::Contains("axis 'run.'"));
+}
+
 TEST_CASE("a sweep's size is known before any point runs, and bounded", "[sweep][errors]") {
   // Five axes of 10,000 values: 10^20 points, beyond 64 bits; counting must not wrap to a small
   // number that would then be expanded.
