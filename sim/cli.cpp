@@ -91,8 +91,8 @@ Parsed parse(const std::string& command, po::options_description& desc, po::posi
   } catch (const po::too_many_positional_options_error&) {
     throw Error(fmt::format("tasim {}: unexpected argument among {}: options start with -- (see tasim {} --help)",
                             command, fmt::join(args, " "), command));
-  } catch (const po::error& e) {
-    throw Error(fmt::format("tasim {}: {} (see tasim {} --help)", command, e.what(), command));
+  } catch (po::error& e) {
+    throw Error(fmt::format("tasim {}: {} (see tasim {} --help)", command, option_error_message(e), command));
   }
   return p;
 }

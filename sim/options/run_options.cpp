@@ -1,5 +1,7 @@
 #include "sim/options/run_options.h"
 
+#include <map>
+
 #include <fmt/format.h>
 
 #include "common/error.h"
@@ -91,6 +93,57 @@ workloads::StepRequest step_request_from(const po::variables_map& vm) {
   }
   r.expert_load = vm["expert-load"].as<std::string>();
   return r;
+}
+
+namespace {
+
+// Reads the substitutions of a Boost option error (a protected member) through a
+// pointer-to-member taken in a derived class.
+struct SubstitutionsOf : po::error_with_option_name {
+  static const std::map<std::string, std::string>& of(const po::error_with_option_name& e) {
+    return e.*(&SubstitutionsOf::m_substitutions);
+  }
+};
+
+// '%' -> "\x1f1" and '\x1f' -> "\x1f0": no '%' is left for Boost to expand, and the text
+// comes back exactly (Boost's own message templates have no \x1f).
+constexpr char kShield = '\x1f';
+std::string shield(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '%') {
+      out += kShield;
+      out += '1';
+    } else if (c == kShield) {
+      out += kShield;
+      out += '0';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+std::string unshield(const std::string& text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == kShield && i + 1 < text.size() && (text[i + 1] == '0' || text[i + 1] == '1')) {
+      out += text[i + 1] == '1' ? '%' : kShield;
+      ++i;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string option_error_message(po::error& e) {
+  auto* named = dynamic_cast<po::error_with_option_name*>(&e);
+  if (named == nullptr) return e.what();
+  const auto substitutions = SubstitutionsOf::of(*named);  // a copy: set_substitute changes the map
+  for (const auto& [key, value] : substitutions) named->set_substitute(key, shield(value));
+  return unshield(named->what());
 }
 
 }  // namespace tasim

@@ -26,6 +26,11 @@ ArchRequest arch_request_from(const boost::program_options::variables_map& vm);
 // --model and the workload options as a step request.
 workloads::StepRequest step_request_from(const boost::program_options::variables_map& vm);
 
+// What a Boost.Program_options error says, safely: Boost fills its message by replacing
+// placeholders such as %value% until none is left, so a value the user wrote containing one
+// ("--batch %value%") never finished. The user's text is shielded from that and given back as written.
+std::string option_error_message(boost::program_options::error& e);
+
 // "bf16" -> DType::bf16; throws Error naming `option` for another name.
 isa::DType parse_dtype(const std::string& name, const char* option = "--dtype");
 

@@ -185,8 +185,8 @@ void check_run_value(const std::string& source, const YAML::Node& node, const st
   try {
     po::variables_map vm;
     po::store(po::command_line_parser(args).options(desc).run(), vm);
-  } catch (const po::error& e) {
-    fail(source, node, fmt::format("{}: {}", what, e.what()));
+  } catch (po::error& e) {
+    fail(source, node, fmt::format("{}: {}", what, option_error_message(e)));
   }
 }
 

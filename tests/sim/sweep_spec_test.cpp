@@ -161,6 +161,17 @@ TEST_CASE("an axis run. without an option name is a spec error", "[sweep][errors
   CHECK_THROWS_WITH(parse("axes:\n  run.: sohu-like\n"), Catch::Contains("axis 'run.'"));
 }
 
+TEST_CASE("a run value holding a Boost placeholder is named as written", "[sweep][errors]") {
+  // fuzz_sweep (a 10 s timeout): Boost replaced %value% in its message with the value, which
+  // held %value% again, forever.
+  CHECK_THROWS_WITH(parse("axes:\n  run.batch: [1, \"%value%x\"]\n"),
+                    "spec.yaml:2:18: axis 'run.batch': the argument ('%value%x') for option '--batch' is invalid");
+  // The message comes back as written, the shield's own character (\x1f) included.
+  boost::program_options::invalid_option_value e("a\x1f" "1%value%\x1f" "0%option%");
+  e.set_option_name("--batch");
+  CHECK(option_error_message(e) == "the argument ('a\x1f" "1%value%\x1f" "0%option%') for option 'batch' is invalid");
+}
+
 TEST_CASE("a sweep's size is known before any point runs, and bounded", "[sweep][errors]") {
   // Five axes of 10,000 values: 10^20 points, beyond 64 bits; counting must not wrap to a small
   // number that would then be expanded.
