@@ -4,6 +4,19 @@ namespace tasim {
 
 using isa::Field;
 
+Activity Activity::times(std::uint64_t k) const {
+  Activity m;
+  for (std::size_t d = 0; d < macs.size(); ++d) m.macs[d] = macs[d] * k;
+  m.vector_elements = vector_elements * k;
+  m.sram_bytes_read = sram_bytes_read * k;
+  m.sram_bytes_written = sram_bytes_written * k;
+  m.hbm_bytes_read = hbm_bytes_read * k;
+  m.hbm_bytes_written = hbm_bytes_written * k;
+  m.noc_bytes = noc_bytes * k;
+  m.link_bytes = link_bytes * k;
+  return m;
+}
+
 Activity& Activity::operator+=(const Activity& o) {
   for (int d = 0; d < isa::kNumDTypes; ++d) macs[d] += o.macs[d];
   vector_elements += o.vector_elements;

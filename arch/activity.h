@@ -22,6 +22,7 @@ struct Activity {
   std::uint64_t link_bytes = 0;  // chip-to-chip: bytes times hops (from the interconnect)
 
   Activity& operator+=(const Activity& o);
+  Activity times(std::uint64_t k) const;  // this much work done k times
   std::uint64_t sram_bytes() const { return sram_bytes_read + sram_bytes_written; }
   std::uint64_t hbm_bytes() const { return hbm_bytes_read + hbm_bytes_written; }
   std::uint64_t total_macs() const {

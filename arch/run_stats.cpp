@@ -14,4 +14,30 @@ const char* stall_reason_name(StallReason r) {
   return "?";
 }
 
+UnitCounters& UnitCounters::operator+=(const UnitCounters& o) {
+  instructions += o.instructions;
+  busy_cycles += o.busy_cycles;
+  for (int r = 0; r < kNumStallReasons; ++r) stall_cycles[r] += o.stall_cycles[r];
+  ideal_compute_cycles += o.ideal_compute_cycles;
+  return *this;
+}
+
+UnitCounters UnitCounters::since(const UnitCounters& earlier) const {
+  UnitCounters d;
+  d.instructions = instructions - earlier.instructions;
+  d.busy_cycles = busy_cycles - earlier.busy_cycles;
+  for (int r = 0; r < kNumStallReasons; ++r) d.stall_cycles[r] = stall_cycles[r] - earlier.stall_cycles[r];
+  d.ideal_compute_cycles = ideal_compute_cycles - earlier.ideal_compute_cycles;
+  return d;
+}
+
+UnitCounters UnitCounters::times(std::uint64_t k) const {
+  UnitCounters m;
+  m.instructions = instructions * k;
+  m.busy_cycles = busy_cycles * k;
+  for (int r = 0; r < kNumStallReasons; ++r) m.stall_cycles[r] = stall_cycles[r] * k;
+  m.ideal_compute_cycles = ideal_compute_cycles * static_cast<double>(k);
+  return m;
+}
+
 }  // namespace tasim

@@ -22,17 +22,38 @@ enum class StallReason : int {
 constexpr int kNumStallReasons = 6;
 const char* stall_reason_name(StallReason r);
 
-struct UnitStats {
-  std::string name;  // "core0.mxu1"
-  isa::UnitKind kind = isa::UnitKind::mxu;
-  int core = 0;
-  int index = 0;
+// What a unit did that adds up over a run (UnitStats is this plus the unit's identity).
+struct UnitCounters {
   std::uint64_t instructions = 0;
   std::uint64_t busy_cycles = 0;  // executing matmul/vector/DMA work (memory stalls inside included)
   std::array<std::uint64_t, kNumStallReasons> stall_cycles{};
   // Matrix units: cycles the unit would need at peak MACs for the work it did (sum over matmuls
   // of MACs / peak MACs per cycle for the dtype). Divided by run cycles it is MAC utilization.
   double ideal_compute_cycles = 0.0;
+
+  UnitCounters& operator+=(const UnitCounters& o);
+  // This minus an earlier reading of the same unit (every counter only grows).
+  UnitCounters since(const UnitCounters& earlier) const;
+  UnitCounters times(std::uint64_t k) const;
+};
+
+struct UnitStats : UnitCounters {
+  std::string name;  // "core0.mxu1"
+  isa::UnitKind kind = isa::UnitKind::mxu;
+  int core = 0;
+  int index = 0;
+};
+
+// What the instructions of one model layer did (layer accounting: the programs' op tags named
+// "layerN."). Layer reuse (sim/driver/layer_reuse.h) repeats the last simulated layer's work.
+struct LayerWork {
+  bool seen = false;
+  std::uint64_t end_cycle = 0;     // the latest end of one of its instructions
+  std::uint64_t instructions = 0;
+  Activity activity;               // link_bytes: its collectives' bytes x hops
+  // Per unit, in RunStats::units order: its counters while running this layer's instructions,
+  // the waits before each of them included.
+  std::vector<UnitCounters> units;
 };
 
 struct RunStats {
@@ -49,6 +70,7 @@ struct RunStats {
   std::uint64_t sram_capacity_bytes = 0;        // per core
   std::vector<UnitStats> units;
   Activity activity;  // all chips; link_bytes from the interconnect (bytes x hops)
+  std::vector<LayerWork> layers;  // by layer index, when the run accounted layers (else empty)
 
   double seconds() const { return static_cast<double>(cycles) / (clock_ghz * 1e9); }
   std::uint64_t hbm_bytes() const { return hbm_bytes_read + hbm_bytes_written; }

@@ -57,6 +57,7 @@ Chip::Chip(sc_core::sc_module_name name, const ChipConfig& config, const isa::Pr
       }
     }
   }
+  counted_.assign(units_.size(), UnitCounters{});
   // Every process body under guard_process: its errors leave through run_simulation().
   sc_core::sc_spawn([this] { guard_process([this] { sequencer_thread(); }); }, "sequencer_thread");
   for (int u = 0; u < static_cast<int>(units_.size()); ++u) {
@@ -156,15 +157,16 @@ void Chip::unit_thread(int u) {
     if (entry.issue_cycle > now_cycle()) wait_cycles(entry.issue_cycle - now_cycle());
     unit.current = entry.inst;
     unit.state = UnitState::running;
-    execute(u, *entry.inst);
+    const Activity work = execute(u, *entry.inst);
     unit.current = nullptr;
     ++stats.instructions;
     ++instructions_;
+    if (!options_.layer_of_tag.empty()) account_layer(u, *entry.inst, work);
   }
   unit.state = UnitState::done;
 }
 
-void Chip::execute(int u, const isa::Instruction& inst) {
+Activity Chip::execute(int u, const isa::Instruction& inst) {
   const std::uint64_t start = now_cycle();
   // What the instruction does, from the ISA table: priced by the energy model, timed by the unit
   // models, and handed to the observer with the instruction.
@@ -191,6 +193,28 @@ void Chip::execute(int u, const isa::Instruction& inst) {
   const std::uint64_t end = now_cycle();
   last_end_cycle_ = std::max(last_end_cycle_, end);
   if (observer_) observer_->on_instruction(u, inst, start, end, work);
+  return work;
+}
+
+// The unit's counters since its previous instruction (the wait for this one included) and the
+// instruction's work go to its layer.
+void Chip::account_layer(int u, const isa::Instruction& inst, const Activity& work) {
+  const UnitCounters& now = unit_stats_[static_cast<std::size_t>(u)];
+  UnitCounters& before = counted_[static_cast<std::size_t>(u)];
+  const int layer = inst.tag < options_.layer_of_tag.size() ? options_.layer_of_tag[inst.tag] : -1;
+  if (layer >= 0) {
+    if (static_cast<std::size_t>(layer) >= layers_.size()) layers_.resize(static_cast<std::size_t>(layer) + 1);
+    LayerWork& w = layers_[static_cast<std::size_t>(layer)];
+    if (!w.seen) {
+      w.seen = true;
+      w.units.assign(units_.size(), UnitCounters{});
+    }
+    w.end_cycle = std::max(w.end_cycle, now_cycle());
+    ++w.instructions;
+    w.activity += work;
+    w.units[static_cast<std::size_t>(u)] += now.since(before);
+  }
+  before = now;
 }
 
 // The unit's model times the instruction; the unit is busy until then (fractional cycles rounded
@@ -220,12 +244,12 @@ void Chip::run_chip_to_chip(int u, const isa::Instruction& inst, std::uint64_t s
                             isa::is_collective(inst.op) ? "a collective" : "a chip-to-chip transfer"));
   }
   units_[u].state = UnitState::waiting_collective;
-  if (isa::is_collective(inst.op)) {
-    options_.collectives->run(options_.chip_index, inst, site(inst));
-  } else {
-    options_.collectives->point_to_point(options_.chip_index, inst, site(inst));
-  }
+  const int id = isa::is_collective(inst.op) ? options_.collectives->run(options_.chip_index, inst, site(inst))
+                                             : options_.collectives->point_to_point(options_.chip_index, inst, site(inst));
   unit_stats_[u].busy_cycles += now_cycle() - start;
+  if (!options_.layer_of_tag.empty() && inst.tag < options_.layer_of_tag.size() && options_.layer_of_tag[inst.tag] >= 0) {
+    collective_layers_.emplace_back(id, options_.layer_of_tag[inst.tag]);
+  }
 }
 
 void Chip::run_semaphore(int u, const isa::Instruction& inst, std::uint64_t start) {
@@ -322,6 +346,10 @@ RunStats Chip::stats() const {
   s.sram_peak_bytes = sram_peak_;
   s.sram_capacity_bytes = config_.core.sram.capacity_bytes;
   s.units = unit_stats_;
+  s.layers = layers_;
+  for (LayerWork& w : s.layers) {
+    if (!w.seen) w.units.assign(units_.size(), UnitCounters{});
+  }
   return s;
 }
 

@@ -40,6 +40,9 @@ struct ChipOptions {
   CollectiveHub* collectives = nullptr;  // multi-chip: runs coll.* instructions over the links
   // Models in place of the unit kinds table's, by kind (studies and tests of other unit designs).
   std::map<isa::UnitKind, UnitModelFactory> unit_models;
+  // Layer accounting (layer reuse): the model layer of each op tag (index = tag, 0 untagged; -1
+  // outside the layers). Empty: none, and no cost per instruction.
+  std::vector<int> layer_of_tag;
 };
 
 class Chip : public sc_core::sc_module {
@@ -55,7 +58,9 @@ class Chip : public sc_core::sc_module {
   bool finished() const;
   // Which unit waits on what, one line each (empty when finished()).
   std::string deadlock_report() const;
-  RunStats stats() const;
+  RunStats stats() const;  // with layer accounting: its layers too (link bytes left to the driver)
+  // With layer accounting: the engine id and layer of every chip-to-chip instruction it ran.
+  const std::vector<std::pair<int, int>>& collective_layers() const { return collective_layers_; }
   void set_observer(ExecutionObserver* observer) { observer_ = observer; }
 
  private:
@@ -79,7 +84,8 @@ class Chip : public sc_core::sc_module {
 
   void sequencer_thread();
   void unit_thread(int u);
-  void execute(int u, const isa::Instruction& inst);
+  Activity execute(int u, const isa::Instruction& inst);  // returns what it did
+  void account_layer(int u, const isa::Instruction& inst, const Activity& work);
   // The ways an instruction runs, by its category (execute dispatches).
   void run_timed(int u, const isa::Instruction& inst, std::uint64_t start, const Activity& work);
   void run_chip_to_chip(int u, const isa::Instruction& inst, std::uint64_t start);
@@ -120,6 +126,10 @@ class Chip : public sc_core::sc_module {
   std::uint64_t instructions_ = 0;
   Activity activity_;  // what the units did, for the energy model
   std::vector<std::uint64_t> sram_peak_;
+  // Layer accounting (ChipOptions::layer_of_tag).
+  std::vector<LayerWork> layers_;
+  std::vector<UnitCounters> counted_;  // per unit: its counters when last accounted
+  std::vector<std::pair<int, int>> collective_layers_;
 };
 
 }  // namespace tasim

@@ -103,6 +103,8 @@ const sc_core::sc_event& CollectiveEngine::done_event(int id, int chip) const {
 
 const CollectiveSpec& CollectiveEngine::spec(int id) const { return checked(id, "spec").spec; }
 
+std::uint64_t CollectiveEngine::link_bytes(int id) const { return checked(id, "link_bytes").link_bytes; }
+
 void CollectiveEngine::part_thread(int id, int p, double start_tick) {
   wait_until_tick(start_tick);
   Collective& c = collectives_[static_cast<std::size_t>(id)];
@@ -121,6 +123,7 @@ void CollectiveEngine::part_thread(int id, int p, double start_tick) {
       const double arrival = net_.transfer(t, chip, dst, send.bytes, observer_ ? &hops_scratch_ : nullptr);
       step_sends_arrived = std::max(step_sends_arrived, arrival);
       c.bytes_sent += send.bytes;
+      c.link_bytes += send.bytes * static_cast<std::uint64_t>(net_.hops(chip, dst));
       ++c.transfers;
       Part& receiver = c.parts[static_cast<std::size_t>(send.to)];
       ++receiver.receives_issued[s];

@@ -100,6 +100,8 @@ class CollectiveEngine : public sc_core::sc_module {
 
   int collectives() const { return static_cast<int>(collectives_.size()); }
   const CollectiveSpec& spec(int id) const;
+  // Bytes x links the collective's transfers have crossed so far (Interconnect::link_bytes' share).
+  std::uint64_t link_bytes(int id) const;
   // Throws tasim::Error naming the unfinished parts if the collective did not complete.
   CollectiveResult result(int id) const;
 
@@ -122,6 +124,7 @@ class CollectiveEngine : public sc_core::sc_module {
     CollectiveSchedule schedule;
     std::deque<Part> parts;
     std::uint64_t bytes_sent = 0;
+    std::uint64_t link_bytes = 0;  // bytes x links of every transfer
     std::uint64_t transfers = 0;
   };
 

@@ -23,9 +23,11 @@ std::string InstructionSite::text() const {
   return fmt::format("{}:{} ({})", source ? *source : std::string("<program>"), line, isa::mnemonic(op));
 }
 
-void CollectiveHub::run(int chip, const isa::Instruction& inst, InstructionSite where) {
-  engine_.run(ids_[static_cast<std::size_t>(join(chip, inst, where))], chip);  // waits: owns no memory here
+int CollectiveHub::run(int chip, const isa::Instruction& inst, InstructionSite where) {
+  const int id = ids_[static_cast<std::size_t>(join(chip, inst, where))];
+  engine_.run(id, chip);  // waits: owns no memory here
   current_[static_cast<std::size_t>(chip)] = -1;
+  return id;
 }
 
 int CollectiveHub::join(int chip, const isa::Instruction& inst, InstructionSite where) {
@@ -69,7 +71,7 @@ int CollectiveHub::join(int chip, const isa::Instruction& inst, InstructionSite 
   return k;
 }
 
-void CollectiveHub::point_to_point(int chip, const isa::Instruction& inst, InstructionSite where) {
+int CollectiveHub::point_to_point(int chip, const isa::Instruction& inst, InstructionSite where) {
   const bool sending = inst.op == isa::Opcode::dma_send;
   const int peer = static_cast<int>(inst.get(isa::Field::chip));
   const int src = sending ? chip : peer, dst = sending ? peer : chip;
@@ -87,7 +89,9 @@ void CollectiveHub::point_to_point(int chip, const isa::Instruction& inst, Instr
     throw Error(fmt::format("{}: chip {}'s {} of {} bytes (tag {}) does not match its peer's {} bytes", where.text(), chip,
                             isa::mnemonic(inst.op), bytes, tag, engine_.spec(ids[static_cast<std::size_t>(use)]).bytes));
   }
-  engine_.run(ids[static_cast<std::size_t>(use)], chip);
+  const int id = ids[static_cast<std::size_t>(use)];
+  engine_.run(id, chip);
+  return id;
 }
 
 std::string CollectiveHub::describe_waiting(int chip) const {

@@ -30,12 +30,13 @@ struct InstructionSite {
 class CollectiveHub {
  public:
   CollectiveHub(CollectiveEngine& engine, std::vector<int> ring_order);
-  // From chip `chip`'s DMA engine thread: runs its next collective; returns when its part is done.
-  void run(int chip, const isa::Instruction& inst, InstructionSite where);
+  // From chip `chip`'s DMA engine thread: runs its next collective; returns when its part is done,
+  // with the collective's id in the engine (also for point_to_point).
+  int run(int chip, const isa::Instruction& inst, InstructionSite where);
   // dma.send / dma.recv: the send on chip a to b and the recv on b from a with the same tag (its
   // n-th use on that pair) are one point-to-point transfer over the links; each side returns when
   // the data has arrived.
-  void point_to_point(int chip, const isa::Instruction& inst, InstructionSite where);
+  int point_to_point(int chip, const isa::Instruction& inst, InstructionSite where);
   // For deadlock reports: the collective a chip is in (or -1) and who has not joined it.
   int current(int chip) const { return current_[static_cast<std::size_t>(chip)]; }
   std::string describe_waiting(int chip) const;

@@ -46,6 +46,10 @@ SramPlan plan_sram_accumulate(const ChipConfig& chip);  // accumulating
 LinearTiling choose_linear_tiling(const ChipConfig& chip, const SramPlan& plan, std::uint64_t m, std::uint64_t n,
                                   std::uint64_t k, isa::DType act_dtype, isa::DType weight_dtype);
 
-isa::Program lower_step(const StepGraph& graph, const ChipConfig& chip, LoweringStats* stats = nullptr);
+// `layers` >= 0: only the decoder layers below it and the ops outside the layers (layer reuse);
+// HBM is laid out for the whole step all the same, so the program is the exact one's prefix
+// layers and its tail, with the same addresses.
+isa::Program lower_step(const StepGraph& graph, const ChipConfig& chip, LoweringStats* stats = nullptr,
+                        int layers = -1);
 
 }  // namespace tasim::workloads

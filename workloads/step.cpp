@@ -45,14 +45,21 @@ CompiledStep compile_step(const StepRequest& request, const ChipConfig& chip) {
   } else if (request.expert_load != "uniform") {
     throw Error(fmt::format("expert load '{}': model {} has no experts", request.expert_load, model.name));
   }
-  return compile_step(model, spec, chip);
+  return compile_step(model, spec, chip, request.simulated_layers);
 }
 
-CompiledStep compile_step(const ModelConfig& model, const RunSpec& requested, const ChipConfig& chip) {
+
+CompiledStep compile_step(const ModelConfig& model, const RunSpec& requested, const ChipConfig& chip,
+                          int simulated_layers) {
+  if (simulated_layers != 0 && simulated_layers < kMinReuseLayers) {
+    throw Error(fmt::format("simulated layers {}: 0 (every layer) or at least {}", simulated_layers, kMinReuseLayers));
+  }
   RunSpec spec = with_defaults(requested);
   check_run_spec(model, spec);
   check_layout(spec, chip);
   CompiledStep c;
+  c.layers = spec.pp > 1 ? model.num_layers / spec.pp : model.num_layers;
+  c.simulated_layers = simulated_layers == 0 || spec.pp > 1 ? c.layers : std::min(simulated_layers, c.layers);
   // Chip = stage x (chips per stage) + place in the stage's tensor- or expert-parallel group.
   const int per_stage = std::max({1, spec.tp, spec.ep});
   const int ranks = spec.pp > 1 ? spec.pp * per_stage : std::max(1, spec.ep);
@@ -63,7 +70,7 @@ CompiledStep compile_step(const ModelConfig& model, const RunSpec& requested, co
       spec.tp_rank = spec.tp > 1 ? rank % per_stage : 0;
     }
     c.graphs.push_back(build_step_graph(model, spec));
-    c.programs.push_back(lower_step(c.graphs.back(), chip));
+    c.programs.push_back(lower_step(c.graphs.back(), chip, nullptr, c.reuses_layers() ? c.simulated_layers : -1));
   }
   return c;
 }

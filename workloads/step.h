@@ -13,17 +13,29 @@
 
 namespace tasim::workloads {
 
+// Layer reuse (StepRequest::simulated_layers): the fewest layers it simulates (layer 0, which
+// carries the step's start, and two periods to compare), and how many by default.
+constexpr int kMinReuseLayers = 3;
+constexpr int kDefaultReuseLayers = 4;
+
 struct StepRequest {
   std::string model = "llama-3-8b";     // a shipped name, a config.json or snapshot folder, or a YAML file
   RunSpec spec;                          // phase, batch, lengths, dtypes, tp/ep/pp
   std::string expert_load = "uniform";  // MoE routing: uniform | zipf:S | w1,w2,... (parse_expert_load)
+  // Layer reuse: lower only the first `simulated_layers` decoder layers (and the ops outside the
+  // layers); the driver extrapolates the others from the steady per-layer period
+  // (sim/driver/layer_reuse.h). 0, or as many as the model has: every layer (exact).
+  int simulated_layers = 0;
 };
 
 struct CompiledStep {
   // One graph and program per distinct chip: chip 0 only when every chip runs the same program
   // (tensor parallel), else every chip in order (expert or pipeline parallel).
-  std::vector<StepGraph> graphs;
-  std::vector<isa::Program> programs;
+  std::vector<StepGraph> graphs;      // every layer: the step's analytic figures
+  std::vector<isa::Program> programs;  // the simulated layers only, under layer reuse
+  int layers = 0;            // decoder layers in each chip's graph
+  int simulated_layers = 0;  // of them in its program (the first ones): layers when exact
+  bool reuses_layers() const { return simulated_layers < layers; }
   const StepGraph& graph() const { return graphs.front(); }
   const isa::Program& program() const { return programs.front(); }
 };
@@ -34,7 +46,10 @@ void check_layout(const RunSpec& spec, const ChipConfig& chip);
 
 // Loads the model, parses the expert load, checks the layout and compiles every chip's program.
 CompiledStep compile_step(const StepRequest& request, const ChipConfig& chip);
-// The same for a model already loaded.
-CompiledStep compile_step(const ModelConfig& model, const RunSpec& spec, const ChipConfig& chip);
+// The same for a model already loaded. `simulated_layers` as in StepRequest. Layer reuse applies
+// when every chip runs all the layers (not under pipeline parallelism, whose stages interleave
+// micro-batches: those steps are compiled whole).
+CompiledStep compile_step(const ModelConfig& model, const RunSpec& spec, const ChipConfig& chip,
+                          int simulated_layers = 0);
 
 }  // namespace tasim::workloads

@@ -41,6 +41,25 @@ RunStats combine(const std::vector<RunStats>& chips) {
     all.sram_peak_bytes.insert(all.sram_peak_bytes.end(), s.sram_peak_bytes.begin(), s.sram_peak_bytes.end());
     all.units.insert(all.units.end(), s.units.begin(), s.units.end());
   }
+  // Layers: each chip's figures add up, its units' counters in the order of `units`.
+  std::size_t layers = 0;
+  for (const RunStats& s : chips) layers = std::max(layers, s.layers.size());
+  all.layers.assign(layers, LayerWork{});
+  for (std::size_t l = 0; l < layers; ++l) {
+    LayerWork& w = all.layers[l];
+    for (const RunStats& s : chips) {
+      if (l < s.layers.size() && s.layers[l].seen) {
+        const LayerWork& c = s.layers[l];
+        w.seen = true;
+        w.end_cycle = std::max(w.end_cycle, c.end_cycle);
+        w.instructions += c.instructions;
+        w.activity += c.activity;
+        w.units.insert(w.units.end(), c.units.begin(), c.units.end());
+      } else {
+        w.units.insert(w.units.end(), s.units.size(), UnitCounters{});
+      }
+    }
+  }
   all.chips = static_cast<int>(chips.size());
   return all;
 }
@@ -110,11 +129,12 @@ RunStats simulate(const ChipConfig& chip, const std::vector<isa::Program>& progr
       chip_options.unit_prefix = multi ? fmt::format("chip{}.", c) : "";
       chip_options.collectives = hub.get();
       const isa::Program& program = programs.size() > 1 ? programs[static_cast<std::size_t>(c)] : programs.front();
+      if (options.account_layers) chip_options.layer_of_tag = layer_index_of_tags(program);
       models.push_back(std::make_unique<Chip>(fmt::format("chip{}", c).c_str(), chip, program, chip_options, nullptr));
       auto fanout = std::make_unique<ObserverFanout>();
       if (writer) {
         tracers.push_back(std::make_unique<TraceObserver>(*writer, chip, models.back()->program(), models.back()->units(),
-                                                          options.counter_window_cycles, c));
+                                                          options.counter_window_cycles, c, options.trace_note));
         fanout->add(tracers.back().get());
       }
       if (c == 0) fanout->add(extra);  // per-op profiles: chips run the same program
@@ -134,6 +154,17 @@ RunStats simulate(const ChipConfig& chip, const std::vector<isa::Program>& progr
   for (const auto& m : models) per_chip.push_back(m->stats());
   RunStats stats = combine(per_chip);
   if (net) stats.activity.link_bytes = net->link_bytes();
+  if (engine && options.account_layers) {
+    // Each collective's link bytes to its layer, once (every chip in it ran its instruction).
+    std::vector<bool> counted(static_cast<std::size_t>(engine->collectives()), false);
+    for (const auto& m : models) {
+      for (const auto& [id, layer] : m->collective_layers()) {
+        if (counted[static_cast<std::size_t>(id)] || static_cast<std::size_t>(layer) >= stats.layers.size()) continue;
+        counted[static_cast<std::size_t>(id)] = true;
+        stats.layers[static_cast<std::size_t>(layer)].activity.link_bytes += engine->link_bytes(id);
+      }
+    }
+  }
   if (!tracers.empty() && engine) {
     // Link energy in the power counters: each hop for the chip driving its link, over its
     // service time (the engine counts cycles). The same price as the report's energy_j.

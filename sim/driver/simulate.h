@@ -17,6 +17,11 @@ struct SimOptions {
   std::string trace_path;              // empty: no trace
   std::string trace_format = "perfetto";  // perfetto | json
   std::uint64_t counter_window_cycles = 1024;  // bin width of the bandwidth/utilization counters
+  // Count what each model layer did (RunStats::layers; the op tags name the layers): what layer
+  // reuse extrapolates from (sim/driver/layer_reuse.h).
+  bool account_layers = false;
+  // Said in the name of every chip's process in the trace (e.g. which layers were simulated).
+  std::string trace_note;
 };
 
 // The problems of programs run on `chip`'s system, as `tasim run` would meet them (empty: valid).

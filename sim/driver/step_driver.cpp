@@ -1,5 +1,8 @@
 #include "sim/driver/step_driver.h"
 
+#include <fmt/format.h>
+
+#include "sim/report/layer_reuse.h"
 #include "sim/report/op_profile.h"
 
 namespace tasim {
@@ -8,8 +11,15 @@ StepResult simulate_step(const ChipConfig& chip, workloads::CompiledStep step, c
   StepResult r;
   r.step = std::move(step);
   OpProfiler profile(r.step.program());
-  r.stats = simulate(chip, r.step.programs, options, &profile);
-  r.summary = summarize_step(r.step.graph(), chip, r.step.program(), r.stats, profile, &r.step.graphs);
+  SimOptions sim = options;
+  if (r.step.reuses_layers()) {
+    sim.account_layers = true;
+    sim.trace_note = fmt::format("layers 0-{} of {} simulated; {}-{} extrapolated, not in this trace",
+                                 r.step.simulated_layers - 1, r.step.layers, r.step.simulated_layers, r.step.layers - 1);
+  }
+  r.stats = simulate(chip, r.step.programs, sim, &profile);
+  const LayerReuse reuse = extrapolate_layers(r.stats, r.step.layers, r.step.simulated_layers);
+  r.summary = summarize_step(r.step.graph(), chip, r.step.program(), r.stats, profile, &r.step.graphs, &reuse);
   return r;
 }
 

@@ -15,7 +15,8 @@ using isa::Field;
 using isa::Opcode;
 
 TraceObserver::TraceObserver(trace::TraceWriter& writer, const ChipConfig& chip, const isa::Program& program,
-                             const std::vector<UnitStats>& units, std::uint64_t window_cycles, int chip_index)
+                             const std::vector<UnitStats>& units, std::uint64_t window_cycles, int chip_index,
+                             const std::string& note)
     : writer_(&writer),
       program_(program),
       open_(units.size()),
@@ -23,7 +24,8 @@ TraceObserver::TraceObserver(trace::TraceWriter& writer, const ChipConfig& chip,
       window_cycles_(std::max<std::uint64_t>(1, window_cycles)) {
   tag_layer_.push_back("");
   for (const auto& name : program.tags) tag_layer_.push_back(layer_of_tag(name));
-  process_ = writer_->add_process(chip_index + 1, fmt::format("chip{} ({})", chip_index, chip.name));
+  process_ = writer_->add_process(chip_index + 1, fmt::format("chip{} ({}{}{})", chip_index, chip.name,
+                                                                note.empty() ? "" : "; ", note));
   for (const auto& u : units) unit_tracks_.push_back(writer_->add_thread(process_, u.name));
   hbm_track_ = writer_->add_counter(process_, "HBM bandwidth", "GB/s");
   matrix_track_ = writer_->add_counter(process_, "Matrix utilization", "fraction");

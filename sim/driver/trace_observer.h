@@ -15,9 +15,11 @@ namespace tasim {
 
 class TraceObserver : public ExecutionObserver {
  public:
-  // One observer per chip; chips share the writer (a process per chip, pid = chip index + 1).
+  // One observer per chip; chips share the writer (a process per chip, pid = chip index + 1, named
+  // "chip0 (ARCH)", or "chip0 (ARCH; NOTE)" with a note such as which layers were simulated).
   TraceObserver(trace::TraceWriter& writer, const ChipConfig& chip, const isa::Program& program,
-                const std::vector<UnitStats>& units, std::uint64_t window_cycles, int chip_index = 0);
+                const std::vector<UnitStats>& units, std::uint64_t window_cycles, int chip_index = 0,
+                const std::string& note = "");
   void on_instruction(int unit, const isa::Instruction& inst, std::uint64_t start_cycle,
                       std::uint64_t end_cycle, const Activity& activity) override;
   void on_sram_footprint(int core, std::uint64_t cycle, std::uint64_t bytes) override;

@@ -43,9 +43,18 @@ void add_model_options(po::options_description& desc) {
       ("expert-load", po::value<std::string>()->default_value("uniform"), "MoE routing: uniform | zipf:S | w1,w2,... (one weight per expert)");
 }
 
+void add_layer_reuse_options(po::options_description& desc) {
+  desc.add_options()
+      ("exact", po::bool_switch(), "simulate every decoder layer (default: the first --reuse-layers, the others "
+                                   "extrapolated from their steady per-layer period; docs/performance.md)")
+      ("reuse-layers", po::value<int>()->default_value(workloads::kDefaultReuseLayers),
+       "layers simulated before the others are extrapolated (>= 3; pipeline-parallel steps are always exact)");
+}
+
 void add_run_options(po::options_description& desc) {
   desc.add_options()("program", po::value<std::string>(), "run this program (.tasm or binary) instead of compiling a model");
   add_model_options(desc);
+  add_layer_reuse_options(desc);
   add_arch_options(desc);
   add_output_options(desc);
 }
@@ -92,6 +101,14 @@ workloads::StepRequest step_request_from(const po::variables_map& vm) {
     if (spec.micro_batches < 1) throw Error(fmt::format("--micro-batches {} must be >= 1", spec.micro_batches));
   }
   r.expert_load = vm["expert-load"].as<std::string>();
+  if (vm.count("reuse-layers")) {  // `tasim run`; `tasim compile` writes every layer
+    const int reuse = vm["reuse-layers"].as<int>();
+    if (reuse < workloads::kMinReuseLayers) {
+      throw Error(fmt::format("--reuse-layers {} must be >= {} (layer 0 and two periods to compare)", reuse,
+                              workloads::kMinReuseLayers));
+    }
+    r.simulated_layers = vm.count("exact") && vm["exact"].as<bool>() ? 0 : reuse;
+  }
   return r;
 }
 

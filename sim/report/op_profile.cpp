@@ -63,6 +63,18 @@ std::string layer_of_tag(std::string_view tag) {
   return std::string(tag.substr(0, i));
 }
 
+int layer_index_of_tag(std::string_view tag) {
+  const std::string layer = layer_of_tag(tag);
+  if (layer.empty() || layer.size() > 5 + 9) return -1;  // "layer" and at most 9 digits: an int
+  return std::stoi(layer.substr(5));
+}
+
+std::vector<int> layer_index_of_tags(const isa::Program& program) {
+  std::vector<int> layers{-1};
+  for (const std::string& tag : program.tags) layers.push_back(layer_index_of_tag(tag));
+  return layers;
+}
+
 std::string op_kind_of_tag(std::string_view tag) {
   const std::string layer = layer_of_tag(tag);
   return layer.empty() ? std::string(tag) : std::string(tag.substr(layer.size() + 1));

@@ -27,8 +27,13 @@ double roofline_seconds(const ChipConfig& chip, const workloads::RunSpec& spec, 
 
 StepSummary summarize_step(const workloads::StepGraph& graph, const ChipConfig& chip, const isa::Program& program,
                            const RunStats& stats, const OpProfiler& profile,
-                           const std::vector<workloads::StepGraph>* all_chips) {
+                           const std::vector<workloads::StepGraph>* all_chips, const LayerReuse* reuse) {
   StepSummary s;
+  if (reuse) {
+    s.layers = *reuse;
+  } else {
+    s.layers.layers = s.layers.simulated = 0;
+  }
   s.model = graph.model.name;
   s.spec = graph.spec;
   s.params = graph.model.params();
@@ -36,6 +41,7 @@ StepSummary summarize_step(const workloads::StepGraph& graph, const ChipConfig& 
   s.kv_cache_bytes = graph.kv_cache_bytes();
   s.tokens = graph.spec.tokens();
   s.step_seconds = stats.seconds();
+  s.clock_ghz = chip.clock_ghz;
   const double produced = graph.spec.phase == Phase::decode ? graph.spec.batch : static_cast<double>(s.tokens);
   s.tokens_per_second = s.step_seconds > 0 ? produced / s.step_seconds : 0.0;
   s.ttft_seconds = graph.spec.phase == Phase::prefill ? s.step_seconds : 0.0;
@@ -85,9 +91,22 @@ StepSummary summarize_step(const workloads::StepGraph& graph, const ChipConfig& 
     terms[it->second].first += compute_s;
     terms[it->second].second += memory_s;
   }
+  // Each layer not simulated takes one period, shared among its ops as the last simulated
+  // layer's time was (so the ops' times still add up to the step's).
+  const int last_simulated = s.layers.applied() ? s.layers.simulated - 1 : -1;
+  double last_layer_cycles = 0.0;
+  for (std::size_t t = 1; t <= program.tags.size() && t < attributed.size(); ++t) {
+    if (last_simulated >= 0 && layer_index_of_tag(program.tags[t - 1]) == last_simulated) last_layer_cycles += attributed[t];
+  }
+  const double extrapolated_cycles = s.layers.period_cycles * s.layers.extrapolated();
   for (std::size_t t = 1; t <= program.tags.size() && t < attributed.size(); ++t) {
     auto it = row_of.find(op_kind_of_tag(program.tags[t - 1]));
-    if (it != row_of.end()) s.ops[it->second].seconds += attributed[t] / (chip.clock_ghz * 1e9);
+    if (it == row_of.end()) continue;
+    double cycles = attributed[t];
+    if (last_layer_cycles > 0 && layer_index_of_tag(program.tags[t - 1]) == last_simulated) {
+      cycles += extrapolated_cycles * attributed[t] / last_layer_cycles;
+    }
+    s.ops[it->second].seconds += cycles / (chip.clock_ghz * 1e9);
   }
   for (std::size_t i = 0; i < s.ops.size(); ++i) {
     s.ops[i].share = s.step_seconds > 0 ? s.ops[i].seconds / s.step_seconds : 0.0;
@@ -108,6 +127,13 @@ std::string step_report_text(const StepSummary& s) {
                      spec.phase == Phase::prefill ? spec.prompt_len : spec.context_len, isa::dtype_name(spec.weight_dtype),
                      isa::dtype_name(spec.act_dtype), isa::dtype_name(spec.kv_dtype));
   out += fmt::format("  step latency     {}\n", format_seconds(s.step_seconds));
+  if (s.layers.applied()) {
+    out += fmt::format("  layers           {} of {} simulated, {} extrapolated at {} each ({}: period spread {:.2f}%; "
+                       "--exact simulates every layer)\n",
+                       s.layers.simulated, s.layers.layers, s.layers.extrapolated(),
+                       format_seconds(s.layers.period_cycles / (s.clock_ghz * 1e9)),
+                       s.layers.steady ? "steady" : "NOT steady", 100.0 * s.layers.period_spread);
+  }
   if (spec.phase == Phase::prefill) out += fmt::format("  time to first token {}\n", format_seconds(s.ttft_seconds));
   out += fmt::format("  throughput       {:.1f} tokens/s, {:.1f} tokens/J\n", s.tokens_per_second, s.tokens_per_joule);
   out += fmt::format("  MFU              {:.1f}%\n", 100.0 * s.mfu);
@@ -171,6 +197,13 @@ void step_report_json(JsonWriter& j, const StepSummary& s) {
   j.value("roofline_bound", s.roofline_bound);
   j.value("sim_over_roofline", s.sim_over_roofline);
   j.value("tokens_per_joule", s.tokens_per_joule);
+  if (s.layers.layers > 0) {
+    j.value("layers", s.layers.layers);
+    j.value("simulated_layers", s.layers.simulated);
+    j.value("layer_period_seconds", s.layers.period_cycles / (s.clock_ghz * 1e9));
+    j.value("layer_period_spread", s.layers.period_spread);
+    j.value("layers_steady", s.layers.steady);
+  }
   j.begin_array("ops");
   for (const auto& r : s.ops) {
     j.begin_object();

@@ -8,6 +8,7 @@
 #include "isa/isa.h"
 #include "arch/arch_config.h"
 #include "arch/run_stats.h"
+#include "sim/report/layer_reuse.h"
 #include "sim/report/op_profile.h"
 #include "workloads/graph.h"
 
@@ -43,6 +44,8 @@ struct StepSummary {
   double energy_j = 0.0;          // the step's energy, every chip (arch/cost_model.h)
   double tokens_per_joule = 0.0;  // the tokens counted by tokens_per_second, per joule
   std::vector<OpRow> ops;
+  double clock_ghz = 1.0;  // of the chip, for the layer period in seconds
+  LayerReuse layers;  // which layers were simulated; the others extrapolated (layer_reuse.h)
 };
 
 // The peak FLOP/s a roofline may assume for this spec: the fastest dtype any of its matmuls uses.
@@ -53,9 +56,12 @@ double roofline_seconds(const ChipConfig& chip, const workloads::RunSpec& spec, 
 
 // `all_chips`: under expert parallelism, every chip's graph (their totals add up); otherwise the
 // graph is one chip's share repeated spec.tp times.
+// `reuse`: how the run's layers were simulated (nullptr: every layer); the per-op times of the
+// layers not simulated are the last simulated layer's.
 StepSummary summarize_step(const workloads::StepGraph& graph, const ChipConfig& chip, const isa::Program& program,
                            const RunStats& stats, const OpProfiler& profile,
-                           const std::vector<workloads::StepGraph>* all_chips = nullptr);
+                           const std::vector<workloads::StepGraph>* all_chips = nullptr,
+                           const LayerReuse* reuse = nullptr);
 
 std::string step_report_text(const StepSummary& step);
 // Adds the step's keys to a JSON object being written (see docs/outputs.md).

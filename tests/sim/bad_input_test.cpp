@@ -25,6 +25,8 @@ TEST_CASE("bad command lines get one clear line and exit status 2", "[cli][error
       {"run --micro-batches 0 --pp 8 --arch sohu-like-8x", "--micro-batches 0 must be >= 1"},
       // fuzz_sweep: Boost expands %value% in its message until none is left, so a value holding
       // the placeholder never finished; the text comes back as written.
+      {"run --reuse-layers 2", "--reuse-layers 2 must be >= 3"},
+      {"run --arch small --program " + gemm_tile + " --exact", "--exact does not apply"},
       {"run --batch %value%", "tasim run: the argument ('%value%') for option '--batch' is invalid"},
       {"run --%value%", "unrecognised option '--%value%'"},
       {"sweep x.yaml -o out.csv --timeout-s nan", "--timeout-s nan must be a number of seconds >= 0"},

@@ -76,7 +76,8 @@ TEST_CASE("a tensor-parallel run pays link energy and every chip's area", "[cost
 
 TEST_CASE("the trace's power counters integrate to the report's energy", "[cost][e2e][trace]") {
   const std::string trace_path = build_path("e2e_power.pftrace");
-  const YAML::Node j = run_json(kSmallStep + " --trace " + trace_path);
+  // Every layer simulated: under layer reuse the trace holds the simulated layers only.
+  const YAML::Node j = run_json(kSmallStep + " --exact --trace " + trace_path);
   const PowerTrace power = integrate_power(trace_path);
   CHECK(power.tracks == 1);
   CHECK(power.ends_at_zero);
@@ -90,7 +91,7 @@ TEST_CASE("the trace's power counters integrate to the report's energy", "[cost]
 
 TEST_CASE("a multi-chip trace's power counters include the links", "[cost][e2e][trace][system]") {
   const std::string trace_path = build_path("e2e_power_tp2.pftrace");
-  const YAML::Node j = run_json(kSmallStep + " --chips 2 --tp 2 --trace " + trace_path);
+  const YAML::Node j = run_json(kSmallStep + " --exact --chips 2 --tp 2 --trace " + trace_path);
   REQUIRE(j["energy_breakdown_j"]["link"].as<double>() > 0);
   const PowerTrace power = integrate_power(trace_path);
   CHECK(power.tracks == 2);

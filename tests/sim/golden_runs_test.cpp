@@ -97,28 +97,28 @@ void check_golden(const std::string& name, const std::string& args) {
 
 }  // namespace
 
-TEST_CASE("golden: default decode step", "[golden]") { check_golden("default", "run"); }
+TEST_CASE("golden: default decode step", "[golden]") { check_golden("default", "run --exact"); }
 
 TEST_CASE("golden: Qwen3-8B prefill", "[golden]") {
-  check_golden("qwen3-prefill", "run --model qwen3-8b --phase prefill --batch 1 --prompt-len 1024");
+  check_golden("qwen3-prefill", "run --exact --model qwen3-8b --phase prefill --batch 1 --prompt-len 1024");
 }
 
 TEST_CASE("golden: tpu-v4-like decode, with and without ideal memory", "[golden]") {
-  check_golden("tpu-decode", "run --arch tpu-v4-like --model gpt-style-1b --batch 8 --context-len 512");
+  check_golden("tpu-decode", "run --exact --arch tpu-v4-like --model gpt-style-1b --batch 8 --context-len 512");
   check_golden("tpu-decode-ideal",
-               "run --arch tpu-v4-like --model gpt-style-1b --batch 8 --context-len 512 --ideal-memory");
+               "run --exact --arch tpu-v4-like --model gpt-style-1b --batch 8 --context-len 512 --ideal-memory");
 }
 
 TEST_CASE("golden: tpu-v4-like prefill with SRAM plan switches", "[golden]") {
-  check_golden("tpu-prefill", "run --arch tpu-v4-like --model gpt-style-1b --phase prefill --batch 2 --prompt-len 512");
+  check_golden("tpu-prefill", "run --exact --arch tpu-v4-like --model gpt-style-1b --phase prefill --batch 2 --prompt-len 512");
 }
 
 TEST_CASE("golden: Mixtral decode on one chip", "[golden]") {
-  check_golden("mixtral-decode", "run --model mixtral-8x7b --batch 4");
+  check_golden("mixtral-decode", "run --exact --model mixtral-8x7b --batch 4");
 }
 
 TEST_CASE("golden: h100-like chip with 33 cores and its on-chip network", "[golden]") {
-  check_golden("h100-decode", "run --arch h100-like-8x --chips 1 --model llama-3-8b --batch 8");
+  check_golden("h100-decode", "run --exact --arch h100-like-8x --chips 1 --model llama-3-8b --batch 8");
 }
 
 TEST_CASE("golden: GEMMs, SCALE-Sim style and through HBM", "[golden]") {
@@ -135,25 +135,31 @@ TEST_CASE("golden: collectives on a ring, a switch and a torus", "[golden]") {
   check_golden("reducescatter-torus", "collective --op reducescatter --bytes 16M --chips 8 --topology torus2d --set system.link.ports_per_chip=4");
 }
 
+TEST_CASE("golden: layer reuse, the default, on one chip and on 8", "[golden]") {
+  check_golden("default-reuse", "run");
+  check_golden("tp8-70b-reuse", "run --arch sohu-like-8x --model llama-3-70b --dtype fp8 --batch 64 --tp 8");
+  check_golden("ep8-mixtral-reuse", "run --arch sohu-like-8x --model mixtral-8x7b --ep 8 --expert-load zipf:1.2");
+}
+
 TEST_CASE("golden: tensor parallel Llama-3-70B decode on 8 chips", "[golden]") {
-  check_golden("tp8-70b", "run --arch sohu-like-8x --model llama-3-70b --dtype fp8 --batch 64 --tp 8");
+  check_golden("tp8-70b", "run --exact --arch sohu-like-8x --model llama-3-70b --dtype fp8 --batch 64 --tp 8");
 }
 
 TEST_CASE("golden: expert parallel Mixtral on 8 chips with a skewed load", "[golden]") {
-  check_golden("ep8-mixtral", "run --arch sohu-like-8x --model mixtral-8x7b --ep 8 --expert-load zipf:1.2");
+  check_golden("ep8-mixtral", "run --exact --arch sohu-like-8x --model mixtral-8x7b --ep 8 --expert-load zipf:1.2");
 }
 
 TEST_CASE("golden: pipeline parallel prefill on 8 chips", "[golden]") {
   check_golden("pp8-prefill",
-               "run --arch sohu-like-8x --model gpt-style-1b --phase prefill --batch 8 --prompt-len 256 --pp 8");
+               "run --exact --arch sohu-like-8x --model gpt-style-1b --phase prefill --batch 8 --prompt-len 256 --pp 8");
 }
 
 TEST_CASE("golden: tensor parallel groups inside pipeline stages", "[golden]") {
-  check_golden("tp2-pp4", "run --arch sohu-like-8x --model gpt-style-1b --tp 2 --pp 4 --batch 16 --context-len 1024");
+  check_golden("tp2-pp4", "run --exact --arch sohu-like-8x --model gpt-style-1b --tp 2 --pp 4 --batch 16 --context-len 1024");
 }
 
 TEST_CASE("golden: TP, EP and PP together", "[golden]") {
-  check_golden("tp4-ep4-pp2", "run --arch sohu-like-8x --model mixtral-8x7b --tp 4 --ep 4 --pp 2 --batch 8");
+  check_golden("tp4-ep4-pp2", "run --exact --arch sohu-like-8x --model mixtral-8x7b --tp 4 --ep 4 --pp 2 --batch 8");
 }
 
 TEST_CASE("golden: the example programs", "[golden]") {

@@ -60,7 +60,8 @@ TEST_CASE("a compiled program run with --program gives the same cycles", "[cli][
   const std::string prog = build_path("step_compiled.tasm");
   const std::string args = "--arch tpu-v4-like --model qwen2-7b --batch 2 --context-len 128";
   REQUIRE(run_tasim("compile " + args + " -o " + prog).exit_code == 0);
-  const auto direct = run_tasim("run " + args + " --json -", true);
+  // compile writes every layer; run --exact simulates every layer.
+  const auto direct = run_tasim("run --exact " + args + " --json -", true);
   const auto replay = run_tasim("run --arch tpu-v4-like --program " + prog + " --json -", true);
   REQUIRE(direct.exit_code == 0);
   REQUIRE(replay.exit_code == 0);
@@ -111,7 +112,8 @@ TEST_CASE("a compiled prefill with SRAM plan switches replays with the same cycl
   const auto listing = run_tasim("disasm " + prog, true);
   REQUIRE(listing.exit_code == 0);
   CHECK_THAT(listing.output, Catch::Contains("\nbarrier"));
-  const auto direct = run_tasim("run " + args + " --json -", true);
+  // compile writes every layer; run --exact simulates every layer.
+  const auto direct = run_tasim("run --exact " + args + " --json -", true);
   const auto replay = run_tasim("run --arch tpu-v4-like --program " + prog + " --json -", true);
   REQUIRE(direct.exit_code == 0);
   REQUIRE(replay.exit_code == 0);

@@ -184,9 +184,12 @@ void lower_op(StepLowering& step, const Op& op, std::size_t index) {
 }  // namespace
 }  // namespace lowering
 
-isa::Program lower_step(const StepGraph& graph, const ChipConfig& chip, LoweringStats* stats) {
+isa::Program lower_step(const StepGraph& graph, const ChipConfig& chip, LoweringStats* stats, int layers) {
   lowering::StepLowering step(graph, chip);
-  for (std::size_t i = 0; i < graph.ops.size(); ++i) lowering::lower_op(step, graph.ops[i], i);
+  for (std::size_t i = 0; i < graph.ops.size(); ++i) {
+    if (layers >= 0 && graph.ops[i].layer >= layers) continue;
+    lowering::lower_op(step, graph.ops[i], i);
+  }
   isa::Instruction halt;
   halt.op = Opcode::halt;
   step.out.push(halt);
