@@ -104,8 +104,17 @@ void check_outputs(const po::variables_map& vm) {
   if (vm.count("output")) check_output(vm["output"].as<std::string>(), "output");
 }
 
-SimOptions sim_options(const po::variables_map& vm) {
+// `instructions_by_default`: whether the trace has instruction slices unless --trace-detail says.
+SimOptions sim_options(const po::variables_map& vm, bool instructions_by_default = true) {
   SimOptions o;
+  o.trace_instructions = instructions_by_default;
+  if (vm.count("trace-detail")) {
+    const std::string detail = vm["trace-detail"].as<std::string>();
+    if (detail != "op" && detail != "instruction") {
+      throw Error(fmt::format("--trace-detail '{}' is not one of: op, instruction", detail));
+    }
+    o.trace_instructions = detail == "instruction";
+  }
   o.ideal_memory = vm["ideal-memory"].as<bool>();
   if (vm.count("trace")) o.trace_path = vm["trace"].as<std::string>();
   o.trace_format = vm["trace-format"].as<std::string>();
@@ -132,13 +141,15 @@ int cmd_run(const std::vector<std::string>& args, const CliHooks& hooks) {
   Parsed p = parse("run", desc, nullptr, args);
   if (p.help) return 0;
   const ChipConfig chip = build_arch(arch_request_from(p.vm)).chip;
-  const SimOptions options = sim_options(p.vm);
+  // A program's trace shows its instructions; a model step's its layers and ops (--trace-detail).
+  const SimOptions options = sim_options(p.vm, p.vm.count("program") > 0);
   if (p.vm.count("program")) {
     // The program is run as given: a model or workload option would be silently ignored.
     for (const auto& option : p.vm) {
       const std::string& name = option.first;
       if (name == "program" || name == "arch" || name == "set" || name == "chips" || name == "json" ||
-          name == "trace" || name == "trace-format" || name == "ideal-memory" || option.second.defaulted()) {
+          name == "trace" || name == "trace-format" || name == "trace-detail" || name == "ideal-memory" ||
+          option.second.defaulted()) {
         continue;
       }
       throw Error(fmt::format("tasim run --program runs the program as given: --{} does not apply to it", name));

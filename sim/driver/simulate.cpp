@@ -134,7 +134,8 @@ RunStats simulate(const ChipConfig& chip, const std::vector<isa::Program>& progr
       auto fanout = std::make_unique<ObserverFanout>();
       if (writer) {
         tracers.push_back(std::make_unique<TraceObserver>(*writer, chip, models.back()->program(), models.back()->units(),
-                                                          options.counter_window_cycles, c, options.trace_note));
+                                                          options.counter_window_cycles, c, options.trace_note,
+                                                          options.trace_instructions));
         fanout->add(tracers.back().get());
       }
       if (c == 0) fanout->add(extra);  // per-op profiles: chips run the same program

@@ -16,6 +16,9 @@ struct SimOptions {
   bool ideal_memory = false;
   std::string trace_path;              // empty: no trace
   std::string trace_format = "perfetto";  // perfetto | json
+  // Every instruction a slice of its unit's track, inside its op's and layer's slices; false:
+  // layer and op slices only (a model step's trace is then some 40x smaller), counters all the same.
+  bool trace_instructions = true;
   std::uint64_t counter_window_cycles = 1024;  // bin width of the bandwidth/utilization counters
   // Count what each model layer did (RunStats::layers; the op tags name the layers): what layer
   // reuse extrapolates from (sim/driver/layer_reuse.h).

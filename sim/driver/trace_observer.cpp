@@ -16,12 +16,13 @@ using isa::Opcode;
 
 TraceObserver::TraceObserver(trace::TraceWriter& writer, const ChipConfig& chip, const isa::Program& program,
                              const std::vector<UnitStats>& units, std::uint64_t window_cycles, int chip_index,
-                             const std::string& note)
+                             const std::string& note, bool instruction_slices)
     : writer_(&writer),
       program_(program),
       open_(units.size()),
       chip_(chip),
-      window_cycles_(std::max<std::uint64_t>(1, window_cycles)) {
+      window_cycles_(std::max<std::uint64_t>(1, window_cycles)),
+      instruction_slices_(instruction_slices) {
   tag_layer_.push_back("");
   for (const auto& name : program.tags) tag_layer_.push_back(layer_of_tag(name));
   process_ = writer_->add_process(chip_index + 1, fmt::format("chip{} ({}{}{})", chip_index, chip.name,
@@ -54,17 +55,6 @@ void TraceObserver::spread(std::vector<double>& bins, std::uint64_t start, std::
 
 void TraceObserver::on_instruction(int unit, const isa::Instruction& inst, std::uint64_t start_cycle,
                                    std::uint64_t end_cycle, const Activity& activity) {
-  // The slice's arguments: the source line and what the ISA table says describes the instruction.
-  trace::Arg args[1 + isa::kMaxInstructionArgs];
-  isa::InstructionArg described[isa::kMaxInstructionArgs];
-  const int count = isa::instruction_args(inst, described);
-  std::size_t n = 0;
-  args[n++] = trace::Arg::integer("line", inst.line);
-  for (int i = 0; i < count; ++i) {
-    const isa::InstructionArg& a = described[i];
-    args[n++] = a.text ? trace::Arg::string(a.name, a.text)
-                       : trace::Arg::integer(a.name, static_cast<std::int64_t>(a.value));
-  }
   // Counters, from the activity the chip counted (the same that the report prices).
   const std::uint64_t macs = activity.total_macs();
   if (macs > 0) {
@@ -93,9 +83,22 @@ void TraceObserver::on_instruction(int unit, const isa::Instruction& inst, std::
       open.op_open = true;
     }
   }
-  writer_->begin(track, ns(start_cycle), isa::mnemonic(inst.op), args, n);
-  writer_->end(track, ns(end_cycle));
-  open.last_end_cycle = end_cycle;
+  if (instruction_slices_) {
+    // The slice's arguments: the source line and what the ISA table says describes the instruction.
+    trace::Arg args[1 + isa::kMaxInstructionArgs];
+    isa::InstructionArg described[isa::kMaxInstructionArgs];
+    const int count = isa::instruction_args(inst, described);
+    std::size_t n = 0;
+    args[n++] = trace::Arg::integer("line", inst.line);
+    for (int i = 0; i < count; ++i) {
+      const isa::InstructionArg& a = described[i];
+      args[n++] = a.text ? trace::Arg::string(a.name, a.text)
+                         : trace::Arg::integer(a.name, static_cast<std::int64_t>(a.value));
+    }
+    writer_->begin(track, ns(start_cycle), isa::mnemonic(inst.op), args, n);
+    writer_->end(track, ns(end_cycle));
+  }
+  open.last_end_cycle = std::max(open.last_end_cycle, end_cycle);
 }
 
 void TraceObserver::close_op(std::size_t unit, bool close_layer) {

@@ -19,7 +19,7 @@ class TraceObserver : public ExecutionObserver {
   // "chip0 (ARCH)", or "chip0 (ARCH; NOTE)" with a note such as which layers were simulated).
   TraceObserver(trace::TraceWriter& writer, const ChipConfig& chip, const isa::Program& program,
                 const std::vector<UnitStats>& units, std::uint64_t window_cycles, int chip_index = 0,
-                const std::string& note = "");
+                const std::string& note = "", bool instruction_slices = true);
   void on_instruction(int unit, const isa::Instruction& inst, std::uint64_t start_cycle,
                       std::uint64_t end_cycle, const Activity& activity) override;
   void on_sram_footprint(int core, std::uint64_t cycle, std::uint64_t bytes) override;
@@ -51,6 +51,7 @@ class TraceObserver : public ExecutionObserver {
   std::vector<OpenSlices> open_;
   ChipConfig chip_;
   std::uint64_t window_cycles_;
+  bool instruction_slices_;  // false: layer and op slices only
   trace::TrackId process_;
   std::vector<trace::TrackId> unit_tracks_;
   std::vector<trace::TrackId> sram_tracks_;

@@ -21,6 +21,9 @@ void add_output_options(po::options_description& desc) {
       ("json", po::value<std::string>(), "write the report as JSON to FILE ('-' for stdout; the text report is then omitted)")
       ("trace", po::value<std::string>(), "write a trace to FILE (Perfetto protobuf; open it in ui.perfetto.dev)")
       ("trace-format", po::value<std::string>()->default_value("perfetto"), "trace format: perfetto | json (Chrome JSON)")
+      ("trace-detail", po::value<std::string>(), "trace slices per unit: op (layers and ops; the default for model "
+                                                 "steps) | instruction (every instruction in them too; the default "
+                                                 "for --program and gemm)")
       ("ideal-memory", po::bool_switch(), "SRAM and HBM with unlimited bandwidth and no latency");
 }
 
