@@ -100,7 +100,7 @@ RunStats simulate(const ChipConfig& chip, const std::vector<isa::Program>& progr
   if (programs.size() > 1 && static_cast<int>(programs.size()) != chips) {
     throw Error(fmt::format("internal: {} programs for {} chips", programs.size(), chips));
   }
-  isa::throw_problems(find_system_problems(chip, programs));
+  if (options.validate_programs) isa::throw_problems(find_system_problems(chip, programs));
   install_systemc_report_handler();
 
   std::unique_ptr<trace::TraceWriter> writer;

@@ -23,6 +23,11 @@ struct SimOptions {
   // Count what each model layer did (RunStats::layers; the op tags name the layers): what layer
   // reuse extrapolates from (sim/driver/layer_reuse.h).
   bool account_layers = false;
+  // Check the programs with the validator first (find_system_problems). Off for the compiler's
+  // own programs (simulate_step): it checks each instruction's SRAM and HBM operands as it emits
+  // them and the tests validate every shipped model's programs, so checking again at every run
+  // cost a fifth of a default run's time. A program from a file is always checked.
+  bool validate_programs = true;
   // Said in the name of every chip's process in the trace (e.g. which layers were simulated).
   std::string trace_note;
 };

@@ -12,6 +12,7 @@ StepResult simulate_step(const ChipConfig& chip, workloads::CompiledStep step, c
   r.step = std::move(step);
   OpProfiler profile(r.step.program());
   SimOptions sim = options;
+  sim.validate_programs = false;  // the compiler's programs (see SimOptions)
   if (r.step.reuses_layers()) {
     sim.account_layers = true;
     sim.trace_note = fmt::format("layers 0-{} of {} simulated; {}-{} extrapolated, not in this trace",

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -38,6 +40,7 @@ std::string bench(const std::string& tmpdir, const std::string& args) {
 }  // namespace
 
 TEST_CASE("scripts/bench --quick prints the table, writes CSV and deletes its traces", "[bench]") {
+  // With --exact-check: each case again with --exact, and layer reuse's error beside it.
   if (!have_python3()) {
     WARN("python3 is not installed: scripts/bench not tested");
     return;
@@ -45,20 +48,20 @@ TEST_CASE("scripts/bench --quick prints the table, writes CSV and deletes its tr
   const std::string tmp = fresh_dir("bench_quick_tmp");
   const std::string csv = build_path("bench_quick.csv");
   fs::remove(csv);
-  const auto r = run_shell(bench(tmp, "--quick --tasim '" + build_path("tasim") + "' --out '" + csv + "'"));
+  const auto r = run_shell(bench(tmp, "--quick --exact-check --tasim '" + build_path("tasim") + "' --out '" + csv + "'"));
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
-  for (const char* s : {"| case", "simulated instructions", "wall s", "instructions / wall s", "peak MiB",
-                        "simulated step time", "trace size", "goal", ">=1M instr/s", "llama-3-8b decode",
-                        "llama-3-8b prefill"}) {
+  for (const char* s : {"| case", "layers simulated", "step instructions", "wall s", "instructions / wall s",
+                        "peak MiB", "simulated step time", "trace size", "--exact wall s", "reuse error", "same counts",
+                        "goal", "<=1 GiB", "reuse error <=1%", "llama-3-8b decode", "llama-3-8b prefill"}) {
     CHECK_THAT(r.output, Catch::Contains(s));
   }
   CHECK(fs::is_empty(tmp));  // the traces and reports went to TMPDIR and were deleted
 
   const auto rows = lines_of(read_file(csv));
   REQUIRE(rows.size() == 3);  // header + the two quick cases
-  CHECK(rows[0].rfind("case,instructions,wall_s,instructions_per_wall_s,peak_mib,step_seconds,cycles,trace_bytes,goal,"
-                      "goal_met,command",
+  CHECK(rows[0].rfind("case,layers,instructions,wall_s,instructions_per_wall_s,peak_mib,step_seconds,cycles,trace_bytes,"
+                      "exact_wall_s,exact_peak_mib,reuse_error,counts_equal,goal,goal_met,command",
                       0) == 0);
   for (std::size_t i = 1; i < rows.size(); ++i) {
     // case,instructions,...: a positive instruction count and a non-empty trace.
@@ -76,10 +79,13 @@ TEST_CASE("scripts/bench --quick prints the table, writes CSV and deletes its tr
       }
     }
     cells.push_back(cell);
-    REQUIRE(cells.size() == 11);
-    CHECK(std::stoull(cells[1]) > 0);
-    CHECK(std::stod(cells[5]) > 0);   // simulated step seconds
-    CHECK(std::stoull(cells[7]) > 0);  // trace bytes
+    REQUIRE(cells.size() == 16);
+    CHECK(cells[1] == "4/32");         // layers simulated
+    CHECK(std::stoull(cells[2]) > 0);  // instructions
+    CHECK(std::stod(cells[6]) > 0);    // simulated step seconds
+    CHECK(std::stoull(cells[8]) > 0);  // trace bytes
+    CHECK(std::abs(std::stod(cells[11])) <= 0.01);  // reuse error against --exact
+    CHECK(cells[12] == "yes");                      // the same instructions, FLOPs and HBM bytes
   }
 }
 

@@ -103,6 +103,44 @@ TEST_CASE("compile_step gives one program per distinct chip", "[driver]") {
   CHECK(ep.programs[0].instructions.size() != ep.programs[7].instructions.size());
 }
 
+TEST_CASE("the compiler's programs are valid on their chips, for every shipped model and layout", "[driver]") {
+  // simulate_step does not validate the compiler's programs again at every run (SimOptions::
+  // validate_programs): this is where they are checked. Under layer reuse (the first layers and
+  // the tail: the same instructions as a whole step's, fewer of them).
+  const ChipConfig one = arch("sohu-like"), eight = arch("sohu-like-8x"), four = arch("sohu-like-8x", 4);
+  for (const char* model : {"gpt-style-1b", "llama-3-8b", "llama-3-70b", "mistral-7b", "mixtral-8x7b", "qwen2-7b",
+                            "qwen3-8b"}) {
+    for (const workloads::Phase phase : {workloads::Phase::decode, workloads::Phase::prefill}) {
+      auto r = request(model, 1, 1, 1);
+      r.spec.phase = phase;
+      r.spec.prompt_len = 256;
+      r.simulated_layers = workloads::kDefaultReuseLayers;
+      INFO(model << (phase == workloads::Phase::prefill ? " prefill" : " decode"));
+      if (std::string(model) != "llama-3-70b") {  // 140 GB of bf16 weights: not on one sohu-like
+        CHECK(find_system_problems(one, workloads::compile_step(r, one).programs).empty());
+      }
+      // Tensor parallel over 8 chips, or 4 where 8 does not divide the heads (qwen2-7b: 28).
+      auto tp = r;
+      tp.spec.tp = std::string(model) == "qwen2-7b" ? 4 : 8;
+      const ChipConfig& tp_system = tp.spec.tp == 8 ? eight : four;
+      CHECK(find_system_problems(tp_system, workloads::compile_step(tp, tp_system).programs).empty());
+      // Pipeline stages are compiled whole (no reuse): two models keep the test short.
+      if (std::string(model) == "gpt-style-1b" || std::string(model) == "mixtral-8x7b") {
+        auto pp = r;
+        pp.spec.pp = 4;
+        pp.spec.tp = 2;
+        CHECK(find_system_problems(eight, workloads::compile_step(pp, eight).programs).empty());
+      }
+      if (std::string(model) == "mixtral-8x7b") {
+        auto ep = r;
+        ep.spec.ep = 8;
+        ep.expert_load = "zipf:1.2";
+        CHECK(find_system_problems(eight, workloads::compile_step(ep, eight).programs).empty());
+      }
+    }
+  }
+}
+
 TEST_CASE("run_step simulates and summarizes a step", "[driver]") {
   const ChipConfig chip = arch("tpu-v4-like");
   workloads::StepRequest r = request("gpt-style-1b", 1, 1, 1, 4);
