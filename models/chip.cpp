@@ -17,13 +17,34 @@ Chip::Chip(sc_core::sc_module_name name, const ChipConfig& config, const isa::Pr
            const ChipOptions& options, ExecutionObserver* observer)
     : sc_core::sc_module(name),
       config_(config),
-      program_(program),
+      owned_source_(std::make_unique<isa::ProgramSource>(program)),
+      source_(owned_source_.get()),
       options_(options),
       observer_(observer),
       cycle_(1.0, sc_core::SC_NS),
       sem_count_(static_cast<std::size_t>(config.semaphores), 0),
       sem_event_(new sc_core::sc_event[static_cast<std::size_t>(config.semaphores)]),
       sram_peak_(static_cast<std::size_t>(config.cores), 0) {
+  build();
+}
+
+Chip::Chip(sc_core::sc_module_name name, const ChipConfig& config, isa::InstructionSource& source,
+           const ChipOptions& options, ExecutionObserver* observer)
+    : sc_core::sc_module(name),
+      config_(config),
+      source_(&source),
+      options_(options),
+      observer_(observer),
+      cycle_(1.0, sc_core::SC_NS),
+      sem_count_(static_cast<std::size_t>(config.semaphores), 0),
+      sem_event_(new sc_core::sc_event[static_cast<std::size_t>(config.semaphores)]),
+      sram_peak_(static_cast<std::size_t>(config.cores), 0) {
+  build();
+}
+
+void Chip::build() {
+  const ChipConfig& config = config_;
+  const ChipOptions& options = options_;
   // With ideal memory HBM streams without limit; otherwise the architecture's memory model.
   hbm_ = options.ideal_memory ? std::make_unique<IdealMemory>(config.hbm.peak_gbps() / config.clock_ghz)
                               : make_memory_model(config.hbm.model, config.hbm, config.clock_ghz);
@@ -100,17 +121,24 @@ void Chip::wait_cycles(std::uint64_t cycles) {
   if (cycles > 0) wait(cycle_ * static_cast<double>(cycles));
 }
 
-InstructionSite Chip::site(const isa::Instruction& inst) const { return {&program_.source_name, inst.line, inst.op}; }
+InstructionSite Chip::site(const isa::Instruction& inst) const { return {&source_->source_name(), inst.line, inst.op}; }
 
 std::string Chip::where(const isa::Instruction& inst) const {
-  return fmt::format("{}:{} ({})", program_.source_name, inst.line, isa::mnemonic(inst.op));
+  return fmt::format("{}:{} ({})", source_->source_name(), inst.line, isa::mnemonic(inst.op));
 }
 
 void Chip::sequencer_thread() {
   std::uint64_t issue_cycle = 0;  // the sequencer issues at most one instruction per cycle
-  const auto& code = program_.instructions;
-  for (sequencer_pc_ = 0; sequencer_pc_ < code.size(); ++sequencer_pc_) {
-    const isa::Instruction& inst = code[sequencer_pc_];
+  const isa::Instruction* chunk = nullptr;
+  std::size_t count = 0, i = 0;
+  for (;;) {
+    if (i == count) {
+      i = 0;
+      if (!source_->next(chunk, count)) break;
+    }
+    sequencer_inst_ = chunk[i++];
+    sequencer_has_inst_ = true;
+    const isa::Instruction& inst = sequencer_inst_;
     if (inst.op == Opcode::halt) break;
     auto push = [&](int u) {
       Unit& unit = units_[u];
@@ -120,7 +148,7 @@ void Chip::sequencer_thread() {
       }
       sequencer_blocked_on_ = -1;
       issue_cycle = std::max(issue_cycle, now_cycle());
-      unit.queue.push_back({&inst, issue_cycle});
+      unit.queue.push_back({inst, issue_cycle});
       unit.pushed.notify(sc_core::SC_ZERO_TIME);
     };
     if (inst.op == Opcode::barrier) {
@@ -131,6 +159,7 @@ void Chip::sequencer_thread() {
     }
     ++issue_cycle;
   }
+  sequencer_has_inst_ = false;
   sequencer_done_ = true;
   for (auto& unit : units_) unit.pushed.notify(sc_core::SC_ZERO_TIME);
 }
@@ -155,13 +184,13 @@ void Chip::unit_thread(int u) {
     unit.queue.pop_front();
     unit.popped.notify(sc_core::SC_ZERO_TIME);
     if (entry.issue_cycle > now_cycle()) wait_cycles(entry.issue_cycle - now_cycle());
-    unit.current = entry.inst;
+    unit.current = &entry.inst;  // on this thread's stack until it has run
     unit.state = UnitState::running;
-    const Activity work = execute(u, *entry.inst);
+    const Activity work = execute(u, entry.inst);
     unit.current = nullptr;
     ++stats.instructions;
     ++instructions_;
-    if (!options_.layer_of_tag.empty()) account_layer(u, *entry.inst, work);
+    if (options_.layer_of_tag) account_layer(u, entry.inst, work);
   }
   unit.state = UnitState::done;
 }
@@ -196,12 +225,22 @@ Activity Chip::execute(int u, const isa::Instruction& inst) {
   return work;
 }
 
+int Chip::layer_of(std::uint32_t tag) {
+  // The source's tag table only grows: extend the cache to it when a newer tag comes.
+  const std::vector<std::string>& tags = source_->tags();
+  if (tag_layers_.empty()) tag_layers_.push_back(-1);  // tag 0: untagged
+  while (tag_layers_.size() <= tag && tag_layers_.size() <= tags.size()) {
+    tag_layers_.push_back(options_.layer_of_tag(tags[tag_layers_.size() - 1]));
+  }
+  return tag < tag_layers_.size() ? tag_layers_[tag] : -1;
+}
+
 // The unit's counters since its previous instruction (the wait for this one included) and the
 // instruction's work go to its layer.
 void Chip::account_layer(int u, const isa::Instruction& inst, const Activity& work) {
   const UnitCounters& now = unit_stats_[static_cast<std::size_t>(u)];
   UnitCounters& before = counted_[static_cast<std::size_t>(u)];
-  const int layer = inst.tag < options_.layer_of_tag.size() ? options_.layer_of_tag[inst.tag] : -1;
+  const int layer = layer_of(inst.tag);
   if (layer >= 0) {
     if (static_cast<std::size_t>(layer) >= layers_.size()) layers_.resize(static_cast<std::size_t>(layer) + 1);
     LayerWork& w = layers_[static_cast<std::size_t>(layer)];
@@ -247,9 +286,7 @@ void Chip::run_chip_to_chip(int u, const isa::Instruction& inst, std::uint64_t s
   const int id = isa::is_collective(inst.op) ? options_.collectives->run(options_.chip_index, inst, site(inst))
                                              : options_.collectives->point_to_point(options_.chip_index, inst, site(inst));
   unit_stats_[u].busy_cycles += now_cycle() - start;
-  if (!options_.layer_of_tag.empty() && inst.tag < options_.layer_of_tag.size() && options_.layer_of_tag[inst.tag] >= 0) {
-    collective_layers_.emplace_back(id, options_.layer_of_tag[inst.tag]);
-  }
+  if (options_.layer_of_tag && layer_of(inst.tag) >= 0) collective_layers_.emplace_back(id, layer_of(inst.tag));
 }
 
 void Chip::run_semaphore(int u, const isa::Instruction& inst, std::uint64_t start) {
@@ -318,8 +355,8 @@ std::string Chip::deadlock_report() const {
         break;
     }
   }
-  if (!sequencer_done_ && sequencer_pc_ < program_.instructions.size()) {
-    const auto& inst = program_.instructions[sequencer_pc_];
+  if (!sequencer_done_ && sequencer_has_inst_) {
+    const auto& inst = sequencer_inst_;
     if (sequencer_blocked_on_ >= 0) {
       out += fmt::format("  sequencer blocked issuing {}: queue of {} is full ({} entries)\n", where(inst),
                          unit_stats_[sequencer_blocked_on_].name, units_[sequencer_blocked_on_].queue.size());

@@ -13,6 +13,7 @@
 #include <systemc>
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +27,7 @@
 #include "arch/run_stats.h"
 #include "arch/sram.h"
 #include "arch/unit_model.h"
+#include "isa/instruction_source.h"
 #include "isa/isa.h"
 
 namespace tasim {
@@ -40,9 +42,9 @@ struct ChipOptions {
   CollectiveHub* collectives = nullptr;  // multi-chip: runs coll.* instructions over the links
   // Models in place of the unit kinds table's, by kind (studies and tests of other unit designs).
   std::map<isa::UnitKind, UnitModelFactory> unit_models;
-  // Layer accounting (layer reuse): the model layer of each op tag (index = tag, 0 untagged; -1
-  // outside the layers). Empty: none, and no cost per instruction.
-  std::vector<int> layer_of_tag;
+  // Layer accounting (layer reuse): the model layer of an op tag's name, -1 outside the layers.
+  // Empty: none, and no cost per instruction.
+  std::function<int(const std::string&)> layer_of_tag;
 };
 
 class Chip : public sc_core::sc_module {
@@ -50,10 +52,14 @@ class Chip : public sc_core::sc_module {
   SC_HAS_PROCESS(Chip);
   Chip(sc_core::sc_module_name name, const ChipConfig& config, const isa::Program& program,
        const ChipOptions& options, ExecutionObserver* observer);
+  // The instructions from a source, taken a chunk at a time as the sequencer issues them (a
+  // program compiled as it runs). The source must outlive the simulation.
+  Chip(sc_core::sc_module_name name, const ChipConfig& config, isa::InstructionSource& source,
+       const ChipOptions& options, ExecutionObserver* observer);
 
   // Unit names/kinds in index order (valid right after construction).
   const std::vector<UnitStats>& units() const { return unit_stats_; }
-  const isa::Program& program() const { return program_; }
+  const isa::InstructionSource& source() const { return *source_; }
   // After sc_start() returned: true when every unit drained and the sequencer reached the end.
   bool finished() const;
   // Which unit waits on what, one line each (empty when finished()).
@@ -65,7 +71,7 @@ class Chip : public sc_core::sc_module {
 
  private:
   struct QueueEntry {
-    const isa::Instruction* inst;
+    isa::Instruction inst;  // a copy: the source's chunk may be gone by the time it runs
     std::uint64_t issue_cycle;
   };
   enum class UnitState { idle, running, waiting_semaphore, waiting_barrier, waiting_collective, done };
@@ -86,6 +92,7 @@ class Chip : public sc_core::sc_module {
   void unit_thread(int u);
   Activity execute(int u, const isa::Instruction& inst);  // returns what it did
   void account_layer(int u, const isa::Instruction& inst, const Activity& work);
+  int layer_of(std::uint32_t tag);  // layer_of_tag of the tag's name, cached
   // The ways an instruction runs, by its category (execute dispatches).
   void run_timed(int u, const isa::Instruction& inst, std::uint64_t start, const Activity& work);
   void run_chip_to_chip(int u, const isa::Instruction& inst, std::uint64_t start);
@@ -98,8 +105,10 @@ class Chip : public sc_core::sc_module {
   std::string where(const isa::Instruction& inst) const;
   InstructionSite site(const isa::Instruction& inst) const;
 
+  void build();  // the constructors' common part
   ChipConfig config_;
-  const isa::Program& program_;
+  std::unique_ptr<isa::ProgramSource> owned_source_;  // for a whole program
+  isa::InstructionSource* source_;
   ChipOptions options_;
   ExecutionObserver* observer_;
   sc_core::sc_time cycle_;
@@ -121,13 +130,15 @@ class Chip : public sc_core::sc_module {
 
   bool sequencer_done_ = false;
   int sequencer_blocked_on_ = -1;  // unit whose full queue blocks the sequencer
-  std::size_t sequencer_pc_ = 0;
+  isa::Instruction sequencer_inst_;  // the instruction the sequencer is issuing
+  bool sequencer_has_inst_ = false;
   std::uint64_t last_end_cycle_ = 0;
   std::uint64_t instructions_ = 0;
   Activity activity_;  // what the units did, for the energy model
   std::vector<std::uint64_t> sram_peak_;
   // Layer accounting (ChipOptions::layer_of_tag).
   std::vector<LayerWork> layers_;
+  std::vector<int> tag_layers_;  // by tag, as far as the tags seen so far
   std::vector<UnitCounters> counted_;  // per unit: its counters when last accounted
   std::vector<std::pair<int, int>> collective_layers_;
 };

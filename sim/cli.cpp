@@ -159,8 +159,10 @@ int cmd_run(const std::vector<std::string>& args, const CliHooks& hooks) {
     emit_report(p.vm, stats, chip, {"run", program.source_name, options.ideal_memory});
     return 0;
   }
-  const StepResult r = run_step(chip, step_request_from(p.vm), options);
-  emit_report(p.vm, r.stats, chip, {"run", r.step.program().source_name, options.ideal_memory, &r.summary});
+  const workloads::StepRequest request = step_request_from(p.vm);
+  const StepResult r = p.vm["materialize"].as<bool>() ? simulate_step(chip, workloads::compile_step(request, chip), options)
+                                                      : run_step(chip, request, options);
+  emit_report(p.vm, r.stats, chip, {"run", r.program_name, options.ideal_memory, &r.summary});
   return 0;
 }
 

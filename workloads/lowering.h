@@ -11,6 +11,10 @@
 #include <cstdint>
 #include <string>
 
+#include <memory>
+#include <vector>
+
+#include "isa/instruction_source.h"
 #include "isa/isa.h"
 #include "arch/arch_config.h"
 #include "workloads/graph.h"
@@ -45,6 +49,31 @@ SramPlan plan_sram_accumulate(const ChipConfig& chip);  // accumulating
 
 LinearTiling choose_linear_tiling(const ChipConfig& chip, const SramPlan& plan, std::uint64_t m, std::uint64_t n,
                                   std::uint64_t k, isa::DType act_dtype, isa::DType weight_dtype);
+
+namespace lowering {
+struct StepLowering;
+}
+
+// A step's program compiled op by op as the simulator asks for instructions: the same
+// instructions, in the same order, as lower_step's (which is built on it), but never all of them
+// at once, so memory does not grow with the step. `graph` must outlive it. `layers` as lower_step's.
+class LoweringStream : public isa::InstructionSource {
+ public:
+  LoweringStream(const StepGraph& graph, const ChipConfig& chip, int layers = -1);
+  ~LoweringStream() override;
+  bool next(const isa::Instruction*& first, std::size_t& count) override;
+  const std::string& source_name() const override;
+  const std::vector<std::string>& tags() const override;
+  std::uint64_t instructions_given() const { return given_; }
+
+ private:
+  std::unique_ptr<lowering::StepLowering> step_;
+  int layers_;
+  std::size_t next_op_ = 0;
+  bool halted_ = false;
+  std::vector<isa::Instruction> chunk_;
+  std::uint64_t given_ = 0;
+};
 
 // `layers` >= 0: only the decoder layers below it and the ops outside the layers (layer reuse);
 // HBM is laid out for the whole step all the same, so the program is the exact one's prefix

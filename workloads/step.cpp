@@ -38,6 +38,12 @@ void check_layout(const RunSpec& spec, const ChipConfig& chip) {
 }
 
 CompiledStep compile_step(const StepRequest& request, const ChipConfig& chip) {
+  CompiledStep c = plan_step(request, chip);
+  lower_programs(c, chip);
+  return c;
+}
+
+CompiledStep plan_step(const StepRequest& request, const ChipConfig& chip) {
   const ModelConfig model = load_model(request.model);
   RunSpec spec = request.spec;
   if (model.is_moe()) {
@@ -45,12 +51,26 @@ CompiledStep compile_step(const StepRequest& request, const ChipConfig& chip) {
   } else if (request.expert_load != "uniform") {
     throw Error(fmt::format("expert load '{}': model {} has no experts", request.expert_load, model.name));
   }
-  return compile_step(model, spec, chip, request.simulated_layers);
+  return plan_step(model, spec, chip, request.simulated_layers);
+}
+
+void lower_programs(CompiledStep& step, const ChipConfig& chip) {
+  step.programs.clear();
+  for (const StepGraph& graph : step.graphs) {
+    step.programs.push_back(lower_step(graph, chip, nullptr, step.reuses_layers() ? step.simulated_layers : -1));
+  }
 }
 
 
-CompiledStep compile_step(const ModelConfig& model, const RunSpec& requested, const ChipConfig& chip,
+CompiledStep compile_step(const ModelConfig& model, const RunSpec& spec, const ChipConfig& chip,
                           int simulated_layers) {
+  CompiledStep c = plan_step(model, spec, chip, simulated_layers);
+  lower_programs(c, chip);
+  return c;
+}
+
+CompiledStep plan_step(const ModelConfig& model, const RunSpec& requested, const ChipConfig& chip,
+                       int simulated_layers) {
   if (simulated_layers != 0 && simulated_layers < kMinReuseLayers) {
     throw Error(fmt::format("simulated layers {}: 0 (every layer) or at least {}", simulated_layers, kMinReuseLayers));
   }
@@ -58,6 +78,7 @@ CompiledStep compile_step(const ModelConfig& model, const RunSpec& requested, co
   check_run_spec(model, spec);
   check_layout(spec, chip);
   CompiledStep c;
+  c.chips = std::max(spec.tp, spec.ep) * spec.pp;
   c.layers = spec.pp > 1 ? model.num_layers / spec.pp : model.num_layers;
   c.simulated_layers = simulated_layers == 0 || spec.pp > 1 ? c.layers : std::min(simulated_layers, c.layers);
   // Chip = stage x (chips per stage) + place in the stage's tensor- or expert-parallel group.
@@ -70,7 +91,6 @@ CompiledStep compile_step(const ModelConfig& model, const RunSpec& requested, co
       spec.tp_rank = spec.tp > 1 ? rank % per_stage : 0;
     }
     c.graphs.push_back(build_step_graph(model, spec));
-    c.programs.push_back(lower_step(c.graphs.back(), chip, nullptr, c.reuses_layers() ? c.simulated_layers : -1));
   }
   return c;
 }

@@ -32,7 +32,8 @@ struct CompiledStep {
   // One graph and program per distinct chip: chip 0 only when every chip runs the same program
   // (tensor parallel), else every chip in order (expert or pipeline parallel).
   std::vector<StepGraph> graphs;      // every layer: the step's analytic figures
-  std::vector<isa::Program> programs;  // the simulated layers only, under layer reuse
+  std::vector<isa::Program> programs;  // the simulated layers only, under layer reuse; empty from plan_step
+  int chips = 1;             // chips that run the step (the parallel layout's)
   int layers = 0;            // decoder layers in each chip's graph
   int simulated_layers = 0;  // of them in its program (the first ones): layers when exact
   bool reuses_layers() const { return simulated_layers < layers; }
@@ -46,6 +47,13 @@ void check_layout(const RunSpec& spec, const ChipConfig& chip);
 
 // Loads the model, parses the expert load, checks the layout and compiles every chip's program.
 CompiledStep compile_step(const StepRequest& request, const ChipConfig& chip);
+// What compile_step does but lowering: the checks, the graphs and the layer counts, no programs.
+// The simulator then compiles each chip's program as it runs it (LoweringStream, lowering.h).
+CompiledStep plan_step(const StepRequest& request, const ChipConfig& chip);
+CompiledStep plan_step(const ModelConfig& model, const RunSpec& spec, const ChipConfig& chip, int simulated_layers = 0);
+// Lowers every graph of a planned step into step.programs.
+void lower_programs(CompiledStep& step, const ChipConfig& chip);
+
 // The same for a model already loaded. `simulated_layers` as in StepRequest. Layer reuse applies
 // when every chip runs all the layers (not under pipeline parallelism, whose stages interleave
 // micro-batches: those steps are compiled whole).

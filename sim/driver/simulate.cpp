@@ -101,6 +101,32 @@ RunStats simulate(const ChipConfig& chip, const std::vector<isa::Program>& progr
     throw Error(fmt::format("internal: {} programs for {} chips", programs.size(), chips));
   }
   if (options.validate_programs) isa::throw_problems(find_system_problems(chip, programs));
+  // Each chip reads its program (or the shared one) through its own source: no copy.
+  std::vector<std::unique_ptr<isa::ProgramSource>> owned;
+  std::vector<isa::InstructionSource*> sources;
+  for (int c = 0; c < chips; ++c) {
+    owned.push_back(std::make_unique<isa::ProgramSource>(programs.size() > 1 ? programs[static_cast<std::size_t>(c)]
+                                                                             : programs.front()));
+    sources.push_back(owned.back().get());
+  }
+  return simulate_sources(chip, sources, chips, options, extra);
+}
+
+RunStats simulate_sources(const ChipConfig& chip, const std::vector<isa::InstructionSource*>& given, int chips,
+                          const SimOptions& options, ExecutionObserver* extra) {
+  if (given.empty() || chips < 1) throw Error("internal: nothing to simulate");
+  if (given.size() > 1 && static_cast<int>(given.size()) != chips) {
+    throw Error(fmt::format("internal: {} instruction sources for {} chips", given.size(), chips));
+  }
+  const bool multi = chips > 1;
+  // One source for several chips: each reads it at its own pace.
+  std::unique_ptr<isa::SharedInstructionSource> shared;
+  std::vector<isa::InstructionSource*> sources = given;
+  if (given.size() == 1 && chips > 1) {
+    shared = std::make_unique<isa::SharedInstructionSource>(*given.front(), chips);
+    sources.clear();
+    for (int c = 0; c < chips; ++c) sources.push_back(&shared->reader(c));
+  }
   install_systemc_report_handler();
 
   std::unique_ptr<trace::TraceWriter> writer;
@@ -128,12 +154,12 @@ RunStats simulate(const ChipConfig& chip, const std::vector<isa::Program>& progr
       chip_options.chip_index = c;
       chip_options.unit_prefix = multi ? fmt::format("chip{}.", c) : "";
       chip_options.collectives = hub.get();
-      const isa::Program& program = programs.size() > 1 ? programs[static_cast<std::size_t>(c)] : programs.front();
-      if (options.account_layers) chip_options.layer_of_tag = layer_index_of_tags(program);
-      models.push_back(std::make_unique<Chip>(fmt::format("chip{}", c).c_str(), chip, program, chip_options, nullptr));
+      if (options.account_layers) chip_options.layer_of_tag = [](const std::string& tag) { return layer_index_of_tag(tag); };
+      models.push_back(std::make_unique<Chip>(fmt::format("chip{}", c).c_str(), chip, *sources[static_cast<std::size_t>(c)],
+                                              chip_options, nullptr));
       auto fanout = std::make_unique<ObserverFanout>();
       if (writer) {
-        tracers.push_back(std::make_unique<TraceObserver>(*writer, chip, models.back()->program(), models.back()->units(),
+        tracers.push_back(std::make_unique<TraceObserver>(*writer, chip, models.back()->source(), models.back()->units(),
                                                           options.counter_window_cycles, c, options.trace_note,
                                                           options.trace_instructions));
         fanout->add(tracers.back().get());

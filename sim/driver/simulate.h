@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "isa/instruction_source.h"
 #include "isa/isa.h"
 #include "arch/arch_config.h"
 #include "arch/observer.h"
@@ -48,5 +49,10 @@ RunStats simulate(const ChipConfig& chip, const isa::Program& program, const Sim
 // `extra` watches chip 0.
 RunStats simulate(const ChipConfig& chip, const std::vector<isa::Program>& programs, const SimOptions& options,
                   ExecutionObserver* extra = nullptr);
+// `chips` chips of the system run, each its instructions from a source (a program compiled as it
+// runs, workloads/lowering.h): one source per chip, or one that every chip reads at its own pace.
+// Sources are not validated (SimOptions::validate_programs is for programs). `extra` watches chip 0.
+RunStats simulate_sources(const ChipConfig& chip, const std::vector<isa::InstructionSource*>& sources, int chips,
+                          const SimOptions& options, ExecutionObserver* extra = nullptr);
 
 }  // namespace tasim

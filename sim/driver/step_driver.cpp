@@ -2,30 +2,62 @@
 
 #include <fmt/format.h>
 
+#include <memory>
+
 #include "sim/report/layer_reuse.h"
 #include "sim/report/op_profile.h"
+#include "workloads/lowering.h"
 
 namespace tasim {
+
+namespace {
+
+// What a step's simulation is told: layer accounting and the trace's note under layer reuse; the
+// compiler's programs are not validated again (SimOptions::validate_programs).
+SimOptions step_sim_options(const workloads::CompiledStep& step, const SimOptions& options) {
+  SimOptions sim = options;
+  sim.validate_programs = false;
+  if (step.reuses_layers()) {
+    sim.account_layers = true;
+    sim.trace_note = fmt::format("layers 0-{} of {} simulated; {}-{} extrapolated, not in this trace",
+                                 step.simulated_layers - 1, step.layers, step.simulated_layers, step.layers - 1);
+  }
+  return sim;
+}
+
+void summarize(StepResult& r, const ChipConfig& chip, const std::vector<std::string>& tags, const OpProfiler& profile) {
+  const LayerReuse reuse = extrapolate_layers(r.stats, r.step.layers, r.step.simulated_layers);
+  r.summary = summarize_step(r.step.graph(), chip, tags, r.stats, profile, &r.step.graphs, &reuse);
+}
+
+}  // namespace
 
 StepResult simulate_step(const ChipConfig& chip, workloads::CompiledStep step, const SimOptions& options) {
   StepResult r;
   r.step = std::move(step);
-  OpProfiler profile(r.step.program());
-  SimOptions sim = options;
-  sim.validate_programs = false;  // the compiler's programs (see SimOptions)
-  if (r.step.reuses_layers()) {
-    sim.account_layers = true;
-    sim.trace_note = fmt::format("layers 0-{} of {} simulated; {}-{} extrapolated, not in this trace",
-                                 r.step.simulated_layers - 1, r.step.layers, r.step.simulated_layers, r.step.layers - 1);
-  }
-  r.stats = simulate(chip, r.step.programs, sim, &profile);
-  const LayerReuse reuse = extrapolate_layers(r.stats, r.step.layers, r.step.simulated_layers);
-  r.summary = summarize_step(r.step.graph(), chip, r.step.program(), r.stats, profile, &r.step.graphs, &reuse);
+  r.program_name = r.step.program().source_name;
+  OpProfiler profile;
+  r.stats = simulate(chip, r.step.programs, step_sim_options(r.step, options), &profile);
+  summarize(r, chip, r.step.program().tags, profile);
   return r;
 }
 
 StepResult run_step(const ChipConfig& chip, const workloads::StepRequest& request, const SimOptions& options) {
-  return simulate_step(chip, workloads::compile_step(request, chip), options);
+  StepResult r;
+  r.step = workloads::plan_step(request, chip);
+  // One stream per distinct chip's graph; tensor-parallel chips read one stream, each at its pace.
+  std::vector<std::unique_ptr<workloads::LoweringStream>> streams;
+  std::vector<isa::InstructionSource*> sources;
+  const int layers = r.step.reuses_layers() ? r.step.simulated_layers : -1;
+  for (const workloads::StepGraph& graph : r.step.graphs) {
+    streams.push_back(std::make_unique<workloads::LoweringStream>(graph, chip, layers));
+    sources.push_back(streams.back().get());
+  }
+  r.program_name = streams.front()->source_name();
+  OpProfiler profile;
+  r.stats = simulate_sources(chip, sources, r.step.chips, step_sim_options(r.step, options), &profile);
+  summarize(r, chip, streams.front()->tags(), profile);
+  return r;
 }
 
 }  // namespace tasim

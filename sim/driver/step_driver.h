@@ -3,6 +3,8 @@
 // `tasim run`, `tasim compile` and the tests go through here; sweeps run `tasim run` per point.
 #pragma once
 
+#include <string>
+
 #include "arch/arch_config.h"
 #include "arch/run_stats.h"
 #include "sim/driver/simulate.h"
@@ -12,14 +14,18 @@
 namespace tasim {
 
 struct StepResult {
-  workloads::CompiledStep step;
+  workloads::CompiledStep step;  // run_step: the graphs only (programs were streamed)
+  std::string program_name;      // chip 0's program ("llama-3-8b_decode_b64")
   RunStats stats;
   StepSummary summary;
 };
 
-// Simulates a compiled step. SystemC elaborates once per process: call once.
+// Simulates a compiled step (its programs, materialized). SystemC elaborates once per process:
+// call once.
 StepResult simulate_step(const ChipConfig& chip, workloads::CompiledStep step, const SimOptions& options);
-// Compiles and simulates the step a request describes.
+// Plans the step a request describes and simulates it with each chip's program compiled as the
+// chip runs it (workloads::LoweringStream): the same cycles as compile_step + simulate_step, with
+// memory that does not grow with the program.
 StepResult run_step(const ChipConfig& chip, const workloads::StepRequest& request, const SimOptions& options);
 
 }  // namespace tasim

@@ -14,7 +14,7 @@ namespace tasim {
 using isa::Field;
 using isa::Opcode;
 
-TraceObserver::TraceObserver(trace::TraceWriter& writer, const ChipConfig& chip, const isa::Program& program,
+TraceObserver::TraceObserver(trace::TraceWriter& writer, const ChipConfig& chip, const isa::InstructionSource& program,
                              const std::vector<UnitStats>& units, std::uint64_t window_cycles, int chip_index,
                              const std::string& note, bool instruction_slices)
     : writer_(&writer),
@@ -24,7 +24,6 @@ TraceObserver::TraceObserver(trace::TraceWriter& writer, const ChipConfig& chip,
       window_cycles_(std::max<std::uint64_t>(1, window_cycles)),
       instruction_slices_(instruction_slices) {
   tag_layer_.push_back("");
-  for (const auto& name : program.tags) tag_layer_.push_back(layer_of_tag(name));
   process_ = writer_->add_process(chip_index + 1, fmt::format("chip{} ({}{}{})", chip_index, chip.name,
                                                                 note.empty() ? "" : "; ", note));
   for (const auto& u : units) unit_tracks_.push_back(writer_->add_thread(process_, u.name));
@@ -70,6 +69,9 @@ void TraceObserver::on_instruction(int unit, const isa::Instruction& inst, std::
   const trace::TrackId track = unit_tracks_[static_cast<std::size_t>(unit)];
   OpenSlices& open = open_[static_cast<std::size_t>(unit)];
   if (inst.tag != open.tag || (!open.op_open && inst.tag != 0)) {
+    // The source's tag table grows as a streamed program is compiled: catch up with it.
+    const std::vector<std::string>& tags = program_.tags();
+    while (tag_layer_.size() <= tags.size()) tag_layer_.push_back(layer_of_tag(tags[tag_layer_.size() - 1]));
     const std::string& layer = inst.tag < tag_layer_.size() ? tag_layer_[inst.tag] : tag_layer_[0];
     close_op(static_cast<std::size_t>(unit), layer != open.layer);
     open.tag = inst.tag;
@@ -79,7 +81,7 @@ void TraceObserver::on_instruction(int unit, const isa::Instruction& inst, std::
       open.layer = layer;
     }
     if (inst.tag != 0) {
-      writer_->begin(track, ns(start_cycle), program_.tag_name(inst.tag));
+      writer_->begin(track, ns(start_cycle), inst.tag <= tags.size() ? std::string_view(tags[inst.tag - 1]) : "?");
       open.op_open = true;
     }
   }

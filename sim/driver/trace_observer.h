@@ -9,6 +9,7 @@
 #include "arch/arch_config.h"
 #include "arch/observer.h"
 #include "arch/run_stats.h"
+#include "isa/instruction_source.h"
 #include "sim/trace/trace_writer.h"
 
 namespace tasim {
@@ -17,7 +18,7 @@ class TraceObserver : public ExecutionObserver {
  public:
   // One observer per chip; chips share the writer (a process per chip, pid = chip index + 1, named
   // "chip0 (ARCH)", or "chip0 (ARCH; NOTE)" with a note such as which layers were simulated).
-  TraceObserver(trace::TraceWriter& writer, const ChipConfig& chip, const isa::Program& program,
+  TraceObserver(trace::TraceWriter& writer, const ChipConfig& chip, const isa::InstructionSource& program,
                 const std::vector<UnitStats>& units, std::uint64_t window_cycles, int chip_index = 0,
                 const std::string& note = "", bool instruction_slices = true);
   void on_instruction(int unit, const isa::Instruction& inst, std::uint64_t start_cycle,
@@ -46,7 +47,7 @@ class TraceObserver : public ExecutionObserver {
   void close_op(std::size_t unit, bool close_layer);
 
   trace::TraceWriter* writer_;
-  const isa::Program& program_;
+  const isa::InstructionSource& program_;
   std::vector<std::string> tag_layer_;  // per tag: its layer ("" outside the layers)
   std::vector<OpenSlices> open_;
   ChipConfig chip_;

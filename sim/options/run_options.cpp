@@ -50,6 +50,8 @@ void add_layer_reuse_options(po::options_description& desc) {
   desc.add_options()
       ("exact", po::bool_switch(), "simulate every decoder layer (default: the first --reuse-layers, the others "
                                    "extrapolated from their steady per-layer period; docs/performance.md)")
+      ("materialize", po::bool_switch(), "compile every chip's whole program before simulating it (by default "
+                                         "the compiler feeds each chip as it runs: the same results, less memory)")
       ("reuse-layers", po::value<int>()->default_value(workloads::kDefaultReuseLayers),
        "layers simulated before the others are extrapolated (>= 3; pipeline-parallel steps are always exact)");
 }

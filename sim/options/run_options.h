@@ -18,7 +18,7 @@ namespace tasim {
 void add_arch_options(boost::program_options::options_description& desc);    // --arch, --set
 void add_model_options(boost::program_options::options_description& desc);   // --model ... --expert-load
 void add_output_options(boost::program_options::options_description& desc);  // --json, --trace, ...
-void add_layer_reuse_options(boost::program_options::options_description& desc);  // --exact, --reuse-layers
+void add_layer_reuse_options(boost::program_options::options_description& desc);  // --exact, --reuse-layers, --materialize
 // Every option of `tasim run`: --program, the model, architecture and output options.
 void add_run_options(boost::program_options::options_description& desc);
 

@@ -22,6 +22,7 @@ struct OpSpan {
 
 class OpProfiler : public ExecutionObserver {
  public:
+  OpProfiler() = default;  // tags as they come
   explicit OpProfiler(const isa::Program& program);
   void on_instruction(int unit, const isa::Instruction& inst, std::uint64_t start_cycle,
                       std::uint64_t end_cycle, const Activity& activity) override;
@@ -32,7 +33,7 @@ class OpProfiler : public ExecutionObserver {
   std::vector<double> attributed_cycles() const;
 
  private:
-  std::vector<OpSpan> spans_;
+  std::vector<OpSpan> spans_ = std::vector<OpSpan>(1);
 };
 
 // "layer3.attn.qkv" -> "attn.qkv" (the same op in every layer); other names unchanged.

@@ -25,7 +25,7 @@ double roofline_seconds(const ChipConfig& chip, const workloads::RunSpec& spec, 
                   static_cast<double>(hbm_bytes) / hbm_peak_bytes_per_s(chip));
 }
 
-StepSummary summarize_step(const workloads::StepGraph& graph, const ChipConfig& chip, const isa::Program& program,
+StepSummary summarize_step(const workloads::StepGraph& graph, const ChipConfig& chip, const std::vector<std::string>& tags,
                            const RunStats& stats, const OpProfiler& profile,
                            const std::vector<workloads::StepGraph>* all_chips, const LayerReuse* reuse) {
   StepSummary s;
@@ -95,15 +95,15 @@ StepSummary summarize_step(const workloads::StepGraph& graph, const ChipConfig& 
   // layer's time was (so the ops' times still add up to the step's).
   const int last_simulated = s.layers.applied() ? s.layers.simulated - 1 : -1;
   double last_layer_cycles = 0.0;
-  for (std::size_t t = 1; t <= program.tags.size() && t < attributed.size(); ++t) {
-    if (last_simulated >= 0 && layer_index_of_tag(program.tags[t - 1]) == last_simulated) last_layer_cycles += attributed[t];
+  for (std::size_t t = 1; t <= tags.size() && t < attributed.size(); ++t) {
+    if (last_simulated >= 0 && layer_index_of_tag(tags[t - 1]) == last_simulated) last_layer_cycles += attributed[t];
   }
   const double extrapolated_cycles = s.layers.period_cycles * s.layers.extrapolated();
-  for (std::size_t t = 1; t <= program.tags.size() && t < attributed.size(); ++t) {
-    auto it = row_of.find(op_kind_of_tag(program.tags[t - 1]));
+  for (std::size_t t = 1; t <= tags.size() && t < attributed.size(); ++t) {
+    auto it = row_of.find(op_kind_of_tag(tags[t - 1]));
     if (it == row_of.end()) continue;
     double cycles = attributed[t];
-    if (last_layer_cycles > 0 && layer_index_of_tag(program.tags[t - 1]) == last_simulated) {
+    if (last_layer_cycles > 0 && layer_index_of_tag(tags[t - 1]) == last_simulated) {
       cycles += extrapolated_cycles * attributed[t] / last_layer_cycles;
     }
     s.ops[it->second].seconds += cycles / (chip.clock_ghz * 1e9);

@@ -58,7 +58,8 @@ double roofline_seconds(const ChipConfig& chip, const workloads::RunSpec& spec, 
 // graph is one chip's share repeated spec.tp times.
 // `reuse`: how the run's layers were simulated (nullptr: every layer); the per-op times of the
 // layers not simulated are the last simulated layer's.
-StepSummary summarize_step(const workloads::StepGraph& graph, const ChipConfig& chip, const isa::Program& program,
+// `tags`: the program's tag table (isa::Program::tags), by which the profile's tags are named.
+StepSummary summarize_step(const workloads::StepGraph& graph, const ChipConfig& chip, const std::vector<std::string>& tags,
                            const RunStats& stats, const OpProfiler& profile,
                            const std::vector<workloads::StepGraph>* all_chips = nullptr,
                            const LayerReuse* reuse = nullptr);

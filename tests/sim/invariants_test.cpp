@@ -32,7 +32,7 @@ StepRun run_step(const std::string& arch, const std::string& model, const RunSpe
   OpProfiler profile(r.program);
   r.stats = simulate(r.chip, r.program, SimOptions{}, &profile);
   r.spans = profile.spans();
-  r.summary = summarize_step(r.graph, r.chip, r.program, r.stats, profile);
+  r.summary = summarize_step(r.graph, r.chip, r.program.tags, r.stats, profile);
   return r;
 }
 

@@ -42,7 +42,7 @@ void Emitter::append(int core, const isa::Instruction& inst) {
 void Emitter::begin_op(const std::string& name) { tag_ = program_.intern_tag(name); }
 
 void Emitter::push(isa::Instruction inst) {
-  inst.line = static_cast<std::uint32_t>(program_.instructions.size() + 1);
+  inst.line = static_cast<std::uint32_t>(taken_ + program_.instructions.size() + 1);  // its place in the program
   program_.instructions.push_back(inst);
 }
 

@@ -65,7 +65,14 @@ class Emitter {
 
   int semaphore(int core, int local) const { return core * semaphores_per_core_ + local; }
   isa::Program take_program() { return std::move(program_); }
-  std::size_t program_size() const { return program_.instructions.size(); }
+  // The instructions so far, taken out (the tag table stays): a program handed out in pieces.
+  std::vector<isa::Instruction> take_instructions() {
+    std::vector<isa::Instruction> taken;
+    taken.swap(program_.instructions);
+    taken_ += taken.size();
+    return taken;
+  }
+  const isa::Program& program() const { return program_; }
 
  private:
   struct CoreStream {
@@ -83,6 +90,7 @@ class Emitter {
   std::uint64_t sram_bytes_, hbm_bytes_;
   isa::Program program_;
   std::uint32_t tag_ = 0;
+  std::uint64_t taken_ = 0;  // instructions taken out so far (take_instructions)
 };
 
 }  // namespace tasim::workloads::lowering

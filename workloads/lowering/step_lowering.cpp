@@ -184,16 +184,46 @@ void lower_op(StepLowering& step, const Op& op, std::size_t index) {
 }  // namespace
 }  // namespace lowering
 
-isa::Program lower_step(const StepGraph& graph, const ChipConfig& chip, LoweringStats* stats, int layers) {
-  lowering::StepLowering step(graph, chip);
-  for (std::size_t i = 0; i < graph.ops.size(); ++i) {
-    if (layers >= 0 && graph.ops[i].layer >= layers) continue;
-    lowering::lower_op(step, graph.ops[i], i);
+LoweringStream::LoweringStream(const StepGraph& graph, const ChipConfig& chip, int layers)
+    : step_(std::make_unique<lowering::StepLowering>(graph, chip)), layers_(layers) {}
+
+LoweringStream::~LoweringStream() = default;
+
+bool LoweringStream::next(const isa::Instruction*& first, std::size_t& count) {
+  const auto& ops = step_->graph.ops;
+  chunk_.clear();
+  while (chunk_.empty()) {
+    if (next_op_ < ops.size()) {
+      const std::size_t i = next_op_++;
+      if (layers_ >= 0 && ops[i].layer >= layers_) continue;
+      lowering::lower_op(*step_, ops[i], i);
+    } else if (!halted_) {
+      isa::Instruction halt;
+      halt.op = Opcode::halt;
+      step_->out.push(halt);
+      halted_ = true;
+    } else {
+      return false;
+    }
+    chunk_ = step_->out.take_instructions();
   }
-  isa::Instruction halt;
-  halt.op = Opcode::halt;
-  step.out.push(halt);
-  isa::Program prog = step.out.take_program();
+  first = chunk_.data();
+  count = chunk_.size();
+  given_ += count;
+  return true;
+}
+
+const std::string& LoweringStream::source_name() const { return step_->out.program().source_name; }
+const std::vector<std::string>& LoweringStream::tags() const { return step_->out.program().tags; }
+
+isa::Program lower_step(const StepGraph& graph, const ChipConfig& chip, LoweringStats* stats, int layers) {
+  LoweringStream stream(graph, chip, layers);
+  isa::Program prog;
+  const isa::Instruction* first = nullptr;
+  std::size_t count = 0;
+  while (stream.next(first, count)) prog.instructions.insert(prog.instructions.end(), first, first + count);
+  prog.source_name = stream.source_name();
+  prog.tags = stream.tags();
   if (stats) {
     stats->instructions = prog.instructions.size();
     int max_sem = 0;
