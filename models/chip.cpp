@@ -15,36 +15,24 @@ using isa::UnitKind;
 
 Chip::Chip(sc_core::sc_module_name name, const ChipConfig& config, const isa::Program& program,
            const ChipOptions& options, ExecutionObserver* observer)
-    : sc_core::sc_module(name),
-      config_(config),
-      owned_source_(std::make_unique<isa::ProgramSource>(program)),
-      source_(owned_source_.get()),
-      options_(options),
-      observer_(observer),
-      cycle_(1.0, sc_core::SC_NS),
-      sem_count_(static_cast<std::size_t>(config.semaphores), 0),
-      sem_event_(new sc_core::sc_event[static_cast<std::size_t>(config.semaphores)]),
-      sram_peak_(static_cast<std::size_t>(config.cores), 0) {
-  build();
-}
+    : Chip(name, config, std::make_unique<isa::ProgramSource>(program), nullptr, options, observer) {}
 
 Chip::Chip(sc_core::sc_module_name name, const ChipConfig& config, isa::InstructionSource& source,
            const ChipOptions& options, ExecutionObserver* observer)
+    : Chip(name, config, nullptr, &source, options, observer) {}
+
+Chip::Chip(sc_core::sc_module_name name, const ChipConfig& config, std::unique_ptr<isa::ProgramSource> owned,
+           isa::InstructionSource* source, const ChipOptions& options, ExecutionObserver* observer)
     : sc_core::sc_module(name),
       config_(config),
-      source_(&source),
+      owned_source_(std::move(owned)),
+      source_(source ? source : owned_source_.get()),
       options_(options),
       observer_(observer),
       cycle_(1.0, sc_core::SC_NS),
       sem_count_(static_cast<std::size_t>(config.semaphores), 0),
       sem_event_(new sc_core::sc_event[static_cast<std::size_t>(config.semaphores)]),
       sram_peak_(static_cast<std::size_t>(config.cores), 0) {
-  build();
-}
-
-void Chip::build() {
-  const ChipConfig& config = config_;
-  const ChipOptions& options = options_;
   // With ideal memory HBM streams without limit; otherwise the architecture's memory model.
   hbm_ = options.ideal_memory ? std::make_unique<IdealMemory>(config.hbm.peak_gbps() / config.clock_ghz)
                               : make_memory_model(config.hbm.model, config.hbm, config.clock_ghz);

@@ -105,7 +105,9 @@ class Chip : public sc_core::sc_module {
   std::string where(const isa::Instruction& inst) const;
   InstructionSite site(const isa::Instruction& inst) const;
 
-  void build();  // the constructors' common part
+  // Both public constructors: a source it owns (a whole program's) or one it is given.
+  Chip(sc_core::sc_module_name name, const ChipConfig& config, std::unique_ptr<isa::ProgramSource> owned,
+       isa::InstructionSource* source, const ChipOptions& options, ExecutionObserver* observer);
   ChipConfig config_;
   std::unique_ptr<isa::ProgramSource> owned_source_;  // for a whole program
   isa::InstructionSource* source_;
