@@ -29,9 +29,10 @@ const std::map<std::string, std::set<std::string>>& allowed_layers() {
       {"sim/report", {"common", "isa", "arch", "workloads"}},
       {"sim/options", {"common", "isa", "arch", "workloads", "sim/config"}},
       {"sim/sweep", {"common", "isa", "arch", "workloads", "sim/config", "sim/options"}},
+      {"sim/serve", {"common"}},
       {"sim/driver", {"common", "isa", "arch", "models", "workloads", "sim/config", "sim/trace", "sim/report"}},
       {"sim", {"common", "isa", "arch", "models", "workloads", "sim/config", "sim/trace", "sim/report",
-               "sim/driver", "sim/sweep", "sim/options"}},
+               "sim/driver", "sim/sweep", "sim/options", "sim/serve"}},
   };
   return table;
 }

@@ -1,0 +1,82 @@
+// The serving loop of one replica: vLLM V1's scheduler (continuous batching, a token budget per
+// step, chunked prefill, preemption by recompute) over a paged KV cache, with the time of each
+// step from a step-time function (the cycle simulator's, or a formula in tests). docs/serving.md.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "sim/serve/kv_cache.h"
+#include "sim/serve/request.h"
+
+namespace tasim::serve {
+
+struct SchedulerConfig {
+  int max_num_batched_tokens = 8192;  // tokens computed per step, every sequence together
+  int max_num_seqs = 256;             // requests running at once
+  // A prefill computes at most this many tokens in one step (0: up to the budget). vLLM's
+  // long_prefill_token_threshold.
+  int long_prefill_token_threshold = 0;
+  enum class Policy { fcfs, priority } policy = Policy::fcfs;
+};
+
+// One sequence of a step: `new_tokens` computed on top of `context_tokens` already in its cache.
+struct ScheduledSeq {
+  int request = 0;
+  int new_tokens = 0;
+  long long context_tokens = 0;
+  bool decode = false;  // one token after the prompt's last (else a prefill chunk, or a recompute)
+};
+
+struct StepShape {
+  std::vector<ScheduledSeq> seqs;
+  long long tokens() const;
+  int decodes() const;
+};
+
+using StepTimeFn = std::function<double(const StepShape&)>;  // seconds, > 0
+
+struct RequestRecord {
+  Request request;
+  double first_scheduled_s = -1;
+  double first_token_s = -1;
+  double completion_s = -1;
+  int preemptions = 0;
+  long long recomputed_tokens = 0;  // tokens computed again after preemptions
+  std::vector<double> token_s;      // when each output token came (output_tokens of them)
+  double ttft_s() const { return first_token_s - request.arrival_s; }
+  double e2e_s() const { return completion_s - request.arrival_s; }
+  // (e2e - TTFT) / (outputs - 1); 0 for a single output token.
+  double tpot_s() const;
+};
+
+struct StepRecord {
+  double start_s = 0, end_s = 0;
+  int scheduled = 0;  // requests computing tokens in the step
+  int running = 0;    // requests admitted and not finished, after scheduling (some may wait for budget)
+  int waiting = 0;    // arrived and not admitted (or preempted), after scheduling
+  int used_blocks = 0;  // after the step
+  long long tokens = 0;
+  long long prefill_tokens = 0;
+  int decodes = 0;
+  int preempted = 0;
+};
+
+struct ServeResult {
+  std::vector<RequestRecord> requests;  // by id
+  std::vector<StepRecord> steps;
+  // Requests in the system (arrived, not completed) after each change: (time, count).
+  std::vector<std::pair<double, int>> in_system;
+  int total_blocks = 0;
+  int final_used_blocks = 0;  // after the last step: 0 when every block came back
+  int preemptions = 0;
+  double duration_s = 0;  // the last completion
+};
+
+// Serves `requests` (in arrival order, ids 0..n-1) on one replica. Throws tasim::Error for a bad
+// configuration and for a request that can never be scheduled (its prompt needs more KV blocks
+// than the cache has).
+ServeResult run_serving(const std::vector<Request>& requests, const SchedulerConfig& config, KvBlockManager kv,
+                  const StepTimeFn& step_time);
+
+}  // namespace tasim::serve
