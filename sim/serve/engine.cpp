@@ -70,6 +70,10 @@ ServeResult run_serving(const std::vector<Request>& requests, const SchedulerCon
   out.requests.resize(requests.size());
   for (std::size_t i = 0; i < requests.size(); ++i) out.requests[i].request = requests[i];
   std::vector<Live> live(requests.size());
+  std::vector<std::vector<std::uint64_t>> hashes(requests.size());
+  if (kv.prefix_caching()) {
+    for (std::size_t i = 0; i < requests.size(); ++i) hashes[i] = prompt_block_hashes(requests[i], kv.block_size());
+  }
   std::set<WaitKey> waiting;
   std::vector<int> running;  // in scheduling order
   long long front_order = 0;  // preempted requests go before every arrival (orders >= 0)
@@ -156,8 +160,21 @@ ServeResult run_serving(const std::vector<Request>& requests, const SchedulerCon
       while (!waiting.empty() && budget > 0 && static_cast<int>(running.size()) < config.max_num_seqs) {
         const WaitKey key = *waiting.begin();
         const int id = std::get<2>(key);
+        Live& l = live[static_cast<std::size_t>(id)];
+        const Request& r = requests[static_cast<std::size_t>(id)];
+        // A request starting from scratch first takes the cached blocks its prompt begins with.
+        long long hit = 0;  // (a waiting request holds no blocks: new, or preempted)
+        if (l.computed == 0) {
+          hit = kv.take_cached_prefix(id, hashes[static_cast<std::size_t>(id)], l.known(r));
+          l.computed = hit;
+        }
         const long long n = chunk(id, budget);
-        if (!kv.reserve(id, live[static_cast<std::size_t>(id)].computed + n)) break;
+        if (!kv.reserve(id, l.computed + n)) {
+          kv.release(id);
+          l.computed = 0;
+          break;
+        }
+        out.requests[static_cast<std::size_t>(id)].prefix_hit_tokens += hit;
         waiting.erase(waiting.begin());
         running.push_back(id);
         scheduled.emplace_back(id, n);
@@ -204,6 +221,7 @@ ServeResult run_serving(const std::vector<Request>& requests, const SchedulerCon
       const Request& r = requests[static_cast<std::size_t>(id)];
       Live& l = live[static_cast<std::size_t>(id)];
       l.computed += n;
+      kv.cache_full_blocks(id, hashes[static_cast<std::size_t>(id)], l.computed);
       if (l.computed < l.known(r)) continue;  // a prefill chunk with more to come
       RequestRecord& rec = out.requests[static_cast<std::size_t>(id)];
       ++l.generated;

@@ -43,6 +43,7 @@ struct RequestRecord {
   double completion_s = -1;
   int preemptions = 0;
   long long recomputed_tokens = 0;  // tokens computed again after preemptions
+  long long prefix_hit_tokens = 0;  // prompt tokens found in the prefix cache (every admission)
   std::vector<double> token_s;      // when each output token came (output_tokens of them)
   double ttft_s() const { return first_token_s - request.arrival_s; }
   double e2e_s() const { return completion_s - request.arrival_s; }

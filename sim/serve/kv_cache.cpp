@@ -6,9 +6,12 @@
 
 namespace tasim::serve {
 
-KvBlockManager::KvBlockManager(int total_blocks, int block_size) : total_(total_blocks), block_size_(block_size) {
+KvBlockManager::KvBlockManager(int total_blocks, int block_size, bool prefix_caching)
+    : block_size_(block_size), prefix_caching_(prefix_caching) {
   if (block_size < 1) throw Error(fmt::format("--block-size {} must be >= 1", block_size));
   if (total_blocks < 1) throw Error(fmt::format("the KV cache has {} blocks: it needs at least one", total_blocks));
+  blocks_.resize(static_cast<std::size_t>(total_blocks));
+  for (int b = 0; b < total_blocks; ++b) blocks_[static_cast<std::size_t>(b)].in_free = free_.insert(free_.end(), b);
 }
 
 int KvBlockManager::blocks_for(long long tokens) const {
@@ -17,24 +20,75 @@ int KvBlockManager::blocks_for(long long tokens) const {
 
 int KvBlockManager::held(int request) const {
   const auto it = held_.find(request);
-  return it == held_.end() ? 0 : it->second;
+  return it == held_.end() ? 0 : static_cast<int>(it->second.size());
+}
+
+int KvBlockManager::take_free_block() {
+  const int b = free_.front();
+  free_.pop_front();
+  Block& block = blocks_[static_cast<std::size_t>(b)];
+  if (block.named) {  // evicted from the cache
+    by_hash_.erase(block.hash);
+    block.named = false;
+  }
+  block.holders = 1;
+  ++used_;
+  return b;
 }
 
 bool KvBlockManager::reserve(int request, long long tokens) {
-  const int have = held(request);
-  const int need = blocks_for(tokens) - have;
+  const int need = blocks_for(tokens) - held(request);
   if (need <= 0) return true;
   if (need > free_blocks()) return false;
-  held_[request] = have + need;
-  used_ += need;
+  std::vector<int>& mine = held_[request];
+  for (int i = 0; i < need; ++i) mine.push_back(take_free_block());
   return true;
 }
 
 void KvBlockManager::release(int request) {
   const auto it = held_.find(request);
   if (it == held_.end()) return;
-  used_ -= it->second;
+  // Last block first: a prompt's tail is the least likely to be shared, so it is evicted first.
+  for (auto b = it->second.rbegin(); b != it->second.rend(); ++b) {
+    Block& block = blocks_[static_cast<std::size_t>(*b)];
+    if (--block.holders > 0) continue;
+    --used_;
+    block.in_free = free_.insert(free_.end(), *b);
+  }
   held_.erase(it);
+}
+
+long long KvBlockManager::take_cached_prefix(int request, const std::vector<std::uint64_t>& hashes,
+                                             long long prompt_tokens) {
+  if (!prefix_caching_ || held(request) > 0 || prompt_tokens < 1) return 0;
+  const auto most = static_cast<std::size_t>((prompt_tokens - 1) / block_size_);  // the last token is computed
+  std::vector<int>& mine = held_[request];
+  for (std::size_t j = 0; j < hashes.size() && j < most; ++j) {
+    const auto hit = by_hash_.find(hashes[j]);
+    if (hit == by_hash_.end()) break;
+    Block& block = blocks_[static_cast<std::size_t>(hit->second)];
+    if (block.holders++ == 0) {
+      free_.erase(block.in_free);
+      ++used_;
+    }
+    mine.push_back(hit->second);
+  }
+  if (mine.empty()) held_.erase(request);
+  return static_cast<long long>(held(request)) * block_size_;
+}
+
+void KvBlockManager::cache_full_blocks(int request, const std::vector<std::uint64_t>& hashes, long long computed) {
+  if (!prefix_caching_) return;
+  const auto it = held_.find(request);
+  if (it == held_.end()) return;
+  const auto full = static_cast<std::size_t>(computed / block_size_);
+  for (std::size_t j = 0; j < full && j < hashes.size() && j < it->second.size(); ++j) {
+    Block& block = blocks_[static_cast<std::size_t>(it->second[j])];
+    if (block.named || by_hash_.count(hashes[j])) continue;  // named already, or another block has these tokens
+    block.named = true;
+    block.hash = hashes[j];
+    by_hash_[hashes[j]] = it->second[j];
+  }
 }
 
 }  // namespace tasim::serve

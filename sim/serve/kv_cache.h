@@ -1,34 +1,68 @@
-// The paged KV cache of a replica (vLLM's block manager, without prefix sharing yet): the cache
-// is `total_blocks` blocks of `block_size` tokens; a request holds ceil(tokens / block_size) blocks
-// for the tokens it has computed, grows block by block and gives them all back when it finishes or
-// is preempted. used + free = total at all times.
+// The paged KV cache of a replica (vLLM's block manager): `total_blocks` blocks of `block_size`
+// tokens. A request holds ceil(tokens / block_size) blocks for the tokens it has computed, grows
+// block by block and gives them back when it finishes or is preempted; used + free = total at all
+// times, where used counts the blocks some request holds.
+//
+// With prefix caching (vLLM's automatic prefix caching): a full block whose tokens are known is
+// named by a chained hash of its tokens and every token before it (Request's block hashes); when
+// its last holder lets it go it stays in the cache, free but still named, until a new allocation
+// evicts it (least recently freed first, a request's blocks freed from its last to its first). A
+// request starting from scratch takes over the longest run of cached blocks its prompt begins
+// with; at least its prompt's last token is always computed, so a prompt of P tokens hits at most
+// block_size x floor((P - 1) / block_size) tokens.
 #pragma once
 
+#include <cstdint>
+#include <list>
 #include <map>
+#include <unordered_map>
+#include <vector>
 
 namespace tasim::serve {
 
 class KvBlockManager {
  public:
   // Throws tasim::Error for block_size < 1 or total_blocks < 1.
-  KvBlockManager(int total_blocks, int block_size);
+  KvBlockManager(int total_blocks, int block_size, bool prefix_caching = false);
 
   int block_size() const { return block_size_; }
-  int total_blocks() const { return total_; }
+  bool prefix_caching() const { return prefix_caching_; }
+  int total_blocks() const { return static_cast<int>(blocks_.size()); }
   int used_blocks() const { return used_; }
-  int free_blocks() const { return total_ - used_; }
+  int free_blocks() const { return total_blocks() - used_; }
+  int cached_blocks() const { return static_cast<int>(by_hash_.size()); }  // named, held or free
   int blocks_for(long long tokens) const;  // ceil(tokens / block_size)
   int held(int request) const;             // blocks the request holds
 
   // Grows the request's blocks to hold `tokens` tokens; false (and nothing changed) when the free
-  // blocks do not suffice.
+  // blocks do not suffice. Free cached blocks are evicted as needed.
   bool reserve(int request, long long tokens);
   void release(int request);  // every block of the request back to the free pool
 
+  // Prefix caching (no-ops without it). For a request that holds no blocks: takes the cached
+  // blocks its prompt begins with (`hashes`: its prompt's full blocks, in order) and returns the
+  // tokens they hold.
+  long long take_cached_prefix(int request, const std::vector<std::uint64_t>& hashes, long long prompt_tokens);
+  // Names the request's full blocks among its first `computed` tokens with their hashes, so later
+  // requests can take them.
+  void cache_full_blocks(int request, const std::vector<std::uint64_t>& hashes, long long computed);
+
  private:
-  int total_, block_size_;
+  struct Block {
+    int holders = 0;
+    bool named = false;
+    std::uint64_t hash = 0;
+    std::list<int>::iterator in_free;  // valid while holders == 0
+  };
+  int take_free_block();  // the least recently freed; its name goes if it had one
+
+  int block_size_;
+  bool prefix_caching_;
   int used_ = 0;
-  std::map<int, int> held_;  // request -> blocks
+  std::vector<Block> blocks_;
+  std::list<int> free_;  // least recently freed first
+  std::unordered_map<std::uint64_t, int> by_hash_;
+  std::map<int, std::vector<int>> held_;  // request -> its blocks, in token order
 };
 
 }  // namespace tasim::serve

@@ -13,6 +13,15 @@ struct Request {
   int prompt_tokens = 1;      // >= 1
   int output_tokens = 1;      // >= 1: the first comes with the prefill's last step
   int priority = 0;           // smaller is served first under policy priority (vLLM's convention)
+  // Requests of one prefix group (>= 0) begin with the same prefix_tokens tokens (a system
+  // prompt); the rest of every prompt is its own.
+  int prefix_group = -1;
+  int prefix_tokens = 0;
 };
+
+// The chained hashes of a prompt's full blocks (prefix caching): block j's hash depends on its
+// tokens and on every token before it, so two prompts share block j's hash exactly when they
+// share their first (j + 1) x block_size tokens.
+std::vector<std::uint64_t> prompt_block_hashes(const Request& request, int block_size);
 
 }  // namespace tasim::serve

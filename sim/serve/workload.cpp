@@ -173,8 +173,15 @@ std::vector<Request> generate_requests(const WorkloadSpec& spec) {
   if (spec.min_tokens < 1 || spec.max_tokens < spec.min_tokens) {
     throw Error(fmt::format("token lengths clipped to [{}, {}]: need 1 <= min <= max", spec.min_tokens, spec.max_tokens));
   }
-  // One stream each for arrivals, prompts and outputs: changing one distribution leaves the others.
-  Rng arrivals(spec.seed), prompts(spec.seed ^ 0x9e3779b97f4a7c15ull), outputs(spec.seed ^ 0xbf58476d1ce4e5b9ull);
+  if (spec.shared_prefix_tokens < 0 || !(spec.shared_prefix_fraction >= 0 && spec.shared_prefix_fraction <= 1)) {
+    throw Error(fmt::format("shared prefix of {} tokens for a fraction {} of the requests: need tokens >= 0 and a "
+                            "fraction from 0 to 1",
+                            spec.shared_prefix_tokens, spec.shared_prefix_fraction));
+  }
+  // One stream each for arrivals, prompts, outputs and prefix groups: changing one distribution
+  // leaves the others.
+  Rng arrivals(spec.seed), prompts(spec.seed ^ 0x9e3779b97f4a7c15ull), outputs(spec.seed ^ 0xbf58476d1ce4e5b9ull),
+      groups(spec.seed ^ 0x94d049bb133111ebull);
   const LengthSampler prompt(spec.prompt, spec.min_tokens, spec.max_tokens);
   const LengthSampler output(spec.output, spec.min_tokens, spec.max_tokens);
   std::vector<Request> out;
@@ -194,6 +201,11 @@ std::vector<Request> generate_requests(const WorkloadSpec& spec) {
     r.arrival_s = t;
     r.prompt_tokens = prompt.sample(prompts);
     r.output_tokens = output.sample(outputs);
+    if (spec.shared_prefix_tokens > 0 && groups.uniform() < spec.shared_prefix_fraction) {
+      r.prefix_group = 0;
+      r.prefix_tokens = spec.shared_prefix_tokens;
+      r.prompt_tokens += spec.shared_prefix_tokens;
+    }
     out.push_back(r);
   }
   return out;

@@ -39,6 +39,11 @@ struct WorkloadSpec {
   double rate_qps = 1.0;  // mean arrivals per second (unused by burst)
   ArrivalProcess arrival;
   LengthDist prompt, output;
+  // A shared system prompt: this fraction of the requests (chosen at random) are one prefix
+  // group whose prompts begin with the same shared_prefix_tokens tokens, before their own
+  // (prompt-length) tokens.
+  int shared_prefix_tokens = 0;
+  double shared_prefix_fraction = 0.0;
   int min_tokens = 1;
   int max_tokens = 1 << 20;  // lengths are clipped to [min_tokens, max_tokens]
   std::uint64_t seed = 0;

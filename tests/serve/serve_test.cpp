@@ -315,3 +315,85 @@ TEST_CASE("serve: percentiles interpolate between ranks", "[serve][metrics]") {
   CHECK(d.max == 4);
   CHECK(distribution({}).p99 == 0);
 }
+
+TEST_CASE("serve: prefix caching computes a shared prefix once", "[serve][prefix]") {
+  // N requests one after the other, each a prompt of P tokens whose first S are shared: the first
+  // computes P, each other P - hit with hit = block_size x floor(min(S, P - 1) / block_size).
+  SchedulerConfig config;
+  config.max_num_batched_tokens = 4096;
+  const int n = 6, bs = 16;
+  for (const auto& [s, p] : std::vector<std::pair<int, int>>{{200, 300}, {300, 300}, {64, 65}, {15, 100}}) {
+    INFO("S " << s << " P " << p);
+    std::vector<Request> rs = fixed_requests(n, 10.0, p, 1);
+    for (Request& r : rs) {
+      r.prefix_group = 0;
+      r.prefix_tokens = s;
+    }
+    const ServeResult r = run_serving(rs, config, KvBlockManager(1000, bs, true), affine(0.001, 1e-5));
+    check_invariants(rs, config, r);
+    long long computed = 0;
+    for (const StepRecord& st : r.steps) computed += st.tokens;
+    const long long hit = bs * (std::min(s, p - 1) / bs);
+    CHECK(computed == p + (n - 1) * (p - hit));
+    CHECK(r.requests[0].prefix_hit_tokens == 0);
+    CHECK(r.requests[n - 1].prefix_hit_tokens == hit);
+    // Without prefix caching every prompt is computed whole.
+    const ServeResult plain = run_serving(rs, config, KvBlockManager(1000, bs, false), affine(0.001, 1e-5));
+    long long all = 0;
+    for (const StepRecord& st : plain.steps) all += st.tokens;
+    CHECK(all == static_cast<long long>(n) * p);
+  }
+}
+
+TEST_CASE("serve: cached blocks are evicted least recently freed first, and never while held", "[serve][prefix]") {
+  // 8 blocks of 4 tokens. Request 0 (a 9-token prompt of group 0: blocks A B full, then a partial
+  // one) finishes and leaves A and B cached; an unrelated request then needs 7 blocks, which
+  // evicts the two cached ones (the cache has 8), so a later member of group 0 hits nothing.
+  KvBlockManager kv(8, 4, true);
+  Request a{0, 0.0, 9, 1, 0, 0, 8};
+  const auto ha = prompt_block_hashes(a, 4);
+  REQUIRE(ha.size() == 2);
+  CHECK(kv.take_cached_prefix(0, ha, 9) == 0);
+  CHECK(kv.reserve(0, 9));
+  kv.cache_full_blocks(0, ha, 9);
+  CHECK(kv.cached_blocks() == 2);
+  kv.release(0);
+  CHECK(kv.used_blocks() == 0);
+  CHECK(kv.cached_blocks() == 2);  // free, still named
+  // A member of the group takes both (its prompt's last token is still computed).
+  Request b{1, 0.0, 9, 1, 0, 0, 8};
+  CHECK(kv.take_cached_prefix(1, prompt_block_hashes(b, 4), 9) == 8);
+  CHECK(kv.used_blocks() == 2);
+  // While b holds them nothing evicts them: 6 blocks free, a request of 7 blocks does not fit.
+  CHECK_FALSE(kv.reserve(2, 28));
+  kv.release(1);
+  CHECK(kv.reserve(2, 28));  // now it fits by evicting the free cached ones
+  CHECK(kv.cached_blocks() < 2);
+  CHECK(kv.used_blocks() + kv.free_blocks() == kv.total_blocks());
+  // Prompts that differ in their first block share nothing after it either (chained hashes).
+  Request c{3, 0.0, 9, 1, 0, 1, 8};
+  CHECK(prompt_block_hashes(c, 4)[1] != ha[1]);
+}
+
+TEST_CASE("serve: a shared system prompt in the workload", "[serve][workload][prefix]") {
+  WorkloadSpec spec;
+  spec.num_requests = 4000;
+  spec.rate_qps = 10;
+  spec.prompt = parse_length_dist("100", "--prompt-len");
+  spec.output = parse_length_dist("5", "--output-len");
+  spec.shared_prefix_tokens = 512;
+  spec.shared_prefix_fraction = 0.25;
+  int members = 0;
+  for (const Request& r : generate_requests(spec)) {
+    if (r.prefix_group == 0) {
+      ++members;
+      CHECK(r.prompt_tokens == 612);
+      CHECK(r.prefix_tokens == 512);
+    } else {
+      CHECK(r.prompt_tokens == 100);
+    }
+  }
+  CHECK(members == Approx(1000).epsilon(0.1));
+  spec.shared_prefix_fraction = 1.5;
+  CHECK_THROWS_WITH(generate_requests(spec), Catch::Contains("a fraction from 0 to 1"));
+}
