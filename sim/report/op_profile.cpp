@@ -69,12 +69,6 @@ int layer_index_of_tag(std::string_view tag) {
   return std::stoi(layer.substr(5));
 }
 
-std::vector<int> layer_index_of_tags(const isa::Program& program) {
-  std::vector<int> layers{-1};
-  for (const std::string& tag : program.tags) layers.push_back(layer_index_of_tag(tag));
-  return layers;
-}
-
 std::string op_kind_of_tag(std::string_view tag) {
   const std::string layer = layer_of_tag(tag);
   return layer.empty() ? std::string(tag) : std::string(tag.substr(layer.size() + 1));

@@ -42,8 +42,6 @@ std::string op_kind_of_tag(std::string_view tag);
 std::string layer_of_tag(std::string_view tag);
 // "layer3.attn.qkv" -> 3; -1 for names outside the layers.
 int layer_index_of_tag(std::string_view tag);
-// layer_index_of_tag of every tag of the program, by tag (index 0: untagged, -1).
-std::vector<int> layer_index_of_tags(const isa::Program& program);
 
 // Forwards every call to several observers.
 class ObserverFanout : public ExecutionObserver {
