@@ -1,5 +1,7 @@
 #include "sim/serve/request.h"
 
+#include <algorithm>
+
 namespace tasim::serve {
 
 namespace {
@@ -12,6 +14,28 @@ std::uint64_t mix(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
+constexpr std::uint64_t kOwnTokens = 0x5245510000000000ull;     // the request's own
+constexpr std::uint64_t kGroupTokens = 0x5052454649580000ull;   // a prefix group's
+constexpr std::uint64_t kContentTokens = 0x434f4e5400000000ull; // a trace's content block
+
+// What the tokens [begin, end) of the prompt are, as one number: equal for equal tokens.
+std::uint64_t tokens_identity(const Request& r, int begin, int end) {
+  if (r.content_block_tokens > 0 && !r.content_ids.empty()) {
+    const int cb = r.content_block_tokens;
+    const auto listed = static_cast<long long>(r.content_ids.size()) * cb;
+    if (end <= listed) {
+      // Every content block the range touches, and where in the first one it starts.
+      std::uint64_t h = mix(kContentTokens ^ static_cast<std::uint64_t>(begin % cb));
+      for (int b = begin / cb; b <= (end - 1) / cb; ++b) h = mix(h ^ r.content_ids[static_cast<std::size_t>(b)]);
+      return h;
+    }
+    return mix(kOwnTokens ^ static_cast<std::uint64_t>(r.id));
+  }
+  const bool shared = r.prefix_group >= 0 && end <= r.prefix_tokens;
+  return shared ? mix(kGroupTokens ^ static_cast<std::uint64_t>(r.prefix_group))
+                : mix(kOwnTokens ^ static_cast<std::uint64_t>(r.id));
+}
+
 }  // namespace
 
 std::vector<std::uint64_t> prompt_block_hashes(const Request& request, int block_size) {
@@ -20,10 +44,7 @@ std::vector<std::uint64_t> prompt_block_hashes(const Request& request, int block
   const int blocks = request.prompt_tokens / block_size;
   std::uint64_t h = 0;
   for (int j = 0; j < blocks; ++j) {
-    const bool shared = request.prefix_group >= 0 && (j + 1) * block_size <= request.prefix_tokens;
-    // The block's tokens: the group's (the same for every member) or the request's own.
-    const std::uint64_t tokens = shared ? mix(0x5052454649580000ull ^ static_cast<std::uint64_t>(request.prefix_group))
-                                        : mix(0x5245510000000000ull ^ static_cast<std::uint64_t>(request.id));
+    const std::uint64_t tokens = tokens_identity(request, j * block_size, (j + 1) * block_size);
     h = mix(h ^ mix(tokens + static_cast<std::uint64_t>(j)));
     hashes.push_back(h);
   }

@@ -17,6 +17,11 @@ struct Request {
   // prompt); the rest of every prompt is its own.
   int prefix_group = -1;
   int prefix_tokens = 0;
+  // Or, from a trace (Mooncake's hash_ids): the content of the prompt by blocks of
+  // content_block_tokens tokens, equal ids meaning equal tokens (and equal tokens before them);
+  // tokens past the listed blocks are the request's own.
+  std::vector<std::uint64_t> content_ids;
+  int content_block_tokens = 0;
 };
 
 // The chained hashes of a prompt's full blocks (prefix caching): block j's hash depends on its

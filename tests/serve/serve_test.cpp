@@ -21,9 +21,20 @@ StepTimeFn affine(double a, double b, double c = 0.0) {
   return [=](const StepShape& s) { return a + b * static_cast<double>(s.tokens()) + c * s.decodes(); };
 }
 
+Request request(int id, double arrival_s, int prompt, int output, int prefix_group = -1, int prefix_tokens = 0) {
+  Request r;
+  r.id = id;
+  r.arrival_s = arrival_s;
+  r.prompt_tokens = prompt;
+  r.output_tokens = output;
+  r.prefix_group = prefix_group;
+  r.prefix_tokens = prefix_tokens;
+  return r;
+}
+
 std::vector<Request> fixed_requests(int n, double gap_s, int prompt, int output) {
   std::vector<Request> rs;
-  for (int i = 0; i < n; ++i) rs.push_back({i, i * gap_s, prompt, output, 0});
+  for (int i = 0; i < n; ++i) rs.push_back(request(i, i * gap_s, prompt, output));
   return rs;
 }
 
@@ -350,7 +361,7 @@ TEST_CASE("serve: cached blocks are evicted least recently freed first, and neve
   // one) finishes and leaves A and B cached; an unrelated request then needs 7 blocks, which
   // evicts the two cached ones (the cache has 8), so a later member of group 0 hits nothing.
   KvBlockManager kv(8, 4, true);
-  Request a{0, 0.0, 9, 1, 0, 0, 8};
+  const Request a = request(0, 0.0, 9, 1, 0, 8);
   const auto ha = prompt_block_hashes(a, 4);
   REQUIRE(ha.size() == 2);
   CHECK(kv.take_cached_prefix(0, ha, 9) == 0);
@@ -361,7 +372,7 @@ TEST_CASE("serve: cached blocks are evicted least recently freed first, and neve
   CHECK(kv.used_blocks() == 0);
   CHECK(kv.cached_blocks() == 2);  // free, still named
   // A member of the group takes both (its prompt's last token is still computed).
-  Request b{1, 0.0, 9, 1, 0, 0, 8};
+  const Request b = request(1, 0.0, 9, 1, 0, 8);
   CHECK(kv.take_cached_prefix(1, prompt_block_hashes(b, 4), 9) == 8);
   CHECK(kv.used_blocks() == 2);
   // While b holds them nothing evicts them: 6 blocks free, a request of 7 blocks does not fit.
@@ -371,7 +382,7 @@ TEST_CASE("serve: cached blocks are evicted least recently freed first, and neve
   CHECK(kv.cached_blocks() < 2);
   CHECK(kv.used_blocks() + kv.free_blocks() == kv.total_blocks());
   // Prompts that differ in their first block share nothing after it either (chained hashes).
-  Request c{3, 0.0, 9, 1, 0, 1, 8};
+  const Request c = request(3, 0.0, 9, 1, 1, 8);
   CHECK(prompt_block_hashes(c, 4)[1] != ha[1]);
 }
 
