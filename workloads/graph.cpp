@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -192,30 +193,45 @@ class Builder {
   }
 
   void attention(std::string name, int layer) {
+    if (spec_.ragged()) {
+      // One attention op per shape of sequence (new tokens, context), in that order, of the same
+      // name: the lowering handles a batch of equal sequences.
+      std::map<std::pair<uint64_t, uint64_t>, uint64_t> groups;
+      for (const SequenceShape& s : spec_.sequences) ++groups[{s.new_tokens, s.context}];
+      for (const auto& [shape, count] : groups) {
+        attention_op(name, layer, count, shape.first, shape.second + shape.first, shape.first > 1);
+      }
+      return;
+    }
+    if (spec_.phase == Phase::prefill) {
+      const auto q = static_cast<uint64_t>(spec_.prompt_len);
+      attention_op(std::move(name), layer, batch_, q, q, true);
+    } else {
+      // The cache plus this token.
+      attention_op(std::move(name), layer, batch_, 1, static_cast<uint64_t>(spec_.context_len) + 1, false);
+    }
+  }
+
+  // `batch` sequences of q_len queries over kv_len keys (the last q_len of them new).
+  void attention_op(std::string name, int layer, uint64_t batch, uint64_t q_len, uint64_t kv_len, bool causal) {
     Op& op = add(std::move(name), layer, OpKind::attention);
     AttentionShape a;
-    a.batch = static_cast<int>(batch_);
+    a.batch = static_cast<int>(batch);
     a.heads = static_cast<int>(heads_);
     a.kv_heads = static_cast<int>(kv_heads_);
     a.head_dim = m_.head_dim;
-    if (spec_.phase == Phase::prefill) {
-      a.q_len = static_cast<uint64_t>(spec_.prompt_len);
-      a.kv_len = a.q_len;
-      a.causal = true;
-    } else {
-      a.q_len = 1;
-      a.kv_len = static_cast<uint64_t>(spec_.context_len) + 1;  // the cache plus this token
-      a.causal = false;
-    }
+    a.q_len = q_len;
+    a.kv_len = kv_len;
+    a.causal = causal;
     op.shape = a;
     // Scores per head and sequence: a causal query at position i (of q_len, the last at kv_len - 1)
     // attends kv_len - q_len + i + 1 keys.
     const u128 q = a.q_len, kv = a.kv_len;
     const u128 scores = a.causal ? q * (kv - q) + q * (q + 1) / 2 : q * kv;
-    const u128 bh = u128(batch_) * heads_;
+    const u128 bh = u128(batch) * heads_;
     op.flops = fit(2 * 2 * bh * d_ * scores + kSoftmaxFlops * bh * scores, "attention FLOPs");
     op.act_bytes = fit(2 * bh * q * d_ * ab_, "attention bytes");  // read q, write the output
-    op.kv_bytes = fit(u128(batch_) * kv * 2 * kv_heads_ * d_ * kvb_, "attention KV bytes");  // read K and V
+    op.kv_bytes = fit(u128(batch) * kv * 2 * kv_heads_ * d_ * kvb_, "attention KV bytes");  // read K and V
   }
 
   void residual(std::string name, int layer) {
@@ -322,6 +338,21 @@ class Builder {
 };
 
 void check_spec(const ModelConfig& model, const RunSpec& spec) {
+  if (spec.ragged()) {
+    if (spec.ep > 1 || spec.pp > 1) {
+      throw Error(fmt::format("a ragged step (sequences) runs on one chip or tensor parallel, not with ep {} or pp {}",
+                              spec.ep, spec.pp));
+    }
+    for (std::size_t i = 0; i < spec.sequences.size(); ++i) {
+      const SequenceShape& s = spec.sequences[i];
+      if (s.new_tokens < 1) throw Error(fmt::format("sequence {} computes {} new tokens: at least 1", i, s.new_tokens));
+      if (s.context + s.new_tokens > static_cast<uint64_t>(model.max_position_embeddings)) {
+        throw Error(fmt::format("sequence {}: context {} plus {} new tokens exceeds max_position_embeddings {} of "
+                                "model {}",
+                                i, s.context, s.new_tokens, model.max_position_embeddings, model.name));
+      }
+    }
+  }
   if (spec.batch < 1) throw Error(fmt::format("batch must be at least 1, got {}", spec.batch));
   if (spec.context_len < 0) throw Error(fmt::format("context_len must be at least 0, got {}", spec.context_len));
   if (spec.tp < 1) throw Error(fmt::format("tensor parallel degree must be at least 1, got {}", spec.tp));
@@ -366,7 +397,9 @@ void check_spec(const ModelConfig& model, const RunSpec& spec) {
     require(model.intermediate_size % tp == 0, "intermediate size", model.intermediate_size);
   }
   const int max_pos = model.max_position_embeddings;
-  if (spec.phase == Phase::prefill) {
+  if (spec.ragged()) {
+    // checked above, sequence by sequence
+  } else if (spec.phase == Phase::prefill) {
     if (spec.prompt_len < 1) {
       throw Error(fmt::format("prefill prompt_len must be at least 1, got {}", spec.prompt_len));
     }
@@ -386,7 +419,13 @@ void check_spec(const ModelConfig& model, const RunSpec& spec) {
   }
 }
 
+// Per sequence (the longest, for a ragged step).
 uint64_t cached_tokens_after_step(const RunSpec& spec) {
+  if (spec.ragged()) {
+    uint64_t most = 0;
+    for (const SequenceShape& s : spec.sequences) most = std::max(most, s.context + s.new_tokens);
+    return most;
+  }
   return spec.phase == Phase::prefill ? static_cast<uint64_t>(spec.prompt_len)
                                       : static_cast<uint64_t>(spec.context_len) + 1;
 }
@@ -416,6 +455,11 @@ const char* op_kind_name(OpKind kind) {
 }
 
 std::uint64_t RunSpec::tokens() const {
+  if (ragged()) {
+    uint64_t n = 0;
+    for (const SequenceShape& s : sequences) n += s.new_tokens;
+    return n;
+  }
   if (batch < 1) return 0;
   const uint64_t b = static_cast<uint64_t>(batch);
   if (phase == Phase::decode) return b;
@@ -443,7 +487,12 @@ std::uint64_t StepGraph::weight_bytes() const {
 }
 
 std::uint64_t StepGraph::kv_cache_bytes() const {
-  return fit(u128(static_cast<uint64_t>(spec.batch)) * cached_tokens_after_step(spec) *
+  u128 tokens = u128(static_cast<uint64_t>(spec.batch)) * cached_tokens_after_step(spec);
+  if (spec.ragged()) {
+    tokens = 0;
+    for (const SequenceShape& s : spec.sequences) tokens += s.context + s.new_tokens;
+  }
+  return fit(tokens *
                  static_cast<uint64_t>(model.num_layers) * 2 * static_cast<uint64_t>(model.num_kv_heads) *
                  static_cast<uint64_t>(model.head_dim) * isa::dtype_bytes(spec.kv_dtype),
              "KV cache bytes");
@@ -452,6 +501,12 @@ std::uint64_t StepGraph::kv_cache_bytes() const {
 void check_run_spec(const ModelConfig& model, const RunSpec& spec) { check_spec(model, with_defaults(spec)); }
 
 RunSpec with_defaults(RunSpec spec) {
+  if (spec.ragged()) {
+    spec.batch = static_cast<int>(std::min<std::size_t>(spec.sequences.size(), std::numeric_limits<int>::max()));
+    const bool decode = std::all_of(spec.sequences.begin(), spec.sequences.end(),
+                                    [](const SequenceShape& s) { return s.new_tokens == 1; });
+    spec.phase = decode ? Phase::decode : Phase::prefill;
+  }
   if (spec.micro_batches == 0) spec.micro_batches = std::max(1, std::min(spec.pp, spec.batch));
   return spec;
 }

@@ -15,8 +15,20 @@ namespace tasim::workloads {
 
 enum class Phase { prefill, decode };
 
+// One sequence of a ragged step (serving: continuous batching mixes decodes and prefill chunks):
+// `new_tokens` computed on top of `context` tokens already in its KV cache.
+struct SequenceShape {
+  std::uint64_t context = 0;
+  std::uint64_t new_tokens = 1;
+  bool operator==(const SequenceShape& o) const { return context == o.context && new_tokens == o.new_tokens; }
+};
+
 struct RunSpec {
   Phase phase = Phase::decode;
+  // A ragged step: these sequences instead of batch x (prompt_len or one decode token). with_defaults
+  // sets batch to their number and phase to decode when every sequence computes one token, else
+  // prefill. One chip or tensor parallel only.
+  std::vector<SequenceShape> sequences;
   int batch = 1;
   int prompt_len = 2048;   // prefill: tokens per sequence
   int context_len = 2048;  // decode: tokens already in the KV cache per sequence
@@ -42,8 +54,10 @@ struct RunSpec {
   // Relative load of each expert (empty = uniform): the share of token-expert pairs it receives.
   std::vector<double> expert_load;
 
-  // Tokens processed by the step: batch x prompt_len (prefill) or batch (decode).
+  // Tokens processed by the step: batch x prompt_len (prefill) or batch (decode); a ragged step's
+  // new tokens.
   std::uint64_t tokens() const;
+  bool ragged() const { return !sequences.empty(); }
 };
 
 enum class OpKind {

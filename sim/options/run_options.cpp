@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/printable.h"
 
 namespace po = boost::program_options;
 
@@ -34,6 +35,9 @@ void add_model_options(po::options_description& desc) {
       ("batch", po::value<int>()->default_value(64), "sequences in the batch")
       ("prompt-len", po::value<int>()->default_value(2048), "prefill: tokens per sequence")
       ("context-len", po::value<int>()->default_value(2048), "decode: tokens already in the KV cache per sequence")
+      ("sequences", po::value<std::string>(), "a ragged step instead of --phase/--batch/--prompt-len/--context-len: "
+                                              "CTX:NEW[xCOUNT],... (NEW tokens on top of CTX cached ones; "
+                                              "2048:1x32,0:512 is 32 decodes at context 2048 and a 512-token prefill)")
       ("dtype", po::value<std::string>(), "weights, activations and KV cache: bf16 | fp8 | int8 (default bf16)")
       ("weight-dtype", po::value<std::string>(), "weights (overrides --dtype)")
       ("act-dtype", po::value<std::string>(), "activations (overrides --dtype)")
@@ -79,6 +83,38 @@ isa::DType parse_dtype(const std::string& name, const char* option) {
   throw Error(fmt::format("{} '{}' is not one of: bf16, fp8, int8", option, name));
 }
 
+std::vector<workloads::SequenceShape> parse_sequences(const std::string& text) {
+  const auto bad = [&](const std::string& why) {
+    return Error(fmt::format("--sequences '{}': {} (CTX:NEW[xCOUNT],..., e.g. 2048:1x32,0:512)", printable(text), why));
+  };
+  const auto whole = [&](const std::string& part, unsigned long long min) {
+    if (part.empty() || part.find_first_not_of("0123456789") != std::string::npos || part.size() > 9) {
+      throw bad(fmt::format("'{}' is not a whole number", printable(part)));
+    }
+    const unsigned long long v = std::stoull(part);
+    if (v < min) throw bad(fmt::format("{} is below {}", v, min));
+    return v;
+  };
+  std::vector<workloads::SequenceShape> out;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t comma = text.find(',', start);
+    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const std::size_t colon = item.find(':');
+    if (colon == std::string::npos) throw bad(fmt::format("'{}' has no CTX:NEW", printable(item)));
+    const std::size_t times = item.find('x', colon);
+    workloads::SequenceShape s;
+    s.context = whole(item.substr(0, colon), 0);
+    s.new_tokens = whole(item.substr(colon + 1, times == std::string::npos ? std::string::npos : times - colon - 1), 1);
+    const unsigned long long count = times == std::string::npos ? 1 : whole(item.substr(times + 1), 1);
+    if (out.size() + count > 1000000) throw bad("more than 10^6 sequences");
+    out.insert(out.end(), count, s);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
 workloads::StepRequest step_request_from(const po::variables_map& vm) {
   workloads::StepRequest r;
   r.model = vm["model"].as<std::string>();
@@ -106,6 +142,14 @@ workloads::StepRequest step_request_from(const po::variables_map& vm) {
     if (spec.micro_batches < 1) throw Error(fmt::format("--micro-batches {} must be >= 1", spec.micro_batches));
   }
   r.expert_load = vm["expert-load"].as<std::string>();
+  if (vm.count("sequences")) {
+    for (const char* other : {"phase", "batch", "prompt-len", "context-len"}) {
+      if (vm.count(other) && !vm[other].defaulted()) {
+        throw Error(fmt::format("--sequences gives every sequence's lengths: --{} does not apply with it", other));
+      }
+    }
+    spec.sequences = parse_sequences(vm["sequences"].as<std::string>());
+  }
   if (vm.count("reuse-layers")) {  // `tasim run`; `tasim compile` writes every layer
     const int reuse = vm["reuse-layers"].as<int>();
     if (reuse < workloads::kMinReuseLayers) {

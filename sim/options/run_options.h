@@ -32,6 +32,10 @@ workloads::StepRequest step_request_from(const boost::program_options::variables
 // ("--batch %value%") never finished. The user's text is shielded from that and given back as written.
 std::string option_error_message(boost::program_options::error& e);
 
+// "2048:1x32,0:512" -> 32 sequences decoding one token at context 2048, one prefilling 512.
+// Throws Error naming --sequences.
+std::vector<workloads::SequenceShape> parse_sequences(const std::string& text);
+
 // "bf16" -> DType::bf16; throws Error naming `option` for another name.
 isa::DType parse_dtype(const std::string& name, const char* option = "--dtype");
 

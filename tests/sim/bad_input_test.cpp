@@ -26,6 +26,9 @@ TEST_CASE("bad command lines get one clear line and exit status 2", "[cli][error
       // fuzz_sweep: Boost expands %value% in its message until none is left, so a value holding
       // the placeholder never finished; the text comes back as written.
       {"run --reuse-layers 2", "--reuse-layers 2 must be >= 3"},
+      {"run --sequences 1:0", "--sequences '1:0': 0 is below 1"},
+      {"run --sequences 2048:1x3 --batch 4", "--sequences gives every sequence's lengths: --batch does not apply"},
+      {"run --sequences 2048", "--sequences '2048': '2048' has no CTX:NEW"},
       {"run --arch small --program " + gemm_tile + " --exact", "--exact does not apply"},
       {"run --batch %value%", "tasim run: the argument ('%value%') for option '--batch' is invalid"},
       {"run --%value%", "unrecognised option '--%value%'"},

@@ -119,3 +119,26 @@ TEST_CASE("a compiled prefill with SRAM plan switches replays with the same cycl
   REQUIRE(replay.exit_code == 0);
   CHECK(YAML::Load(direct.output)["cycles"].as<std::uint64_t>() == YAML::Load(replay.output)["cycles"].as<std::uint64_t>());
 }
+
+TEST_CASE("a ragged step of equal sequences is the uniform step, and mixing costs what it should", "[cli][step][ragged]") {
+  const std::string base = "--arch tpu-v4-like --model gpt-style-1b ";
+  const auto cycles = [&](const std::string& args) { return run_json(base + args)["cycles"].as<std::uint64_t>(); };
+  // The same graph, so the same cycles.
+  CHECK(cycles("--batch 8 --context-len 512") == cycles("--sequences 512:1x8"));
+  CHECK(cycles("--phase prefill --batch 2 --prompt-len 256") == cycles("--sequences 0:256x2"));
+  // A chunk after a cached context attends more keys than the same chunk from scratch, fewer
+  // than a prompt twice as long.
+  const auto chunk_alone = cycles("--sequences 0:256"), chunk_after = cycles("--sequences 256:256");
+  CHECK(chunk_after > chunk_alone);
+  CHECK(chunk_after < cycles("--sequences 0:512"));
+  // Decodes and a prefill chunk in one step read the weights once: the mixed step takes longer
+  // than either part, less than both one after the other; it never beats its roofline.
+  const auto decodes = cycles("--sequences 512:1x8");
+  const YAML::Node mixed = run_json(base + "--sequences 512:1x8,0:256");
+  const auto both = mixed["cycles"].as<std::uint64_t>();
+  CHECK(both > decodes);
+  CHECK(both > chunk_alone);
+  CHECK(both < decodes + chunk_alone);
+  CHECK(mixed["sim_over_roofline"].as<double>() >= 1.0);
+  CHECK(mixed["tokens"].as<std::uint64_t>() == 8 + 256);
+}

@@ -412,3 +412,56 @@ TEST_CASE("expert parallel graphs split the routed pairs exactly by the expert l
   CHECK_THROWS_WITH(parse_expert_load("1,2", 8), Catch::Contains("8 experts"));
   CHECK_THROWS_WITH(parse_expert_load("0,0,0,0,0,0,0,0", 8), Catch::Contains("add up to 0"));
 }
+
+TEST_CASE("a ragged step groups its sequences' attention and counts every sequence", "[graph][ragged]") {
+  const ModelConfig model = load_model("llama-3-8b");
+  RunSpec spec;
+  // Three decodes at context 1000, one more at 2000, and a 300-token chunk after 700 cached tokens.
+  spec.sequences = {{1000, 1}, {2000, 1}, {1000, 1}, {700, 300}, {1000, 1}};
+  const StepGraph g = build_step_graph(model, spec);
+  CHECK(g.spec.batch == 5);
+  CHECK(g.spec.phase == Phase::prefill);  // not every sequence decodes one token
+  CHECK(g.spec.tokens() == 304);
+  std::vector<AttentionShape> layer0;
+  for (const Op& op : g.ops) {
+    if (op.kind == OpKind::attention && op.layer == 0) layer0.push_back(op.attention());
+    if (op.kind == OpKind::linear && op.name == "layer0.attn.qkv") CHECK(op.matmul().m == 304);
+    if (op.name == "lm_head") CHECK(op.matmul().m == 5);  // a row per sequence
+  }
+  // Grouped by (new tokens, context): the decodes at 1000, the decode at 2000, the chunk.
+  REQUIRE(layer0.size() == 3);
+  CHECK(layer0[0].batch == 3);
+  CHECK(layer0[0].q_len == 1);
+  CHECK(layer0[0].kv_len == 1001);
+  CHECK_FALSE(layer0[0].causal);
+  CHECK(layer0[1].kv_len == 2001);
+  CHECK(layer0[2].batch == 1);
+  CHECK(layer0[2].q_len == 300);
+  CHECK(layer0[2].kv_len == 1000);
+  CHECK(layer0[2].causal);
+  // The KV cache after the step: every sequence's tokens.
+  const std::uint64_t per_token = 2ull * model.num_layers * model.num_kv_heads * model.head_dim * 2;
+  CHECK(g.kv_cache_bytes() == (3 * 1001 + 2001 + 1000) * per_token);
+  // Equal decodes are the uniform decode step, op for op.
+  RunSpec ragged, uniform;
+  ragged.sequences.assign(8, SequenceShape{512, 1});
+  uniform.batch = 8;
+  uniform.context_len = 512;
+  const StepGraph a = build_step_graph(model, ragged), b = build_step_graph(model, uniform);
+  REQUIRE(a.ops.size() == b.ops.size());
+  for (std::size_t i = 0; i < a.ops.size(); ++i) {
+    CHECK(a.ops[i].name == b.ops[i].name);
+    CHECK(a.ops[i].shape == b.ops[i].shape);
+    CHECK(a.ops[i].flops == b.ops[i].flops);
+    CHECK(a.ops[i].hbm_bytes() == b.ops[i].hbm_bytes());
+  }
+  // Refused: a sequence past the model's positions, none new, or with expert parallelism.
+  RunSpec bad;
+  bad.sequences = {{8190, 10}};
+  CHECK_THROWS_WITH(build_step_graph(model, bad), Catch::Contains("sequence 0: context 8190 plus 10 new tokens"));
+  bad.sequences = {{10, 0}};
+  CHECK_THROWS_WITH(build_step_graph(model, bad), Catch::Contains("computes 0 new tokens"));
+  bad.sequences = {{10, 1}};
+  bad.ep = 8;
+  CHECK_THROWS_WITH(build_step_graph(load_model("mixtral-8x7b"), bad), Catch::Contains("one chip or tensor parallel"));
+}

@@ -60,8 +60,12 @@ HbmLayout::HbmLayout(const StepGraph& graph, const ChipConfig& chip, const std::
     if (it == weight_by_name_.end()) it = weight_by_name_.emplace(op.name, alloc(std::max<std::uint64_t>(bytes, 1))).first;
     weight_addr_.push_back(it->second);
   }
-  const std::uint64_t positions =
+  std::uint64_t positions =
       spec.phase == Phase::prefill ? spec.prompt_len : static_cast<std::uint64_t>(spec.context_len) + 1;
+  if (spec.ragged()) {  // room for the longest sequence in every slot
+    positions = 0;
+    for (const SequenceShape& s : spec.sequences) positions = std::max(positions, s.context + s.new_tokens);
+  }
   // This chip's KV heads (all of them unless tensor parallel; fewer than chips are replicated).
   const std::uint64_t kv_heads =
       std::max<std::uint64_t>(1, static_cast<std::uint64_t>(model.num_kv_heads) / static_cast<std::uint64_t>(spec.tp));

@@ -132,7 +132,8 @@ class AttentionCore {
     l.q0 = it.qb * blk_.bq;
     l.nq = std::min(blk_.bq, a_.q_len - l.q0);
     l.rows = l.nq * group_;  // M of both matmuls
-    l.kv_end = a_.causal ? std::min<std::uint64_t>(a_.kv_len, l.q0 + l.nq) : a_.kv_len;
+    // Causal: query q0 + i sits at position kv_len - q_len + q0 + i (after a cached context).
+    l.kv_end = a_.causal ? std::min<std::uint64_t>(a_.kv_len, a_.kv_len - a_.q_len + l.q0 + l.nq) : a_.kv_len;
     l.blocks = ceil_div(l.kv_end, blk_.bk);
     l.os = step_.c_ring_of(c_, j).acquire(out, c_, mxu(j), sems.c_free);
     l.o_addr = step_.sram.c_slot(j, l.os);
