@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "common/error.h"
+#include "sim/serve/workload.h"
 
 namespace tasim::serve {
 
@@ -49,6 +50,16 @@ ServeResult run_serving(const std::vector<Request>& requests, const SchedulerCon
     throw Error(fmt::format("--max-num-batched-tokens {} must be >= 1", config.max_num_batched_tokens));
   }
   if (config.max_num_seqs < 1) throw Error(fmt::format("--max-num-seqs {} must be >= 1", config.max_num_seqs));
+  const SchedulerConfig::Speculative& spec = config.speculative;
+  if (spec.k < 0) throw Error(fmt::format("speculative k {} must be >= 0", spec.k));
+  if (spec.k > 0) {
+    if (spec.acceptance.empty()) throw Error("speculative decoding needs an acceptance rate");
+    for (const double a : spec.acceptance) {
+      if (!(a >= 0 && a <= 1)) throw Error(fmt::format("acceptance rate {} must be from 0 to 1", a));
+    }
+    if (!spec.draft_step_time) throw Error("internal: speculative decoding without a draft step time");
+  }
+  Rng accept_rng(spec.seed);
   if (config.long_prefill_token_threshold < 0) {
     throw Error(fmt::format("--long-prefill-token-threshold {} must be >= 0", config.long_prefill_token_threshold));
   }
@@ -85,9 +96,19 @@ ServeResult run_serving(const std::vector<Request>& requests, const SchedulerCon
     const int prio = config.policy == SchedulerConfig::Policy::priority ? requests[static_cast<std::size_t>(id)].priority : 0;
     return WaitKey{prio, order, id};
   };
+  // A request decodes when it has computed everything but its last output token.
+  const auto decoding = [&](int id) {
+    const Request& r = requests[static_cast<std::size_t>(id)];
+    const Live& l = live[static_cast<std::size_t>(id)];
+    return l.computed >= r.prompt_tokens && l.known(r) - l.computed == 1;
+  };
   const auto chunk = [&](int id, long long budget) {
     const Request& r = requests[static_cast<std::size_t>(id)];
     const Live& l = live[static_cast<std::size_t>(id)];
+    if (spec.k > 0 && decoding(id)) {
+      // Verify up to k drafts, no more than the outputs still to come.
+      return std::min<long long>({spec.k + 1, r.output_tokens - l.generated, budget});
+    }
     long long n = std::min(l.known(r) - l.computed, budget);
     const bool prefill = l.known(r) - l.computed > 1 || l.computed < r.prompt_tokens;
     if (prefill && config.long_prefill_token_threshold > 0) {
@@ -196,13 +217,19 @@ ServeResult run_serving(const std::vector<Request>& requests, const SchedulerCon
                               kv.total_blocks()));
     }
 
-    StepShape shape;
+    StepShape shape, draft_decodes, draft_prefills;
     for (const auto& [id, n] : scheduled) {
-      const Request& r = requests[static_cast<std::size_t>(id)];
       const Live& l = live[static_cast<std::size_t>(id)];
-      shape.seqs.push_back({id, static_cast<int>(n), l.computed, l.computed >= r.prompt_tokens && n == 1});
+      const bool dec = decoding(id);
+      shape.seqs.push_back({id, static_cast<int>(n), l.computed, dec});
+      if (spec.k > 0) (dec ? draft_decodes : draft_prefills).seqs.push_back({id, dec ? 1 : static_cast<int>(n), l.computed, dec});
     }
-    const double dt = step_time(shape);
+    double draft_s = 0;
+    if (spec.k > 0) {
+      if (!draft_decodes.seqs.empty()) draft_s += spec.k * spec.draft_step_time(draft_decodes);
+      if (!draft_prefills.seqs.empty()) draft_s += spec.draft_step_time(draft_prefills);
+    }
+    const double dt = step_time(shape) + draft_s;
     if (!(dt > 0) || !std::isfinite(dt)) throw Error(fmt::format("internal: a step took {} s", dt));
     StepRecord step;
     step.start_s = t;
@@ -213,19 +240,39 @@ ServeResult run_serving(const std::vector<Request>& requests, const SchedulerCon
     step.decodes = shape.decodes();
     step.prefill_tokens = step.tokens - step.decodes;
     step.preempted = preempted;
+    step.draft_s = draft_s;
     out.preemptions += preempted;
     t += dt;
 
-    // The step's results: tokens computed, an output token for each sequence that caught up.
-    for (const auto& [id, n] : scheduled) {
+    // The step's results: tokens computed, an output token for each sequence that caught up (and
+    // the accepted drafts of a verified one).
+    for (std::size_t s = 0; s < scheduled.size(); ++s) {
+      const auto [id, n] = scheduled[s];
       const Request& r = requests[static_cast<std::size_t>(id)];
       Live& l = live[static_cast<std::size_t>(id)];
-      l.computed += n;
+      RequestRecord& rec = out.requests[static_cast<std::size_t>(id)];
+      int emitted = 1;
+      if (spec.k > 0 && shape.seqs[s].decode) {
+        // n - 1 drafts verified: the accepted ones (a run from the first) and the step's own token.
+        int accepted = 0;
+        while (accepted < n - 1) {
+          const double a = spec.acceptance[std::min<std::size_t>(static_cast<std::size_t>(accepted),
+                                                                 spec.acceptance.size() - 1)];
+          if (!(accept_rng.uniform() < a)) break;
+          ++accepted;
+        }
+        rec.drafts_proposed += n - 1;
+        rec.drafts_accepted += accepted;
+        ++rec.verify_steps;
+        emitted = accepted + 1;
+        l.computed += emitted;  // the last token and the accepted drafts; the rejected ones are dropped
+      } else {
+        l.computed += n;
+      }
       kv.cache_full_blocks(id, hashes[static_cast<std::size_t>(id)], l.computed);
       if (l.computed < l.known(r)) continue;  // a prefill chunk with more to come
-      RequestRecord& rec = out.requests[static_cast<std::size_t>(id)];
-      ++l.generated;
-      rec.token_s.push_back(t);
+      l.generated += emitted;
+      for (int e = 0; e < emitted; ++e) rec.token_s.push_back(t);
       if (rec.first_token_s < 0) rec.first_token_s = t;
       if (l.generated == r.output_tokens) {
         rec.completion_s = t;

@@ -3,6 +3,7 @@
 // step from a step-time function (the cycle simulator's, or a formula in tests). docs/serving.md.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <vector>
 
@@ -18,6 +19,19 @@ struct SchedulerConfig {
   // long_prefill_token_threshold.
   int long_prefill_token_threshold = 0;
   enum class Policy { fcfs, priority } policy = Policy::fcfs;
+
+  // Speculative decoding (k > 0): a drafter proposes k tokens for each decoding request, and the
+  // step verifies them with the target model as a (k + 1)-token computation; draft i (1-based) is
+  // accepted with probability acceptance[i - 1] (the last value repeats; one value: a fixed rate)
+  // if every draft before it was, and the step emits the accepted drafts plus one token of its own.
+  // The drafter's time: draft_step_time of its k decode steps over the decoding requests, plus
+  // one pass over the step's prefill chunks (it keeps its own cache of every prompt).
+  struct Speculative {
+    int k = 0;
+    std::vector<double> acceptance;
+    std::function<double(const struct StepShape&)> draft_step_time;
+    std::uint64_t seed = 0;
+  } speculative;
 };
 
 // One sequence of a step: `new_tokens` computed on top of `context_tokens` already in its cache.
@@ -44,6 +58,8 @@ struct RequestRecord {
   int preemptions = 0;
   long long recomputed_tokens = 0;  // tokens computed again after preemptions
   long long prefix_hit_tokens = 0;  // prompt tokens found in the prefix cache (every admission)
+  long long drafts_proposed = 0, drafts_accepted = 0;  // speculative decoding
+  int verify_steps = 0;                                 // steps that verified its drafts
   std::vector<double> token_s;      // when each output token came (output_tokens of them)
   double ttft_s() const { return first_token_s - request.arrival_s; }
   double e2e_s() const { return completion_s - request.arrival_s; }
@@ -60,6 +76,7 @@ struct StepRecord {
   long long tokens = 0;
   long long prefill_tokens = 0;
   int decodes = 0;
+  double draft_s = 0;  // of the step's time, the drafter's (speculative decoding)
   int preempted = 0;
 };
 

@@ -50,7 +50,8 @@ void check_invariants(const std::vector<Request>& requests, const SchedulerConfi
     CHECK(rec.first_scheduled_s < rec.first_token_s);
     CHECK(rec.first_token_s <= rec.completion_s);
     REQUIRE(static_cast<int>(rec.token_s.size()) == rec.request.output_tokens);
-    for (std::size_t i = 1; i < rec.token_s.size(); ++i) CHECK(rec.token_s[i] > rec.token_s[i - 1]);
+    // (Tokens of one step come together: speculative decoding emits several.)
+    for (std::size_t i = 1; i < rec.token_s.size(); ++i) CHECK(rec.token_s[i] >= rec.token_s[i - 1]);
     CHECK(rec.token_s.back() == rec.completion_s);
     sum_latency += rec.completion_s - rec.request.arrival_s;
   }
@@ -407,4 +408,54 @@ TEST_CASE("serve: a shared system prompt in the workload", "[serve][workload][pr
   CHECK(members == Approx(1000).epsilon(0.1));
   spec.shared_prefix_fraction = 1.5;
   CHECK_THROWS_WITH(generate_requests(spec), Catch::Contains("a fraction from 0 to 1"));
+}
+
+TEST_CASE("serve: speculative decoding emits (1 - a^(k+1)) / (1 - a) tokens per verify step", "[serve][speculative]") {
+  // Long outputs so the cap at the end of a request hardly matters; 200 requests x ~500 verifies.
+  const int k = 4;
+  for (const double a : {0.0, 0.5, 0.8}) {
+    INFO("acceptance " << a);
+    SchedulerConfig config;
+    config.max_num_seqs = 64;
+    config.speculative.k = k;
+    config.speculative.acceptance = {a};
+    config.speculative.seed = 5;
+    config.speculative.draft_step_time = affine(0.0002, 1e-6);
+    const auto requests = fixed_requests(200, 0.0, 32, 2000);
+    const ServeResult r = run_serving(requests, config, KvBlockManager(100000, 16), affine(0.002, 1e-5));
+    check_invariants(requests, config, r);
+    long long proposed = 0, accepted = 0, verifies = 0, tokens = 0;
+    for (const RequestRecord& rec : r.requests) {
+      proposed += rec.drafts_proposed;
+      accepted += rec.drafts_accepted;
+      verifies += rec.verify_steps;
+      tokens += rec.request.output_tokens - 1;  // the first output comes with the prefill
+    }
+    const double expected = a == 0 ? 1.0 : (1 - std::pow(a, k + 1)) / (1 - a);
+    CHECK(static_cast<double>(tokens) / verifies == Approx(expected).epsilon(0.02));
+    CHECK(accepted <= proposed);
+    if (a == 0) CHECK(accepted == 0);
+    // The drafter's time is in every step that verifies.
+    for (const StepRecord& st : r.steps) {
+      if (st.decodes > 0) CHECK(st.draft_s >= k * 0.0002);
+    }
+  }
+}
+
+TEST_CASE("serve: per-position acceptance rates and bad speculative settings", "[serve][speculative]") {
+  // Position rates 1, 1, 0: exactly two drafts accepted per verify: 3 tokens each time.
+  SchedulerConfig config;
+  config.speculative.k = 3;
+  config.speculative.acceptance = {1.0, 1.0, 0.0};
+  config.speculative.draft_step_time = affine(0.0001, 0);
+  const auto requests = fixed_requests(3, 0.0, 16, 31);  // 1 + 30 outputs: 10 verifies of 3
+  const ServeResult r = run_serving(requests, config, KvBlockManager(1000, 16), affine(0.001, 1e-6));
+  check_invariants(requests, config, r);
+  for (const RequestRecord& rec : r.requests) {
+    CHECK(rec.verify_steps == 10);
+    CHECK(rec.drafts_accepted == 20);
+  }
+  config.speculative.acceptance = {1.5};
+  CHECK_THROWS_WITH(run_serving(requests, config, KvBlockManager(1000, 16), affine(0.001, 0)),
+                    Catch::Contains("acceptance rate 1.5 must be from 0 to 1"));
 }
