@@ -23,6 +23,7 @@
 #include "sim/driver/simulate.h"
 #include "sim/driver/step_driver.h"
 #include "sim/options/run_options.h"
+#include "sim/serve_command.h"
 #include "sim/sweep/child.h"
 #include "sim/sweep/sweep.h"
 #include "workloads/gemm_lowering.h"
@@ -56,6 +57,8 @@ commands:
   sweep      run a design-space sweep (a YAML spec of axes) in parallel, one process per point,
              into CSV and JSONL; --resume, --shard i/N, --pareto (docs/sweeps.md)
   sweep-merge  merge the results of sweep shards into one CSV (and re-mark the Pareto front)
+  serve      serve requests over time on one replica: continuous batching over a paged KV
+             cache, step times from the cycle simulator; TTFT, TPOT, throughput (docs/serving.md)
 
 Every command that takes --arch also takes --set key.path=value (repeatable) to override any
 architecture key, e.g. --set core.matrix.rows=256 --set hbm.gbps_per_channel=64.
@@ -505,6 +508,7 @@ int cli_main(int argc, char** argv, const CliHooks& hooks) {
     if (command == "arch") status = cmd_arch(args);
     if (command == "sweep") status = cmd_sweep(args);
     if (command == "sweep-merge") status = cmd_sweep_merge(args);
+    if (command == "serve") status = cmd_serve(args);
     if (status >= 0) {
       check_stdout();  // a report or listing lost on a full disk or a closed pipe is an error
       return status;

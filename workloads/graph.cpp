@@ -194,12 +194,22 @@ class Builder {
 
   void attention(std::string name, int layer) {
     if (spec_.ragged()) {
-      // One attention op per shape of sequence (new tokens, context), in that order, of the same
-      // name: the lowering handles a batch of equal sequences.
-      std::map<std::pair<uint64_t, uint64_t>, uint64_t> groups;
-      for (const SequenceShape& s : spec_.sequences) ++groups[{s.new_tokens, s.context}];
-      for (const auto& [shape, count] : groups) {
-        attention_op(name, layer, count, shape.first, shape.second + shape.first, shape.first > 1);
+      // The decodes together, as a paged-attention kernel runs them: one op over their mean
+      // cached length (the same keys read in all, to rounding up); then one op per shape of
+      // prefill chunk (new tokens, context), of the same name.
+      uint64_t decodes = 0, keys = 0;
+      std::map<std::pair<uint64_t, uint64_t>, uint64_t> chunks;
+      for (const SequenceShape& s : spec_.sequences) {
+        if (s.new_tokens == 1) {
+          ++decodes;
+          keys += s.context + 1;
+        } else {
+          ++chunks[{s.new_tokens, s.context}];
+        }
+      }
+      if (decodes > 0) attention_op(name, layer, decodes, 1, (keys + decodes - 1) / decodes, false);
+      for (const auto& [shape, count] : chunks) {
+        attention_op(name, layer, count, shape.first, shape.second + shape.first, true);
       }
       return;
     }

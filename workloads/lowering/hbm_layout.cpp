@@ -1,5 +1,7 @@
 #include "workloads/lowering/hbm_layout.h"
 
+#include <map>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -60,18 +62,31 @@ HbmLayout::HbmLayout(const StepGraph& graph, const ChipConfig& chip, const std::
     if (it == weight_by_name_.end()) it = weight_by_name_.emplace(op.name, alloc(std::max<std::uint64_t>(bytes, 1))).first;
     weight_addr_.push_back(it->second);
   }
-  std::uint64_t positions =
+  const std::uint64_t positions =
       spec.phase == Phase::prefill ? spec.prompt_len : static_cast<std::uint64_t>(spec.context_len) + 1;
-  if (spec.ragged()) {  // room for the longest sequence in every slot
-    positions = 0;
-    for (const SequenceShape& s : spec.sequences) positions = std::max(positions, s.context + s.new_tokens);
+  // Cached tokens per layer: batch x positions; for a ragged step, what its largest attention op
+  // reads (the ops of a layer share the region): its decodes at their mean length rounded up, or
+  // a shape of chunks.
+  std::uint64_t cached = static_cast<std::uint64_t>(spec.batch / std::max(1, spec.ep)) * positions;
+  if (spec.ragged()) {
+    std::uint64_t decodes = 0, keys = 0;
+    std::map<std::pair<std::uint64_t, std::uint64_t>, std::uint64_t> chunks;
+    for (const SequenceShape& s : spec.sequences) {
+      if (s.new_tokens == 1) {
+        ++decodes;
+        keys += s.context + 1;
+      } else {
+        ++chunks[{s.new_tokens, s.context}];
+      }
+    }
+    cached = decodes > 0 ? decodes * ((keys + decodes - 1) / decodes) : 0;
+    for (const auto& [shape, count] : chunks) cached = std::max(cached, count * (shape.first + shape.second));
   }
   // This chip's KV heads (all of them unless tensor parallel; fewer than chips are replicated).
   const std::uint64_t kv_heads =
       std::max<std::uint64_t>(1, static_cast<std::uint64_t>(model.num_kv_heads) / static_cast<std::uint64_t>(spec.tp));
   // Expert parallel chips each hold batch / ep sequences' cache.
-  kv_layer_bytes_ = static_cast<std::uint64_t>(spec.batch / std::max(1, spec.ep)) * positions * 2 * kv_heads *
-                    model.head_dim * isa::dtype_bytes(spec.kv_dtype);
+  kv_layer_bytes_ = cached * 2 * kv_heads * model.head_dim * isa::dtype_bytes(spec.kv_dtype);
   // The layers this chip holds (a pipeline stage holds layers / pp of them).
   const int stages = std::max(1, spec.pp);
   first_layer_ = spec.pp_rank * (model.num_layers / stages);
