@@ -1,7 +1,5 @@
 #include "workloads/lowering/hbm_layout.h"
 
-#include <map>
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -65,22 +63,15 @@ HbmLayout::HbmLayout(const StepGraph& graph, const ChipConfig& chip, const std::
   const std::uint64_t positions =
       spec.phase == Phase::prefill ? spec.prompt_len : static_cast<std::uint64_t>(spec.context_len) + 1;
   // Cached tokens per layer: batch x positions; for a ragged step, what its largest attention op
-  // reads (the ops of a layer share the region): its decodes at their mean length rounded up, or
-  // a shape of chunks.
+  // reads (the ops of a layer share the region; the graph groups the sequences into ops).
   std::uint64_t cached = static_cast<std::uint64_t>(spec.batch / std::max(1, spec.ep)) * positions;
   if (spec.ragged()) {
-    std::uint64_t decodes = 0, keys = 0;
-    std::map<std::pair<std::uint64_t, std::uint64_t>, std::uint64_t> chunks;
-    for (const SequenceShape& s : spec.sequences) {
-      if (s.new_tokens == 1) {
-        ++decodes;
-        keys += s.context + 1;
-      } else {
-        ++chunks[{s.new_tokens, s.context}];
-      }
+    cached = 0;
+    for (const auto& op : graph.ops) {
+      if (op.kind != OpKind::attention) continue;
+      const AttentionShape& a = op.attention();
+      cached = std::max(cached, static_cast<std::uint64_t>(a.batch) * a.kv_len);
     }
-    cached = decodes > 0 ? decodes * ((keys + decodes - 1) / decodes) : 0;
-    for (const auto& [shape, count] : chunks) cached = std::max(cached, count * (shape.first + shape.second));
   }
   // This chip's KV heads (all of them unless tensor parallel; fewer than chips are replicated).
   const std::uint64_t kv_heads =
