@@ -43,6 +43,8 @@ def main():
     with open(os.path.join(out, "mooncake_sample.jsonl"), "w") as f:
         for i, (t, p, o) in enumerate(rows):
             conv = conversations[i % 3]
+            if len(conv) >= 7:  # a conversation starts over after 7 blocks (3,584 tokens)
+                del conv[len(system):]
             for _ in range(rng.randint(1, 2)):
                 conv.append(next_id)
                 next_id += 1

@@ -165,6 +165,13 @@ int cmd_serve(const std::vector<std::string>& args) {
   // The requests.
   std::vector<serve::Request> requests;
   if (vm.count("trace-requests")) {
+    // The trace gives the requests: an option that would generate them is a mistake.
+    for (const char* other : {"rate", "num-requests", "prompt-len", "output-len", "arrival", "shared-prefix-tokens",
+                              "shared-prefix-fraction"}) {
+      if (!vm[other].defaulted()) {
+        throw Error(fmt::format("tasim serve --trace-requests reads the requests: --{} does not apply", other));
+      }
+    }
     requests = serve::read_request_trace(vm["trace-requests"].as<std::string>());
   } else {
     serve::WorkloadSpec w;

@@ -49,8 +49,10 @@ TEST_CASE("tasim serve refuses bad input with one line", "[cli][serve][errors]")
       {base + "--prompt-len 2040 --output-len 20", "request 0: 2040 prompt and 20 output tokens exceed max_position_embeddings 2048"},
       {base + "--prompt-len uniform:5:1", "--prompt-len 'uniform:5:1'"},
       {base + "--arrival sometimes", "--arrival 'sometimes' is not one of"},
-      {base + "--trace-requests " + source_path("tests/data/serving/no-such.csv"), "no-such.csv"},
+      {"serve --trace-requests " + source_path("tests/data/serving/no-such.csv"), "no-such.csv"},
       {base + "--frobnicate", "unrecognised option '--frobnicate'"},
+      {"serve --trace-requests " + source_path("tests/data/serving/vidur_sample.csv") + " --rate 3",
+       "--trace-requests reads the requests: --rate does not apply"},
       {"serve --arch small --model llama-3-70b --num-requests 1", "leave no HBM for the KV cache"},
   };
   for (const auto& [args, expected] : cases) {
