@@ -52,6 +52,7 @@ using StepTimeFn = std::function<double(const StepShape&)>;  // seconds, > 0
 
 struct RequestRecord {
   Request request;
+  int replica = 0;  // the replica that served it (the decode replica under disaggregation)
   double first_scheduled_s = -1;
   double first_token_s = -1;
   double completion_s = -1;
@@ -68,6 +69,7 @@ struct RequestRecord {
 };
 
 struct StepRecord {
+  int replica = 0;
   double start_s = 0, end_s = 0;
   int scheduled = 0;  // requests computing tokens in the step
   int running = 0;    // requests admitted and not finished, after scheduling (some may wait for budget)
@@ -85,7 +87,8 @@ struct ServeResult {
   std::vector<StepRecord> steps;
   // Requests in the system (arrived, not completed) after each change: (time, count).
   std::vector<std::pair<double, int>> in_system;
-  int total_blocks = 0;
+  int replicas = 1;
+  int total_blocks = 0;  // of each replica
   int final_used_blocks = 0;  // after the last step: 0 when every block came back
   int preemptions = 0;
   double duration_s = 0;  // the last completion
