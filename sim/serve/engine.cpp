@@ -241,6 +241,7 @@ ServeResult run_serving(const std::vector<Request>& requests, const SchedulerCon
     step.prefill_tokens = step.tokens - step.decodes;
     step.preempted = preempted;
     step.draft_s = draft_s;
+    if (config.step_energy) step.energy_j = config.step_energy(shape);
     out.preemptions += preempted;
     t += dt;
 

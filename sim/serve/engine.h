@@ -32,6 +32,9 @@ struct SchedulerConfig {
     std::function<double(const struct StepShape&)> draft_step_time;
     std::uint64_t seed = 0;
   } speculative;
+
+  // The energy of a step in joules (the cost model's, fitted like the time); empty: not reported.
+  std::function<double(const struct StepShape&)> step_energy;
 };
 
 // One sequence of a step: `new_tokens` computed on top of `context_tokens` already in its cache.
@@ -79,6 +82,7 @@ struct StepRecord {
   long long prefill_tokens = 0;
   int decodes = 0;
   double draft_s = 0;  // of the step's time, the drafter's (speculative decoding)
+  double energy_j = 0;  // SchedulerConfig::step_energy's (0 without one)
   int preempted = 0;
 };
 
