@@ -6,8 +6,10 @@
 #include <boost/program_options.hpp>
 #include <cmath>
 #include <iostream>
+#include <sys/stat.h>
 
 #include "common/error.h"
+#include "common/file_io.h"
 #include "common/json_writer.h"
 #include "common/output_file.h"
 #include "sim/config/arch_loader.h"
@@ -17,11 +19,11 @@
 #include "sim/serve/request_trace.h"
 #include "sim/serve/step_model.h"
 #include "sim/serve/workload.h"
-#include "sim/sweep/child.h"
+#include "sim/serve_steps.h"
+#include "sim/sweep/sweep.h"
+#include "workloads/lowering.h"
 #include "workloads/graph.h"
 #include "workloads/model.h"
-
-extern char** environ;
 
 namespace po = boost::program_options;
 
@@ -43,19 +45,42 @@ std::vector<std::string> deployment_args(const po::variables_map& vm) {
   return args;
 }
 
-// Simulates one step shape in a child `tasim run`; its step time in seconds.
-double simulate_step_seconds(const std::vector<std::string>& deployment, const std::string& sequences) {
-  static const std::string exe = sweep::self_executable();
-  std::vector<std::string> env;
-  for (char** e = environ; *e; ++e) env.push_back(*e);
-  std::vector<std::string> args = {"run"};
-  args.insert(args.end(), deployment.begin(), deployment.end());
-  args.insert(args.end(), {"--sequences", sequences, "--json", "-"});
-  const sweep::ChildResult r = sweep::run_child(exe, args, env, 0);
-  if (r.exit_status != 0) {
-    throw Error(fmt::format("simulating the step --sequences {}: {}", sequences, sweep::child_error(r, 0)));
+// What a model argument stands for: a file's text (it may change under the same name), or a
+// shipped name (the executable's fingerprint covers the shipped configs).
+std::string model_fingerprint(const std::string& name_or_path) {
+  struct stat st {};
+  if (::stat(name_or_path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return read_file_bytes(name_or_path, "model");
+  return "model " + name_or_path;
+}
+
+void curves_json(JsonWriter& j, const char* key, const char* by, const char* value,
+                 const std::vector<std::pair<double, std::vector<std::pair<double, double>>>>& curves) {
+  j.begin_array(key);
+  for (const auto& [k, points] : curves) {
+    for (const auto& [context, v] : points) {
+      j.begin_object();
+      j.value(by, k);
+      j.value("context", context);
+      j.value(value, v);
+      j.end_object();
+    }
   }
-  return YAML::Load(r.out)["step_seconds"].as<double>();
+  j.end_array();
+}
+
+void step_model_json(JsonWriter& j, const serve::StepTimeModel& m) {
+  j.value("per_seq_seconds", m.per_seq);
+  // Per decode batch: its seconds beyond dense and per_seq, by context.
+  curves_json(j, "decode_kv", "decodes", "seconds", m.kv);
+  curves_json(j, "chunk_scales", "chunk_tokens", "seconds_per_cycle", m.chunk_scales);
+  j.begin_array("dense");
+  for (const auto& [tokens, seconds] : m.dense) {
+    j.begin_object();
+    j.value("tokens", tokens);
+    j.value("seconds", seconds);
+    j.end_object();
+  }
+  j.end_array();
 }
 
 void distribution_json(JsonWriter& j, const char* key, const serve::Distribution& d) {
@@ -103,6 +128,10 @@ int cmd_serve(const std::vector<std::string>& args) {
       ("memory-utilization", po::value<double>()->default_value(0.9), "share of HBM for weights and KV cache")
       ("prefix-caching", po::bool_switch(), "share full prompt blocks between requests")
       ("step-check", po::value<int>()->default_value(0), "simulate this many held-out step shapes directly and report the step model's error")
+      ("exact-steps", po::bool_switch(), "simulate every distinct step instead of the step model (slow; to validate it)")
+      ("step-cache", po::value<std::string>(), "folder of the step tables (default $XDG_CACHE_HOME/tasim or ~/.cache/tasim)")
+      ("no-step-cache", po::bool_switch(), "simulate the step table afresh and keep no copy")
+      ("jobs,j", po::value<int>()->default_value(0), "step simulations at a time (0: the CPUs this process may use)")
       ("json", po::value<std::string>(), "write the summary as JSON to FILE ('-' for stdout; the text summary is then omitted)")
       ("requests-out", po::value<std::string>(), "write one CSV row per request to FILE");
   add_arch_options(desc);
@@ -193,41 +222,62 @@ int cmd_serve(const std::vector<std::string>& args) {
     }
   }
 
-  // Step times: simulate the probes, fit.
-  const std::vector<std::string> deployment = deployment_args(vm);
-  const std::vector<serve::StepProbe> probes = serve::step_probes(
-      config.max_num_batched_tokens, config.max_num_seqs, max_pos, static_cast<double>(total_blocks) * block);
-  std::vector<double> probe_seconds;
-  for (const serve::StepProbe& p : probes) probe_seconds.push_back(simulate_step_seconds(deployment, p.sequences));
-  const serve::StepTimeModel step_model = serve::StepTimeModel::fit(probes, probe_seconds);
+  // Step times: simulate the probes (or read them back), fit; or simulate every step.
+  const int jobs = vm["jobs"].as<int>();
+  if (jobs < 0) throw Error(fmt::format("--jobs {} must be >= 0", jobs));
+  if (vm.count("step-cache") && vm["no-step-cache"].as<bool>()) {
+    throw Error("tasim serve: --step-cache and --no-step-cache contradict each other");
+  }
+  const std::string cache_dir = vm["no-step-cache"].as<bool>() ? ""
+                                : vm.count("step-cache")       ? vm["step-cache"].as<std::string>()
+                                                               : default_step_cache_dir();
+  const StepRunner runner(deployment_args(vm), jobs > 0 ? jobs : sweep::default_jobs());
+  // The compiler's estimate of an attention op of this model on this chip (its tiling).
+  workloads::AttentionShape heads;
+  for (const workloads::Op& op : graph.ops) {
+    if (op.kind == workloads::OpKind::attention) heads = op.attention();
+  }
+  const serve::AttentionEstimate estimate = [&chip, heads, act = graph.spec.act_dtype, kv = graph.spec.kv_dtype](
+                                                long long batch, long long new_tokens, long long kv_len) {
+    workloads::AttentionShape a = heads;
+    a.batch = static_cast<int>(batch);
+    a.q_len = static_cast<std::uint64_t>(new_tokens);
+    a.kv_len = static_cast<std::uint64_t>(std::max(new_tokens, kv_len));
+    a.causal = true;
+    return workloads::choose_attention_tiling(chip, a, act, kv).estimated_cycles();
+  };
+  serve::AttentionSpread spread;  // the decodes' op: one item per (sequence, KV head)
+  spread.items_per_seq = std::max(1, heads.kv_heads);
+  spread.workers = workloads::attention_workers(chip);
+  const double cache_tokens = static_cast<double>(total_blocks) * block;
+  const StepTable table = build_step_table(
+      serve::step_probes(config.max_num_batched_tokens, config.max_num_seqs, max_pos, cache_tokens, spread), runner,
+      cache_dir, arch_to_yaml(chip) + "\n" + model_fingerprint(vm["model"].as<std::string>()));
+  std::cerr << fmt::format("tasim serve: step table of {} shapes {}\n", table.probes.size(),
+                           table.from_cache ? "read from " + table.cache_file
+                           : table.cache_file.empty() ? std::string("simulated")
+                                                      : "simulated and kept in " + table.cache_file);
+  std::vector<double> probe_seconds, probe_joules;
+  for (const StepValues& v : table.values) {
+    probe_seconds.push_back(v.seconds);
+    probe_joules.push_back(v.joules);
+  }
+  const serve::StepTimeModel step_model = serve::StepTimeModel::fit(table.probes, probe_seconds, spread, estimate);
+  const serve::StepTimeModel energy_model = serve::StepTimeModel::fit(table.probes, probe_joules, spread, estimate);
 
-  // The held-out check: random mixes of decodes and a chunk, simulated directly.
   const int checks = vm["step-check"].as<int>();
   if (checks < 0) throw Error(fmt::format("--step-check {} must be >= 0", checks));
-  double max_error = 0, sum_error = 0;
-  serve::Rng rng(vm["seed"].as<std::uint64_t>() ^ 0x5354455043484bull);
-  const double cache_tokens = static_cast<double>(total_blocks) * block;
-  for (int i = 0; i < checks; ++i) {
-    // Up to 64 decodes whose contexts the KV cache could hold, and every other step a chunk.
-    serve::StepShape shape;
-    const int decodes = 1 + static_cast<int>(rng.uniform() * std::min(config.max_num_seqs - 1, 64));
-    const double most = std::min(static_cast<double>(max_pos) / 2, 0.8 * cache_tokens / (decodes + 1));
-    for (int d = 0; d < decodes; ++d) {
-      shape.seqs.push_back({d, 1, 1 + static_cast<long long>(rng.uniform() * most), true});
-    }
-    if (i % 2 == 1) {
-      const int n = 16 + static_cast<int>(rng.uniform() * std::min(1024, config.max_num_batched_tokens - decodes - 16));
-      shape.seqs.push_back({decodes, n, static_cast<long long>(rng.uniform() * std::min(most, max_pos / 4.0)), false});
-    }
-    const double simulated = simulate_step_seconds(deployment, serve::sequences_text(shape));
-    const double error = std::abs(step_model.seconds(shape) - simulated) / simulated;
-    max_error = std::max(max_error, error);
-    sum_error += error;
-  }
+  const StepCheck check = check_step_model(step_model, runner, checks, config.max_num_batched_tokens,
+                                           config.max_num_seqs, max_pos, cache_tokens, vm["seed"].as<std::uint64_t>());
 
+  const bool exact = vm["exact-steps"].as<bool>();
+  ExactSteps exact_steps(runner);
+  config.step_energy = [&](const serve::StepShape& shape) {
+    return exact ? exact_steps.at(shape).joules : energy_model.seconds(shape);
+  };
   const serve::ServeResult result = serve::run_serving(
       requests, config, serve::KvBlockManager(total_blocks, block, vm["prefix-caching"].as<bool>()),
-      [&](const serve::StepShape& s) { return step_model.seconds(s); });
+      [&](const serve::StepShape& shape) { return exact ? exact_steps.at(shape).seconds : step_model.seconds(shape); });
   const serve::ServeSummary s = serve::summarize(result);
   long long hits = 0;
   for (const serve::RequestRecord& r : result.requests) hits += r.prefix_hit_tokens;
@@ -256,31 +306,14 @@ int cmd_serve(const std::vector<std::string>& args) {
   j.value("block_size", block);
   j.value("prefix_hit_tokens", static_cast<std::int64_t>(hits));
   j.begin_object("step_model");
-  j.value("probes", static_cast<int>(probes.size()));
-  j.value("per_seq_seconds", step_model.per_seq);
-  j.begin_array("decode_kv");  // per batch size: the cache reads' seconds at each mean context
-  for (const auto& [decodes, points] : step_model.kv) {
-    for (const auto& [context, seconds] : points) {
-      j.begin_object();
-      j.value("decodes", decodes);
-      j.value("context", context);
-      j.value("seconds", seconds);
-      j.end_object();
-    }
-  }
-  j.end_array();
-  j.value("per_prefill_pair_seconds", step_model.per_pair);
-  j.begin_array("dense");
-  for (const auto& [tokens, seconds] : step_model.dense) {
-    j.begin_object();
-    j.value("tokens", tokens);
-    j.value("seconds", seconds);
-    j.end_object();
-  }
-  j.end_array();
-  j.value("held_out_steps", checks);
-  j.value("held_out_max_error", max_error);
-  j.value("held_out_mean_error", checks > 0 ? sum_error / checks : 0.0);
+  j.value("kind", exact ? "exact" : "fitted");
+  j.value("probes", static_cast<int>(table.probes.size()));
+  if (exact) j.value("simulated_steps", static_cast<std::uint64_t>(exact_steps.simulated()));
+  step_model_json(j, step_model);
+  j.value("held_out_steps", check.steps);
+  j.value("held_out_mean_error", check.mean_error);
+  j.value("held_out_p90_error", check.p90_error);
+  j.value("held_out_max_error", check.max_error);
   j.end_object();
   j.end_object();
 
@@ -304,12 +337,13 @@ int cmd_serve(const std::vector<std::string>& args) {
         "  TTFT             mean {:.4f} s, p50 {:.4f}, p90 {:.4f}, p99 {:.4f}\n"
         "  TPOT             mean {:.5f} s, p50 {:.5f}, p90 {:.5f}, p99 {:.5f}\n"
         "  KV cache         {} blocks of {} tokens; prefix-cache hits {} tokens\n"
-        "  step model       {} simulated steps{}\n",
+        "  step times       {} simulated steps{}\n",
         model.name, chip.name, tp, requests.size(), s.completed, s.duration_s, s.preemptions, s.requests_per_s,
         s.output_tokens_per_s, s.ttft_s.mean, s.ttft_s.p50, s.ttft_s.p90, s.ttft_s.p99, s.tpot_s.mean, s.tpot_s.p50,
-        s.tpot_s.p90, s.tpot_s.p99, total_blocks, block, hits, probes.size(),
-        checks > 0 ? fmt::format("; held-out error max {:.2f}%, mean {:.2f}% over {} steps", 100 * max_error,
-                                 100 * sum_error / checks, checks)
+        s.tpot_s.p90, s.tpot_s.p99, total_blocks, block, hits,
+        exact ? exact_steps.simulated() : table.probes.size(),
+        checks > 0 ? fmt::format("; held-out error mean {:.2f}%, p90 {:.2f}%, max {:.2f}% over {} steps",
+                                 100 * check.mean_error, 100 * check.p90_error, 100 * check.max_error, checks)
                    : std::string());
   }
   return 0;

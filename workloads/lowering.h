@@ -44,6 +44,26 @@ struct SramPlan {
   std::uint64_t s_slot = 0;   // attention scores and Q (1 per matrix unit)
   std::uint64_t v_slot = 0;   // vector working block (2 slots) and the parameter slot
 };
+// The workers of an attention op: every matrix unit of the chip, each taking (sequence, KV head,
+// query block) items round-robin.
+int attention_workers(const ChipConfig& chip);
+
+// How the compiler tiles an attention op (always in the streaming SRAM plan): key blocks of bk
+// keys, query blocks of bq positions, items dealt round-robin over the workers, and its estimate
+// of each item's array cycles (blocks_per_item x cycles_per_block). The serving step model scales
+// its measured attention times by this estimate, so they follow the op's steps in batch, query and
+// key length.
+struct AttentionTiling {
+  std::uint64_t bk = 0, bq = 0, q_blocks = 0, items = 0;
+  int workers = 1;
+  double blocks_per_item = 0;   // key blocks an item sweeps (causal: on average)
+  double cycles_per_block = 0;  // two matmuls and the block's issue overhead
+  std::uint64_t rounds() const { return (items + static_cast<std::uint64_t>(workers) - 1) / static_cast<std::uint64_t>(workers); }
+  double estimated_cycles() const { return static_cast<double>(rounds()) * blocks_per_item * cycles_per_block; }
+};
+AttentionTiling choose_attention_tiling(const ChipConfig& chip, const AttentionShape& shape, isa::DType act_dtype,
+                                        isa::DType kv_dtype);
+
 SramPlan plan_sram(const ChipConfig& chip);             // streaming
 SramPlan plan_sram_accumulate(const ChipConfig& chip);  // accumulating
 

@@ -20,21 +20,17 @@ using isa::Opcode;
 
 namespace {
 
-struct AttentionBlocks {
-  std::uint64_t bk = 0;  // keys per block
-  std::uint64_t bq = 0;  // query positions per item
-};
+using AttentionBlocks = AttentionTiling;
 
 // A key block fits a weight slot (K or V: bk x d); a score slot holds S (rows x bk, fp32) and Q
 // (rows x d); O (rows x d, fp32) an accumulator slot. Among key blocks that are powers of two
 // times the array width (or the whole cache), take the one with the fewest estimated array cycles
 // per query position: long key blocks leave few query rows per matmul, short ones pay a fill per
 // block.
-AttentionBlocks choose_blocks(const StepLowering& step, const AttentionShape& a) {
-  const auto kdt = step.graph.spec.kv_dtype;
-  const int ab = isa::dtype_bytes(step.act_dtype()), kb = isa::dtype_bytes(kdt);
-  const SramPlan& plan = step.sram.plan;
-  const auto& mx = step.chip.core.matrix;
+AttentionBlocks choose_blocks(const ChipConfig& chip, const SramPlan& plan, const AttentionShape& a, isa::DType act,
+                              isa::DType kdt) {
+  const int ab = isa::dtype_bytes(act), kb = isa::dtype_bytes(kdt);
+  const auto& mx = chip.core.matrix;
   const std::uint64_t d = static_cast<std::uint64_t>(a.head_dim);
   const std::uint64_t group = static_cast<std::uint64_t>(a.heads / std::max(1, a.kv_heads));
   const std::uint64_t max_bk = std::max<std::uint64_t>(1, std::min<std::uint64_t>(kMaxDim, plan.w_slot / (d * kb)));
@@ -65,9 +61,15 @@ AttentionBlocks choose_blocks(const StepLowering& step, const AttentionShape& a)
     const double cost = blocks * per_block / static_cast<double>(bq_c);
     if (cost < best_cost) {
       best_cost = cost;
-      best = {bk_c, bq_c};
+      best.bk = bk_c;
+      best.bq = bq_c;
+      best.blocks_per_item = blocks;
+      best.cycles_per_block = per_block;
     }
   }
+  best.q_blocks = ceil_div(a.q_len, best.bq);
+  best.items = static_cast<std::uint64_t>(a.batch) * static_cast<std::uint64_t>(a.kv_heads) * best.q_blocks;
+  best.workers = attention_workers(chip);
   return best;
 }
 
@@ -203,11 +205,24 @@ class AttentionCore {
 
 }  // namespace
 
+}  // namespace tasim::workloads::lowering
+
+namespace tasim::workloads {
+int attention_workers(const ChipConfig& chip) { return chip.cores * chip.core.matrix.count; }
+
+AttentionTiling choose_attention_tiling(const ChipConfig& chip, const AttentionShape& shape, isa::DType act_dtype,
+                                        isa::DType kv_dtype) {
+  return lowering::choose_blocks(chip, plan_sram(chip), shape, act_dtype, kv_dtype);
+}
+}  // namespace tasim::workloads
+
+namespace tasim::workloads::lowering {
+
 void lower_attention_op(StepLowering& step, const Op& op, std::size_t index) {
   const AttentionShape& a = op.attention();
-  const AttentionBlocks blocks = choose_blocks(step, a);
-  const std::uint64_t q_blocks = ceil_div(a.q_len, blocks.bq);
-  const int workers = step.cores * step.units;
+  const AttentionBlocks blocks = choose_blocks(step.chip, step.sram.plan, a, step.act_dtype(), step.graph.spec.kv_dtype);
+  const std::uint64_t q_blocks = blocks.q_blocks;
+  const int workers = blocks.workers;
   std::vector<std::vector<Item>> per_worker(static_cast<std::size_t>(workers));
   std::uint64_t item_index = 0;
   for (std::uint64_t b = 0; b < static_cast<std::uint64_t>(a.batch); ++b)
