@@ -14,6 +14,7 @@
 #include "sim/options/run_options.h"
 #include "sim/serve/engine.h"
 #include "sim/serve/request_trace.h"
+#include "sim/serve/serve_report.h"
 #include "sim/serve/step_model.h"
 #include "sim/serve/workload.h"
 #include "sim/serve_output.h"

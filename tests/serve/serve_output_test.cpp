@@ -161,7 +161,7 @@ TEST_CASE("serve summary: batch, tokens per step, KV use, prefix hits, drafts an
   CHECK(s.mean_power_w == Approx(1.125));
 }
 
-TEST_CASE("serve summary: KV use is time-weighted and averaged over replicas; no energy, no figures",
+TEST_CASE("serve summary: KV use is time-weighted and averaged over replicas, and no energy gives no figures",
           "[serve][metrics]") {
   ServeResult r = small_run();
   // A long step holding 3 blocks weighs more than a short one holding 1; idle time counts as 0.
