@@ -71,8 +71,13 @@ void write_serve_files(const ServeOutputOptions& o, const serve::ServeResult& re
   if (!o.requests_jsonl.empty()) write_output(o.requests_jsonl, serve::requests_jsonl(result), "requests JSONL");
   if (!o.trace.empty()) {
     const std::unique_ptr<trace::TraceWriter> writer = trace::open_trace(o.trace, o.trace_format);
-    serve::write_serve_trace(result, *writer);
+    const int left_out = serve::write_serve_trace(result, *writer);
     writer->close();
+    if (left_out > 0) {
+      std::cerr << fmt::format("tasim serve: note: {} requests are not drawn in the trace: more than {} were in a "
+                               "replica at once (the queue counters show them)\n",
+                               left_out, serve::kDefaultMaxLanes);
+    }
   }
 }
 

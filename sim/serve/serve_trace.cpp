@@ -101,7 +101,7 @@ void write_request(const RequestRecord& r, trace::TrackId lane, trace::TraceWrit
 
 }  // namespace
 
-std::vector<int> request_lanes(const ServeResult& result) {
+std::vector<int> request_lanes(const ServeResult& result, int max_lanes) {
   std::vector<int> lanes(result.requests.size(), -1);
   const int replicas = replica_count(result);
   // Per replica: lanes free now (lowest first), and busy ones by the ns they free up.
@@ -121,6 +121,7 @@ std::vector<int> request_lanes(const ServeResult& result) {
     }
     int lane;
     if (free[rep].empty()) {
+      if (count[rep] >= max_lanes) continue;  // left out
       lane = count[rep]++;
     } else {
       lane = *free[rep].begin();
@@ -132,11 +133,13 @@ std::vector<int> request_lanes(const ServeResult& result) {
   return lanes;
 }
 
-void write_serve_trace(const ServeResult& result, trace::TraceWriter& w) {
+int write_serve_trace(const ServeResult& result, trace::TraceWriter& w, int max_lanes) {
   const int replicas = replica_count(result);
-  const std::vector<int> lanes = request_lanes(result);
+  const std::vector<int> lanes = request_lanes(result, max_lanes);
   std::vector<int> lane_count(static_cast<std::size_t>(replicas), 0);
+  int left_out = 0;
   for (std::size_t i = 0; i < lanes.size(); ++i) {
+    left_out += lanes[i] < 0 && result.requests[i].first_scheduled_s >= 0;
     auto& n = lane_count[static_cast<std::size_t>(result.requests[i].replica)];
     n = std::max(n, lanes[i] + 1);
   }
@@ -170,6 +173,7 @@ void write_serve_trace(const ServeResult& result, trace::TraceWriter& w) {
     if (lane < 0) continue;
     write_request(r, tracks[static_cast<std::size_t>(r.replica)].lanes[static_cast<std::size_t>(lane)], w);
   }
+  return left_out;
 }
 
 }  // namespace tasim::serve

@@ -9,7 +9,10 @@
 // The writers have no async tracks, and slices on one thread must nest, so requests, which
 // overlap in time, are laid on lanes: each request goes to the lowest-numbered lane of its
 // replica that is free at its arrival, so a lane's requests never overlap and the lanes are as
-// few as the most requests in that replica's system at once.
+// few as the most requests in that replica's system at once. A saturated run can hold thousands
+// at once: lanes stop at max_lanes per replica (the writers number a process's threads below
+// 1000, and a UI with thousands of rows helps no one), and a request that finds every lane busy
+// is left out of the lanes (its steps and the queue counters still show it).
 // Timestamps: seconds x 1e9 rounded to the nearest ns (one rounding for every time, so slices that
 // touch in seconds touch in ns). Deterministic: the same run gives the same bytes.
 #pragma once
@@ -21,10 +24,14 @@
 
 namespace tasim::serve {
 
-// The lane of each request (by id) among its replica's lanes; -1 for a request never scheduled.
-std::vector<int> request_lanes(const ServeResult& result);
+constexpr int kDefaultMaxLanes = 256;
 
-// Writes the whole run to `writer` (the caller closes it). Throws tasim::Error from the writer.
-void write_serve_trace(const ServeResult& result, trace::TraceWriter& writer);
+// The lane of each request (by id) among its replica's lanes; -1 for a request never scheduled
+// or left out (every one of max_lanes busy).
+std::vector<int> request_lanes(const ServeResult& result, int max_lanes = kDefaultMaxLanes);
+
+// Writes the whole run to `writer` (the caller closes it) and returns the number of requests left
+// out of the lanes. Throws tasim::Error from the writer.
+int write_serve_trace(const ServeResult& result, trace::TraceWriter& writer, int max_lanes = kDefaultMaxLanes);
 
 }  // namespace tasim::serve

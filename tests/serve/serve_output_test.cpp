@@ -409,6 +409,12 @@ TEST_CASE("serve trace: a run of the engine lays every request on a lane", "[ser
   const std::vector<int> lanes = request_lanes(r);
   for (int i = 0; i < 10; ++i) CHECK(lanes[static_cast<std::size_t>(i)] == i);
   CHECK(lanes[10] == 0);
+  // With 4 lanes at most, requests 4 to 9 find them busy and are left out; 10 gets lane 0.
+  const std::vector<int> capped = request_lanes(r, 4);
+  CHECK(capped == std::vector<int>{0, 1, 2, 3, -1, -1, -1, -1, -1, -1, 0});
+  const auto w = trace::open_trace(temp_path("capped.json"), trace::Format::json);
+  CHECK(write_serve_trace(r, *w, 4) == 6);
+  w->close();
 }
 
 TEST_CASE("serve progress follows the engine's clock, outputs and work from the step shapes", "[serve][progress]") {
