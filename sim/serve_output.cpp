@@ -96,10 +96,15 @@ serve::StepTimeFn ServeProgressBar::wrap(serve::StepTimeFn inner) {
   if (!enabled_) return inner;
   return [this, inner = std::move(inner)](const serve::StepShape& shape) {
     const double s = inner(shape);
-    progress_.on_step(shape, s);
-    draw(false);
+    step(0, shape, s);
     return s;
   };
+}
+
+void ServeProgressBar::step(int replica, const serve::StepShape& shape, double step_s) {
+  if (!enabled_) return;
+  progress_.on_step(shape, step_s, replica);
+  draw(false);
 }
 
 void ServeProgressBar::finish() {

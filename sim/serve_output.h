@@ -42,6 +42,8 @@ class ServeProgressBar {
   ~ServeProgressBar();  // ends the line if one was drawn
   // The step-time function that times with `inner` and reports the step.
   serve::StepTimeFn wrap(serve::StepTimeFn inner);
+  // Reports a step of `step_s` seconds on `replica` (for step-time functions of another shape).
+  void step(int replica, const serve::StepShape& shape, double step_s);
   void finish();
 
  private:

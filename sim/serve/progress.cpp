@@ -12,15 +12,18 @@ StepProgress::StepProgress(const std::vector<Request>& requests) : requests_(req
   for (const Request& r : requests_) total_tokens_ += r.prompt_tokens + r.output_tokens - 1;
 }
 
-void StepProgress::on_step(const StepShape& shape, double step_s) {
+void StepProgress::on_step(const StepShape& shape, double step_s, int replica) {
   ++steps_;
+  const auto rep = static_cast<std::size_t>(std::max(0, replica));
+  if (clock_s_.size() <= rep) clock_s_.resize(rep + 1, 0.0);
+  double& clock_s = clock_s_[rep];
   for (const ScheduledSeq& s : shape.seqs) {
     if (s.request < 0 || static_cast<std::size_t>(s.request) >= seen_.size()) continue;
     Seen& seen = seen_[static_cast<std::size_t>(s.request)];
     const Request& r = requests_[static_cast<std::size_t>(s.request)];
     if (!seen.scheduled) {
       seen.scheduled = true;
-      clock_s_ = std::max(clock_s_, r.arrival_s);  // after an idle gap the clock jumped to it
+      clock_s = std::max(clock_s, r.arrival_s);  // after an idle gap the clock jumped to it
     }
     // The engine's rule: a sequence whose cache catches up with its known tokens (the prompt and
     // the outputs so far) emits its next output.
@@ -34,7 +37,13 @@ void StepProgress::on_step(const StepShape& shape, double step_s) {
       if (++seen.generated == r.output_tokens) ++completed_;
     }
   }
-  clock_s_ += step_s;
+  clock_s += step_s;
+}
+
+double StepProgress::simulated_s() const {
+  double s = 0;
+  for (const double c : clock_s_) s = std::max(s, c);
+  return s;
 }
 
 double StepProgress::fraction_done() const {

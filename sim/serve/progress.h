@@ -16,15 +16,17 @@ class StepProgress {
  public:
   explicit StepProgress(const std::vector<Request>& requests);
 
-  // One step of `step_s` seconds (the target model's; a drafter's time is not seen). The clock of
-  // one replica is followed exactly: a step starts when the one before ended, or, after an idle
-  // gap, at the arrival of a request it schedules for the first time.
-  void on_step(const StepShape& shape, double step_s);
+  // One step of `step_s` seconds on `replica` (the target model's time; a drafter's is not seen).
+  // Each replica's clock is followed: a step starts when the replica's step before ended, or,
+  // after an idle gap, at the arrival of a request it schedules for the first time (exact for one
+  // replica; with disaggregation a decode replica's clock runs behind, its requests coming after
+  // their KV transfer).
+  void on_step(const StepShape& shape, double step_s, int replica = 0);
 
   long long steps() const { return steps_; }
   int completed() const { return completed_; }
   int total() const { return static_cast<int>(requests_.size()); }
-  double simulated_s() const { return clock_s_; }
+  double simulated_s() const;  // the furthest replica's clock
   // The share of the run's tokens computed (each request's prompt and outputs but the last,
   // recomputed tokens not counted again), from 0 to 1.
   double fraction_done() const;
@@ -40,7 +42,7 @@ class StepProgress {
   std::vector<Seen> seen_;
   long long steps_ = 0;
   int completed_ = 0;
-  double clock_s_ = 0;
+  std::vector<double> clock_s_;  // per replica
   long long done_tokens_ = 0, total_tokens_ = 0;
 };
 

@@ -453,4 +453,13 @@ TEST_CASE("serve progress follows the engine's clock, outputs and work from the 
   CHECK(half.completed() == 0);
   CHECK(half.simulated_s() == Approx(0.5));
   CHECK_THAT(progress_line(half, 20.0 / 79 * 100), Catch::Contains("ETA 1:15") && Catch::Contains("0/1 requests"));
+  // A second replica keeps its own clock; the run's is the furthest.
+  StepProgress two({requests[0], requests[4]});
+  StepShape first, second;
+  first.seqs.push_back({0, 40, 0, false});
+  second.seqs.push_back({1, 68, 0, false});
+  two.on_step(first, 0.5, 0);   // replica 0: 0 to 0.5
+  two.on_step(second, 0.25, 1);  // replica 1: idle until request 1 arrives at 8, to 8.25
+  CHECK(two.simulated_s() == Approx(8.25));
+  CHECK(two.completed() == 0);  // each has its first token of 40
 }
