@@ -15,13 +15,14 @@
 #include "sim/config/arch_loader.h"
 #include "sim/options/run_options.h"
 #include "sim/serve/engine.h"
-#include "sim/serve/metrics.h"
 #include "sim/serve/request_trace.h"
+#include "sim/serve/serve_report.h"
 #include "sim/serve/step_model.h"
 #include "sim/serve/workload.h"
 #include "sim/serve_steps.h"
 #include "sim/sweep/sweep.h"
 #include "workloads/lowering.h"
+#include "sim/serve_output.h"
 #include "workloads/graph.h"
 #include "workloads/model.h"
 
@@ -83,22 +84,13 @@ void step_model_json(JsonWriter& j, const serve::StepTimeModel& m) {
   j.end_array();
 }
 
-void distribution_json(JsonWriter& j, const char* key, const serve::Distribution& d) {
-  j.begin_object(key);
-  j.value("mean", d.mean);
-  j.value("p50", d.p50);
-  j.value("p90", d.p90);
-  j.value("p99", d.p99);
-  j.value("max", d.max);
-  j.end_object();
-}
-
 }  // namespace
 
 int cmd_serve(const std::vector<std::string>& args) {
   po::options_description desc(
       "tasim serve --model M [--arch A] [--tp N] --rate QPS --num-requests N --prompt-len DIST --output-len DIST\n"
-      "            [--trace-requests FILE] [scheduler options] [--json FILE] [--requests-out FILE.csv]\n\n"
+      "            [--trace-requests FILE] [scheduler options] [--json FILE] [--requests-out FILE.csv]\n"
+      "            [--requests-jsonl FILE] [--trace FILE] [--slo-ttft S] [--slo-tpot S] [--progress]\n\n"
       "Simulates serving requests over time on one replica: vLLM V1's continuous batching over a paged KV\n"
       "cache, with step times from the cycle simulator (a few step shapes simulated, a model fitted to\n"
       "them; docs/serving.md). DIST: a number, uniform:A:B, normal:MEAN:STD, lognormal:MEAN:SIGMA or\n"
@@ -131,9 +123,8 @@ int cmd_serve(const std::vector<std::string>& args) {
       ("exact-steps", po::bool_switch(), "simulate every distinct step instead of the step model (slow; to validate it)")
       ("step-cache", po::value<std::string>(), "folder of the step tables (default $XDG_CACHE_HOME/tasim or ~/.cache/tasim)")
       ("no-step-cache", po::bool_switch(), "simulate the step table afresh and keep no copy")
-      ("jobs,j", po::value<int>()->default_value(0), "step simulations at a time (0: the CPUs this process may use)")
-      ("json", po::value<std::string>(), "write the summary as JSON to FILE ('-' for stdout; the text summary is then omitted)")
-      ("requests-out", po::value<std::string>(), "write one CSV row per request to FILE");
+      ("jobs,j", po::value<int>()->default_value(0), "step simulations at a time (0: the CPUs this process may use)");
+  add_serve_output_options(desc);
   add_arch_options(desc);
   desc.add_options()("help,h", "show this help");
   po::variables_map vm;
@@ -150,8 +141,7 @@ int cmd_serve(const std::vector<std::string>& args) {
   } catch (po::error& e) {
     throw Error(fmt::format("tasim serve: {} (see tasim serve --help)", option_error_message(e)));
   }
-  if (vm.count("json")) check_output(vm["json"].as<std::string>(), "JSON summary");
-  if (vm.count("requests-out")) check_output(vm["requests-out"].as<std::string>(), "requests CSV");
+  const ServeOutputOptions out = serve_output_options(vm);
 
   // The deployment: the chip, the model and what its HBM leaves for the KV cache.
   const ChipConfig chip = build_arch(arch_request_from(vm)).chip;
@@ -275,12 +265,14 @@ int cmd_serve(const std::vector<std::string>& args) {
   config.step_energy = [&](const serve::StepShape& shape) {
     return exact ? exact_steps.at(shape).joules : energy_model.seconds(shape);
   };
+  ServeProgressBar progress(out.progress, requests);
   const serve::ServeResult result = serve::run_serving(
       requests, config, serve::KvBlockManager(total_blocks, block, vm["prefix-caching"].as<bool>()),
-      [&](const serve::StepShape& shape) { return exact ? exact_steps.at(shape).seconds : step_model.seconds(shape); });
-  const serve::ServeSummary s = serve::summarize(result);
-  long long hits = 0;
-  for (const serve::RequestRecord& r : result.requests) hits += r.prefix_hit_tokens;
+      progress.wrap([&](const serve::StepShape& shape) {
+        return exact ? exact_steps.at(shape).seconds : step_model.seconds(shape);
+      }));
+  progress.finish();
+  const serve::ServeSummary s = serve::summarize(result, out.slo);
 
   JsonWriter j;
   j.begin_object();
@@ -289,22 +281,8 @@ int cmd_serve(const std::vector<std::string>& args) {
   j.value("arch", chip.name);
   j.value("tp", tp);
   j.value("requests", static_cast<int>(requests.size()));
-  j.value("completed", s.completed);
-  j.value("preemptions", s.preemptions);
-  j.value("duration_seconds", s.duration_s);
-  j.value("requests_per_second", s.requests_per_s);
-  j.value("input_tokens_per_second", s.input_tokens_per_s);
-  j.value("output_tokens_per_second", s.output_tokens_per_s);
-  distribution_json(j, "ttft_seconds", s.ttft_s);
-  distribution_json(j, "tpot_seconds", s.tpot_s);
-  distribution_json(j, "itl_seconds", s.itl_s);
-  distribution_json(j, "e2e_seconds", s.e2e_s);
-  j.value("steps", static_cast<std::uint64_t>(result.steps.size()));
-  j.value("mean_tokens_per_step", s.mean_tokens_per_step);
-  j.value("mean_running_per_step", s.mean_running_per_step);
-  j.value("kv_blocks", total_blocks);
+  serve::summary_json(j, s);
   j.value("block_size", block);
-  j.value("prefix_hit_tokens", static_cast<std::int64_t>(hits));
   j.begin_object("step_model");
   j.value("kind", exact ? "exact" : "fitted");
   j.value("probes", static_cast<int>(table.probes.size()));
@@ -317,34 +295,18 @@ int cmd_serve(const std::vector<std::string>& args) {
   j.end_object();
   j.end_object();
 
-  if (vm.count("requests-out")) {
-    std::string csv = "id,arrival_s,first_scheduled_s,first_token_s,completion_s,prompt_tokens,output_tokens,ttft_s,"
-                      "tpot_s,e2e_s,preemptions,prefix_hit_tokens\n";
-    for (const serve::RequestRecord& r : result.requests) {
-      csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", r.request.id, r.request.arrival_s, r.first_scheduled_s,
-                         r.first_token_s, r.completion_s, r.request.prompt_tokens, r.request.output_tokens, r.ttft_s(),
-                         r.tpot_s(), r.e2e_s(), r.preemptions, r.prefix_hit_tokens);
-    }
-    write_output(vm["requests-out"].as<std::string>(), csv, "requests CSV");
-  }
-  const bool json_stdout = vm.count("json") && vm["json"].as<std::string>() == "-";
-  if (vm.count("json")) write_output(vm["json"].as<std::string>(), j.str(), "JSON summary");
-  if (!json_stdout) {
-    std::cout << fmt::format(
-        "tasim serve: {} on {} (tp {}), {} requests\n"
-        "  completed        {} in {:.3f} s; {} preemptions\n"
-        "  throughput       {:.2f} requests/s, {:.1f} output tokens/s\n"
-        "  TTFT             mean {:.4f} s, p50 {:.4f}, p90 {:.4f}, p99 {:.4f}\n"
-        "  TPOT             mean {:.5f} s, p50 {:.5f}, p90 {:.5f}, p99 {:.5f}\n"
-        "  KV cache         {} blocks of {} tokens; prefix-cache hits {} tokens\n"
-        "  step times       {} simulated steps{}\n",
-        model.name, chip.name, tp, requests.size(), s.completed, s.duration_s, s.preemptions, s.requests_per_s,
-        s.output_tokens_per_s, s.ttft_s.mean, s.ttft_s.p50, s.ttft_s.p90, s.ttft_s.p99, s.tpot_s.mean, s.tpot_s.p50,
-        s.tpot_s.p90, s.tpot_s.p99, total_blocks, block, hits,
-        exact ? exact_steps.simulated() : table.probes.size(),
-        checks > 0 ? fmt::format("; held-out error mean {:.2f}%, p90 {:.2f}%, max {:.2f}% over {} steps",
-                                 100 * check.mean_error, 100 * check.p90_error, 100 * check.max_error, checks)
-                   : std::string());
+  write_serve_files(out, result);
+  if (!out.json.empty()) write_output(out.json, j.str(), "JSON summary");
+  if (out.json != "-") {
+    std::cout << fmt::format("tasim serve: {} on {} (tp {}), {} requests\n", model.name, chip.name, tp, requests.size())
+              << serve::summary_text(s)
+              << fmt::format("  KV cache         {} blocks of {} tokens\n"
+                             "  step times       {} simulated steps{}\n",
+                             total_blocks, block, exact ? exact_steps.simulated() : table.probes.size(),
+                             checks > 0 ? fmt::format("; held-out error mean {:.2f}%, p90 {:.2f}%, max {:.2f}% over {} steps",
+                                                      100 * check.mean_error, 100 * check.p90_error,
+                                                      100 * check.max_error, checks)
+                                        : std::string());
   }
   return 0;
 }

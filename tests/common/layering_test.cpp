@@ -29,7 +29,7 @@ const std::map<std::string, std::set<std::string>>& allowed_layers() {
       {"sim/report", {"common", "isa", "arch", "workloads"}},
       {"sim/options", {"common", "isa", "arch", "workloads", "sim/config"}},
       {"sim/sweep", {"common", "isa", "arch", "workloads", "sim/config", "sim/options"}},
-      {"sim/serve", {"common"}},
+      {"sim/serve", {"common", "sim/trace"}},
       {"sim/driver", {"common", "isa", "arch", "models", "workloads", "sim/config", "sim/trace", "sim/report"}},
       {"sim", {"common", "isa", "arch", "models", "workloads", "sim/config", "sim/trace", "sim/report",
                "sim/driver", "sim/sweep", "sim/options", "sim/serve"}},
@@ -122,4 +122,6 @@ TEST_CASE("the layering rules refuse includes that reach the wrong way", "[layer
   CHECK(include_problem("models/chip.h", "systemc").empty());
   CHECK(include_problem("sim/cli.cpp", "sim/driver/simulate.h").empty());
   CHECK(include_problem("sim/report/report.cpp", "sim/report/metrics.h").empty());
+  CHECK(include_problem("sim/serve/serve_trace.h", "sim/trace/trace_writer.h").empty());
+  CHECK(include_problem("sim/serve/engine.cpp", "sim/driver/simulate.h") == "sim/serve/ may not use sim/driver/");
 }

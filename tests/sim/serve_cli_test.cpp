@@ -1,18 +1,53 @@
 // End to end: `tasim serve` (sim/serve_command.cpp): step probes simulated in child processes,
-// the serving run, the summary JSON and the requests CSV; same inputs, same bytes; bad input.
+// the serving run, the summary JSON, the requests CSV and JSONL and the trace; same inputs, same
+// bytes (a progress bar on stderr changes none); bad input.
 #include <catch2/catch.hpp>
 
 #include <yaml-cpp/yaml.h>
+
+#include <map>
 
 #include "cli_util.h"
 
 using namespace tasim::testing;
 
+namespace {
+
+// Per thread name of the Chrome JSON trace: its slices as (begin, end) in us, checked to pair up.
+std::map<std::string, std::vector<std::pair<double, double>>> trace_slices(const std::string& path) {
+  const YAML::Node events = YAML::LoadFile(path)["traceEvents"];
+  std::map<std::pair<int, int>, std::string> names;  // (pid, tid) -> "replica 0/steps"
+  for (const YAML::Node& e : events) {
+    if (e["ph"].as<std::string>() == "M" && e["name"].as<std::string>() == "thread_name") {
+      names[{e["pid"].as<int>(), e["tid"].as<int>()}] =
+          "replica " + std::to_string(e["pid"].as<int>() - 1) + "/" + e["args"]["name"].as<std::string>();
+    }
+  }
+  std::map<std::string, std::vector<std::pair<double, double>>> slices;
+  for (const YAML::Node& e : events) {
+    const std::string ph = e["ph"].as<std::string>();
+    if (ph != "B" && ph != "E") continue;
+    auto& track = slices[names.at({e["pid"].as<int>(), e["tid"].as<int>()})];
+    if (ph == "B") {
+      track.emplace_back(e["ts"].as<double>(), -1.0);
+    } else {
+      REQUIRE(!track.empty());
+      track.back().second = e["ts"].as<double>();
+    }
+  }
+  return slices;
+}
+
+}  // namespace
+
 TEST_CASE("tasim serve serves the requests and reports latency, throughput and its step model", "[cli][serve]") {
   const std::string csv = build_path("serve_requests.csv"), csv2 = build_path("serve_requests2.csv");
+  const std::string jsonl = build_path("serve_requests.jsonl"), jsonl2 = build_path("serve_requests2.jsonl");
+  const std::string trace = build_path("serve_trace.json"), trace2 = build_path("serve_trace2.json");
   const std::string args = "serve --arch tpu-v4-like --model gpt-style-1b --rate 5 --num-requests 40 "
-                           "--prompt-len uniform:32:256 --output-len 16 --seed 3 --step-check 4 --json - ";
-  const auto r = run_tasim(args + "--requests-out " + csv, true);
+                           "--prompt-len uniform:32:256 --output-len 16 --seed 3 --step-check 4 --json - "
+                           "--slo-ttft 0.05 --slo-tpot 0.05 --trace-format json ";
+  const auto r = run_tasim(args + "--requests-out " + csv + " --requests-jsonl " + jsonl + " --trace " + trace, true);
   REQUIRE(r.exit_code == 0);
   const YAML::Node j = YAML::Load(r.output);
   CHECK(j["completed"].as<int>() == 40);
@@ -32,13 +67,49 @@ TEST_CASE("tasim serve serves the requests and reports latency, throughput and i
   // The fitted model against direct simulation of held-out steps (a regression guard; the error
   // measured is recorded in docs/serving.md).
   CHECK(j["step_model"]["held_out_max_error"].as<double>() < 0.15);
-  // One CSV row per request, and the same bytes from the same inputs.
+  // The summary's additions: goodput under the SLOs, batch shapes, KV use.
+  CHECK(j["slo"]["attainment_percent"].as<double>() >= 0);
+  CHECK(j["slo"]["attainment_percent"].as<double>() <= 100);
+  CHECK(j["slo"]["goodput_requests_per_second"].as<double>() ==
+        Approx(j["slo"]["met"].as<int>() / j["duration_seconds"].as<double>()));
+  CHECK(j["batch_size"]["max"].as<double>() >= 1);
+  CHECK(j["tokens_per_step"]["mean"].as<double>() == Approx(j["mean_tokens_per_step"].as<double>()));
+  CHECK(j["kv_blocks_used"]["max"].as<int>() <= j["kv_blocks"].as<int>());
+  CHECK(j["kv_blocks_used"]["peak_share"].as<double>() > 0);
+  // One CSV row and one JSON line per request.
   const std::string rows = read_file(csv);
   CHECK(std::count(rows.begin(), rows.end(), '\n') == 41);
   CHECK(rows.rfind("id,arrival_s,first_scheduled_s,first_token_s,completion_s,prompt_tokens,output_tokens,ttft_s,", 0) == 0);
-  const auto again = run_tasim(args + "--requests-out " + csv2, true);
+  CHECK(rows.find(",replica,drafts_proposed,drafts_accepted\n") != std::string::npos);
+  const std::vector<std::string> lines = lines_of(read_file(jsonl));
+  REQUIRE(lines.size() == 40);
+  for (const std::string& line : lines) {
+    const YAML::Node n = YAML::Load(line);
+    CHECK(n["itl_s"].size() == 15);  // 16 outputs
+    CHECK(n["replica"].as<int>() == 0);
+  }
+  // The trace: a slice per step on "steps", and every request's prefill and decode on lanes
+  // whose slices never overlap.
+  const auto slices = trace_slices(trace);
+  CHECK(slices.at("replica 0/steps").size() == j["steps"].as<std::size_t>());
+  std::size_t request_slices = 0;
+  for (const auto& [name, track] : slices) {
+    INFO(name);
+    for (std::size_t i = 0; i < track.size(); ++i) {
+      CHECK(track[i].second > track[i].first);
+      if (i > 0) CHECK(track[i].first >= track[i - 1].second);
+    }
+    if (name.find("/requests ") != std::string::npos) request_slices += track.size();
+  }
+  CHECK(request_slices >= 2 * 40);  // a prefill and a decode each, and the queued ones
+  CHECK(request_slices <= 3 * 40);
+  // The same bytes from the same inputs; a progress bar on stderr changes no output.
+  const auto again =
+      run_tasim(args + "--progress --requests-out " + csv2 + " --requests-jsonl " + jsonl2 + " --trace " + trace2, true);
   CHECK(again.output == r.output);
   CHECK(read_file(csv2) == rows);
+  CHECK(read_file(jsonl2) == read_file(jsonl));
+  CHECK(read_file(trace2) == read_file(trace));
 }
 
 TEST_CASE("tasim serve refuses bad input with one line", "[cli][serve][errors]") {
@@ -51,6 +122,9 @@ TEST_CASE("tasim serve refuses bad input with one line", "[cli][serve][errors]")
       {base + "--arrival sometimes", "--arrival 'sometimes' is not one of"},
       {"serve --trace-requests " + source_path("tests/data/serving/no-such.csv"), "no-such.csv"},
       {base + "--frobnicate", "unrecognised option '--frobnicate'"},
+      {base + "--slo-ttft 0", "--slo-ttft 0 must be a time in seconds > 0"},
+      {base + "--trace-format xml", "--trace-format 'xml' is not one of: perfetto, json"},
+      {base + "--json - --requests-jsonl -", "only one output may go to standard output"},
       {"serve --trace-requests " + source_path("tests/data/serving/vidur_sample.csv") + " --rate 3",
        "--trace-requests reads the requests: --rate does not apply"},
       {"serve --arch small --model llama-3-70b --num-requests 1", "leave no HBM for the KV cache"},
