@@ -5,6 +5,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <filesystem>
 #include <map>
 
 #include "cli_util.h"
@@ -44,9 +45,13 @@ TEST_CASE("tasim serve serves the requests and reports latency, throughput and i
   const std::string csv = build_path("serve_requests.csv"), csv2 = build_path("serve_requests2.csv");
   const std::string jsonl = build_path("serve_requests.jsonl"), jsonl2 = build_path("serve_requests2.jsonl");
   const std::string trace = build_path("serve_trace.json"), trace2 = build_path("serve_trace2.json");
+  // The step table is simulated by the first run and kept in a cache folder of our own; the second
+  // reads it back and must give the same bytes.
+  const std::string cache = build_path("serve_step_cache");
+  std::filesystem::remove_all(cache);
   const std::string args = "serve --arch tpu-v4-like --model gpt-style-1b --rate 5 --num-requests 40 "
                            "--prompt-len uniform:32:256 --output-len 16 --seed 3 --step-check 4 --json - "
-                           "--slo-ttft 0.05 --slo-tpot 0.05 --trace-format json ";
+                           "--slo-ttft 0.05 --slo-tpot 0.05 --trace-format json --step-cache " + cache + " ";
   const auto r = run_tasim(args + "--requests-out " + csv + " --requests-jsonl " + jsonl + " --trace " + trace, true);
   REQUIRE(r.exit_code == 0);
   const YAML::Node j = YAML::Load(r.output);
@@ -76,6 +81,10 @@ TEST_CASE("tasim serve serves the requests and reports latency, throughput and i
   CHECK(j["tokens_per_step"]["mean"].as<double>() == Approx(j["mean_tokens_per_step"].as<double>()));
   CHECK(j["kv_blocks_used"]["max"].as<int>() <= j["kv_blocks"].as<int>());
   CHECK(j["kv_blocks_used"]["peak_share"].as<double>() > 0);
+  // Energy from the cost model, fitted like the time.
+  CHECK(j["energy_joules"].as<double>() > 0);
+  CHECK(j["output_tokens_per_joule"].as<double>() == Approx(40 * 16 / j["energy_joules"].as<double>()));
+  CHECK(std::distance(std::filesystem::directory_iterator(cache), std::filesystem::directory_iterator()) == 1);
   // One CSV row and one JSON line per request.
   const std::string rows = read_file(csv);
   CHECK(std::count(rows.begin(), rows.end(), '\n') == 41);
@@ -112,6 +121,25 @@ TEST_CASE("tasim serve serves the requests and reports latency, throughput and i
   CHECK(read_file(trace2) == read_file(trace));
 }
 
+TEST_CASE("tasim serve --exact-steps agrees with the step model on mean TTFT and TPOT", "[cli][serve]") {
+  // Every distinct step simulated directly against the fitted model: the latencies a user reads
+  // agree within 3% (docs/serving.md records larger runs).
+  const std::string args = "serve --arch tpu-v4-like --model gpt-style-1b --rate 20 --num-requests 24 "
+                           "--prompt-len uniform:32:512 --output-len uniform:4:24 --seed 5 --json - --step-cache " +
+                           build_path("serve_step_cache_exact") + " ";
+  const auto fitted = run_tasim(args, true);
+  const auto exact = run_tasim(args + "--exact-steps", true);
+  REQUIRE(fitted.exit_code == 0);
+  REQUIRE(exact.exit_code == 0);
+  const YAML::Node f = YAML::Load(fitted.output), e = YAML::Load(exact.output);
+  CHECK(e["step_model"]["kind"].as<std::string>() == "exact");
+  CHECK(e["step_model"]["simulated_steps"].as<int>() > 20);
+  for (const char* key : {"ttft_seconds", "tpot_seconds"}) {
+    INFO(key);
+    CHECK(f[key]["mean"].as<double>() == Approx(e[key]["mean"].as<double>()).epsilon(0.03));
+  }
+}
+
 TEST_CASE("tasim serve refuses bad input with one line", "[cli][serve][errors]") {
   const std::string base = "serve --arch tpu-v4-like --model gpt-style-1b --num-requests 5 ";
   const std::vector<std::pair<std::string, std::string>> cases = {
@@ -125,6 +153,8 @@ TEST_CASE("tasim serve refuses bad input with one line", "[cli][serve][errors]")
       {base + "--slo-ttft 0", "--slo-ttft 0 must be a time in seconds > 0"},
       {base + "--trace-format xml", "--trace-format 'xml' is not one of: perfetto, json"},
       {base + "--json - --requests-jsonl -", "only one output may go to standard output"},
+      {base + "--step-cache x --no-step-cache", "--step-cache and --no-step-cache contradict each other"},
+      {base + "--jobs -1", "--jobs -1 must be >= 0"},
       {"serve --trace-requests " + source_path("tests/data/serving/vidur_sample.csv") + " --rate 3",
        "--trace-requests reads the requests: --rate does not apply"},
       {"serve --arch small --model llama-3-70b --num-requests 1", "leave no HBM for the KV cache"},
