@@ -6,6 +6,7 @@
 #include <boost/program_options.hpp>
 #include <cmath>
 #include <iostream>
+#include <memory>
 #include <sys/stat.h>
 
 #include "common/error.h"
@@ -33,8 +34,8 @@ namespace tasim {
 namespace {
 
 // The deployment's `tasim run` options, passed to every step probe.
-std::vector<std::string> deployment_args(const po::variables_map& vm) {
-  std::vector<std::string> args = {"--model", vm["model"].as<std::string>(), "--arch", vm["arch"].as<std::string>()};
+std::vector<std::string> deployment_args(const po::variables_map& vm, const std::string& model) {
+  std::vector<std::string> args = {"--model", model, "--arch", vm["arch"].as<std::string>()};
   if (vm.count("set")) {
     for (const std::string& s : vm["set"].as<std::vector<std::string>>()) args.insert(args.end(), {"--set", s});
   }
@@ -84,6 +85,134 @@ void step_model_json(JsonWriter& j, const serve::StepTimeModel& m) {
   j.end_array();
 }
 
+
+// A model served on the chip: what it takes of each chip's HBM, and what the step model needs of
+// the compiler (how it spreads and estimates attention).
+struct ServedModel {
+  workloads::ModelConfig config;
+  std::string name;  // as given (a shipped name or a path)
+  std::vector<std::string> deployment;  // its `tasim run` options
+  double weight_bytes_per_chip = 0;
+  double kv_bytes_per_token_per_chip = 0;  // K and V of every layer
+  serve::AttentionSpread spread;
+  serve::AttentionEstimate estimate;
+};
+
+ServedModel served_model(const po::variables_map& vm, const ChipConfig& chip, const std::string& name) {
+  ServedModel m;
+  m.name = name;
+  m.config = workloads::load_model(name);
+  m.deployment = deployment_args(vm, name);
+  workloads::RunSpec spec;
+  spec.tp = vm["tp"].as<int>();
+  if (vm.count("dtype")) spec.weight_dtype = spec.act_dtype = spec.kv_dtype = parse_dtype(vm["dtype"].as<std::string>());
+  if (vm.count("weight-dtype")) spec.weight_dtype = parse_dtype(vm["weight-dtype"].as<std::string>(), "--weight-dtype");
+  if (vm.count("act-dtype")) spec.act_dtype = parse_dtype(vm["act-dtype"].as<std::string>(), "--act-dtype");
+  if (vm.count("kv-dtype")) spec.kv_dtype = parse_dtype(vm["kv-dtype"].as<std::string>(), "--kv-dtype");
+  spec.context_len = 1;
+  const workloads::StepGraph graph = workloads::build_step_graph(m.config, spec);
+  const int tp = std::max(1, spec.tp);
+  m.weight_bytes_per_chip = static_cast<double>(graph.weight_bytes()) / tp;
+  m.kv_bytes_per_token_per_chip = 2.0 * m.config.num_layers * std::max(1, m.config.num_kv_heads / tp) *
+                                  m.config.head_dim * isa::dtype_bytes(spec.kv_dtype);
+  // The compiler's estimate of a chunk's attention op of this model on this chip (its tiling).
+  workloads::AttentionShape heads;
+  for (const workloads::Op& op : graph.ops) {
+    if (op.kind == workloads::OpKind::attention) heads = op.attention();
+  }
+  m.estimate = [&chip, heads, act = graph.spec.act_dtype, kv = graph.spec.kv_dtype](long long batch, long long new_tokens,
+                                                                                   long long kv_len) {
+    workloads::AttentionShape a = heads;
+    a.batch = static_cast<int>(batch);
+    a.q_len = static_cast<std::uint64_t>(new_tokens);
+    a.kv_len = static_cast<std::uint64_t>(std::max(new_tokens, kv_len));
+    a.causal = true;
+    return workloads::choose_attention_tiling(chip, a, act, kv).estimated_cycles();
+  };
+  m.spread.items_per_seq = std::max(1, heads.kv_heads);  // the decodes' op: an item per (sequence, KV head)
+  m.spread.workers = workloads::attention_workers(chip);
+  return m;
+}
+
+// A model's step times: fitted to its step table, or (exact) each distinct step simulated.
+class StepTimes {
+ public:
+  StepTimes(const ServedModel& m, const ChipConfig& chip, const serve::SchedulerConfig& config, double cache_tokens,
+            const std::string& cache_dir, int jobs, bool exact)
+      : runner_(m.deployment, jobs), exact_steps_(runner_), exact_(exact) {
+    table_ = build_step_table(serve::step_probes(config.max_num_batched_tokens, config.max_num_seqs,
+                                                 m.config.max_position_embeddings, cache_tokens, m.spread),
+                              runner_, cache_dir, arch_to_yaml(chip) + "\n" + model_fingerprint(m.name));
+    std::cerr << fmt::format("tasim serve: step table of {} ({} shapes) {}\n", m.config.name, table_.probes.size(),
+                             table_.from_cache            ? "read from " + table_.cache_file
+                             : table_.cache_file.empty() ? std::string("simulated")
+                                                         : "simulated and kept in " + table_.cache_file);
+    std::vector<double> seconds, joules;
+    for (const StepValues& v : table_.values) {
+      seconds.push_back(v.seconds);
+      joules.push_back(v.joules);
+    }
+    time_ = serve::StepTimeModel::fit(table_.probes, seconds, m.spread, m.estimate);
+    energy_ = serve::StepTimeModel::fit(table_.probes, joules, m.spread, m.estimate);
+  }
+  double seconds(const serve::StepShape& shape) { return exact_ ? exact_steps_.at(shape).seconds : time_.seconds(shape); }
+  double joules(const serve::StepShape& shape) { return exact_ ? exact_steps_.at(shape).joules : energy_.seconds(shape); }
+  const serve::StepTimeModel& model() const { return time_; }
+  const StepRunner& runner() const { return runner_; }
+  std::size_t probes() const { return table_.probes.size(); }
+  bool exact() const { return exact_; }
+  std::size_t simulated() const { return exact_ ? exact_steps_.simulated() : table_.probes.size(); }
+
+ private:
+  StepRunner runner_;
+  StepTable table_;
+  serve::StepTimeModel time_, energy_;
+  ExactSteps exact_steps_;
+  bool exact_;
+};
+
+std::vector<double> parse_acceptance(const std::string& text) {
+  std::vector<double> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    const std::string item = text.substr(start, comma - start);
+    char* end = nullptr;
+    const double a = std::strtod(item.c_str(), &end);
+    if (item.empty() || *end != '\0' || !(a >= 0 && a <= 1)) {
+      throw Error(fmt::format("--acceptance '{}': each rate must be a number from 0 to 1 (e.g. 0.8 or 0.9,0.8,0.7)", text));
+    }
+    out.push_back(a);
+    start = comma + 1;
+  }
+  return out;
+}
+
+// The requests: from a trace, or generated at `rate` requests per second.
+std::vector<serve::Request> serve_requests(const po::variables_map& vm, double rate) {
+  if (vm.count("trace-requests")) return serve::read_request_trace(vm["trace-requests"].as<std::string>());
+  serve::WorkloadSpec w;
+  w.num_requests = vm["num-requests"].as<int>();
+  w.rate_qps = rate;
+  w.arrival = serve::parse_arrival(vm["arrival"].as<std::string>());
+  w.prompt = serve::parse_length_dist(vm["prompt-len"].as<std::string>(), "--prompt-len");
+  w.output = serve::parse_length_dist(vm["output-len"].as<std::string>(), "--output-len");
+  w.seed = vm["seed"].as<std::uint64_t>();
+  w.shared_prefix_tokens = vm["shared-prefix-tokens"].as<int>();
+  w.shared_prefix_fraction = vm["shared-prefix-fraction"].as<double>();
+  return serve::generate_requests(w);
+}
+
+void check_positions(const std::vector<serve::Request>& requests, const workloads::ModelConfig& model) {
+  const long long max_pos = model.max_position_embeddings;
+  for (const serve::Request& r : requests) {
+    if (r.prompt_tokens + static_cast<long long>(r.output_tokens) > max_pos) {
+      throw Error(fmt::format("request {}: {} prompt and {} output tokens exceed max_position_embeddings {} of model {}",
+                              r.id, r.prompt_tokens, r.output_tokens, max_pos, model.name));
+    }
+  }
+}
+
 }  // namespace
 
 int cmd_serve(const std::vector<std::string>& args) {
@@ -123,7 +252,12 @@ int cmd_serve(const std::vector<std::string>& args) {
       ("exact-steps", po::bool_switch(), "simulate every distinct step instead of the step model (slow; to validate it)")
       ("step-cache", po::value<std::string>(), "folder of the step tables (default $XDG_CACHE_HOME/tasim or ~/.cache/tasim)")
       ("no-step-cache", po::bool_switch(), "simulate the step table afresh and keep no copy")
-      ("jobs,j", po::value<int>()->default_value(0), "step simulations at a time (0: the CPUs this process may use)");
+      ("jobs,j", po::value<int>()->default_value(0), "step simulations at a time (0: the CPUs this process may use)")
+      ("speculative-k", po::value<int>()->default_value(0), "speculative decoding: draft tokens per step (0: off)")
+      ("drafter", po::value<std::string>(), "the drafter: a model (simulated on the same chips) or 'ngram' (prompt lookup, free)")
+      ("acceptance", po::value<std::string>(), "acceptance rate of a draft token: A, or one per position A1,A2,...")
+      ("find-max-rate", po::bool_switch(), "search the highest --rate whose requests meet the SLOs at --slo-attainment")
+      ("slo-attainment", po::value<double>()->default_value(90.0), "percent of requests that must meet the SLOs (--find-max-rate)");
   add_serve_output_options(desc);
   add_arch_options(desc);
   desc.add_options()("help,h", "show this help");
@@ -143,27 +277,32 @@ int cmd_serve(const std::vector<std::string>& args) {
   }
   const ServeOutputOptions out = serve_output_options(vm);
 
-  // The deployment: the chip, the model and what its HBM leaves for the KV cache.
+  // The deployment: the chip, the model (and a draft model) and what their weights leave of HBM
+  // for the KV cache.
   const ChipConfig chip = build_arch(arch_request_from(vm)).chip;
-  const workloads::ModelConfig model = workloads::load_model(vm["model"].as<std::string>());
-  workloads::RunSpec probe_spec;
-  probe_spec.tp = vm["tp"].as<int>();
-  if (vm.count("dtype")) {
-    probe_spec.weight_dtype = probe_spec.act_dtype = probe_spec.kv_dtype = parse_dtype(vm["dtype"].as<std::string>());
+  const ServedModel target = served_model(vm, chip, vm["model"].as<std::string>());
+  const workloads::ModelConfig& model = target.config;
+  const int tp = std::max(1, vm["tp"].as<int>());
+  const int spec_k = vm["speculative-k"].as<int>();
+  if (spec_k < 0) throw Error(fmt::format("--speculative-k {} must be >= 0", spec_k));
+  if (spec_k > 0 && (!vm.count("drafter") || !vm.count("acceptance"))) {
+    throw Error("tasim serve: --speculative-k needs --drafter (a model or 'ngram') and --acceptance");
   }
-  if (vm.count("weight-dtype")) probe_spec.weight_dtype = parse_dtype(vm["weight-dtype"].as<std::string>(), "--weight-dtype");
-  if (vm.count("kv-dtype")) probe_spec.kv_dtype = parse_dtype(vm["kv-dtype"].as<std::string>(), "--kv-dtype");
-  probe_spec.context_len = 1;
-  const workloads::StepGraph graph = workloads::build_step_graph(model, probe_spec);
-  const int tp = std::max(1, probe_spec.tp);
+  if (spec_k == 0 && (vm.count("drafter") || vm.count("acceptance"))) {
+    throw Error("tasim serve: --drafter and --acceptance apply to speculative decoding: set --speculative-k");
+  }
+  std::unique_ptr<ServedModel> draft;
+  if (spec_k > 0 && vm["drafter"].as<std::string>() != "ngram") {
+    draft = std::make_unique<ServedModel>(served_model(vm, chip, vm["drafter"].as<std::string>()));
+  }
   const double util = vm["memory-utilization"].as<double>();
   if (!(util > 0 && util <= 1)) throw Error(fmt::format("--memory-utilization {} must be in (0, 1]", util));
   const int block = vm["block-size"].as<int>();
   if (block < 1) throw Error(fmt::format("--block-size {} must be >= 1", block));
-  const double weights_per_chip = static_cast<double>(graph.weight_bytes()) / tp;
-  const double kv_heads = std::max(1, model.num_kv_heads / tp);
-  const double block_bytes = 2.0 * model.num_layers * kv_heads * model.head_dim *
-                             isa::dtype_bytes(probe_spec.kv_dtype) * block;
+  // A block holds block_size tokens of the model's K and V (and the draft's: it keeps its own cache).
+  const double weights_per_chip = target.weight_bytes_per_chip + (draft ? draft->weight_bytes_per_chip : 0.0);
+  const double block_bytes =
+      (target.kv_bytes_per_token_per_chip + (draft ? draft->kv_bytes_per_token_per_chip : 0.0)) * block;
   const double free_bytes = static_cast<double>(chip.hbm.capacity_bytes) * util - weights_per_chip;
   if (free_bytes < block_bytes) {
     throw Error(fmt::format("{} on {}: the weights ({:.1f} GiB per chip) leave no HBM for the KV cache at "
@@ -172,6 +311,7 @@ int cmd_serve(const std::vector<std::string>& args) {
                             chip.hbm.capacity_bytes / 1073741824.0));
   }
   const int total_blocks = static_cast<int>(std::min(free_bytes / block_bytes, 1e9));
+  const double cache_tokens = static_cast<double>(total_blocks) * block;
 
   serve::SchedulerConfig config;
   config.max_num_batched_tokens = vm["max-num-batched-tokens"].as<int>();
@@ -181,8 +321,8 @@ int cmd_serve(const std::vector<std::string>& args) {
   if (policy != "fcfs" && policy != "priority") throw Error(fmt::format("--policy '{}' is not one of: fcfs, priority", policy));
   config.policy = policy == "priority" ? serve::SchedulerConfig::Policy::priority : serve::SchedulerConfig::Policy::fcfs;
 
-  // The requests.
-  std::vector<serve::Request> requests;
+  // The requests (checked before the long work).
+  const bool find_max_rate = vm["find-max-rate"].as<bool>();
   if (vm.count("trace-requests")) {
     // The trace gives the requests: an option that would generate them is a mistake.
     for (const char* other : {"rate", "num-requests", "prompt-len", "output-len", "arrival", "shared-prefix-tokens",
@@ -191,26 +331,18 @@ int cmd_serve(const std::vector<std::string>& args) {
         throw Error(fmt::format("tasim serve --trace-requests reads the requests: --{} does not apply", other));
       }
     }
-    requests = serve::read_request_trace(vm["trace-requests"].as<std::string>());
-  } else {
-    serve::WorkloadSpec w;
-    w.num_requests = vm["num-requests"].as<int>();
-    w.rate_qps = vm["rate"].as<double>();
-    w.arrival = serve::parse_arrival(vm["arrival"].as<std::string>());
-    w.prompt = serve::parse_length_dist(vm["prompt-len"].as<std::string>(), "--prompt-len");
-    w.output = serve::parse_length_dist(vm["output-len"].as<std::string>(), "--output-len");
-    w.seed = vm["seed"].as<std::uint64_t>();
-    w.shared_prefix_tokens = vm["shared-prefix-tokens"].as<int>();
-    w.shared_prefix_fraction = vm["shared-prefix-fraction"].as<double>();
-    requests = serve::generate_requests(w);
+    if (find_max_rate) throw Error("tasim serve --find-max-rate generates requests at each rate: not with --trace-requests");
   }
-  const long long max_pos = model.max_position_embeddings;
-  for (const serve::Request& r : requests) {
-    if (r.prompt_tokens + static_cast<long long>(r.output_tokens) > max_pos) {
-      throw Error(fmt::format("request {}: {} prompt and {} output tokens exceed max_position_embeddings {} of model {}",
-                              r.id, r.prompt_tokens, r.output_tokens, max_pos, model.name));
-    }
+  const double attainment_goal = vm["slo-attainment"].as<double>();
+  if (find_max_rate && !out.slo.any()) throw Error("tasim serve --find-max-rate needs an SLO: --slo-ttft and/or --slo-tpot");
+  if (!(attainment_goal > 0 && attainment_goal <= 100)) {
+    throw Error(fmt::format("--slo-attainment {} must be a percentage in (0, 100]", attainment_goal));
   }
+  const double rate = vm["rate"].as<double>();
+  if (!(rate > 0)) throw Error(fmt::format("--rate {} must be > 0", rate));
+  std::vector<serve::Request> requests = serve_requests(vm, rate);
+  check_positions(requests, model);
+  if (draft) check_positions(requests, draft->config);
 
   // Step times: simulate the probes (or read them back), fit; or simulate every step.
   const int jobs = vm["jobs"].as<int>();
@@ -221,57 +353,70 @@ int cmd_serve(const std::vector<std::string>& args) {
   const std::string cache_dir = vm["no-step-cache"].as<bool>() ? ""
                                 : vm.count("step-cache")       ? vm["step-cache"].as<std::string>()
                                                                : default_step_cache_dir();
-  const StepRunner runner(deployment_args(vm), jobs > 0 ? jobs : sweep::default_jobs());
-  // The compiler's estimate of an attention op of this model on this chip (its tiling).
-  workloads::AttentionShape heads;
-  for (const workloads::Op& op : graph.ops) {
-    if (op.kind == workloads::OpKind::attention) heads = op.attention();
-  }
-  const serve::AttentionEstimate estimate = [&chip, heads, act = graph.spec.act_dtype, kv = graph.spec.kv_dtype](
-                                                long long batch, long long new_tokens, long long kv_len) {
-    workloads::AttentionShape a = heads;
-    a.batch = static_cast<int>(batch);
-    a.q_len = static_cast<std::uint64_t>(new_tokens);
-    a.kv_len = static_cast<std::uint64_t>(std::max(new_tokens, kv_len));
-    a.causal = true;
-    return workloads::choose_attention_tiling(chip, a, act, kv).estimated_cycles();
-  };
-  serve::AttentionSpread spread;  // the decodes' op: one item per (sequence, KV head)
-  spread.items_per_seq = std::max(1, heads.kv_heads);
-  spread.workers = workloads::attention_workers(chip);
-  const double cache_tokens = static_cast<double>(total_blocks) * block;
-  const StepTable table = build_step_table(
-      serve::step_probes(config.max_num_batched_tokens, config.max_num_seqs, max_pos, cache_tokens, spread), runner,
-      cache_dir, arch_to_yaml(chip) + "\n" + model_fingerprint(vm["model"].as<std::string>()));
-  std::cerr << fmt::format("tasim serve: step table of {} shapes {}\n", table.probes.size(),
-                           table.from_cache ? "read from " + table.cache_file
-                           : table.cache_file.empty() ? std::string("simulated")
-                                                      : "simulated and kept in " + table.cache_file);
-  std::vector<double> probe_seconds, probe_joules;
-  for (const StepValues& v : table.values) {
-    probe_seconds.push_back(v.seconds);
-    probe_joules.push_back(v.joules);
-  }
-  const serve::StepTimeModel step_model = serve::StepTimeModel::fit(table.probes, probe_seconds, spread, estimate);
-  const serve::StepTimeModel energy_model = serve::StepTimeModel::fit(table.probes, probe_joules, spread, estimate);
+  const bool exact = vm["exact-steps"].as<bool>();
+  const int workers = jobs > 0 ? jobs : sweep::default_jobs();
+  StepTimes steps(target, chip, config, cache_tokens, cache_dir, workers, exact);
+  std::unique_ptr<StepTimes> draft_steps;
+  if (draft) draft_steps = std::make_unique<StepTimes>(*draft, chip, config, cache_tokens, cache_dir, workers, exact);
 
   const int checks = vm["step-check"].as<int>();
   if (checks < 0) throw Error(fmt::format("--step-check {} must be >= 0", checks));
-  const StepCheck check = check_step_model(step_model, runner, checks, config.max_num_batched_tokens,
-                                           config.max_num_seqs, max_pos, cache_tokens, vm["seed"].as<std::uint64_t>());
+  const StepCheck check =
+      check_step_model(steps.model(), steps.runner(), checks, config.max_num_batched_tokens, config.max_num_seqs,
+                       model.max_position_embeddings, cache_tokens, vm["seed"].as<std::uint64_t>());
 
-  const bool exact = vm["exact-steps"].as<bool>();
-  ExactSteps exact_steps(runner);
-  config.step_energy = [&](const serve::StepShape& shape) {
-    return exact ? exact_steps.at(shape).joules : energy_model.seconds(shape);
+  // Speculative decoding: the drafter's steps timed like the model's (an n-gram drafter's are free).
+  if (spec_k > 0) {
+    config.speculative.k = spec_k;
+    config.speculative.acceptance = parse_acceptance(vm["acceptance"].as<std::string>());
+    config.speculative.seed = vm["seed"].as<std::uint64_t>();
+    if (draft_steps) {
+      config.speculative.draft_step_time = [&](const serve::StepShape& shape) { return draft_steps->seconds(shape); };
+    } else {
+      config.speculative.draft_step_time = [](const serve::StepShape&) { return 0.0; };
+    }
+  }
+  config.step_energy = [&](const serve::StepShape& shape) { return steps.joules(shape); };
+  const serve::KvBlockManager kv(total_blocks, block, vm["prefix-caching"].as<bool>());
+  const auto serve_at = [&](const std::vector<serve::Request>& reqs, bool show_progress) {
+    ServeProgressBar progress(show_progress && out.progress, reqs);
+    serve::ServeResult r = serve::run_serving(
+        reqs, config, kv, progress.wrap([&](const serve::StepShape& shape) { return steps.seconds(shape); }));
+    progress.finish();
+    return r;
   };
-  ServeProgressBar progress(out.progress, requests);
-  const serve::ServeResult result = serve::run_serving(
-      requests, config, serve::KvBlockManager(total_blocks, block, vm["prefix-caching"].as<bool>()),
-      progress.wrap([&](const serve::StepShape& shape) {
-        return exact ? exact_steps.at(shape).seconds : step_model.seconds(shape);
-      }));
-  progress.finish();
+
+  // --find-max-rate: the highest rate meeting the SLOs at the attainment asked for (a doubling
+  // search for a rate that fails, then bisection to 1%).
+  std::vector<std::pair<double, double>> searched;  // (rate, attainment %)
+  double max_rate = 0;
+  if (find_max_rate) {
+    const auto meets = [&](double r) {
+      const double a = serve::summarize(serve_at(serve_requests(vm, r), false), out.slo).slo_attainment_percent;
+      searched.emplace_back(r, a);
+      std::cerr << fmt::format("tasim serve: {:.4g} requests/s: {:.1f}% meet the SLOs\n", r, a);
+      return a >= attainment_goal;
+    };
+    double lo = 0, hi = rate;
+    while (meets(hi)) {
+      lo = hi;
+      hi *= 2;
+      if (hi > 1e7) throw Error("tasim serve --find-max-rate: the SLOs are met at every rate tried (up to 1e7 requests/s)");
+    }
+    while (lo == 0 && hi > rate * 1e-6) {  // the first rate failed: halve until one meets
+      hi /= 2;
+      if (meets(hi)) lo = hi;
+      if (lo == 0 && hi <= rate * 1e-6) throw Error("tasim serve --find-max-rate: no rate meets the SLOs");
+      if (lo > 0) hi *= 2;
+    }
+    while (hi - lo > 0.01 * lo) {
+      const double mid = (lo + hi) / 2;
+      (meets(mid) ? lo : hi) = mid;
+    }
+    max_rate = lo;
+    requests = serve_requests(vm, max_rate);  // the report is of the run at that rate
+  }
+  const serve::ServeResult result = serve_at(requests, true);
   const serve::ServeSummary s = serve::summarize(result, out.slo);
 
   JsonWriter j;
@@ -283,11 +428,34 @@ int cmd_serve(const std::vector<std::string>& args) {
   j.value("requests", static_cast<int>(requests.size()));
   serve::summary_json(j, s);
   j.value("block_size", block);
+  if (spec_k > 0) {
+    j.begin_object("speculative");
+    j.value("k", spec_k);
+    j.value("drafter", draft ? draft->config.name : std::string("ngram"));
+    j.begin_array("acceptance");
+    for (const double a : config.speculative.acceptance) j.value({}, a);
+    j.end_array();
+    j.end_object();
+  }
+  if (find_max_rate) {
+    j.begin_object("find_max_rate");
+    j.value("max_rate_qps", max_rate);
+    j.value("slo_attainment_percent", attainment_goal);
+    j.begin_array("searched");
+    for (const auto& [r, a] : searched) {
+      j.begin_object();
+      j.value("rate_qps", r);
+      j.value("attainment_percent", a);
+      j.end_object();
+    }
+    j.end_array();
+    j.end_object();
+  }
   j.begin_object("step_model");
   j.value("kind", exact ? "exact" : "fitted");
-  j.value("probes", static_cast<int>(table.probes.size()));
-  if (exact) j.value("simulated_steps", static_cast<std::uint64_t>(exact_steps.simulated()));
-  step_model_json(j, step_model);
+  j.value("probes", static_cast<std::uint64_t>(steps.probes()));
+  if (exact) j.value("simulated_steps", static_cast<std::uint64_t>(steps.simulated()));
+  step_model_json(j, steps.model());
   j.value("held_out_steps", check.steps);
   j.value("held_out_mean_error", check.mean_error);
   j.value("held_out_p90_error", check.p90_error);
@@ -298,11 +466,16 @@ int cmd_serve(const std::vector<std::string>& args) {
   write_serve_files(out, result);
   if (!out.json.empty()) write_output(out.json, j.str(), "JSON summary");
   if (out.json != "-") {
+    if (find_max_rate) {
+      std::cout << fmt::format("tasim serve: max rate {:.4g} requests/s with {}% of requests meeting the SLOs "
+                               "({} rates tried); the run at that rate:\n",
+                               max_rate, attainment_goal, searched.size());
+    }
     std::cout << fmt::format("tasim serve: {} on {} (tp {}), {} requests\n", model.name, chip.name, tp, requests.size())
               << serve::summary_text(s)
               << fmt::format("  KV cache         {} blocks of {} tokens\n"
                              "  step times       {} simulated steps{}\n",
-                             total_blocks, block, exact ? exact_steps.simulated() : table.probes.size(),
+                             total_blocks, block, steps.simulated(),
                              checks > 0 ? fmt::format("; held-out error mean {:.2f}%, p90 {:.2f}%, max {:.2f}% over {} steps",
                                                       100 * check.mean_error, 100 * check.p90_error,
                                                       100 * check.max_error, checks)
