@@ -215,15 +215,7 @@ void check_positions(const std::vector<serve::Request>& requests, const workload
 
 }  // namespace
 
-int cmd_serve(const std::vector<std::string>& args) {
-  po::options_description desc(
-      "tasim serve --model M [--arch A] [--tp N] --rate QPS --num-requests N --prompt-len DIST --output-len DIST\n"
-      "            [--trace-requests FILE] [scheduler options] [--json FILE] [--requests-out FILE.csv]\n"
-      "            [--requests-jsonl FILE] [--trace FILE] [--slo-ttft S] [--slo-tpot S] [--progress]\n\n"
-      "Simulates serving requests over time on one replica: vLLM V1's continuous batching over a paged KV\n"
-      "cache, with step times from the cycle simulator (a few step shapes simulated, a model fitted to\n"
-      "them; docs/serving.md). DIST: a number, uniform:A:B, normal:MEAN:STD, lognormal:MEAN:SIGMA or\n"
-      "zipf:S:MAX");
+void add_serve_options(po::options_description& desc) {
   desc.add_options()
       ("model", po::value<std::string>()->default_value("llama-3-8b"), "model: a shipped name or a config.json / YAML path")
       ("dtype", po::value<std::string>(), "weights, activations and KV cache: bf16 | fp8 | int8 (default bf16)")
@@ -260,6 +252,18 @@ int cmd_serve(const std::vector<std::string>& args) {
       ("slo-attainment", po::value<double>()->default_value(90.0), "percent of requests that must meet the SLOs (--find-max-rate)");
   add_serve_output_options(desc);
   add_arch_options(desc);
+}
+
+int cmd_serve(const std::vector<std::string>& args) {
+  po::options_description desc(
+      "tasim serve --model M [--arch A] [--tp N] --rate QPS --num-requests N --prompt-len DIST --output-len DIST\n"
+      "            [--trace-requests FILE] [scheduler options] [--json FILE] [--requests-out FILE.csv]\n"
+      "            [--requests-jsonl FILE] [--trace FILE] [--slo-ttft S] [--slo-tpot S] [--progress]\n\n"
+      "Simulates serving requests over time on one replica: vLLM V1's continuous batching over a paged KV\n"
+      "cache, with step times from the cycle simulator (a few step shapes simulated, a model fitted to\n"
+      "them; docs/serving.md). DIST: a number, uniform:A:B, normal:MEAN:STD, lognormal:MEAN:SIGMA or\n"
+      "zipf:S:MAX");
+  add_serve_options(desc);
   desc.add_options()("help,h", "show this help");
   po::variables_map vm;
   try {
