@@ -14,6 +14,29 @@ KvBlockManager::KvBlockManager(int total_blocks, int block_size, bool prefix_cac
   for (int b = 0; b < total_blocks; ++b) blocks_[static_cast<std::size_t>(b)].in_free = free_.insert(free_.end(), b);
 }
 
+KvBlockManager::KvBlockManager(const KvBlockManager& other)
+    : block_size_(other.block_size_),
+      prefix_caching_(other.prefix_caching_),
+      used_(other.used_),
+      blocks_(other.blocks_),
+      free_(other.free_),
+      by_hash_(other.by_hash_),
+      held_(other.held_) {
+  relink_free_blocks();
+}
+
+KvBlockManager& KvBlockManager::operator=(const KvBlockManager& other) {
+  if (this != &other) {
+    KvBlockManager copy(other);
+    *this = std::move(copy);
+  }
+  return *this;
+}
+
+void KvBlockManager::relink_free_blocks() {
+  for (auto it = free_.begin(); it != free_.end(); ++it) blocks_[static_cast<std::size_t>(*it)].in_free = it;
+}
+
 int KvBlockManager::blocks_for(long long tokens) const {
   return static_cast<int>((tokens + block_size_ - 1) / block_size_);
 }
@@ -75,6 +98,15 @@ long long KvBlockManager::take_cached_prefix(int request, const std::vector<std:
   }
   if (mine.empty()) held_.erase(request);
   return static_cast<long long>(held(request)) * block_size_;
+}
+
+long long KvBlockManager::cached_prefix_tokens(const std::vector<std::uint64_t>& hashes,
+                                               long long prompt_tokens) const {
+  if (!prefix_caching_ || prompt_tokens < 1) return 0;
+  const auto most = static_cast<std::size_t>((prompt_tokens - 1) / block_size_);
+  std::size_t hit = 0;
+  while (hit < hashes.size() && hit < most && by_hash_.count(hashes[hit])) ++hit;
+  return static_cast<long long>(hit) * block_size_;
 }
 
 void KvBlockManager::cache_full_blocks(int request, const std::vector<std::uint64_t>& hashes, long long computed) {

@@ -24,6 +24,12 @@ class KvBlockManager {
  public:
   // Throws tasim::Error for block_size < 1 or total_blocks < 1.
   KvBlockManager(int total_blocks, int block_size, bool prefix_caching = false);
+  // A copy has the same blocks, held and cached, with its own free list (each block knows its
+  // place in the list: copied naively, they would point into the original's).
+  KvBlockManager(const KvBlockManager& other);
+  KvBlockManager& operator=(const KvBlockManager& other);
+  KvBlockManager(KvBlockManager&&) = default;
+  KvBlockManager& operator=(KvBlockManager&&) = default;
 
   int block_size() const { return block_size_; }
   bool prefix_caching() const { return prefix_caching_; }
@@ -43,6 +49,9 @@ class KvBlockManager {
   // blocks its prompt begins with (`hashes`: its prompt's full blocks, in order) and returns the
   // tokens they hold.
   long long take_cached_prefix(int request, const std::vector<std::uint64_t>& hashes, long long prompt_tokens);
+  // The tokens take_cached_prefix would give a request with these hashes now, taking nothing (for
+  // SGLang's longest-prefix-match ordering and prefix-aware routing).
+  long long cached_prefix_tokens(const std::vector<std::uint64_t>& hashes, long long prompt_tokens) const;
   // Names the request's full blocks among its first `computed` tokens with their hashes, so later
   // requests can take them.
   void cache_full_blocks(int request, const std::vector<std::uint64_t>& hashes, long long computed);
@@ -54,6 +63,7 @@ class KvBlockManager {
     std::uint64_t hash = 0;
     std::list<int>::iterator in_free;  // valid while holders == 0
   };
+  void relink_free_blocks();  // each free block's place in free_
   int take_free_block();  // the least recently freed; its name goes if it had one
 
   int block_size_;
