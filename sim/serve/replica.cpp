@@ -151,6 +151,8 @@ void Replica::schedule_running() {
       ++i;
       continue;
     }
+    // Past the whole cache it would preempt itself and recompute forever.
+    if (kv_.blocks_for(admission_tokens(id, n)) > kv_.total_blocks()) throw_unschedulable(id);
     bool self_preempted = false;
     while (!kv_.reserve(id, admission_tokens(id, n))) {
       const std::size_t victim = preemption_victim();
@@ -218,9 +220,8 @@ void Replica::admit() {
   }
 }
 
-// Nothing fits in an empty cache: the queue's first request alone needs more than it holds.
-void Replica::throw_unschedulable() const {
-  const int id = std::get<2>(*waiting_.begin());
+// Request `id` alone needs more blocks than the cache holds.
+void Replica::throw_unschedulable(int id) const {
   const Request& r = s_.requests[static_cast<std::size_t>(id)];
   const ServingState::Live& l = s_.live[static_cast<std::size_t>(id)];
   throw Error(fmt::format("request {} ({} prompt tokens, {} output so far) needs {} KV blocks of {} tokens to go on "
@@ -241,7 +242,8 @@ void Replica::start_step() {
       s_.out.preemptions += preempted_;
       return;
     }
-    throw_unschedulable();
+    // Nothing fits in an empty cache: the queue's first request alone needs more than it holds.
+    throw_unschedulable(std::get<2>(*waiting_.begin()));
   }
 
   const SchedulerConfig::Speculative& spec = s_.config.speculative;

@@ -84,7 +84,7 @@ class Replica {
   void schedule_running();
   std::vector<WaitKey> admission_order() const;
   void admit();
-  void throw_unschedulable() const;
+  [[noreturn]] void throw_unschedulable(int id) const;
   void start_step();
   void finish_step();
   void complete(int id);
