@@ -17,6 +17,26 @@ std::uint64_t mix(std::uint64_t x) {
 constexpr std::uint64_t kOwnTokens = 0x5245510000000000ull;     // the request's own
 constexpr std::uint64_t kGroupTokens = 0x5052454649580000ull;   // a prefix group's
 constexpr std::uint64_t kContentTokens = 0x434f4e5400000000ull; // a trace's content block
+constexpr std::uint64_t kSegmentTokens = 0x5345474d00000000ull; // a part of a named segment
+
+// The tokens [begin, end) of a prompt given as segments: each segment the range overlaps, with
+// where the overlap starts in it and how long it is (so equal ranges of equal segments match
+// wherever the segments sit), then the request's own tokens past them.
+std::uint64_t segments_identity(const Request& r, int begin, int end) {
+  std::uint64_t h = mix(kSegmentTokens);
+  long long at = 0;
+  for (const Request::Segment& seg : r.segments) {
+    const long long lo = std::max<long long>(begin, at), hi = std::min<long long>(end, at + seg.tokens);
+    if (lo < hi) {
+      h = mix(h ^ seg.id);
+      h = mix(h ^ static_cast<std::uint64_t>(lo - at));
+      h = mix(h ^ static_cast<std::uint64_t>(hi - lo));
+    }
+    at += seg.tokens;
+  }
+  if (end > at) h = mix(h ^ mix(kOwnTokens ^ static_cast<std::uint64_t>(r.id)));
+  return h;
+}
 
 // What the tokens [begin, end) of the prompt are, as one number: equal for equal tokens.
 std::uint64_t tokens_identity(const Request& r, int begin, int end) {
@@ -31,6 +51,7 @@ std::uint64_t tokens_identity(const Request& r, int begin, int end) {
     }
     return mix(kOwnTokens ^ static_cast<std::uint64_t>(r.id));
   }
+  if (!r.segments.empty()) return segments_identity(r, begin, end);
   const bool shared = r.prefix_group >= 0 && end <= r.prefix_tokens;
   return shared ? mix(kGroupTokens ^ static_cast<std::uint64_t>(r.prefix_group))
                 : mix(kOwnTokens ^ static_cast<std::uint64_t>(r.id));

@@ -22,6 +22,14 @@ struct Request {
   // tokens past the listed blocks are the request's own.
   std::vector<std::uint64_t> content_ids;
   int content_block_tokens = 0;
+  // Or (generated conversations and parallel samples): the prompt as segments of tokens, each
+  // named by an id, equal ids meaning equal tokens; tokens past the segments are the request's
+  // own. A conversation's turn lists its earlier turns' prompts and outputs, then its new tokens.
+  struct Segment {
+    std::uint64_t id = 0;
+    int tokens = 0;
+  };
+  std::vector<Segment> segments;
 };
 
 // The chained hashes of a prompt's full blocks (prefix caching): block j's hash depends on its
