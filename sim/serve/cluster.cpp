@@ -51,7 +51,7 @@ class Cluster {
           std::vector<KvBlockManager> caches, const ReplicaStepTimeFn& step_time)
       : requests_(requests),
         cluster_(cluster),
-        state_(requests, config, caches.front().block_size(), caches.front().prefix_caching()),
+        state_(requests, config, caches.front()),
         total_blocks_(caches.front().total_blocks()) {
     const int r_count = static_cast<int>(caches.size());
     replicas_.reserve(caches.size());
@@ -204,7 +204,9 @@ ServeResult run_cluster(const std::vector<Request>& requests, const SchedulerCon
   // Fresh caches of kv's size (a KvBlockManager is not copied: its free list is its own).
   std::vector<KvBlockManager> caches;
   caches.reserve(static_cast<std::size_t>(replica_count(cluster)));
-  for (int r = 0; r < replica_count(cluster); ++r) caches.emplace_back(kv.total_blocks(), kv.block_size(), kv.prefix_caching());
+  for (int r = 0; r < replica_count(cluster); ++r) {
+    caches.emplace_back(kv.total_blocks(), kv.block_size(), kv.prefix_caching(), kv.prefix_match());
+  }
   return detail::run_replicas(requests, config, cluster, std::move(caches), step_time);
 }
 

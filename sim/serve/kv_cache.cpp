@@ -2,12 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "common/error.h"
 
 namespace tasim::serve {
 
-KvBlockManager::KvBlockManager(int total_blocks, int block_size, bool prefix_caching)
-    : block_size_(block_size), prefix_caching_(prefix_caching) {
+KvBlockManager::KvBlockManager(int total_blocks, int block_size, bool prefix_caching, PrefixMatch match)
+    : block_size_(block_size), prefix_caching_(prefix_caching), match_(match) {
   if (block_size < 1) throw Error(fmt::format("--block-size {} must be >= 1", block_size));
   if (total_blocks < 1) throw Error(fmt::format("the KV cache has {} blocks: it needs at least one", total_blocks));
   blocks_.resize(static_cast<std::size_t>(total_blocks));
@@ -17,10 +19,12 @@ KvBlockManager::KvBlockManager(int total_blocks, int block_size, bool prefix_cac
 KvBlockManager::KvBlockManager(const KvBlockManager& other)
     : block_size_(other.block_size_),
       prefix_caching_(other.prefix_caching_),
+      match_(other.match_),
       used_(other.used_),
       blocks_(other.blocks_),
       free_(other.free_),
       by_hash_(other.by_hash_),
+      partial_(other.partial_),
       held_(other.held_) {
   relink_free_blocks();
 }
@@ -50,13 +54,20 @@ int KvBlockManager::take_free_block() {
   const int b = free_.front();
   free_.pop_front();
   Block& block = blocks_[static_cast<std::size_t>(b)];
-  if (block.named) {  // evicted from the cache
-    by_hash_.erase(block.hash);
-    block.named = false;
-  }
+  if (block.named) forget_name(block);  // evicted from the cache
   block.holders = 1;
   ++used_;
   return b;
+}
+
+void KvBlockManager::forget_name(Block& block) {
+  by_hash_.erase(block.hash);
+  block.named = false;
+  for (const std::uint64_t h : block.partial) {
+    const auto it = partial_.find(h);
+    if (--it->second == 0) partial_.erase(it);
+  }
+  block.partial.clear();
 }
 
 bool KvBlockManager::reserve(int request, long long tokens) {
@@ -81,45 +92,69 @@ void KvBlockManager::release(int request) {
   held_.erase(it);
 }
 
+// The cached full blocks the prompt begins with, and (token-granular) how far into the next block
+// some cached block at that position has the same tokens; at most prompt_tokens - 1 in all, so the
+// last token is computed.
+KvBlockManager::Match KvBlockManager::match(const std::vector<std::uint64_t>& hashes, long long prompt_tokens,
+                                            const std::vector<std::uint64_t>& partial) const {
+  Match m;
+  if (!prefix_caching_ || prompt_tokens < 1) return m;
+  const auto most = static_cast<std::size_t>((prompt_tokens - 1) / block_size_);
+  while (m.blocks < hashes.size() && m.blocks < most && by_hash_.count(hashes[m.blocks])) ++m.blocks;
+  if (match_ != PrefixMatch::token || block_size_ < 2) return m;
+  const long long base = static_cast<long long>(m.blocks) * block_size_;
+  for (long long t = std::min<long long>(block_size_ - 1, prompt_tokens - 1 - base); t >= 1; --t) {
+    const std::size_t i = m.blocks * static_cast<std::size_t>(block_size_ - 1) + static_cast<std::size_t>(t - 1);
+    if (i < partial.size() && partial_.count(partial[i])) {
+      m.extra_tokens = t;
+      break;
+    }
+  }
+  return m;
+}
+
+long long KvBlockManager::cached_prefix_tokens(const std::vector<std::uint64_t>& hashes, long long prompt_tokens,
+                                               const std::vector<std::uint64_t>& partial) const {
+  const Match m = match(hashes, prompt_tokens, partial);
+  return static_cast<long long>(m.blocks) * block_size_ + m.extra_tokens;
+}
+
 long long KvBlockManager::take_cached_prefix(int request, const std::vector<std::uint64_t>& hashes,
-                                             long long prompt_tokens) {
-  if (!prefix_caching_ || held(request) > 0 || prompt_tokens < 1) return 0;
-  const auto most = static_cast<std::size_t>((prompt_tokens - 1) / block_size_);  // the last token is computed
+                                             long long prompt_tokens, const std::vector<std::uint64_t>& partial) {
+  if (held(request) > 0) return 0;
+  const Match m = match(hashes, prompt_tokens, partial);
+  if (m.blocks == 0) return m.extra_tokens;  // (copied into a block reserve gives it)
   std::vector<int>& mine = held_[request];
-  for (std::size_t j = 0; j < hashes.size() && j < most; ++j) {
-    const auto hit = by_hash_.find(hashes[j]);
-    if (hit == by_hash_.end()) break;
-    Block& block = blocks_[static_cast<std::size_t>(hit->second)];
+  for (std::size_t j = 0; j < m.blocks; ++j) {
+    const int b = by_hash_.at(hashes[j]);
+    Block& block = blocks_[static_cast<std::size_t>(b)];
     if (block.holders++ == 0) {
       free_.erase(block.in_free);
       ++used_;
     }
-    mine.push_back(hit->second);
+    mine.push_back(b);
   }
-  if (mine.empty()) held_.erase(request);
-  return static_cast<long long>(held(request)) * block_size_;
+  return static_cast<long long>(m.blocks) * block_size_ + m.extra_tokens;
 }
 
-long long KvBlockManager::cached_prefix_tokens(const std::vector<std::uint64_t>& hashes,
-                                               long long prompt_tokens) const {
-  if (!prefix_caching_ || prompt_tokens < 1) return 0;
-  const auto most = static_cast<std::size_t>((prompt_tokens - 1) / block_size_);
-  std::size_t hit = 0;
-  while (hit < hashes.size() && hit < most && by_hash_.count(hashes[hit])) ++hit;
-  return static_cast<long long>(hit) * block_size_;
-}
-
-void KvBlockManager::cache_full_blocks(int request, const std::vector<std::uint64_t>& hashes, long long computed) {
+void KvBlockManager::cache_full_blocks(int request, const std::vector<std::uint64_t>& hashes, long long computed,
+                                       const std::vector<std::uint64_t>& partial) {
   if (!prefix_caching_) return;
   const auto it = held_.find(request);
   if (it == held_.end()) return;
   const auto full = static_cast<std::size_t>(computed / block_size_);
+  const auto per_block = static_cast<std::size_t>(block_size_ - 1);
   for (std::size_t j = 0; j < full && j < hashes.size() && j < it->second.size(); ++j) {
     Block& block = blocks_[static_cast<std::size_t>(it->second[j])];
     if (block.named || by_hash_.count(hashes[j])) continue;  // named already, or another block has these tokens
     block.named = true;
     block.hash = hashes[j];
     by_hash_[hashes[j]] = it->second[j];
+    if (match_ != PrefixMatch::token) continue;
+    for (std::size_t i = j * per_block; i < (j + 1) * per_block && i < partial.size(); ++i) {
+      block.partial.push_back(partial[i]);
+      ++partial_[partial[i]];
+    }
   }
 }
 

@@ -11,17 +11,21 @@ namespace tasim::serve {
 
 using Kind = SchedulerConfig::Kind;
 
-ServingState::ServingState(const std::vector<Request>& requests_in, const SchedulerConfig& config_in, int block_size,
-                           bool prefix_caching)
+ServingState::ServingState(const std::vector<Request>& requests_in, const SchedulerConfig& config_in,
+                           const KvBlockManager& kv)
     : requests(requests_in),
       config(config_in),
       live(requests_in.size()),
       hashes(requests_in.size()),
+      partial_hashes(requests_in.size()),
       accept_rng(config_in.speculative.seed) {
   out.requests.resize(requests.size());
   for (std::size_t i = 0; i < requests.size(); ++i) out.requests[i].request = requests[i];
-  if (prefix_caching) {
-    for (std::size_t i = 0; i < requests.size(); ++i) hashes[i] = prompt_block_hashes(requests[i], block_size);
+  if (!kv.prefix_caching()) return;
+  const bool token = kv.prefix_match() == PrefixMatch::token;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    hashes[i] = prompt_block_hashes(requests[i], kv.block_size());
+    if (token) partial_hashes[i] = prompt_partial_block_hashes(requests[i], kv.block_size());
   }
 }
 
@@ -35,7 +39,7 @@ Replica::Replica(int index, ServingState& state, KvBlockManager kv, StepTimeFn s
 long long Replica::cached_prefix_tokens(int request) const {
   const auto i = static_cast<std::size_t>(request);
   if (s_.live[i].computed > 0) return 0;  // a transferred request brings its own KV
-  return kv_.cached_prefix_tokens(s_.hashes[i], s_.known(request));
+  return kv_.cached_prefix_tokens(s_.hashes[i], s_.known(request), s_.partial_hashes[i]);
 }
 
 Replica::WaitKey Replica::wait_key(int id, long long order) const {
@@ -200,7 +204,8 @@ void Replica::admit() {
     // waiting request holds no blocks: new, preempted, or with its KV just transferred).
     long long hit = 0;
     if (l.computed == 0) {
-      hit = kv_.take_cached_prefix(id, s_.hashes[static_cast<std::size_t>(id)], s_.known(id));
+      const auto i = static_cast<std::size_t>(id);
+      hit = kv_.take_cached_prefix(id, s_.hashes[i], s_.known(id), s_.partial_hashes[i]);
       l.computed = hit;
     }
     const long long n = chunk(id, budget_);
@@ -319,7 +324,8 @@ void Replica::finish_step() {
     } else {
       l.computed += n;
     }
-    kv_.cache_full_blocks(id, s_.hashes[static_cast<std::size_t>(id)], l.computed);
+    kv_.cache_full_blocks(id, s_.hashes[static_cast<std::size_t>(id)], l.computed,
+                          s_.partial_hashes[static_cast<std::size_t>(id)]);
     if (l.computed < s_.known(id)) continue;  // a prefill chunk with more to come
     l.generated += emitted;
     for (int e = 0; e < emitted; ++e) rec.token_s.push_back(t_);

@@ -20,8 +20,7 @@ namespace tasim::serve {
 // What every replica of a run shares: the requests, their progress (a request moves from a
 // prefill to a decode replica under disaggregation) and the result being recorded.
 struct ServingState {
-  ServingState(const std::vector<Request>& requests, const SchedulerConfig& config, int block_size,
-               bool prefix_caching);
+  ServingState(const std::vector<Request>& requests, const SchedulerConfig& config, const KvBlockManager& kv);
 
   // A request's progress. Its known tokens are the prompt and the outputs so far; it has computed
   // (holds the KV of) `computed` of them; when computed reaches known, the step emits its next
@@ -36,6 +35,7 @@ struct ServingState {
   const SchedulerConfig& config;
   std::vector<Live> live;
   std::vector<std::vector<std::uint64_t>> hashes;  // each prompt's full blocks (prefix caching)
+  std::vector<std::vector<std::uint64_t>> partial_hashes;  // and its partial blocks (token matching)
   Rng accept_rng;                                  // speculative decoding's draws, in event order
   ServeResult out;
   std::size_t finished = 0;

@@ -72,4 +72,21 @@ std::vector<std::uint64_t> prompt_block_hashes(const Request& request, int block
   return hashes;
 }
 
+std::vector<std::uint64_t> prompt_partial_block_hashes(const Request& request, int block_size) {
+  std::vector<std::uint64_t> partial;
+  if (block_size < 2) return partial;
+  constexpr std::uint64_t kPartial = 0x5041525400000000ull;
+  std::uint64_t h = 0;  // the chain through block j - 1, as prompt_block_hashes makes it
+  for (int j = 0; j * block_size < request.prompt_tokens; ++j) {
+    const int begin = j * block_size;
+    for (int t = 1; t < block_size && begin + t <= request.prompt_tokens; ++t) {
+      const std::uint64_t tokens = tokens_identity(request, begin, begin + t);
+      partial.push_back(mix(h ^ mix(kPartial ^ mix(tokens + static_cast<std::uint64_t>(j)) ^ static_cast<std::uint64_t>(t))));
+    }
+    if (begin + block_size > request.prompt_tokens) break;
+    h = mix(h ^ mix(tokens_identity(request, begin, begin + block_size) + static_cast<std::uint64_t>(j)));
+  }
+  return partial;
+}
+
 }  // namespace tasim::serve

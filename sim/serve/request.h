@@ -37,4 +37,9 @@ struct Request {
 // share their first (j + 1) x block_size tokens.
 std::vector<std::uint64_t> prompt_block_hashes(const Request& request, int block_size);
 
+// For token-granular prefix matching: the chained hashes of the prompt's first j x block_size + t
+// tokens, for each block j and t = 1..block_size-1 (at index j x (block_size - 1) + t - 1), as far
+// as the prompt goes. Two prompts share one exactly when they share those tokens.
+std::vector<std::uint64_t> prompt_partial_block_hashes(const Request& request, int block_size);
+
 }  // namespace tasim::serve

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <tuple>
 
 #include "common/error.h"
 #include "sim/serve/cluster.h"
@@ -480,4 +481,53 @@ TEST_CASE("serve: bad cluster settings get one clear error", "[serve][cluster][e
   const std::vector<Request> big{request(0, 0.0, 100, 200)};
   CHECK_THROWS_WITH(run_serving(big, config, KvBlockManager(10, 16), affine(0.001, 0)),
                     Catch::Contains("request 0 (100 prompt tokens, 61 output so far) needs 11 KV blocks"));
+}
+
+TEST_CASE("serve: token-granular prefix matching hits past the last shared full block", "[serve][prefix]") {
+  // N requests one after another share S = 200 tokens of P = 300. Block-granular (vLLM) hits
+  // 16 x floor(200 / 16) = 192 tokens; token-granular (SGLang's radix tree) all 200: the 8 shared
+  // tokens of block 12 are found in the first request's cached block 12 and copied.
+  const int n = 5, s = 200, p = 300;
+  std::vector<Request> rs;
+  for (int i = 0; i < n; ++i) rs.push_back(request(i, 10.0 * i, p, 1, 0, s));
+  SchedulerConfig config;
+  const ServeResult block = run_serving(rs, config, KvBlockManager(1000, 16, true), affine(0.001, 1e-5));
+  const ServeResult token =
+      run_serving(rs, config, KvBlockManager(1000, 16, true, PrefixMatch::token), affine(0.001, 1e-5));
+  check_cluster_invariants(rs, config, token);
+  CHECK(total_step_tokens(block) == p + (n - 1) * (p - 192));
+  CHECK(total_step_tokens(token) == p + (n - 1) * (p - 200));
+  CHECK(token.requests[n - 1].prefix_hit_tokens == 200);
+  // Where the shared prefix is a whole number of blocks the two agree. A partial match needs a
+  // cached full block at that position: a 100-token prompt's last 4 tokens never fill a block, so
+  // a second one hits 96 either way (SGLang's tree, caching every token, would hit 99).
+  for (const auto& [shared, prompt, block_hit, token_hit] : std::vector<std::tuple<int, int, int, int>>{
+           {192, 300, 192, 192}, {100, 120, 96, 100}, {100, 100, 96, 96}, {7, 50, 0, 7}}) {
+    INFO("S " << shared << " P " << prompt);
+    std::vector<Request> q{request(0, 0.0, prompt, 1, 0, shared), request(1, 1.0, prompt, 1, 0, shared)};
+    const ServeResult b = run_serving(q, config, KvBlockManager(100, 16, true), affine(0.001, 1e-5));
+    const ServeResult t = run_serving(q, config, KvBlockManager(100, 16, true, PrefixMatch::token), affine(0.001, 1e-5));
+    CHECK(b.requests[1].prefix_hit_tokens == block_hit);
+    CHECK(t.requests[1].prefix_hit_tokens == token_hit);
+    CHECK(t.final_used_blocks == 0);
+  }
+  // The cache itself: a partial match needs a named block at that position; once it is evicted
+  // the match is gone.
+  KvBlockManager kv(4, 4, true, PrefixMatch::token);
+  const Request a = request(0, 0.0, 8, 1, 0, 6), b = request(1, 0.0, 8, 1, 0, 6);
+  const auto ha = prompt_block_hashes(a, 4), pa = prompt_partial_block_hashes(a, 4);
+  const auto hb = prompt_block_hashes(b, 4), pb = prompt_partial_block_hashes(b, 4);
+  REQUIRE(pa.size() == 6);  // blocks 0 and 1, t = 1..3 each
+  CHECK(kv.reserve(0, 8));
+  kv.cache_full_blocks(0, ha, 8, pa);
+  kv.release(0);
+  CHECK(kv.cached_prefix_tokens(hb, 8, pb) == 6);  // block 0, then 2 tokens of block 1
+  CHECK(kv.take_cached_prefix(1, hb, 8, pb) == 6);
+  CHECK(kv.held(1) == 1);  // the 2 copied tokens go in a block of its own, reserved later
+  CHECK(kv.reserve(1, 8));
+  CHECK(kv.used_blocks() == 2);
+  kv.release(1);
+  CHECK(kv.reserve(2, 16));  // every block: the cached ones are evicted
+  CHECK(kv.cached_prefix_tokens(hb, 8, pb) == 0);
+  CHECK(kv.used_blocks() + kv.free_blocks() == kv.total_blocks());
 }
