@@ -33,8 +33,23 @@ long long ServingState::known(int id) const {
   return requests[static_cast<std::size_t>(id)].prompt_tokens + live[static_cast<std::size_t>(id)].generated;
 }
 
+SchedulingRules scheduling_rules(Kind kind) {
+  //                       decodes first, whole prompts, reserve outputs, admit when empty only
+  switch (kind) {
+    case Kind::vllm: return {false, false, false, false};
+    case Kind::sarathi: return {true, false, false, false};
+    case Kind::orca: return {false, true, true, false};
+    case Kind::static_batch: return {false, true, true, true};
+  }
+  throw Error("internal: an unknown scheduler kind");
+}
+
 Replica::Replica(int index, ServingState& state, KvBlockManager kv, StepTimeFn step_time)
-    : index_(index), s_(state), kv_(std::move(kv)), step_time_(std::move(step_time)) {}
+    : index_(index),
+      s_(state),
+      rules_(scheduling_rules(state.config.kind)),
+      kv_(std::move(kv)),
+      step_time_(std::move(step_time)) {}
 
 long long Replica::cached_prefix_tokens(int request) const {
   const auto i = static_cast<std::size_t>(request);
@@ -74,8 +89,6 @@ bool Replica::decoding(int id) const {
   return l.computed >= r.prompt_tokens && s_.known(id) - l.computed == 1;
 }
 
-bool Replica::whole_prompts() const { return s_.config.kind == Kind::orca || s_.config.kind == Kind::static_batch; }
-bool Replica::reserves_outputs() const { return whole_prompts(); }
 
 // The tokens `id` would compute in this step with `budget` left. Whole-prompt schedulers return
 // the whole rest even past the budget: the caller decides whether it may go alone.
@@ -88,7 +101,7 @@ long long Replica::chunk(int id, long long budget) const {
     return std::min<long long>({spec.k + 1, r.output_tokens - l.generated, budget});
   }
   const long long rest = s_.known(id) - l.computed;
-  if (whole_prompts()) return rest;
+  if (rules_.whole_prompts) return rest;
   long long n = std::min(rest, budget);
   const bool prefill = rest > 1 || l.computed < r.prompt_tokens;
   if (prefill && s_.config.long_prefill_token_threshold > 0) {
@@ -101,7 +114,7 @@ long long Replica::chunk(int id, long long budget) const {
 // request's (prompt + every output) from admission, so their requests never grow nor preempt.
 long long Replica::admission_tokens(int id, long long n) const {
   const ServingState::Live& l = s_.live[static_cast<std::size_t>(id)];
-  if (!reserves_outputs()) return l.computed + n;
+  if (!rules_.reserve_outputs) return l.computed + n;
   const Request& r = s_.requests[static_cast<std::size_t>(id)];
   return std::max<long long>(l.computed + n, static_cast<long long>(r.prompt_tokens) + r.output_tokens);
 }
@@ -145,7 +158,7 @@ void Replica::preempt(std::size_t victim) {
 // The running requests first, in order (Sarathi-Serve: the decodes before the prefill chunks). A
 // request whose blocks cannot grow preempts the lowest-priority running request, itself included.
 void Replica::schedule_running() {
-  if (s_.config.kind == Kind::sarathi) {
+  if (rules_.decodes_first) {
     std::stable_partition(running_.begin(), running_.end(), [&](int id) { return decoding(id); });
   }
   for (std::size_t i = 0; i < running_.size() && budget_ > 0;) {
@@ -195,7 +208,7 @@ std::vector<Replica::WaitKey> Replica::admission_order() const {
 // Static batching admits only into an empty replica, and a batch whose prompts fit the budget
 // together (or one prompt alone).
 void Replica::admit() {
-  if (s_.config.kind == Kind::static_batch && !running_.empty()) return;
+  if (rules_.admit_when_empty_only && !running_.empty()) return;
   for (const WaitKey& key : admission_order()) {
     if (budget_ <= 0 || static_cast<int>(running_.size()) >= s_.config.max_num_seqs) break;
     const int id = std::get<2>(key);

@@ -42,6 +42,16 @@ struct ServingState {
   int in_system = 0;
 };
 
+// What distinguishes the schedulers (SchedulerConfig::kind), as data: adding one is a row in
+// scheduling_rules (replica.cpp) and, if it needs a new rule, a flag here.
+struct SchedulingRules {
+  bool decodes_first = false;          // running decodes before running prefills (Sarathi-Serve)
+  bool whole_prompts = false;          // no chunked prefill: a prompt in one step (Orca, static)
+  bool reserve_outputs = false;        // KV for prompt + outputs at admission: never preempts
+  bool admit_when_empty_only = false;  // a new batch only when the last has finished (static)
+};
+SchedulingRules scheduling_rules(SchedulerConfig::Kind kind);
+
 class Replica {
  public:
   static constexpr double kNever = std::numeric_limits<double>::infinity();
@@ -75,8 +85,6 @@ class Replica {
   using WaitKey = std::tuple<int, long long, int>;
   WaitKey wait_key(int id, long long order) const;
   bool decoding(int id) const;
-  bool whole_prompts() const;  // Orca and static batching: no chunked prefill
-  bool reserves_outputs() const;  // Orca and static batching: KV for prompt + outputs at admission
   long long chunk(int id, long long budget) const;
   long long admission_tokens(int id, long long n) const;
   void preempt(std::size_t victim);
@@ -91,6 +99,7 @@ class Replica {
 
   int index_;
   ServingState& s_;
+  SchedulingRules rules_;
   KvBlockManager kv_;
   StepTimeFn step_time_;
   std::function<void(int, double)> handoff_;
