@@ -24,8 +24,8 @@ ServingState::ServingState(const std::vector<Request>& requests_in, const Schedu
   if (!kv.prefix_caching()) return;
   const bool token = kv.prefix_match() == PrefixMatch::token;
   for (std::size_t i = 0; i < requests.size(); ++i) {
-    hashes[i] = prompt_block_hashes(requests[i], kv.block_size());
-    if (token) partial_hashes[i] = prompt_partial_block_hashes(requests[i], kv.block_size());
+    hashes[i] = cached_block_hashes(requests[i], kv.block_size());
+    if (token) partial_hashes[i] = cached_partial_block_hashes(requests[i], kv.block_size());
   }
 }
 

@@ -21,20 +21,26 @@ constexpr std::uint64_t kSegmentTokens = 0x5345474d00000000ull; // a part of a n
 
 // The tokens [begin, end) of a prompt given as segments: each segment the range overlaps, with
 // where the overlap starts in it and how long it is (so equal ranges of equal segments match
-// wherever the segments sit), then the request's own tokens past them.
+// wherever the segments sit), the request's own tokens past them to the prompt's end, then its
+// output segment if it has one.
 std::uint64_t segments_identity(const Request& r, int begin, int end) {
   std::uint64_t h = mix(kSegmentTokens);
+  const auto overlap = [&](std::uint64_t id, long long at, long long tokens) {
+    const long long lo = std::max<long long>(begin, at), hi = std::min<long long>(end, at + tokens);
+    if (lo >= hi) return;
+    h = mix(h ^ id);
+    h = mix(h ^ static_cast<std::uint64_t>(lo - at));
+    h = mix(h ^ static_cast<std::uint64_t>(hi - lo));
+  };
   long long at = 0;
   for (const Request::Segment& seg : r.segments) {
-    const long long lo = std::max<long long>(begin, at), hi = std::min<long long>(end, at + seg.tokens);
-    if (lo < hi) {
-      h = mix(h ^ seg.id);
-      h = mix(h ^ static_cast<std::uint64_t>(lo - at));
-      h = mix(h ^ static_cast<std::uint64_t>(hi - lo));
-    }
+    overlap(seg.id, at, seg.tokens);
     at += seg.tokens;
   }
-  if (end > at) h = mix(h ^ mix(kOwnTokens ^ static_cast<std::uint64_t>(r.id)));
+  if (std::min<long long>(end, r.prompt_tokens) > std::max<long long>(begin, at)) {
+    h = mix(h ^ mix(kOwnTokens ^ static_cast<std::uint64_t>(r.id)));
+  }
+  if (r.output_segment != 0) overlap(r.output_segment, r.prompt_tokens, r.output_tokens);
   return h;
 }
 
@@ -59,34 +65,59 @@ std::uint64_t tokens_identity(const Request& r, int begin, int end) {
 
 }  // namespace
 
-std::vector<std::uint64_t> prompt_block_hashes(const Request& request, int block_size) {
+namespace {
+
+// The tokens whose blocks the prefix cache may name.
+int cacheable_tokens(const Request& r) {
+  return r.output_segment != 0 ? r.prompt_tokens + r.output_tokens - 1 : r.prompt_tokens;
+}
+
+std::vector<std::uint64_t> block_hashes(const Request& request, int block_size, int tokens) {
   std::vector<std::uint64_t> hashes;
   if (block_size < 1) return hashes;
-  const int blocks = request.prompt_tokens / block_size;
+  const int blocks = tokens / block_size;
   std::uint64_t h = 0;
   for (int j = 0; j < blocks; ++j) {
-    const std::uint64_t tokens = tokens_identity(request, j * block_size, (j + 1) * block_size);
-    h = mix(h ^ mix(tokens + static_cast<std::uint64_t>(j)));
+    const std::uint64_t identity = tokens_identity(request, j * block_size, (j + 1) * block_size);
+    h = mix(h ^ mix(identity + static_cast<std::uint64_t>(j)));
     hashes.push_back(h);
   }
   return hashes;
 }
 
-std::vector<std::uint64_t> prompt_partial_block_hashes(const Request& request, int block_size) {
+std::vector<std::uint64_t> partial_block_hashes(const Request& request, int block_size, int tokens) {
   std::vector<std::uint64_t> partial;
   if (block_size < 2) return partial;
   constexpr std::uint64_t kPartial = 0x5041525400000000ull;
-  std::uint64_t h = 0;  // the chain through block j - 1, as prompt_block_hashes makes it
-  for (int j = 0; j * block_size < request.prompt_tokens; ++j) {
+  std::uint64_t h = 0;  // the chain through block j - 1, as block_hashes makes it
+  for (int j = 0; j * block_size < tokens; ++j) {
     const int begin = j * block_size;
-    for (int t = 1; t < block_size && begin + t <= request.prompt_tokens; ++t) {
-      const std::uint64_t tokens = tokens_identity(request, begin, begin + t);
-      partial.push_back(mix(h ^ mix(kPartial ^ mix(tokens + static_cast<std::uint64_t>(j)) ^ static_cast<std::uint64_t>(t))));
+    for (int t = 1; t < block_size && begin + t <= tokens; ++t) {
+      const std::uint64_t identity = tokens_identity(request, begin, begin + t);
+      partial.push_back(mix(h ^ mix(kPartial ^ mix(identity + static_cast<std::uint64_t>(j)) ^ static_cast<std::uint64_t>(t))));
     }
-    if (begin + block_size > request.prompt_tokens) break;
+    if (begin + block_size > tokens) break;
     h = mix(h ^ mix(tokens_identity(request, begin, begin + block_size) + static_cast<std::uint64_t>(j)));
   }
   return partial;
+}
+
+}  // namespace
+
+std::vector<std::uint64_t> prompt_block_hashes(const Request& request, int block_size) {
+  return block_hashes(request, block_size, request.prompt_tokens);
+}
+
+std::vector<std::uint64_t> cached_block_hashes(const Request& request, int block_size) {
+  return block_hashes(request, block_size, cacheable_tokens(request));
+}
+
+std::vector<std::uint64_t> prompt_partial_block_hashes(const Request& request, int block_size) {
+  return partial_block_hashes(request, block_size, request.prompt_tokens);
+}
+
+std::vector<std::uint64_t> cached_partial_block_hashes(const Request& request, int block_size) {
+  return partial_block_hashes(request, block_size, cacheable_tokens(request));
 }
 
 }  // namespace tasim::serve

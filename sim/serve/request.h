@@ -30,6 +30,9 @@ struct Request {
     int tokens = 0;
   };
   std::vector<Segment> segments;
+  // Nonzero (a conversation's turn, with segments): its output tokens are this segment, which the
+  // next turn's prompt repeats, so the blocks of its outputs are named in the prefix cache too.
+  std::uint64_t output_segment = 0;
 };
 
 // The chained hashes of a prompt's full blocks (prefix caching): block j's hash depends on its
@@ -37,9 +40,15 @@ struct Request {
 // share their first (j + 1) x block_size tokens.
 std::vector<std::uint64_t> prompt_block_hashes(const Request& request, int block_size);
 
+// The names of the blocks the prefix cache may keep: the prompt's full blocks, and with an
+// output_segment also the full blocks of its outputs (every output but the last is computed).
+std::vector<std::uint64_t> cached_block_hashes(const Request& request, int block_size);
+
 // For token-granular prefix matching: the chained hashes of the prompt's first j x block_size + t
 // tokens, for each block j and t = 1..block_size-1 (at index j x (block_size - 1) + t - 1), as far
 // as the prompt goes. Two prompts share one exactly when they share those tokens.
 std::vector<std::uint64_t> prompt_partial_block_hashes(const Request& request, int block_size);
+// The same as far as cached_block_hashes goes.
+std::vector<std::uint64_t> cached_partial_block_hashes(const Request& request, int block_size);
 
 }  // namespace tasim::serve

@@ -251,13 +251,16 @@ std::vector<Request> generate_conversations(const WorkloadSpec& spec, Streams& r
         r.prefix_group = 0;
         r.prefix_tokens = spec.shared_prefix_tokens;
       }
+      const std::uint64_t answer = segment_id(kTurnOutputSegment, conv, static_cast<std::uint64_t>(turn));
       for (int s = 0; s < spec.samples; ++s) {
         r.output_tokens = s == 0 ? first_output : output.sample(rng.samples);
+        // The first sample's answer is the next turn's history: its blocks are worth caching.
+        r.output_segment = s == 0 && spec.turns > 1 ? answer : 0;
         out.push_back(r);
       }
       // The next turn's prompt: this one's and the first sample's answer.
       history.push_back(fresh);
-      history.push_back({segment_id(kTurnOutputSegment, conv, static_cast<std::uint64_t>(turn)), first_output});
+      history.push_back({answer, first_output});
     }
   }
   // Turns of later conversations may come before earlier ones' last turns.

@@ -3,6 +3,8 @@
 // prompts through the prefix cache.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "common/error.h"
 #include "sim/serve/engine.h"
 #include "sim/serve/workload.h"
@@ -91,7 +93,9 @@ TEST_CASE("serve: priority classes are uniform and seeded; the defaults draw non
 
 TEST_CASE("serve: a conversation's turns carry its history, and the prefix cache reuses it", "[serve][workload]") {
   // One conversation of 4 turns of 100 new tokens and 20 outputs, 10 s apart: prompts of 100,
-  // 220, 340 and 460 tokens; each turn finds the previous turn's prompt's full blocks cached.
+  // 220, 340 and 460 tokens; each turn finds the previous turn's full blocks cached, its prompt's
+  // and its outputs' (all but the last output are computed: a turn of P prompt tokens leaves
+  // 16 x floor((P + 19) / 16) tokens to the next).
   WorkloadSpec spec = fixed_spec(1, "100", "20");
   spec.turns = 4;
   spec.think_time_s = 10;
@@ -106,9 +110,14 @@ TEST_CASE("serve: a conversation's turns carry its history, and the prefix cache
   SchedulerConfig config;
   const ServeResult r = run_serving(rs, config, KvBlockManager(1000, 16, true), affine(0.001, 1e-5));
   CHECK(r.requests[0].prefix_hit_tokens == 0);
-  CHECK(r.requests[1].prefix_hit_tokens == 96);   // 16 x floor(100 / 16)
-  CHECK(r.requests[2].prefix_hit_tokens == 208);  // 16 x floor(220 / 16)
-  CHECK(r.requests[3].prefix_hit_tokens == 336);  // 16 x floor(340 / 16)
+  CHECK(r.requests[1].prefix_hit_tokens == 112);  // 16 x floor(119 / 16)
+  CHECK(r.requests[2].prefix_hit_tokens == 224);  // 16 x floor(239 / 16)
+  CHECK(r.requests[3].prefix_hit_tokens == 352);  // 16 x floor(359 / 16)
+  // Only the last turn's answer is nobody's history.
+  CHECK(rs[3].output_segment != 0);
+  const auto c2 = cached_block_hashes(rs[2], 16), p3 = prompt_block_hashes(rs[3], 16);
+  CHECK(c2.size() == 22);
+  CHECK(std::equal(c2.begin(), c2.end(), p3.begin()));
 
   // Many conversations: turns interleave in arrival order, ids follow it, and it is seeded.
   WorkloadSpec many = fixed_spec(200, "uniform:10:100", "uniform:1:50");
