@@ -1,6 +1,8 @@
 // The serving loop of one replica: vLLM V1's scheduler (continuous batching, a token budget per
-// step, chunked prefill, preemption by recompute) over a paged KV cache, with the time of each
-// step from a step-time function (the cycle simulator's, or a formula in tests). docs/serving.md.
+// step, chunked prefill, preemption by recompute; or Sarathi-Serve's, Orca's, static batching's:
+// SchedulerConfig::kind) over a paged KV cache, with the time of each step from a step-time
+// function (the cycle simulator's, or a formula in tests). Several replicas: cluster.h; the loop
+// itself: replica.h. docs/serving.md.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +15,7 @@
 namespace tasim::serve {
 
 struct SchedulerConfig {
-  // Which system's scheduling (docs/serving.md, "Schedulers"): vLLM V1 (below), Sarathi-Serve's
+  // Which system's scheduling (docs/serving.md, "Other schedulers"): vLLM V1 (below), Sarathi-Serve's
   // stall-free batching (decodes first, then prefill chunks in the budget), Orca's iteration-level
   // scheduling (whole prompts, KV reserved for prompt + outputs at admission: never preempts), or
   // static batching (FasterTransformer: a new batch only when the last one has finished).
@@ -116,9 +118,9 @@ void validate_scheduler(const SchedulerConfig& config);
 // Checks that requests have ids 0..n-1 in arrival order and sensible lengths; throws tasim::Error.
 void validate_requests(const std::vector<Request>& requests);
 
-// Serves `requests` (in arrival order, ids 0..n-1) on one replica (run_cluster with one). Throws tasim::Error for a bad
-// configuration and for a request that can never be scheduled (its prompt needs more KV blocks
-// than the cache has).
+// Serves `requests` (in arrival order, ids 0..n-1) on one replica (the same loop as run_cluster,
+// sim/serve/cluster.h, with one). Throws tasim::Error for a bad configuration and for a request
+// that can never be scheduled (it needs more KV blocks than the cache has).
 ServeResult run_serving(const std::vector<Request>& requests, const SchedulerConfig& config, KvBlockManager kv,
                   const StepTimeFn& step_time);
 
