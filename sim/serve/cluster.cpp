@@ -25,9 +25,11 @@ int replica_count(const ClusterConfig& c) {
 void validate_cluster(const ClusterConfig& c) {
   if (c.replicas < 1) throw Error(fmt::format("--replicas {} must be >= 1", c.replicas));
   const ClusterConfig::Disaggregation& d = c.disaggregation;
-  if (d.prefill_replicas < 0 || d.decode_replicas < 0 || (d.prefill_replicas > 0) != (d.decode_replicas > 0)) {
-    throw Error(fmt::format("disaggregation with {} prefill and {} decode replicas: both must be >= 1 (or both 0)",
-                            d.prefill_replicas, d.decode_replicas));
+  if (d.prefill_replicas < 0 || d.decode_replicas < 0 ||
+      (d.prefill_replicas > 0) != (d.decode_replicas > 0)) {
+    throw Error(
+        fmt::format("disaggregation with {} prefill and {} decode replicas: both must be >= 1 (or both 0)",
+                    d.prefill_replicas, d.decode_replicas));
   }
   if (!disaggregated(c)) return;
   if (!(d.link_bytes_per_s > 0) || !std::isfinite(d.link_bytes_per_s)) {
@@ -64,7 +66,8 @@ class Cluster {
       prefill_ = cluster.disaggregation.prefill_replicas;
       link_free_s_.assign(static_cast<std::size_t>(prefill_ * cluster.disaggregation.decode_replicas), 0.0);
       for (int p = 0; p < prefill_; ++p) {
-        replicas_[static_cast<std::size_t>(p)].set_handoff([this, p](int id, double at) { hand_off(p, id, at); });
+        replicas_[static_cast<std::size_t>(p)].set_handoff(
+            [this, p](int id, double at) { hand_off(p, id, at); });
       }
     } else {
       prefill_ = r_count;
@@ -88,13 +91,16 @@ class Cluster {
     double lands_s;
     long long order;  // FIFO among equal times
     int request, decode;
-    bool operator<(const Transfer& o) const { return std::tie(lands_s, order) < std::tie(o.lands_s, o.order); }
+    bool operator<(const Transfer& o) const {
+      return std::tie(lands_s, order) < std::tie(o.lands_s, o.order);
+    }
   };
 
   void step_to_next_event() {
     using Event = std::tuple<double, int, int>;  // time, rank, replica (or -1)
     Event next{Replica::kNever, 0, -1};
-    if (next_arrival_ < requests_.size()) next = std::min(next, Event{requests_[next_arrival_].arrival_s, kArrival, -1});
+    if (next_arrival_ < requests_.size())
+      next = std::min(next, Event{requests_[next_arrival_].arrival_s, kArrival, -1});
     if (!transfers_.empty()) next = std::min(next, Event{transfers_.begin()->lands_s, kTransferLands, -1});
     for (const Replica& r : replicas_) {
       const int rank = r.step_in_flight() ? kStepFinish : kStepStart;
@@ -118,7 +124,8 @@ class Cluster {
   // The replica among [0, prefill_) that the routing policy picks for request `id` now.
   int route(int id) {
     const Routing routing = cluster_.routing;
-    if (routing == Routing::round_robin) return static_cast<int>(routed_++ % static_cast<long long>(prefill_));
+    if (routing == Routing::round_robin)
+      return static_cast<int>(routed_++ % static_cast<long long>(prefill_));
     // The smallest key wins; every key ends with the index, so there are no ties.
     using Key = std::tuple<long long, long long, int>;
     Key best{0, 0, -1};
@@ -174,7 +181,7 @@ class Cluster {
   int prefill_ = 1;  // the replicas arrivals are routed to: 0..prefill_-1
   std::size_t next_arrival_ = 0;
   long long routed_ = 0;
-  std::vector<int> inbound_;  // transfers on their way to each replica
+  std::vector<int> inbound_;         // transfers on their way to each replica
   std::vector<double> link_free_s_;  // (prefill, decode) link: when its last transfer lands
   std::set<Transfer> transfers_;
   long long transfer_order_ = 0;
@@ -199,7 +206,8 @@ ServeResult run_replicas(const std::vector<Request>& requests, const SchedulerCo
 }  // namespace detail
 
 ServeResult run_cluster(const std::vector<Request>& requests, const SchedulerConfig& config,
-                        const ClusterConfig& cluster, const KvBlockManager& kv, const ReplicaStepTimeFn& step_time) {
+                        const ClusterConfig& cluster, const KvBlockManager& kv,
+                        const ReplicaStepTimeFn& step_time) {
   validate_cluster(cluster);
   // Fresh caches of kv's size (a KvBlockManager is not copied: its free list is its own).
   std::vector<KvBlockManager> caches;
@@ -212,7 +220,8 @@ ServeResult run_cluster(const std::vector<Request>& requests, const SchedulerCon
 
 ServeResult run_cluster(const std::vector<Request>& requests, const SchedulerConfig& config,
                         const ClusterConfig& cluster, const KvBlockManager& kv, const StepTimeFn& step_time) {
-  return run_cluster(requests, config, cluster, kv, [&step_time](int, const StepShape& s) { return step_time(s); });
+  return run_cluster(requests, config, cluster, kv,
+                     [&step_time](int, const StepShape& s) { return step_time(s); });
 }
 
 }  // namespace tasim::serve

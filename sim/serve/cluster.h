@@ -20,7 +20,12 @@ struct ClusterConfig {
   //   least_kv           the fewest KV blocks in use (ties: least outstanding, then index);
   //   prefix_aware       the longest prefix of its prompt cached there (ties: least outstanding,
   //                      then index).
-  enum class Routing { round_robin, least_outstanding, least_kv, prefix_aware } routing = Routing::round_robin;
+  enum class Routing {
+    round_robin,
+    least_outstanding,
+    least_kv,
+    prefix_aware
+  } routing = Routing::round_robin;
 
   // Prefill/decode disaggregation, on when prefill_replicas > 0: replicas 0..P-1 prefill (each
   // request until its first token), P..P+D-1 decode. A prefilled request's KV,
@@ -47,7 +52,8 @@ using ReplicaStepTimeFn = std::function<double(int replica, const StepShape&)>;
 // in_system in time order. Throws tasim::Error for a bad configuration and for a request that can
 // never be scheduled.
 ServeResult run_cluster(const std::vector<Request>& requests, const SchedulerConfig& config,
-                        const ClusterConfig& cluster, const KvBlockManager& kv, const ReplicaStepTimeFn& step_time);
+                        const ClusterConfig& cluster, const KvBlockManager& kv,
+                        const ReplicaStepTimeFn& step_time);
 // The same step time on every replica.
 ServeResult run_cluster(const std::vector<Request>& requests, const SchedulerConfig& config,
                         const ClusterConfig& cluster, const KvBlockManager& kv, const StepTimeFn& step_time);

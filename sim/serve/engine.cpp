@@ -60,8 +60,8 @@ void validate_requests(const std::vector<Request>& requests) {
 }
 
 // One replica is a cluster of one: the same event loop (sim/serve/cluster.cpp, replica.cpp).
-ServeResult run_serving(const std::vector<Request>& requests, const SchedulerConfig& config, KvBlockManager kv,
-                        const StepTimeFn& step_time) {
+ServeResult run_serving(const std::vector<Request>& requests, const SchedulerConfig& config,
+                        KvBlockManager kv, const StepTimeFn& step_time) {
   std::vector<KvBlockManager> caches;
   caches.push_back(std::move(kv));
   return detail::run_replicas(requests, config, ClusterConfig{}, std::move(caches),

@@ -104,7 +104,8 @@ KvBlockManager::Match KvBlockManager::match(const std::vector<std::uint64_t>& ha
   if (match_ != PrefixMatch::token || block_size_ < 2) return m;
   const long long base = static_cast<long long>(m.blocks) * block_size_;
   for (long long t = std::min<long long>(block_size_ - 1, prompt_tokens - 1 - base); t >= 1; --t) {
-    const std::size_t i = m.blocks * static_cast<std::size_t>(block_size_ - 1) + static_cast<std::size_t>(t - 1);
+    const std::size_t i =
+        m.blocks * static_cast<std::size_t>(block_size_ - 1) + static_cast<std::size_t>(t - 1);
     if (i < partial.size() && partial_.count(partial[i])) {
       m.extra_tokens = t;
       break;
@@ -113,14 +114,16 @@ KvBlockManager::Match KvBlockManager::match(const std::vector<std::uint64_t>& ha
   return m;
 }
 
-long long KvBlockManager::cached_prefix_tokens(const std::vector<std::uint64_t>& hashes, long long prompt_tokens,
+long long KvBlockManager::cached_prefix_tokens(const std::vector<std::uint64_t>& hashes,
+                                               long long prompt_tokens,
                                                const std::vector<std::uint64_t>& partial) const {
   const Match m = match(hashes, prompt_tokens, partial);
   return static_cast<long long>(m.blocks) * block_size_ + m.extra_tokens;
 }
 
 long long KvBlockManager::take_cached_prefix(int request, const std::vector<std::uint64_t>& hashes,
-                                             long long prompt_tokens, const std::vector<std::uint64_t>& partial) {
+                                             long long prompt_tokens,
+                                             const std::vector<std::uint64_t>& partial) {
   if (held(request) > 0) return 0;
   const Match m = match(hashes, prompt_tokens, partial);
   if (m.blocks == 0) return m.extra_tokens;  // (copied into a block reserve gives it)
@@ -137,8 +140,8 @@ long long KvBlockManager::take_cached_prefix(int request, const std::vector<std:
   return static_cast<long long>(m.blocks) * block_size_ + m.extra_tokens;
 }
 
-void KvBlockManager::cache_full_blocks(int request, const std::vector<std::uint64_t>& hashes, long long computed,
-                                       const std::vector<std::uint64_t>& partial) {
+void KvBlockManager::cache_full_blocks(int request, const std::vector<std::uint64_t>& hashes,
+                                       long long computed, const std::vector<std::uint64_t>& partial) {
   if (!prefix_caching_) return;
   const auto it = held_.find(request);
   if (it == held_.end()) return;

@@ -79,7 +79,7 @@ class KvBlockManager {
     std::vector<std::uint64_t> partial;  // its first 1..block_size-1 tokens' names (token matching)
   };
   struct Match {
-    std::size_t blocks = 0;  // cached full blocks
+    std::size_t blocks = 0;      // cached full blocks
     long long extra_tokens = 0;  // token-granular: matched tokens of the next block
   };
   Match match(const std::vector<std::uint64_t>& hashes, long long prompt_tokens,

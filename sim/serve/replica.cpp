@@ -36,10 +36,14 @@ long long ServingState::known(int id) const {
 SchedulingRules scheduling_rules(Kind kind) {
   //                       decodes first, whole prompts, reserve outputs, admit when empty only
   switch (kind) {
-    case Kind::vllm: return {false, false, false, false};
-    case Kind::sarathi: return {true, false, false, false};
-    case Kind::orca: return {false, true, true, false};
-    case Kind::static_batch: return {false, true, true, true};
+    case Kind::vllm:
+      return {false, false, false, false};
+    case Kind::sarathi:
+      return {true, false, false, false};
+    case Kind::orca:
+      return {false, true, true, false};
+    case Kind::static_batch:
+      return {false, true, true, true};
   }
   throw Error("internal: an unknown scheduler kind");
 }
@@ -58,8 +62,9 @@ long long Replica::cached_prefix_tokens(int request) const {
 }
 
 Replica::WaitKey Replica::wait_key(int id, long long order) const {
-  const int prio =
-      s_.config.policy == SchedulerConfig::Policy::priority ? s_.requests[static_cast<std::size_t>(id)].priority : 0;
+  const int prio = s_.config.policy == SchedulerConfig::Policy::priority
+                       ? s_.requests[static_cast<std::size_t>(id)].priority
+                       : 0;
   return WaitKey{prio, order, id};
 }
 
@@ -88,7 +93,6 @@ bool Replica::decoding(int id) const {
   const ServingState::Live& l = s_.live[static_cast<std::size_t>(id)];
   return l.computed >= r.prompt_tokens && s_.known(id) - l.computed == 1;
 }
-
 
 // The tokens `id` would compute in this step with `budget` left. Whole-prompt schedulers return
 // the whole rest even past the budget: the caller decides whether it may go alone.
@@ -196,7 +200,8 @@ std::vector<Replica::WaitKey> Replica::admission_order() const {
     std::vector<std::pair<long long, WaitKey>> by_match;
     for (const WaitKey& k : order) by_match.emplace_back(cached_prefix_tokens(std::get<2>(k)), k);
     std::stable_sort(by_match.begin(), by_match.end(), [](const auto& a, const auto& b) {
-      if (std::get<0>(a.second) != std::get<0>(b.second)) return std::get<0>(a.second) < std::get<0>(b.second);
+      if (std::get<0>(a.second) != std::get<0>(b.second))
+        return std::get<0>(a.second) < std::get<0>(b.second);
       return a.first > b.first;
     });
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = by_match[i].second;
@@ -242,11 +247,12 @@ void Replica::admit() {
 void Replica::throw_unschedulable(int id) const {
   const Request& r = s_.requests[static_cast<std::size_t>(id)];
   const ServingState::Live& l = s_.live[static_cast<std::size_t>(id)];
-  throw Error(fmt::format("request {} ({} prompt tokens, {} output so far) needs {} KV blocks of {} tokens to go on "
-                          "but the cache has {} in all (a larger HBM or memory utilization, or shorter requests)",
-                          id, r.prompt_tokens, l.generated,
-                          kv_.blocks_for(admission_tokens(id, chunk(id, s_.config.max_num_batched_tokens))),
-                          kv_.block_size(), kv_.total_blocks()));
+  throw Error(
+      fmt::format("request {} ({} prompt tokens, {} output so far) needs {} KV blocks of {} tokens to go on "
+                  "but the cache has {} in all (a larger HBM or memory utilization, or shorter requests)",
+                  id, r.prompt_tokens, l.generated,
+                  kv_.blocks_for(admission_tokens(id, chunk(id, s_.config.max_num_batched_tokens))),
+                  kv_.block_size(), kv_.total_blocks()));
 }
 
 void Replica::start_step() {
@@ -272,7 +278,8 @@ void Replica::start_step() {
     const bool dec = decoding(id);
     shape_.seqs.push_back({id, static_cast<int>(n), l.computed, dec});
     if (spec.k > 0) {
-      (dec ? draft_decodes : draft_prefills).seqs.push_back({id, dec ? 1 : static_cast<int>(n), l.computed, dec});
+      (dec ? draft_decodes : draft_prefills)
+          .seqs.push_back({id, dec ? 1 : static_cast<int>(n), l.computed, dec});
     }
   }
   double draft_s = 0;
@@ -324,8 +331,8 @@ void Replica::finish_step() {
       // n - 1 drafts verified: the accepted ones (a run from the first) and the step's own token.
       int accepted = 0;
       while (accepted < n - 1) {
-        const double a =
-            spec.acceptance[std::min<std::size_t>(static_cast<std::size_t>(accepted), spec.acceptance.size() - 1)];
+        const double a = spec.acceptance[std::min<std::size_t>(static_cast<std::size_t>(accepted),
+                                                               spec.acceptance.size() - 1)];
         if (!(s_.accept_rng.uniform() < a)) break;
         ++accepted;
       }

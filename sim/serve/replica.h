@@ -34,9 +34,9 @@ struct ServingState {
   const std::vector<Request>& requests;
   const SchedulerConfig& config;
   std::vector<Live> live;
-  std::vector<std::vector<std::uint64_t>> hashes;  // each prompt's full blocks (prefix caching)
+  std::vector<std::vector<std::uint64_t>> hashes;          // cached_block_hashes (prefix caching)
   std::vector<std::vector<std::uint64_t>> partial_hashes;  // and its partial blocks (token matching)
-  Rng accept_rng;                                  // speculative decoding's draws, in event order
+  Rng accept_rng;                                          // speculative decoding's draws, in event order
   ServeResult out;
   std::size_t finished = 0;
   int in_system = 0;
@@ -104,9 +104,9 @@ class Replica {
   StepTimeFn step_time_;
   std::function<void(int, double)> handoff_;
   std::set<WaitKey> waiting_;
-  std::vector<int> running_;  // in scheduling order
+  std::vector<int> running_;   // in scheduling order
   long long front_order_ = 0;  // preempted requests go before every arrival (orders >= 0)
-  double t_ = 0;  // the end of the step in flight, else when the replica can next start one
+  double t_ = 0;               // the end of the step in flight, else when the replica can next start one
   bool in_flight_ = false;
   // The step being scheduled or in flight.
   std::vector<std::pair<int, long long>> scheduled_;  // request, new tokens

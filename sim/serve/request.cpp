@@ -17,7 +17,7 @@ std::uint64_t mix(std::uint64_t x) {
 constexpr std::uint64_t kOwnTokens = 0x5245510000000000ull;     // the request's own
 constexpr std::uint64_t kGroupTokens = 0x5052454649580000ull;   // a prefix group's
 constexpr std::uint64_t kContentTokens = 0x434f4e5400000000ull; // a trace's content block
-constexpr std::uint64_t kSegmentTokens = 0x5345474d00000000ull; // a part of a named segment
+constexpr std::uint64_t kSegmentTokens = 0x5345474d00000000ull;  // a part of a named segment
 
 // The tokens [begin, end) of a prompt given as segments: each segment the range overlaps, with
 // where the overlap starts in it and how long it is (so equal ranges of equal segments match
@@ -94,7 +94,8 @@ std::vector<std::uint64_t> partial_block_hashes(const Request& request, int bloc
     const int begin = j * block_size;
     for (int t = 1; t < block_size && begin + t <= tokens; ++t) {
       const std::uint64_t identity = tokens_identity(request, begin, begin + t);
-      partial.push_back(mix(h ^ mix(kPartial ^ mix(identity + static_cast<std::uint64_t>(j)) ^ static_cast<std::uint64_t>(t))));
+      partial.push_back(mix(
+          h ^ mix(kPartial ^ mix(identity + static_cast<std::uint64_t>(j)) ^ static_cast<std::uint64_t>(t))));
     }
     if (begin + block_size > tokens) break;
     h = mix(h ^ mix(tokens_identity(request, begin, begin + block_size) + static_cast<std::uint64_t>(j)));

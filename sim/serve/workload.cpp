@@ -181,7 +181,8 @@ void validate_spec(const WorkloadSpec& spec) {
                             spec.shared_prefix_tokens, spec.shared_prefix_fraction));
   }
   if (spec.samples < 1) throw Error(fmt::format("--samples {} must be >= 1", spec.samples));
-  if (spec.priority_classes < 1) throw Error(fmt::format("--priority-classes {} must be >= 1", spec.priority_classes));
+  if (spec.priority_classes < 1)
+    throw Error(fmt::format("--priority-classes {} must be >= 1", spec.priority_classes));
   if (spec.turns < 1) throw Error(fmt::format("--turns {} must be >= 1", spec.turns));
   if (!(spec.think_time_s >= 0) || !std::isfinite(spec.think_time_s)) {
     throw Error(fmt::format("--think-time {} s must be >= 0", spec.think_time_s));
@@ -203,11 +204,13 @@ struct Streams {
 
 double next_arrival_gap(const WorkloadSpec& spec, Rng& rng) {
   switch (spec.arrival.kind) {
-    case ArrivalProcess::Kind::poisson: return rng.exponential(spec.rate_qps);
+    case ArrivalProcess::Kind::poisson:
+      return rng.exponential(spec.rate_qps);
     case ArrivalProcess::Kind::gamma:
       // vLLM's benchmark: shape = burstiness, scale = 1 / (rate x burstiness): the mean gap is 1 / rate.
       return rng.gamma(spec.arrival.burstiness, 1.0 / (spec.rate_qps * spec.arrival.burstiness));
-    case ArrivalProcess::Kind::burst: return 0.0;
+    case ArrivalProcess::Kind::burst:
+      return 0.0;
   }
   return 0.0;
 }
@@ -225,8 +228,8 @@ std::uint64_t segment_id(std::uint64_t tag, std::uint64_t conversation, std::uin
 }
 
 // Conversations and parallel samples: requests named by segments, then put in arrival order.
-std::vector<Request> generate_conversations(const WorkloadSpec& spec, Streams& rng, const LengthSampler& prompt,
-                                            const LengthSampler& output) {
+std::vector<Request> generate_conversations(const WorkloadSpec& spec, Streams& rng,
+                                            const LengthSampler& prompt, const LengthSampler& output) {
   std::vector<Request> out;
   double start = 0;
   for (int c = 0; c < spec.num_requests; ++c) {
@@ -264,7 +267,8 @@ std::vector<Request> generate_conversations(const WorkloadSpec& spec, Streams& r
     }
   }
   // Turns of later conversations may come before earlier ones' last turns.
-  std::stable_sort(out.begin(), out.end(), [](const Request& a, const Request& b) { return a.arrival_s < b.arrival_s; });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Request& a, const Request& b) { return a.arrival_s < b.arrival_s; });
   for (std::size_t i = 0; i < out.size(); ++i) out[i].id = static_cast<int>(i);
   return out;
 }

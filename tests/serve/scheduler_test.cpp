@@ -2,9 +2,8 @@
 // and several replicas on one clock (routing, prefill/decode disaggregation), against the
 // invariants every serving run meets and the defining behaviour of each (docs/serving.md). Step
 // times come from an affine formula, so expected figures are computed by hand.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <map>
 #include <tuple>
@@ -26,7 +25,8 @@ StepTimeFn affine(double a, double b, double c = 0.0) {
   return [=](const StepShape& s) { return a + b * static_cast<double>(s.tokens()) + c * s.decodes(); };
 }
 
-Request request(int id, double arrival_s, int prompt, int output, int prefix_group = -1, int prefix_tokens = 0) {
+Request request(int id, double arrival_s, int prompt, int output, int prefix_group = -1,
+                int prefix_tokens = 0) {
   Request r;
   r.id = id;
   r.arrival_s = arrival_s;
@@ -37,7 +37,8 @@ Request request(int id, double arrival_s, int prompt, int output, int prefix_gro
   return r;
 }
 
-std::vector<Request> generated(int n, double rate_qps, std::uint64_t seed, const char* prompt = "lognormal:200:0.7",
+std::vector<Request> generated(int n, double rate_qps, std::uint64_t seed,
+                               const char* prompt = "lognormal:200:0.7",
                                const char* output = "uniform:1:60") {
   WorkloadSpec spec;
   spec.num_requests = n;
@@ -53,10 +54,14 @@ std::vector<Request> generated(int n, double rate_qps, std::uint64_t seed, const
 
 const char* kind_name(Kind k) {
   switch (k) {
-    case Kind::vllm: return "vllm";
-    case Kind::sarathi: return "sarathi";
-    case Kind::orca: return "orca";
-    case Kind::static_batch: return "static";
+    case Kind::vllm:
+      return "vllm";
+    case Kind::sarathi:
+      return "sarathi";
+    case Kind::orca:
+      return "orca";
+    case Kind::static_batch:
+      return "static";
   }
   return "?";
 }
@@ -122,15 +127,18 @@ long long total_step_tokens(const ServeResult& r) {
 
 }  // namespace
 
-TEST_CASE("serve: every scheduler conserves requests and blocks, is causal and keeps its budgets", "[serve][sched]") {
+TEST_CASE("serve: every scheduler conserves requests and blocks, is causal and keeps its budgets",
+          "[serve][sched]") {
   for (const Kind kind : {Kind::vllm, Kind::sarathi, Kind::orca, Kind::static_batch}) {
     for (const bool small_cache : {false, true}) {
       for (const bool prefix : {false, true}) {
-        INFO(kind_name(kind) << (small_cache ? " small cache" : " large cache") << (prefix ? " prefix caching" : ""));
+        INFO(kind_name(kind) << (small_cache ? " small cache" : " large cache")
+                             << (prefix ? " prefix caching" : ""));
         SchedulerConfig config;
         config.kind = kind;
         config.max_num_seqs = 16;
-        config.max_num_batched_tokens = 1024;  // > the longest prompt (600 + 64): Orca and static stay in budget
+        config.max_num_batched_tokens =
+            1024;  // > the longest prompt (600 + 64): Orca and static stay in budget
         const auto requests = generated(300, 40, 21);
         const KvBlockManager kv(small_cache ? 60 : 2000, 16, prefix);
         const ServeResult r = run_serving(requests, config, kv, affine(0.002, 2e-6, 1e-5));
@@ -147,14 +155,16 @@ TEST_CASE("serve: every scheduler conserves requests and blocks, is causal and k
         // The same inputs, the same run.
         const ServeResult again = run_serving(requests, config, kv, affine(0.002, 2e-6, 1e-5));
         bool same = again.steps.size() == r.steps.size();
-        for (std::size_t i = 0; same && i < r.requests.size(); ++i) same = again.requests[i].token_s == r.requests[i].token_s;
+        for (std::size_t i = 0; same && i < r.requests.size(); ++i)
+          same = again.requests[i].token_s == r.requests[i].token_s;
         CHECK(same);
       }
     }
   }
 }
 
-TEST_CASE("serve: Orca prefills whole prompts and reserves every output's KV, so it never preempts", "[serve][sched]") {
+TEST_CASE("serve: Orca prefills whole prompts and reserves every output's KV, so it never preempts",
+          "[serve][sched]") {
   // The cache of the vLLM preemption test: 24 blocks of 16 tokens for 6 requests of 40 + 100.
   SchedulerConfig config;
   config.max_num_batched_tokens = 512;
@@ -237,7 +247,8 @@ TEST_CASE("serve: Sarathi-Serve puts every decode first and never stalls them; O
   const auto max_itl = [](const ServeResult& r) {
     double m = 0;
     for (const RequestRecord& rec : r.requests) {
-      for (std::size_t i = 1; i < rec.token_s.size(); ++i) m = std::max(m, rec.token_s[i] - rec.token_s[i - 1]);
+      for (std::size_t i = 1; i < rec.token_s.size(); ++i)
+        m = std::max(m, rec.token_s[i] - rec.token_s[i - 1]);
     }
     return m;
   };
@@ -285,7 +296,8 @@ TEST_CASE("serve: Sarathi-Serve puts every decode first and never stalls them; O
   CHECK(max_itl(orca) >= a + b * 20000);
 }
 
-TEST_CASE("serve: lpm admits the waiting request with the longest cached prefix first", "[serve][sched][prefix]") {
+TEST_CASE("serve: lpm admits the waiting request with the longest cached prefix first",
+          "[serve][sched][prefix]") {
   // One request at a time. Request 0 (group 0, a 64-token shared prefix) runs; meanwhile request 1
   // (no group) and request 2 (group 0) wait. fcfs takes 1 next; lpm takes 2 (48 tokens cached:
   // three full blocks of its 65-token prompt, the last token computed).
@@ -313,7 +325,8 @@ TEST_CASE("serve: a cluster of one replica is run_serving exactly", "[serve][clu
     config.kind = kind;
     config.max_num_seqs = 16;
     config.max_num_batched_tokens = 1024;
-    const ServeResult single = run_serving(requests, config, KvBlockManager(300, 16, true), affine(0.002, 2e-6, 1e-5));
+    const ServeResult single =
+        run_serving(requests, config, KvBlockManager(300, 16, true), affine(0.002, 2e-6, 1e-5));
     for (const Routing routing : {Routing::round_robin, Routing::least_kv, Routing::prefix_aware}) {
       ClusterConfig cluster;
       cluster.routing = routing;
@@ -327,8 +340,10 @@ TEST_CASE("serve: a cluster of one replica is run_serving exactly", "[serve][clu
                one.requests[i].prefix_hit_tokens == single.requests[i].prefix_hit_tokens;
       }
       for (std::size_t i = 0; i < one.steps.size(); ++i) {
-        same = same && one.steps[i].start_s == single.steps[i].start_s && one.steps[i].tokens == single.steps[i].tokens &&
-               one.steps[i].waiting == single.steps[i].waiting && one.steps[i].used_blocks == single.steps[i].used_blocks;
+        same = same && one.steps[i].start_s == single.steps[i].start_s &&
+               one.steps[i].tokens == single.steps[i].tokens &&
+               one.steps[i].waiting == single.steps[i].waiting &&
+               one.steps[i].used_blocks == single.steps[i].used_blocks;
       }
       CHECK(same);
       CHECK(one.replicas == 1);
@@ -345,7 +360,8 @@ TEST_CASE("serve: routing policies send each request where they say", "[serve][c
   cluster.replicas = 3;
 
   // Round robin: exactly cyclic.
-  const ServeResult rr = run_cluster(requests, config, cluster, KvBlockManager(400, 16), affine(0.002, 2e-6, 1e-5));
+  const ServeResult rr =
+      run_cluster(requests, config, cluster, KvBlockManager(400, 16), affine(0.002, 2e-6, 1e-5));
   check_cluster_invariants(requests, config, rr);
   CHECK(rr.replicas == 3);
   for (const RequestRecord& rec : rr.requests) CHECK(rec.replica == rec.request.id % 3);
@@ -354,7 +370,8 @@ TEST_CASE("serve: routing policies send each request where they say", "[serve][c
   // (a completion at the same time counts as finished: steps finish before arrivals), and none
   // of a lower index as few.
   cluster.routing = Routing::least_outstanding;
-  const ServeResult lo = run_cluster(requests, config, cluster, KvBlockManager(400, 16), affine(0.002, 2e-6, 1e-5));
+  const ServeResult lo =
+      run_cluster(requests, config, cluster, KvBlockManager(400, 16), affine(0.002, 2e-6, 1e-5));
   check_cluster_invariants(requests, config, lo);
   for (const RequestRecord& rec : lo.requests) {
     std::vector<int> outstanding(3, 0);
@@ -369,7 +386,8 @@ TEST_CASE("serve: routing policies send each request where they say", "[serve][c
   // Least KV and prefix-aware finish everything too (their choices are checked below).
   for (const Routing routing : {Routing::least_kv, Routing::prefix_aware}) {
     cluster.routing = routing;
-    const ServeResult r = run_cluster(requests, config, cluster, KvBlockManager(400, 16, true), affine(0.002, 2e-6, 1e-5));
+    const ServeResult r =
+        run_cluster(requests, config, cluster, KvBlockManager(400, 16, true), affine(0.002, 2e-6, 1e-5));
     check_cluster_invariants(requests, config, r);
     std::vector<int> served(3, 0);
     for (const RequestRecord& rec : r.requests) ++served[static_cast<std::size_t>(rec.replica)];
@@ -381,7 +399,8 @@ TEST_CASE("serve: least-KV routing picks the replica with the fewest blocks in u
   // Request 0 (a long prompt) goes to replica 0 and holds many blocks; request 1 (short) to
   // replica 1 (least KV: both empty at t = 0... ties by outstanding: 1 has none). Request 2 comes
   // while both run: replica 1 holds fewer blocks though both have one request outstanding.
-  const std::vector<Request> requests{request(0, 0.0, 2000, 50), request(1, 0.0, 16, 50), request(2, 0.01, 16, 5)};
+  const std::vector<Request> requests{request(0, 0.0, 2000, 50), request(1, 0.0, 16, 50),
+                                      request(2, 0.01, 16, 5)};
   SchedulerConfig config;
   ClusterConfig cluster;
   cluster.replicas = 2;
@@ -393,16 +412,19 @@ TEST_CASE("serve: least-KV routing picks the replica with the fewest blocks in u
   CHECK(r.requests[2].replica == 1);
 }
 
-TEST_CASE("serve: prefix-aware routing keeps a prefix group on the replica that has its prefix", "[serve][cluster]") {
+TEST_CASE("serve: prefix-aware routing keeps a prefix group on the replica that has its prefix",
+          "[serve][cluster]") {
   // Group 0's first request goes to replica 0, group 1's (no match anywhere) to the least loaded,
   // replica 1; later members follow their prefix whatever the load.
   std::vector<Request> requests{request(0, 0.0, 300, 200, 0, 256), request(1, 0.0, 300, 200, 1, 256)};
-  for (int i = 2; i < 40; ++i) requests.push_back(request(i, 0.5 + 0.01 * i, 300, 20, i % 3 == 0 ? 1 : 0, 256));
+  for (int i = 2; i < 40; ++i)
+    requests.push_back(request(i, 0.5 + 0.01 * i, 300, 20, i % 3 == 0 ? 1 : 0, 256));
   SchedulerConfig config;
   ClusterConfig cluster;
   cluster.replicas = 2;
   cluster.routing = Routing::prefix_aware;
-  const ServeResult r = run_cluster(requests, config, cluster, KvBlockManager(1000, 16, true), affine(0.001, 1e-6));
+  const ServeResult r =
+      run_cluster(requests, config, cluster, KvBlockManager(1000, 16, true), affine(0.001, 1e-6));
   check_cluster_invariants(requests, config, r);
   for (const RequestRecord& rec : r.requests) {
     INFO("request " << rec.request.id);
@@ -446,7 +468,8 @@ TEST_CASE("serve: disaggregated, TTFT is the prefill and the first decode waits 
   CHECK(q.requests[1].kv_transfer_s == Approx(2 * transfer).margin(1e-12));
 }
 
-TEST_CASE("serve: a disaggregated cluster under load conserves everything", "[serve][cluster][disaggregation]") {
+TEST_CASE("serve: a disaggregated cluster under load conserves everything",
+          "[serve][cluster][disaggregation]") {
   const auto requests = generated(400, 80, 13);
   SchedulerConfig config;
   config.max_num_seqs = 32;
@@ -526,7 +549,8 @@ TEST_CASE("serve: token-granular prefix matching hits past the last shared full 
     INFO("S " << shared << " P " << prompt);
     std::vector<Request> q{request(0, 0.0, prompt, 1, 0, shared), request(1, 1.0, prompt, 1, 0, shared)};
     const ServeResult b = run_serving(q, config, KvBlockManager(100, 16, true), affine(0.001, 1e-5));
-    const ServeResult t = run_serving(q, config, KvBlockManager(100, 16, true, PrefixMatch::token), affine(0.001, 1e-5));
+    const ServeResult t =
+        run_serving(q, config, KvBlockManager(100, 16, true, PrefixMatch::token), affine(0.001, 1e-5));
     CHECK(b.requests[1].prefix_hit_tokens == block_hit);
     CHECK(t.requests[1].prefix_hit_tokens == token_hit);
     CHECK(t.final_used_blocks == 0);

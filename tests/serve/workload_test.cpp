@@ -1,13 +1,13 @@
 // Generated workloads beyond single requests (docs/serving.md, "Requests and workloads"):
 // parallel samples, priority classes and multi-turn conversations, seeded, and sharing their
 // prompts through the prefix cache.
-#include <catch2/catch.hpp>
+#include "sim/serve/workload.h"
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 
 #include "common/error.h"
 #include "sim/serve/engine.h"
-#include "sim/serve/workload.h"
 
 using namespace tasim;
 using namespace tasim::serve;
@@ -51,7 +51,8 @@ TEST_CASE("serve: n parallel samples arrive together with one prompt, shared by 
   WorkloadSpec one = spec;
   one.samples = 1;
   const auto singles = generate_requests(one);
-  for (std::size_t i = 0; i < singles.size(); ++i) CHECK(requests[4 * i].output_tokens == singles[i].output_tokens);
+  for (std::size_t i = 0; i < singles.size(); ++i)
+    CHECK(requests[4 * i].output_tokens == singles[i].output_tokens);
 
   // One prompt per step (the budget is the prompt): the first sample computes 100 tokens, each
   // other takes the first 96 from the cache (floor(99 / 16) blocks) and computes 4.
@@ -91,7 +92,8 @@ TEST_CASE("serve: priority classes are uniform and seeded; the defaults draw non
   CHECK_THROWS_WITH(generate_requests(spec), Catch::Contains("--priority-classes 0"));
 }
 
-TEST_CASE("serve: a conversation's turns carry its history, and the prefix cache reuses it", "[serve][workload]") {
+TEST_CASE("serve: a conversation's turns carry its history, and the prefix cache reuses it",
+          "[serve][workload]") {
   // One conversation of 4 turns of 100 new tokens and 20 outputs, 10 s apart: prompts of 100,
   // 220, 340 and 460 tokens; each turn finds the previous turn's full blocks cached, its prompt's
   // and its outputs' (all but the last output are computed: a turn of P prompt tokens leaves
