@@ -222,7 +222,7 @@ TEST_CASE("serve: static batching admits a new batch only when the last has fini
   CHECK(prefill_steps == static_cast<int>(batches.size()));
 }
 
-TEST_CASE("serve: Sarathi-Serve puts every decode first and never stalls them; Orca's whole prompts do",
+TEST_CASE("serve: Sarathi-Serve puts every decode first and never stalls them, where Orca's whole prompts do",
           "[serve][sched]") {
   // Request 0, a 20,000-token prompt, arrives while 100 short requests decode (40 outputs each).
   std::vector<Request> requests;

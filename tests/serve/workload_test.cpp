@@ -68,7 +68,7 @@ TEST_CASE("serve: n parallel samples arrive together with one prompt, shared by 
   for (int s = 1; s < 4; ++s) CHECK(r.requests[static_cast<std::size_t>(s)].prefix_hit_tokens == 96);
 }
 
-TEST_CASE("serve: priority classes are uniform and seeded; the defaults draw none", "[serve][workload]") {
+TEST_CASE("serve: priority classes are uniform and seeded, and the defaults draw none", "[serve][workload]") {
   WorkloadSpec spec = fixed_spec(9000, "10", "10");
   spec.priority_classes = 3;
   const auto a = generate_requests(spec), b = generate_requests(spec);
