@@ -214,6 +214,8 @@ std::vector<Replica::WaitKey> Replica::admission_order() const {
 // together (or one prompt alone).
 void Replica::admit() {
   if (rules_.admit_when_empty_only && !running_.empty()) return;
+  // (Before sorting the queue, which lpm does by probing the cache for every waiting request.)
+  if (waiting_.empty() || budget_ <= 0 || static_cast<int>(running_.size()) >= s_.config.max_num_seqs) return;
   for (const WaitKey& key : admission_order()) {
     if (budget_ <= 0 || static_cast<int>(running_.size()) >= s_.config.max_num_seqs) break;
     const int id = std::get<2>(key);
