@@ -24,7 +24,7 @@ KvBlockManager::KvBlockManager(const KvBlockManager& other)
       blocks_(other.blocks_),
       free_(other.free_),
       by_hash_(other.by_hash_),
-      partial_(other.partial_),
+      by_first_token_(other.by_first_token_),
       held_(other.held_) {
   relink_free_blocks();
 }
@@ -63,10 +63,11 @@ int KvBlockManager::take_free_block() {
 void KvBlockManager::forget_name(Block& block) {
   by_hash_.erase(block.hash);
   block.named = false;
-  for (const std::uint64_t h : block.partial) {
-    const auto it = partial_.find(h);
-    if (--it->second == 0) partial_.erase(it);
-  }
+  if (block.partial.empty()) return;
+  const auto it = by_first_token_.find(block.partial.front());
+  std::vector<int>& same = it->second;
+  same.erase(std::find(same.begin(), same.end(), static_cast<int>(&block - blocks_.data())));
+  if (same.empty()) by_first_token_.erase(it);
   block.partial.clear();
 }
 
@@ -96,34 +97,57 @@ void KvBlockManager::release(int request) {
 // some cached block at that position has the same tokens; at most prompt_tokens - 1 in all, so the
 // last token is computed.
 KvBlockManager::Match KvBlockManager::match(const std::vector<std::uint64_t>& hashes, long long prompt_tokens,
-                                            const std::vector<std::uint64_t>& partial) const {
+                                            const PartialBlockName& partial) const {
   Match m;
   if (!prefix_caching_ || prompt_tokens < 1) return m;
   const auto most = static_cast<std::size_t>((prompt_tokens - 1) / block_size_);
   while (m.blocks < hashes.size() && m.blocks < most && by_hash_.count(hashes[m.blocks])) ++m.blocks;
-  if (match_ != PrefixMatch::token || block_size_ < 2) return m;
+  if (match_ != PrefixMatch::token || block_size_ < 2 || !partial) return m;
+  // The names of the request's first t tokens of the next block, computed once each.
   const long long base = static_cast<long long>(m.blocks) * block_size_;
-  for (long long t = std::min<long long>(block_size_ - 1, prompt_tokens - 1 - base); t >= 1; --t) {
-    const std::size_t i =
-        m.blocks * static_cast<std::size_t>(block_size_ - 1) + static_cast<std::size_t>(t - 1);
-    if (i < partial.size() && partial_.count(partial[i])) {
-      m.extra_tokens = t;
-      break;
+  const long long most_extra = std::min<long long>(block_size_ - 1, prompt_tokens - 1 - base);
+  if (most_extra < 1) return m;
+  std::vector<std::uint64_t> names(static_cast<std::size_t>(most_extra), 0);
+  std::vector<bool> known(names.size(), false);
+  const auto name = [&](long long t) {
+    const auto i = static_cast<std::size_t>(t - 1);
+    if (!known[i]) {
+      names[i] = partial(m.blocks, static_cast<int>(t));
+      known[i] = true;
     }
+    return names[i];
+  };
+  const auto candidates = by_first_token_.find(name(1));
+  if (candidates == by_first_token_.end()) return m;
+  // Against each cached block that begins with that token: the tokens matched are a run from the
+  // block's start (if t match, t - 1 do), so a binary search finds the longest.
+  m.extra_tokens = 1;
+  for (const int b : candidates->second) {
+    const std::vector<std::uint64_t>& theirs = blocks_[static_cast<std::size_t>(b)].partial;
+    long long lo = m.extra_tokens, hi = most_extra;  // lo tokens match some block
+    while (lo < hi) {
+      const long long mid = (lo + hi + 1) / 2;
+      if (theirs[static_cast<std::size_t>(mid - 1)] == name(mid)) {
+        lo = mid;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    m.extra_tokens = lo;
   }
   return m;
 }
 
 long long KvBlockManager::cached_prefix_tokens(const std::vector<std::uint64_t>& hashes,
                                                long long prompt_tokens,
-                                               const std::vector<std::uint64_t>& partial) const {
+                                               const PartialBlockName& partial) const {
   const Match m = match(hashes, prompt_tokens, partial);
   return static_cast<long long>(m.blocks) * block_size_ + m.extra_tokens;
 }
 
 long long KvBlockManager::take_cached_prefix(int request, const std::vector<std::uint64_t>& hashes,
                                              long long prompt_tokens,
-                                             const std::vector<std::uint64_t>& partial) {
+                                             const PartialBlockName& partial) {
   if (held(request) > 0) return 0;
   const Match m = match(hashes, prompt_tokens, partial);
   if (m.blocks == 0) return m.extra_tokens;  // (copied into a block reserve gives it)
@@ -141,23 +165,20 @@ long long KvBlockManager::take_cached_prefix(int request, const std::vector<std:
 }
 
 void KvBlockManager::cache_full_blocks(int request, const std::vector<std::uint64_t>& hashes,
-                                       long long computed, const std::vector<std::uint64_t>& partial) {
+                                       long long computed, const PartialBlockName& partial) {
   if (!prefix_caching_) return;
   const auto it = held_.find(request);
   if (it == held_.end()) return;
   const auto full = static_cast<std::size_t>(computed / block_size_);
-  const auto per_block = static_cast<std::size_t>(block_size_ - 1);
   for (std::size_t j = 0; j < full && j < hashes.size() && j < it->second.size(); ++j) {
     Block& block = blocks_[static_cast<std::size_t>(it->second[j])];
     if (block.named || by_hash_.count(hashes[j])) continue;  // named already, or another block has these tokens
     block.named = true;
     block.hash = hashes[j];
     by_hash_[hashes[j]] = it->second[j];
-    if (match_ != PrefixMatch::token) continue;
-    for (std::size_t i = j * per_block; i < (j + 1) * per_block && i < partial.size(); ++i) {
-      block.partial.push_back(partial[i]);
-      ++partial_[partial[i]];
-    }
+    if (match_ != PrefixMatch::token || !partial || block_size_ < 2) continue;
+    for (int t = 1; t < block_size_; ++t) block.partial.push_back(partial(j, t));
+    by_first_token_[block.partial.front()].push_back(it->second[j]);
   }
 }
 

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <map>
 #include <unordered_map>
@@ -26,6 +27,11 @@
 namespace tasim::serve {
 
 enum class PrefixMatch { block, token };
+
+// Token-granular matching: the name of a request's first block x block_size + t tokens, for
+// t = 1..block_size-1 (partial_block_hash in request.h); computed on demand, only for the blocks
+// a match or a naming looks at.
+using PartialBlockName = std::function<std::uint64_t(std::size_t block, int t)>;
 
 class KvBlockManager {
  public:
@@ -55,20 +61,20 @@ class KvBlockManager {
   void release(int request);  // every block of the request back to the free pool
 
   // Prefix caching (no-ops without it). For a request that holds no blocks: takes the cached
-  // blocks its prompt begins with (`hashes`: its prompt's full blocks, in order; `partial`: its
-  // prompt_partial_block_hashes, used by token-granular matching) and returns the tokens they
-  // hold (token-granular: and the tokens matched in the next block, which it will hold a block
-  // of its own for).
+  // blocks its prompt begins with (`hashes`: its prompt's full blocks, in order; `partial`: the
+  // names of partial blocks, for token-granular matching) and returns the tokens they hold
+  // (token-granular: and the tokens matched in the next block, which it will hold a block of its
+  // own for).
   long long take_cached_prefix(int request, const std::vector<std::uint64_t>& hashes, long long prompt_tokens,
-                               const std::vector<std::uint64_t>& partial = {});
+                               const PartialBlockName& partial = {});
   // The tokens take_cached_prefix would give a request with these hashes now, taking nothing (for
   // SGLang's longest-prefix-match ordering and prefix-aware routing).
   long long cached_prefix_tokens(const std::vector<std::uint64_t>& hashes, long long prompt_tokens,
-                                 const std::vector<std::uint64_t>& partial = {}) const;
+                                 const PartialBlockName& partial = {}) const;
   // Names the request's full blocks among its first `computed` tokens with their hashes (and, for
   // token-granular matching, their partial hashes), so later requests can take them.
   void cache_full_blocks(int request, const std::vector<std::uint64_t>& hashes, long long computed,
-                         const std::vector<std::uint64_t>& partial = {});
+                         const PartialBlockName& partial = {});
 
  private:
   struct Block {
@@ -76,14 +82,14 @@ class KvBlockManager {
     bool named = false;
     std::uint64_t hash = 0;
     std::list<int>::iterator in_free;  // valid while holders == 0
-    std::vector<std::uint64_t> partial;  // its first 1..block_size-1 tokens' names (token matching)
+    std::vector<std::uint64_t> partial;  // token matching: the names of its first 1..block_size-1 tokens
   };
   struct Match {
     std::size_t blocks = 0;      // cached full blocks
     long long extra_tokens = 0;  // token-granular: matched tokens of the next block
   };
   Match match(const std::vector<std::uint64_t>& hashes, long long prompt_tokens,
-              const std::vector<std::uint64_t>& partial) const;
+              const PartialBlockName& partial) const;
   void forget_name(Block& block);
   void relink_free_blocks();  // each free block's place in free_
   int take_free_block();  // the least recently freed; its name goes if it had one
@@ -95,7 +101,9 @@ class KvBlockManager {
   std::vector<Block> blocks_;
   std::list<int> free_;  // least recently freed first
   std::unordered_map<std::uint64_t, int> by_hash_;
-  std::unordered_map<std::uint64_t, int> partial_;  // partial names of named blocks: how many
+  // Token matching: the named blocks by the name of their first token (and every token before
+  // them): those a match of at least one token can be with, whose longer names it then compares.
+  std::unordered_map<std::uint64_t, std::vector<int>> by_first_token_;
   std::map<int, std::vector<int>> held_;  // request -> its blocks, in token order
 };
 

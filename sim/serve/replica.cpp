@@ -17,7 +17,7 @@ ServingState::ServingState(const std::vector<Request>& requests_in, const Schedu
       config(config_in),
       live(requests_in.size()),
       hashes(requests_in.size()),
-      partial_hashes(requests_in.size()),
+      partial_names(requests_in.size()),
       accept_rng(config_in.speculative.seed) {
   out.requests.resize(requests.size());
   for (std::size_t i = 0; i < requests.size(); ++i) out.requests[i].request = requests[i];
@@ -25,7 +25,10 @@ ServingState::ServingState(const std::vector<Request>& requests_in, const Schedu
   const bool token = kv.prefix_match() == PrefixMatch::token;
   for (std::size_t i = 0; i < requests.size(); ++i) {
     hashes[i] = cached_block_hashes(requests[i], kv.block_size());
-    if (token) partial_hashes[i] = cached_partial_block_hashes(requests[i], kv.block_size());
+    if (!token) continue;
+    partial_names[i] = [&r = requests[i], &h = hashes[i], bs = kv.block_size()](std::size_t block, int t) {
+      return partial_block_hash(r, bs, block == 0 ? 0 : h[block - 1], static_cast<int>(block), t);
+    };
   }
 }
 
@@ -58,7 +61,7 @@ Replica::Replica(int index, ServingState& state, KvBlockManager kv, StepTimeFn s
 long long Replica::cached_prefix_tokens(int request) const {
   const auto i = static_cast<std::size_t>(request);
   if (s_.live[i].computed > 0) return 0;  // a transferred request brings its own KV
-  return kv_.cached_prefix_tokens(s_.hashes[i], s_.known(request), s_.partial_hashes[i]);
+  return kv_.cached_prefix_tokens(s_.hashes[i], s_.known(request), s_.partial_names[i]);
 }
 
 Replica::WaitKey Replica::wait_key(int id, long long order) const {
@@ -225,7 +228,7 @@ void Replica::admit() {
     long long hit = 0;
     if (l.computed == 0) {
       const auto i = static_cast<std::size_t>(id);
-      hit = kv_.take_cached_prefix(id, s_.hashes[i], s_.known(id), s_.partial_hashes[i]);
+      hit = kv_.take_cached_prefix(id, s_.hashes[i], s_.known(id), s_.partial_names[i]);
       l.computed = hit;
     }
     const long long n = chunk(id, budget_);
@@ -347,7 +350,7 @@ void Replica::finish_step() {
       l.computed += n;
     }
     kv_.cache_full_blocks(id, s_.hashes[static_cast<std::size_t>(id)], l.computed,
-                          s_.partial_hashes[static_cast<std::size_t>(id)]);
+                          s_.partial_names[static_cast<std::size_t>(id)]);
     if (l.computed < s_.known(id)) continue;  // a prefill chunk with more to come
     l.generated += emitted;
     for (int e = 0; e < emitted; ++e) rec.token_s.push_back(t_);

@@ -35,7 +35,7 @@ struct ServingState {
   const SchedulerConfig& config;
   std::vector<Live> live;
   std::vector<std::vector<std::uint64_t>> hashes;          // cached_block_hashes (prefix caching)
-  std::vector<std::vector<std::uint64_t>> partial_hashes;  // and its partial blocks (token matching)
+  std::vector<PartialBlockName> partial_names;  // token-granular matching's, else empty
   Rng accept_rng;                                          // speculative decoding's draws, in event order
   ServeResult out;
   std::size_t finished = 0;

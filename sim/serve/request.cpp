@@ -85,24 +85,6 @@ std::vector<std::uint64_t> block_hashes(const Request& request, int block_size, 
   return hashes;
 }
 
-std::vector<std::uint64_t> partial_block_hashes(const Request& request, int block_size, int tokens) {
-  std::vector<std::uint64_t> partial;
-  if (block_size < 2) return partial;
-  constexpr std::uint64_t kPartial = 0x5041525400000000ull;
-  std::uint64_t h = 0;  // the chain through block j - 1, as block_hashes makes it
-  for (int j = 0; j * block_size < tokens; ++j) {
-    const int begin = j * block_size;
-    for (int t = 1; t < block_size && begin + t <= tokens; ++t) {
-      const std::uint64_t identity = tokens_identity(request, begin, begin + t);
-      partial.push_back(mix(
-          h ^ mix(kPartial ^ mix(identity + static_cast<std::uint64_t>(j)) ^ static_cast<std::uint64_t>(t))));
-    }
-    if (begin + block_size > tokens) break;
-    h = mix(h ^ mix(tokens_identity(request, begin, begin + block_size) + static_cast<std::uint64_t>(j)));
-  }
-  return partial;
-}
-
 }  // namespace
 
 std::vector<std::uint64_t> prompt_block_hashes(const Request& request, int block_size) {
@@ -113,12 +95,13 @@ std::vector<std::uint64_t> cached_block_hashes(const Request& request, int block
   return block_hashes(request, block_size, cacheable_tokens(request));
 }
 
-std::vector<std::uint64_t> prompt_partial_block_hashes(const Request& request, int block_size) {
-  return partial_block_hashes(request, block_size, request.prompt_tokens);
-}
-
-std::vector<std::uint64_t> cached_partial_block_hashes(const Request& request, int block_size) {
-  return partial_block_hashes(request, block_size, cacheable_tokens(request));
+std::uint64_t partial_block_hash(const Request& request, int block_size, std::uint64_t chain_before, int block,
+                                 int t) {
+  constexpr std::uint64_t kPartial = 0x5041525400000000ull;
+  const int begin = block * block_size;
+  const std::uint64_t identity = tokens_identity(request, begin, begin + t);
+  return mix(chain_before ^
+             mix(kPartial ^ mix(identity + static_cast<std::uint64_t>(block)) ^ static_cast<std::uint64_t>(t)));
 }
 
 }  // namespace tasim::serve

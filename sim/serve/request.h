@@ -44,11 +44,11 @@ std::vector<std::uint64_t> prompt_block_hashes(const Request& request, int block
 // output_segment also the full blocks of its outputs (every output but the last is computed).
 std::vector<std::uint64_t> cached_block_hashes(const Request& request, int block_size);
 
-// For token-granular prefix matching: the chained hashes of the prompt's first j x block_size + t
-// tokens, for each block j and t = 1..block_size-1 (at index j x (block_size - 1) + t - 1), as far
-// as the prompt goes. Two prompts share one exactly when they share those tokens.
-std::vector<std::uint64_t> prompt_partial_block_hashes(const Request& request, int block_size);
-// The same as far as cached_block_hashes goes.
-std::vector<std::uint64_t> cached_partial_block_hashes(const Request& request, int block_size);
+// For token-granular prefix matching: the chained hash of the first block x block_size + t tokens
+// (t = 1..block_size-1) of what cached_block_hashes names, given the hash of the blocks before
+// (cached_block_hashes[block - 1], 0 for block 0). Two requests share one exactly when they share
+// those tokens.
+std::uint64_t partial_block_hash(const Request& request, int block_size, std::uint64_t chain_before, int block,
+                                 int t);
 
 }  // namespace tasim::serve

@@ -559,9 +559,15 @@ TEST_CASE("serve: token-granular prefix matching hits past the last shared full 
   // the match is gone.
   KvBlockManager kv(4, 4, true, PrefixMatch::token);
   const Request a = request(0, 0.0, 8, 1, 0, 6), b = request(1, 0.0, 8, 1, 0, 6);
-  const auto ha = prompt_block_hashes(a, 4), pa = prompt_partial_block_hashes(a, 4);
-  const auto hb = prompt_block_hashes(b, 4), pb = prompt_partial_block_hashes(b, 4);
-  REQUIRE(pa.size() == 6);  // blocks 0 and 1, t = 1..3 each
+  const auto ha = prompt_block_hashes(a, 4), hb = prompt_block_hashes(b, 4);
+  const auto names = [](const Request& r, const std::vector<std::uint64_t>& h) -> PartialBlockName {
+    return [&r, &h](std::size_t block, int t) {
+      return partial_block_hash(r, 4, block == 0 ? 0 : h[block - 1], static_cast<int>(block), t);
+    };
+  };
+  const PartialBlockName pa = names(a, ha), pb = names(b, hb);
+  CHECK(pa(1, 2) == pb(1, 2));  // the first 6 tokens: the shared prefix
+  CHECK(pa(1, 3) != pb(1, 3));  // the 7th is each one's own
   CHECK(kv.reserve(0, 8));
   kv.cache_full_blocks(0, ha, 8, pa);
   kv.release(0);
