@@ -146,8 +146,7 @@ long long KvBlockManager::cached_prefix_tokens(const std::vector<std::uint64_t>&
 }
 
 long long KvBlockManager::take_cached_prefix(int request, const std::vector<std::uint64_t>& hashes,
-                                             long long prompt_tokens,
-                                             const PartialBlockName& partial) {
+                                             long long prompt_tokens, const PartialBlockName& partial) {
   if (held(request) > 0) return 0;
   const Match m = match(hashes, prompt_tokens, partial);
   if (m.blocks == 0) return m.extra_tokens;  // (copied into a block reserve gives it)

@@ -34,9 +34,9 @@ struct ServingState {
   const std::vector<Request>& requests;
   const SchedulerConfig& config;
   std::vector<Live> live;
-  std::vector<std::vector<std::uint64_t>> hashes;          // cached_block_hashes (prefix caching)
-  std::vector<PartialBlockName> partial_names;  // token-granular matching's, else empty
-  Rng accept_rng;                                          // speculative decoding's draws, in event order
+  std::vector<std::vector<std::uint64_t>> hashes;  // cached_block_hashes (prefix caching)
+  std::vector<PartialBlockName> partial_names;     // token-granular matching's, else empty
+  Rng accept_rng;                                  // speculative decoding's draws, in event order
   ServeResult out;
   std::size_t finished = 0;
   int in_system = 0;

@@ -95,13 +95,13 @@ std::vector<std::uint64_t> cached_block_hashes(const Request& request, int block
   return block_hashes(request, block_size, cacheable_tokens(request));
 }
 
-std::uint64_t partial_block_hash(const Request& request, int block_size, std::uint64_t chain_before, int block,
-                                 int t) {
+std::uint64_t partial_block_hash(const Request& request, int block_size, std::uint64_t chain_before,
+                                 int block, int t) {
   constexpr std::uint64_t kPartial = 0x5041525400000000ull;
   const int begin = block * block_size;
   const std::uint64_t identity = tokens_identity(request, begin, begin + t);
-  return mix(chain_before ^
-             mix(kPartial ^ mix(identity + static_cast<std::uint64_t>(block)) ^ static_cast<std::uint64_t>(t)));
+  return mix(chain_before ^ mix(kPartial ^ mix(identity + static_cast<std::uint64_t>(block)) ^
+                                static_cast<std::uint64_t>(t)));
 }
 
 }  // namespace tasim::serve

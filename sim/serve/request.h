@@ -48,7 +48,7 @@ std::vector<std::uint64_t> cached_block_hashes(const Request& request, int block
 // (t = 1..block_size-1) of what cached_block_hashes names, given the hash of the blocks before
 // (cached_block_hashes[block - 1], 0 for block 0). Two requests share one exactly when they share
 // those tokens.
-std::uint64_t partial_block_hash(const Request& request, int block_size, std::uint64_t chain_before, int block,
-                                 int t);
+std::uint64_t partial_block_hash(const Request& request, int block_size, std::uint64_t chain_before,
+                                 int block, int t);
 
 }  // namespace tasim::serve
