@@ -1,6 +1,8 @@
 // The serving loop of one replica: vLLM V1's scheduler (continuous batching, a token budget per
-// step, chunked prefill, preemption by recompute) over a paged KV cache, with the time of each
-// step from a step-time function (the cycle simulator's, or a formula in tests). docs/serving.md.
+// step, chunked prefill, preemption by recompute; or Sarathi-Serve's, Orca's, static batching's:
+// SchedulerConfig::kind) over a paged KV cache, with the time of each step from a step-time
+// function (the cycle simulator's, or a formula in tests). Several replicas: cluster.h; the loop
+// itself: replica.h. docs/serving.md.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +15,15 @@
 namespace tasim::serve {
 
 struct SchedulerConfig {
+  // Which system's scheduling (docs/serving.md, "Other schedulers"): vLLM V1 (below), Sarathi-Serve's
+  // stall-free batching (decodes first, then prefill chunks in the budget), Orca's iteration-level
+  // scheduling (whole prompts, KV reserved for prompt + outputs at admission: never preempts), or
+  // static batching (FasterTransformer: a new batch only when the last one has finished).
+  enum class Kind { vllm, sarathi, orca, static_batch } kind = Kind::vllm;
+  // The waiting queue's order: arrival (fcfs), or SGLang's longest prefix match first (lpm: the
+  // most prompt tokens cached in this replica's KV cache; equal matches in arrival order).
+  // Under policy priority, priority still comes first.
+  enum class Ordering { fcfs, lpm } ordering = Ordering::fcfs;
   int max_num_batched_tokens = 8192;  // tokens computed per step, every sequence together
   int max_num_seqs = 256;             // requests running at once
   // A prefill computes at most this many tokens in one step (0: up to the budget). vLLM's
@@ -65,6 +76,10 @@ struct RequestRecord {
   long long drafts_proposed = 0, drafts_accepted = 0;  // speculative decoding
   int verify_steps = 0;                                 // steps that verified its drafts
   std::vector<double> token_s;      // when each output token came (output_tokens of them)
+  // Disaggregation: from its first token (prefill replica) until its KV has reached the decode
+  // replica (waiting for the link, its latency and bytes / bandwidth); 0 otherwise.
+  double kv_transfer_s = 0;
+  int prefill_replica = -1;  // the replica that prefilled it under disaggregation, else -1
   double ttft_s() const { return first_token_s - request.arrival_s; }
   double e2e_s() const { return completion_s - request.arrival_s; }
   // (e2e - TTFT) / (outputs - 1); 0 for a single output token.
@@ -98,9 +113,14 @@ struct ServeResult {
   double duration_s = 0;  // the last completion
 };
 
-// Serves `requests` (in arrival order, ids 0..n-1) on one replica. Throws tasim::Error for a bad
-// configuration and for a request that can never be scheduled (its prompt needs more KV blocks
-// than the cache has).
+// Checks a configuration; throws tasim::Error naming the bad value.
+void validate_scheduler(const SchedulerConfig& config);
+// Checks that requests have ids 0..n-1 in arrival order and sensible lengths; throws tasim::Error.
+void validate_requests(const std::vector<Request>& requests);
+
+// Serves `requests` (in arrival order, ids 0..n-1) on one replica (the same loop as run_cluster,
+// sim/serve/cluster.h, with one). Throws tasim::Error for a bad configuration and for a request
+// that can never be scheduled (it needs more KV blocks than the cache has).
 ServeResult run_serving(const std::vector<Request>& requests, const SchedulerConfig& config, KvBlockManager kv,
                   const StepTimeFn& step_time);
 

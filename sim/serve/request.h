@@ -22,11 +22,33 @@ struct Request {
   // tokens past the listed blocks are the request's own.
   std::vector<std::uint64_t> content_ids;
   int content_block_tokens = 0;
+  // Or (generated conversations and parallel samples): the prompt as segments of tokens, each
+  // named by an id, equal ids meaning equal tokens; tokens past the segments are the request's
+  // own. A conversation's turn lists its earlier turns' prompts and outputs, then its new tokens.
+  struct Segment {
+    std::uint64_t id = 0;
+    int tokens = 0;
+  };
+  std::vector<Segment> segments;
+  // Nonzero (a conversation's turn, with segments): its output tokens are this segment, which the
+  // next turn's prompt repeats, so the blocks of its outputs are named in the prefix cache too.
+  std::uint64_t output_segment = 0;
 };
 
 // The chained hashes of a prompt's full blocks (prefix caching): block j's hash depends on its
 // tokens and on every token before it, so two prompts share block j's hash exactly when they
 // share their first (j + 1) x block_size tokens.
 std::vector<std::uint64_t> prompt_block_hashes(const Request& request, int block_size);
+
+// The names of the blocks the prefix cache may keep: the prompt's full blocks, and with an
+// output_segment also the full blocks of its outputs (every output but the last is computed).
+std::vector<std::uint64_t> cached_block_hashes(const Request& request, int block_size);
+
+// For token-granular prefix matching: the chained hash of the first block x block_size + t tokens
+// (t = 1..block_size-1) of what cached_block_hashes names, given the hash of the blocks before
+// (cached_block_hashes[block - 1], 0 for block 0). Two requests share one exactly when they share
+// those tokens.
+std::uint64_t partial_block_hash(const Request& request, int block_size, std::uint64_t chain_before,
+                                 int block, int t);
 
 }  // namespace tasim::serve

@@ -165,7 +165,9 @@ class LengthSampler {
 
 }  // namespace
 
-std::vector<Request> generate_requests(const WorkloadSpec& spec) {
+namespace {
+
+void validate_spec(const WorkloadSpec& spec) {
   if (spec.num_requests < 1) throw Error(fmt::format("--num-requests {} must be >= 1", spec.num_requests));
   if (spec.arrival.kind != ArrivalProcess::Kind::burst && !(spec.rate_qps > 0 && std::isfinite(spec.rate_qps))) {
     throw Error(fmt::format("--rate {} must be a number of requests per second > 0", spec.rate_qps));
@@ -178,34 +180,123 @@ std::vector<Request> generate_requests(const WorkloadSpec& spec) {
                             "fraction from 0 to 1",
                             spec.shared_prefix_tokens, spec.shared_prefix_fraction));
   }
-  // One stream each for arrivals, prompts, outputs and prefix groups: changing one distribution
-  // leaves the others.
-  Rng arrivals(spec.seed), prompts(spec.seed ^ 0x9e3779b97f4a7c15ull), outputs(spec.seed ^ 0xbf58476d1ce4e5b9ull),
-      groups(spec.seed ^ 0x94d049bb133111ebull);
+  if (spec.samples < 1) throw Error(fmt::format("--samples {} must be >= 1", spec.samples));
+  if (spec.priority_classes < 1)
+    throw Error(fmt::format("--priority-classes {} must be >= 1", spec.priority_classes));
+  if (spec.turns < 1) throw Error(fmt::format("--turns {} must be >= 1", spec.turns));
+  if (!(spec.think_time_s >= 0) || !std::isfinite(spec.think_time_s)) {
+    throw Error(fmt::format("--think-time {} s must be >= 0", spec.think_time_s));
+  }
+}
+
+// The generator's streams: one each for arrivals, prompts, outputs, prefix groups, priorities and
+// the outputs of extra samples, so changing one leaves the others.
+struct Streams {
+  explicit Streams(std::uint64_t seed)
+      : arrivals(seed),
+        prompts(seed ^ 0x9e3779b97f4a7c15ull),
+        outputs(seed ^ 0xbf58476d1ce4e5b9ull),
+        groups(seed ^ 0x94d049bb133111ebull),
+        priorities(seed ^ 0x2545f4914f6cdd1dull),
+        samples(seed ^ 0xd6e8feb86659fd93ull) {}
+  Rng arrivals, prompts, outputs, groups, priorities, samples;
+};
+
+double next_arrival_gap(const WorkloadSpec& spec, Rng& rng) {
+  switch (spec.arrival.kind) {
+    case ArrivalProcess::Kind::poisson:
+      return rng.exponential(spec.rate_qps);
+    case ArrivalProcess::Kind::gamma:
+      // vLLM's benchmark: shape = burstiness, scale = 1 / (rate x burstiness): the mean gap is 1 / rate.
+      return rng.gamma(spec.arrival.burstiness, 1.0 / (spec.rate_qps * spec.arrival.burstiness));
+    case ArrivalProcess::Kind::burst:
+      return 0.0;
+  }
+  return 0.0;
+}
+
+int draw_priority(const WorkloadSpec& spec, Rng& rng) {
+  if (spec.priority_classes <= 1) return 0;
+  return std::min(spec.priority_classes - 1, static_cast<int>(rng.uniform() * spec.priority_classes));
+}
+
+// Segment names: a tag, the conversation and the turn (distinct for up to 2^32 conversations of
+// 2^24 turns).
+enum : std::uint64_t { kGroupSegment = 1, kTurnPromptSegment = 2, kTurnOutputSegment = 3 };
+std::uint64_t segment_id(std::uint64_t tag, std::uint64_t conversation, std::uint64_t turn) {
+  return (tag << 56) ^ (conversation << 24) ^ turn;
+}
+
+// Conversations and parallel samples: requests named by segments, then put in arrival order.
+std::vector<Request> generate_conversations(const WorkloadSpec& spec, Streams& rng,
+                                            const LengthSampler& prompt, const LengthSampler& output) {
+  std::vector<Request> out;
+  double start = 0;
+  for (int c = 0; c < spec.num_requests; ++c) {
+    start += next_arrival_gap(spec, rng.arrivals);
+    const bool member = spec.shared_prefix_tokens > 0 && rng.groups.uniform() < spec.shared_prefix_fraction;
+    std::vector<Request::Segment> history;
+    if (member) history.push_back({segment_id(kGroupSegment, 0, 0), spec.shared_prefix_tokens});
+    for (int turn = 0; turn < spec.turns; ++turn) {
+      const auto conv = static_cast<std::uint64_t>(c);
+      const Request::Segment fresh{segment_id(kTurnPromptSegment, conv, static_cast<std::uint64_t>(turn)),
+                                   prompt.sample(rng.prompts)};
+      const int first_output = output.sample(rng.outputs);
+      const int priority = draw_priority(spec, rng.priorities);
+      Request r;
+      r.arrival_s = start + spec.think_time_s * turn;
+      r.segments = history;
+      r.segments.push_back(fresh);
+      r.prompt_tokens = 0;
+      for (const Request::Segment& seg : r.segments) r.prompt_tokens += seg.tokens;
+      r.priority = priority;
+      if (member) {
+        r.prefix_group = 0;
+        r.prefix_tokens = spec.shared_prefix_tokens;
+      }
+      const std::uint64_t answer = segment_id(kTurnOutputSegment, conv, static_cast<std::uint64_t>(turn));
+      for (int s = 0; s < spec.samples; ++s) {
+        r.output_tokens = s == 0 ? first_output : output.sample(rng.samples);
+        // The first sample's answer is the next turn's history: its blocks are worth caching.
+        r.output_segment = s == 0 && spec.turns > 1 ? answer : 0;
+        out.push_back(r);
+      }
+      // The next turn's prompt: this one's and the first sample's answer.
+      history.push_back(fresh);
+      history.push_back({answer, first_output});
+    }
+  }
+  // Turns of later conversations may come before earlier ones' last turns.
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Request& a, const Request& b) { return a.arrival_s < b.arrival_s; });
+  for (std::size_t i = 0; i < out.size(); ++i) out[i].id = static_cast<int>(i);
+  return out;
+}
+
+}  // namespace
+
+std::vector<Request> generate_requests(const WorkloadSpec& spec) {
+  validate_spec(spec);
+  Streams rng(spec.seed);
   const LengthSampler prompt(spec.prompt, spec.min_tokens, spec.max_tokens);
   const LengthSampler output(spec.output, spec.min_tokens, spec.max_tokens);
+  if (spec.samples > 1 || spec.turns > 1) return generate_conversations(spec, rng, prompt, output);
   std::vector<Request> out;
   out.reserve(static_cast<std::size_t>(spec.num_requests));
   double t = 0;
   for (int i = 0; i < spec.num_requests; ++i) {
-    switch (spec.arrival.kind) {
-      case ArrivalProcess::Kind::poisson: t += arrivals.exponential(spec.rate_qps); break;
-      case ArrivalProcess::Kind::gamma:
-        // vLLM's benchmark: shape = burstiness, scale = 1 / (rate x burstiness): the mean gap is 1 / rate.
-        t += arrivals.gamma(spec.arrival.burstiness, 1.0 / (spec.rate_qps * spec.arrival.burstiness));
-        break;
-      case ArrivalProcess::Kind::burst: break;
-    }
+    t += next_arrival_gap(spec, rng.arrivals);
     Request r;
     r.id = i;
     r.arrival_s = t;
-    r.prompt_tokens = prompt.sample(prompts);
-    r.output_tokens = output.sample(outputs);
-    if (spec.shared_prefix_tokens > 0 && groups.uniform() < spec.shared_prefix_fraction) {
+    r.prompt_tokens = prompt.sample(rng.prompts);
+    r.output_tokens = output.sample(rng.outputs);
+    if (spec.shared_prefix_tokens > 0 && rng.groups.uniform() < spec.shared_prefix_fraction) {
       r.prefix_group = 0;
       r.prefix_tokens = spec.shared_prefix_tokens;
       r.prompt_tokens += spec.shared_prefix_tokens;
     }
+    r.priority = draw_priority(spec, rng.priorities);
     out.push_back(r);
   }
   return out;

@@ -47,9 +47,24 @@ struct WorkloadSpec {
   int min_tokens = 1;
   int max_tokens = 1 << 20;  // lengths are clipped to [min_tokens, max_tokens]
   std::uint64_t seed = 0;
+
+  // Parallel sampling (n > 1): each request becomes n requests with the same prompt, arriving
+  // together (prefix caching shares the prompt's full blocks); the first has the drawn output
+  // length, the others their own draws.
+  int samples = 1;
+  // Priority classes: each request's priority uniform in 0..K-1 (samples of a request share it).
+  int priority_classes = 1;
+  // Multi-turn conversations: each of the num_requests arrivals starts a conversation of `turns`
+  // requests; turn i (from 0) arrives think_time_s x i after the start (open loop: whether turn
+  // i - 1 has finished or not) and its prompt is every earlier turn's prompt and output followed
+  // by its own new prompt-length tokens (named so prefix caching can share them).
+  int turns = 1;
+  double think_time_s = 0.0;
 };
 
-// The requests in arrival order, ids 0..n-1. Throws tasim::Error for a bad spec.
+// The requests in arrival order, ids 0..n-1 (num_requests x turns x samples of them; with the
+// defaults of the fields above, one per arrival, the same as before those fields existed).
+// Throws tasim::Error for a bad spec.
 std::vector<Request> generate_requests(const WorkloadSpec& spec);
 
 // The generator behind it: std::mt19937_64 (its output is fixed by the C++ standard), doubles
