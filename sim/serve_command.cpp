@@ -15,7 +15,9 @@
 #include "common/output_file.h"
 #include "sim/config/arch_loader.h"
 #include "sim/options/run_options.h"
+#include "sim/serve/cluster.h"
 #include "sim/serve/engine.h"
+#include "sim/serve/metrics.h"
 #include "sim/serve/request_trace.h"
 #include "sim/serve/serve_report.h"
 #include "sim/serve/step_model.h"
@@ -171,6 +173,60 @@ class StepTimes {
   bool exact_;
 };
 
+// The value of option `name`, one of `choices` (name as written, value); an error lists them.
+template <typename T>
+T one_of(const po::variables_map& vm, const char* name, const std::vector<std::pair<std::string, T>>& choices) {
+  const std::string text = vm[name].as<std::string>();
+  std::string names;
+  for (const auto& [word, value] : choices) {
+    if (word == text) return value;
+    names += (names.empty() ? "" : ", ") + word;
+  }
+  throw Error(fmt::format("--{} '{}' is not one of: {}", name, text, names));
+}
+
+// Replicas, routing and disaggregation. A KV transfer goes from the prefill replica's chips to the
+// decode replica's, each chip its shard over one of its links (the architecture's link bandwidth
+// and latency unless given).
+serve::ClusterConfig cluster_config(const po::variables_map& vm, const ChipConfig& chip, double kv_bytes_per_token) {
+  serve::ClusterConfig c;
+  c.replicas = vm["replicas"].as<int>();
+  if (c.replicas < 1) throw Error(fmt::format("--replicas {} must be >= 1", c.replicas));
+  c.routing = one_of<serve::ClusterConfig::Routing>(
+      vm, "routing",
+      {{"round-robin", serve::ClusterConfig::Routing::round_robin},
+       {"least-outstanding", serve::ClusterConfig::Routing::least_outstanding},
+       {"least-kv", serve::ClusterConfig::Routing::least_kv},
+       {"prefix-aware", serve::ClusterConfig::Routing::prefix_aware}});
+  auto& d = c.disaggregation;
+  d.prefill_replicas = vm["prefill-replicas"].as<int>();
+  d.decode_replicas = vm["decode-replicas"].as<int>();
+  if (d.prefill_replicas < 0 || d.decode_replicas < 0 || (d.prefill_replicas > 0) != (d.decode_replicas > 0)) {
+    throw Error(fmt::format("--prefill-replicas {} and --decode-replicas {}: disaggregation needs both >= 1 (or both 0)",
+                            d.prefill_replicas, d.decode_replicas));
+  }
+  const bool disaggregated = d.prefill_replicas > 0;
+  if (disaggregated && !vm["replicas"].defaulted()) {
+    throw Error("tasim serve: --replicas is the replicas without disaggregation: with it, give --prefill-replicas and "
+                "--decode-replicas");
+  }
+  if (!disaggregated && (vm.count("kv-link-gbps") || vm.count("kv-link-latency-us"))) {
+    throw Error("tasim serve: --kv-link-gbps and --kv-link-latency-us apply to disaggregation (--prefill-replicas)");
+  }
+  const int tp = std::max(1, vm["tp"].as<int>());
+  const double gbps = vm.count("kv-link-gbps") ? vm["kv-link-gbps"].as<double>() : chip.system.link.gbps_per_direction * tp;
+  const double latency_us = vm.count("kv-link-latency-us") ? vm["kv-link-latency-us"].as<double>()
+                                                            : chip.system.link.latency_ns / 1000.0;
+  if (!(gbps > 0)) throw Error(fmt::format("--kv-link-gbps {} must be > 0", gbps));
+  if (!(latency_us >= 0)) throw Error(fmt::format("--kv-link-latency-us {} must be >= 0", latency_us));
+  if (disaggregated) {
+    d.kv_bytes_per_token = kv_bytes_per_token;
+    d.link_bytes_per_s = gbps * 1e9;
+    d.link_latency_s = latency_us * 1e-6;
+  }
+  return c;
+}
+
 std::vector<double> parse_acceptance(const std::string& text) {
   std::vector<double> out;
   std::size_t start = 0;
@@ -200,6 +256,10 @@ std::vector<serve::Request> serve_requests(const po::variables_map& vm, double r
   w.seed = vm["seed"].as<std::uint64_t>();
   w.shared_prefix_tokens = vm["shared-prefix-tokens"].as<int>();
   w.shared_prefix_fraction = vm["shared-prefix-fraction"].as<double>();
+  w.samples = vm["samples"].as<int>();
+  w.priority_classes = vm["priority-classes"].as<int>();
+  w.turns = vm["turns"].as<int>();
+  w.think_time_s = vm["think-time"].as<double>();
   return serve::generate_requests(w);
 }
 
@@ -237,9 +297,22 @@ void add_serve_options(po::options_description& desc) {
       ("max-num-seqs", po::value<int>()->default_value(256), "requests running at once")
       ("long-prefill-token-threshold", po::value<int>()->default_value(0), "a prefill's tokens per step at most (0: the budget)")
       ("policy", po::value<std::string>()->default_value("fcfs"), "fcfs | priority")
+      ("scheduler", po::value<std::string>()->default_value("vllm"), "vllm | sarathi | orca | static")
+      ("ordering", po::value<std::string>()->default_value("fcfs"), "the waiting queue: fcfs | lpm (longest cached prefix first, SGLang)")
+      ("replicas", po::value<int>()->default_value(1), "replicas of the deployment, each --tp chips")
+      ("routing", po::value<std::string>()->default_value("round-robin"), "round-robin | least-outstanding | least-kv | prefix-aware")
+      ("prefill-replicas", po::value<int>()->default_value(0), "disaggregation: replicas that prefill (with --decode-replicas)")
+      ("decode-replicas", po::value<int>()->default_value(0), "disaggregation: replicas that decode")
+      ("kv-link-gbps", po::value<double>(), "disaggregation: GB/s of a prefill-to-decode link (default: the chips' links, one per chip)")
+      ("kv-link-latency-us", po::value<double>(), "disaggregation: latency of a KV transfer (default: the chips' link latency)")
+      ("samples", po::value<int>()->default_value(1), "parallel samples per request (best-of-n), sharing the prompt")
+      ("priority-classes", po::value<int>()->default_value(1), "priorities 0..K-1 drawn uniformly (with --policy priority)")
+      ("turns", po::value<int>()->default_value(1), "turns per conversation (each prompt carries the history)")
+      ("think-time", po::value<double>()->default_value(0.0), "seconds between a conversation's turns")
       ("block-size", po::value<int>()->default_value(16), "KV cache block, tokens")
       ("memory-utilization", po::value<double>()->default_value(0.9), "share of HBM for weights and KV cache")
       ("prefix-caching", po::bool_switch(), "share full prompt blocks between requests")
+      ("prefix-match", po::value<std::string>()->default_value("block"), "block (vLLM) | token (SGLang's radix tree: hits need not be whole blocks)")
       ("step-check", po::value<int>()->default_value(0), "simulate this many held-out step shapes directly and report the step model's error")
       ("exact-steps", po::bool_switch(), "simulate every distinct step instead of the step model (slow; to validate it)")
       ("step-cache", po::value<std::string>(), "folder of the step tables (default $XDG_CACHE_HOME/tasim or ~/.cache/tasim)")
@@ -295,6 +368,8 @@ int cmd_serve(const std::vector<std::string>& args) {
   if (spec_k == 0 && (vm.count("drafter") || vm.count("acceptance"))) {
     throw Error("tasim serve: --drafter and --acceptance apply to speculative decoding: set --speculative-k");
   }
+  const std::vector<double> acceptance =
+      spec_k > 0 ? parse_acceptance(vm["acceptance"].as<std::string>()) : std::vector<double>{};
   std::unique_ptr<ServedModel> draft;
   if (spec_k > 0 && vm["drafter"].as<std::string>() != "ngram") {
     draft = std::make_unique<ServedModel>(served_model(vm, chip, vm["drafter"].as<std::string>()));
@@ -324,13 +399,23 @@ int cmd_serve(const std::vector<std::string>& args) {
   const std::string policy = vm["policy"].as<std::string>();
   if (policy != "fcfs" && policy != "priority") throw Error(fmt::format("--policy '{}' is not one of: fcfs, priority", policy));
   config.policy = policy == "priority" ? serve::SchedulerConfig::Policy::priority : serve::SchedulerConfig::Policy::fcfs;
+  config.kind = one_of<serve::SchedulerConfig::Kind>(vm, "scheduler",
+                                                    {{"vllm", serve::SchedulerConfig::Kind::vllm},
+                                                     {"sarathi", serve::SchedulerConfig::Kind::sarathi},
+                                                     {"orca", serve::SchedulerConfig::Kind::orca},
+                                                     {"static", serve::SchedulerConfig::Kind::static_batch}});
+  config.ordering = one_of<serve::SchedulerConfig::Ordering>(
+      vm, "ordering", {{"fcfs", serve::SchedulerConfig::Ordering::fcfs}, {"lpm", serve::SchedulerConfig::Ordering::lpm}});
+  const serve::PrefixMatch prefix_match = one_of<serve::PrefixMatch>(
+      vm, "prefix-match", {{"block", serve::PrefixMatch::block}, {"token", serve::PrefixMatch::token}});
+  const serve::ClusterConfig cluster = cluster_config(vm, chip, target.kv_bytes_per_token_per_chip * tp);
 
   // The requests (checked before the long work).
   const bool find_max_rate = vm["find-max-rate"].as<bool>();
   if (vm.count("trace-requests")) {
     // The trace gives the requests: an option that would generate them is a mistake.
     for (const char* other : {"rate", "num-requests", "prompt-len", "output-len", "arrival", "shared-prefix-tokens",
-                              "shared-prefix-fraction"}) {
+                              "shared-prefix-fraction", "samples", "priority-classes", "turns", "think-time"}) {
       if (!vm[other].defaulted()) {
         throw Error(fmt::format("tasim serve --trace-requests reads the requests: --{} does not apply", other));
       }
@@ -372,20 +457,25 @@ int cmd_serve(const std::vector<std::string>& args) {
   // Speculative decoding: the drafter's steps timed like the model's (an n-gram drafter's are free).
   if (spec_k > 0) {
     config.speculative.k = spec_k;
-    config.speculative.acceptance = parse_acceptance(vm["acceptance"].as<std::string>());
+    config.speculative.acceptance = acceptance;
     config.speculative.seed = vm["seed"].as<std::uint64_t>();
     if (draft_steps) {
       config.speculative.draft_step_time = [&](const serve::StepShape& shape) { return draft_steps->seconds(shape); };
+      config.speculative.draft_step_energy = [&](const serve::StepShape& shape) { return draft_steps->joules(shape); };
     } else {
       config.speculative.draft_step_time = [](const serve::StepShape&) { return 0.0; };
     }
   }
   config.step_energy = [&](const serve::StepShape& shape) { return steps.joules(shape); };
-  const serve::KvBlockManager kv(total_blocks, block, vm["prefix-caching"].as<bool>());
+  const serve::KvBlockManager kv(total_blocks, block, vm["prefix-caching"].as<bool>(), prefix_match);
   const auto serve_at = [&](const std::vector<serve::Request>& reqs, bool show_progress) {
     ServeProgressBar progress(show_progress && out.progress, reqs);
-    serve::ServeResult r = serve::run_serving(
-        reqs, config, kv, progress.wrap([&](const serve::StepShape& shape) { return steps.seconds(shape); }));
+    serve::ServeResult r =
+        serve::run_cluster(reqs, config, cluster, kv, [&](int replica, const serve::StepShape& shape) {
+          const double t = steps.seconds(shape);
+          progress.step(replica, shape, t);
+          return t;
+        });
     progress.finish();
     return r;
   };
@@ -432,8 +522,32 @@ int cmd_serve(const std::vector<std::string>& args) {
   j.value("requests", static_cast<int>(requests.size()));
   serve::summary_json(j, s);
   j.value("block_size", block);
+  j.value("scheduler", vm["scheduler"].as<std::string>());
+  j.value("ordering", vm["ordering"].as<std::string>());
+  j.value("replicas", result.replicas);
+  j.value("routing", vm["routing"].as<std::string>());
+  if (cluster.disaggregation.prefill_replicas > 0) {
+    const auto& d = cluster.disaggregation;
+    j.begin_object("disaggregation");
+    j.value("prefill_replicas", d.prefill_replicas);
+    j.value("decode_replicas", d.decode_replicas);
+    j.value("kv_bytes_per_token", d.kv_bytes_per_token);
+    j.value("link_gbps", d.link_bytes_per_s / 1e9);
+    j.value("link_latency_us", d.link_latency_s * 1e6);
+    std::vector<double> transfers;
+    for (const serve::RequestRecord& r : result.requests) transfers.push_back(r.kv_transfer_s);
+    const serve::Distribution t = serve::distribution(transfers);
+    j.begin_object("kv_transfer_seconds");
+    j.value("mean", t.mean);
+    j.value("p50", t.p50);
+    j.value("p90", t.p90);
+    j.value("p99", t.p99);
+    j.value("max", t.max);
+    j.end_object();
+    j.end_object();
+  }
   if (spec_k > 0) {
-    j.begin_object("speculative");
+    j.begin_object("speculative_config");
     j.value("k", spec_k);
     j.value("drafter", draft ? draft->config.name : std::string("ngram"));
     j.begin_array("acceptance");
@@ -475,7 +589,13 @@ int cmd_serve(const std::vector<std::string>& args) {
                                "({} rates tried); the run at that rate:\n",
                                max_rate, attainment_goal, searched.size());
     }
-    std::cout << fmt::format("tasim serve: {} on {} (tp {}), {} requests\n", model.name, chip.name, tp, requests.size())
+    const auto& d = cluster.disaggregation;
+    const std::string replicas =
+        d.prefill_replicas > 0 ? fmt::format("{} prefill + {} decode replicas", d.prefill_replicas, d.decode_replicas)
+        : result.replicas > 1  ? fmt::format("{} replicas, {} routing", result.replicas, vm["routing"].as<std::string>())
+                               : std::string("1 replica");
+    std::cout << fmt::format("tasim serve: {} on {} (tp {}, {}, {} scheduler), {} requests\n", model.name, chip.name,
+                             tp, replicas, vm["scheduler"].as<std::string>(), requests.size())
               << serve::summary_text(s)
               << fmt::format("  KV cache         {} blocks of {} tokens\n"
                              "  step times       {} simulated steps{}\n",

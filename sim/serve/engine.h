@@ -41,6 +41,7 @@ struct SchedulerConfig {
     int k = 0;
     std::vector<double> acceptance;
     std::function<double(const struct StepShape&)> draft_step_time;
+    std::function<double(const struct StepShape&)> draft_step_energy;  // joules; empty: none
     std::uint64_t seed = 0;
   } speculative;
 

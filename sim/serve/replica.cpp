@@ -287,10 +287,14 @@ void Replica::start_step() {
           .seqs.push_back({id, dec ? 1 : static_cast<int>(n), l.computed, dec});
     }
   }
-  double draft_s = 0;
+  double draft_s = 0, draft_j = 0;
   if (spec.k > 0) {
     if (!draft_decodes.seqs.empty()) draft_s += spec.k * spec.draft_step_time(draft_decodes);
     if (!draft_prefills.seqs.empty()) draft_s += spec.draft_step_time(draft_prefills);
+    if (spec.draft_step_energy) {
+      if (!draft_decodes.seqs.empty()) draft_j += spec.k * spec.draft_step_energy(draft_decodes);
+      if (!draft_prefills.seqs.empty()) draft_j += spec.draft_step_energy(draft_prefills);
+    }
   }
   const double dt = step_time_(shape_) + draft_s;
   if (!(dt > 0) || !std::isfinite(dt)) throw Error(fmt::format("internal: a step took {} s", dt));
@@ -306,7 +310,7 @@ void Replica::start_step() {
   step_.prefill_tokens = step_.tokens - step_.decodes;
   step_.preempted = preempted_;
   step_.draft_s = draft_s;
-  if (s_.config.step_energy) step_.energy_j = s_.config.step_energy(shape_);
+  if (s_.config.step_energy) step_.energy_j = s_.config.step_energy(shape_) + draft_j;
   s_.out.preemptions += preempted_;
   t_ += dt;
   in_flight_ = true;

@@ -114,12 +114,12 @@ std::string summary_text(const ServeSummary& s) {
 std::string requests_csv(const ServeResult& result) {
   std::string csv =
       "id,arrival_s,first_scheduled_s,first_token_s,completion_s,prompt_tokens,output_tokens,ttft_s,tpot_s,e2e_s,"
-      "preemptions,prefix_hit_tokens,replica,drafts_proposed,drafts_accepted\n";
+      "preemptions,prefix_hit_tokens,replica,drafts_proposed,drafts_accepted,prefill_replica,kv_transfer_s\n";
   for (const RequestRecord& r : result.requests) {
-    csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", r.request.id, r.request.arrival_s,
+    csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", r.request.id, r.request.arrival_s,
                        r.first_scheduled_s, r.first_token_s, r.completion_s, r.request.prompt_tokens,
                        r.request.output_tokens, r.ttft_s(), r.tpot_s(), r.e2e_s(), r.preemptions, r.prefix_hit_tokens,
-                       r.replica, r.drafts_proposed, r.drafts_accepted);
+                       r.replica, r.drafts_proposed, r.drafts_accepted, r.prefill_replica, r.kv_transfer_s);
   }
   return csv;
 }
@@ -136,11 +136,12 @@ std::string requests_jsonl(const ServeResult& result) {
         "{{\"id\":{},\"replica\":{},\"arrival_s\":{},\"first_scheduled_s\":{},\"first_token_s\":{},"
         "\"completion_s\":{},\"prompt_tokens\":{},\"output_tokens\":{},\"ttft_s\":{},\"tpot_s\":{},\"e2e_s\":{},"
         "\"itl_s\":[{}],\"preemptions\":{},\"recomputed_tokens\":{},\"prefix_hit_tokens\":{},"
-        "\"drafts_proposed\":{},\"drafts_accepted\":{}}}\n",
+        "\"drafts_proposed\":{},\"drafts_accepted\":{},\"prefill_replica\":{},\"kv_transfer_s\":{}}}\n",
         r.request.id, r.replica, json_number(r.request.arrival_s), json_number(r.first_scheduled_s),
         json_number(r.first_token_s), json_number(r.completion_s), r.request.prompt_tokens, r.request.output_tokens,
         json_number(r.ttft_s()), json_number(r.tpot_s()), json_number(r.e2e_s()), gaps, r.preemptions,
-        r.recomputed_tokens, r.prefix_hit_tokens, r.drafts_proposed, r.drafts_accepted);
+        r.recomputed_tokens, r.prefix_hit_tokens, r.drafts_proposed, r.drafts_accepted, r.prefill_replica,
+        json_number(r.kv_transfer_s));
   }
   return out;
 }

@@ -83,12 +83,17 @@ void write_request(const RequestRecord& r, trace::TrackId lane, trace::TraceWrit
       trace::Arg::integer("output_tokens", r.request.output_tokens),
       trace::Arg::integer("preemptions", r.preemptions),
       trace::Arg::integer("prefix_hit_tokens", r.prefix_hit_tokens),
+      trace::Arg::integer("prefill_replica", r.prefill_replica >= 0 ? r.prefill_replica : r.replica),
   };
   // Each phase from its start to the next one's, if both are known and it lasts at least a ns.
+  // Disaggregated, the request is drawn on its decode replica's lane whole (its queue and prefill
+  // ran on prefill_replica, an argument of every slice), with its KV transfer before the decode.
+  const double landed_s = r.first_token_s < 0 ? -1 : r.first_token_s + r.kv_transfer_s;
   const std::pair<const char*, std::pair<double, double>> phases[] = {
       {"queued", {r.request.arrival_s, r.first_scheduled_s}},
       {"prefill", {r.first_scheduled_s, r.first_token_s}},
-      {"decode", {r.first_token_s, r.completion_s}},
+      {"kv_transfer", {r.first_token_s, landed_s}},
+      {"decode", {landed_s, r.completion_s}},
   };
   for (const auto& [name, span] : phases) {
     if (span.first < 0 || span.second < 0) continue;

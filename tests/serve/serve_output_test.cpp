@@ -234,13 +234,15 @@ TEST_CASE("serve summary JSON and text show every figure", "[serve][metrics]") {
 TEST_CASE("serve requests CSV and JSONL: a row and a line per request", "[serve][report]") {
   ServeResult r = small_run();
   r.requests[2].replica = 1;
+  r.requests[2].prefill_replica = 0;  // disaggregated: prefilled on 0, its KV sent to 1 in 0.25 s
+  r.requests[2].kv_transfer_s = 0.25;
   const std::vector<std::string> csv = lines(requests_csv(r));
   REQUIRE(csv.size() == 4);
   CHECK(csv[0] ==
         "id,arrival_s,first_scheduled_s,first_token_s,completion_s,prompt_tokens,output_tokens,ttft_s,tpot_s,e2e_s,"
-        "preemptions,prefix_hit_tokens,replica,drafts_proposed,drafts_accepted");
-  CHECK(csv[1] == "0,0,0,1,2,10,3,1,0.5,2,0,4,0,4,2");
-  CHECK(csv[3] == "2,1,2,3,4,10,2,2,1,3,1,6,1,0,0");
+        "preemptions,prefix_hit_tokens,replica,drafts_proposed,drafts_accepted,prefill_replica,kv_transfer_s");
+  CHECK(csv[1] == "0,0,0,1,2,10,3,1,0.5,2,0,4,0,4,2,-1,0");
+  CHECK(csv[3] == "2,1,2,3,4,10,2,2,1,3,1,6,1,0,0,0,0.25");
 
   const std::vector<std::string> jsonl = lines(requests_jsonl(r));
   REQUIRE(jsonl.size() == 3);
@@ -250,6 +252,8 @@ TEST_CASE("serve requests CSV and JSONL: a row and a line per request", "[serve]
     const RequestRecord& rec = r.requests[i];
     CHECK(n["id"].as<int>() == rec.request.id);
     CHECK(n["replica"].as<int>() == rec.replica);
+    CHECK(n["prefill_replica"].as<int>() == rec.prefill_replica);
+    CHECK(n["kv_transfer_s"].as<double>() == rec.kv_transfer_s);
     CHECK(n["arrival_s"].as<double>() == rec.request.arrival_s);
     CHECK(n["first_scheduled_s"].as<double>() == rec.first_scheduled_s);
     CHECK(n["first_token_s"].as<double>() == rec.first_token_s);

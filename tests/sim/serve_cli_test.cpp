@@ -89,7 +89,7 @@ TEST_CASE("tasim serve serves the requests and reports latency, throughput and i
   const std::string rows = read_file(csv);
   CHECK(std::count(rows.begin(), rows.end(), '\n') == 41);
   CHECK(rows.rfind("id,arrival_s,first_scheduled_s,first_token_s,completion_s,prompt_tokens,output_tokens,ttft_s,", 0) == 0);
-  CHECK(rows.find(",replica,drafts_proposed,drafts_accepted\n") != std::string::npos);
+  CHECK(rows.find(",replica,drafts_proposed,drafts_accepted,prefill_replica,kv_transfer_s\n") != std::string::npos);
   const std::vector<std::string> lines = lines_of(read_file(jsonl));
   REQUIRE(lines.size() == 40);
   for (const std::string& line : lines) {
@@ -140,6 +140,45 @@ TEST_CASE("tasim serve --exact-steps agrees with the step model on mean TTFT and
   }
 }
 
+TEST_CASE("tasim serve: disaggregated replicas, Sarathi-Serve, speculative decoding and the rate search", "[cli][serve]") {
+  const std::string csv = build_path("serve_disagg.csv");
+  const std::string args =
+      "serve --arch tpu-v4-like --model gpt-style-1b --rate 4 --num-requests 30 --prompt-len uniform:32:256 "
+      "--output-len 12 --seed 7 --json - --step-cache " + build_path("serve_step_cache") +
+      " --prefill-replicas 1 --decode-replicas 2 --scheduler sarathi --speculative-k 2 --drafter ngram "
+      "--acceptance 0.8 --slo-ttft 0.05 --find-max-rate --requests-out " + csv;
+  const auto r = run_tasim(args, true);
+  REQUIRE(r.exit_code == 0);
+  const YAML::Node j = YAML::Load(r.output);
+  CHECK(j["completed"].as<int>() == 30);
+  CHECK(j["replicas"].as<int>() == 3);
+  CHECK(j["scheduler"].as<std::string>() == "sarathi");
+  // Every KV transfer: the link's latency plus the prompt's KV at the chip's link bandwidth.
+  CHECK(j["disaggregation"]["kv_transfer_seconds"]["p50"].as<double>() > 0);
+  CHECK(j["speculative_config"]["k"].as<int>() == 2);
+  CHECK(j["speculative_config"]["drafter"].as<std::string>() == "ngram");
+  CHECK(j["speculative"]["tokens_per_verify_step"].as<double>() > 1);
+  // The search tried rates and the report is of the run at the one found, which meets the SLO.
+  CHECK(j["find_max_rate"]["searched"].size() >= 3);
+  CHECK(j["find_max_rate"]["max_rate_qps"].as<double>() > 0);
+  CHECK(j["slo"]["attainment_percent"].as<double>() >= 90);
+  // Prefilled on replica 0, decoded on 1 or 2.
+  const std::vector<std::string> rows = lines_of(read_file(csv));
+  REQUIRE(rows.size() == 31);
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    INFO(rows[i]);
+    const std::string tail = rows[i].substr(rows[i].rfind(',', rows[i].rfind(',') - 1) + 1);  // prefill_replica,kv_transfer_s
+    CHECK(tail.rfind("0,", 0) == 0);
+    const std::size_t replica_at = [&] {  // the 13th column
+      std::size_t p = 0;
+      for (int c = 0; c < 12; ++c) p = rows[i].find(',', p) + 1;
+      return p;
+    }();
+    const char replica = rows[i][replica_at];
+    CHECK((replica == '1' || replica == '2'));
+  }
+}
+
 TEST_CASE("tasim serve refuses bad input with one line", "[cli][serve][errors]") {
   const std::string base = "serve --arch tpu-v4-like --model gpt-style-1b --num-requests 5 ";
   const std::vector<std::pair<std::string, std::string>> cases = {
@@ -155,6 +194,13 @@ TEST_CASE("tasim serve refuses bad input with one line", "[cli][serve][errors]")
       {base + "--json - --requests-jsonl -", "only one output may go to standard output"},
       {base + "--step-cache x --no-step-cache", "--step-cache and --no-step-cache contradict each other"},
       {base + "--jobs -1", "--jobs -1 must be >= 0"},
+      {base + "--scheduler fifo", "--scheduler 'fifo' is not one of: vllm, sarathi, orca, static"},
+      {base + "--prefill-replicas 2", "disaggregation needs both >= 1"},
+      {base + "--kv-link-gbps 10", "apply to disaggregation"},
+      {base + "--speculative-k 2", "--speculative-k needs --drafter"},
+      {base + "--speculative-k 2 --drafter ngram --acceptance 1.5", "--acceptance '1.5'"},
+      {base + "--acceptance 0.5", "set --speculative-k"},
+      {base + "--find-max-rate", "--find-max-rate needs an SLO"},
       {"serve --trace-requests " + source_path("tests/data/serving/vidur_sample.csv") + " --rate 3",
        "--trace-requests reads the requests: --rate does not apply"},
       {"serve --arch small --model llama-3-70b --num-requests 1", "leave no HBM for the KV cache"},
