@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <boost/program_options.hpp>
+#include <chrono>
 #include <cmath>
 #include <iostream>
 #include <memory>
@@ -142,13 +143,16 @@ class StepTimes {
   StepTimes(const ServedModel& m, const ChipConfig& chip, const serve::SchedulerConfig& config, double cache_tokens,
             const std::string& cache_dir, int jobs, bool exact)
       : runner_(m.deployment, jobs), exact_steps_(runner_), exact_(exact) {
+    const auto start = std::chrono::steady_clock::now();  // for stderr only
     table_ = build_step_table(serve::step_probes(config.max_num_batched_tokens, config.max_num_seqs,
                                                  m.config.max_position_embeddings, cache_tokens, m.spread),
                               runner_, cache_dir, arch_to_yaml(chip) + "\n" + model_fingerprint(m.name));
+    const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::cerr << fmt::format("tasim serve: step table of {} ({} shapes) {}\n", m.config.name, table_.probes.size(),
-                             table_.from_cache            ? "read from " + table_.cache_file
-                             : table_.cache_file.empty() ? std::string("simulated")
-                                                         : "simulated and kept in " + table_.cache_file);
+                             table_.from_cache ? "read from " + table_.cache_file
+                             : table_.cache_file.empty()
+                                 ? fmt::format("simulated in {:.1f} s", wall_s)
+                                 : fmt::format("simulated in {:.1f} s and kept in {}", wall_s, table_.cache_file));
     std::vector<double> seconds, joules;
     for (const StepValues& v : table_.values) {
       seconds.push_back(v.seconds);
