@@ -456,7 +456,9 @@ int cmd_sweep(const std::vector<std::string>& args) {
   }
   po::options_description run_options;
   add_run_options(run_options);
-  return sweep::run_sweep(o, run_options);
+  po::options_description serve_options;
+  add_serve_options(serve_options);
+  return sweep::run_sweep(o, run_options, &serve_options);
 }
 
 int cmd_sweep_merge(const std::vector<std::string>& args) {

@@ -10,6 +10,8 @@
 #include <memory>
 #include <sys/stat.h>
 
+#include "arch/arch_figures.h"
+#include "arch/cost_model.h"
 #include "common/error.h"
 #include "common/file_io.h"
 #include "common/json_writer.h"
@@ -524,6 +526,9 @@ int cmd_serve(const std::vector<std::string>& args) {
   j.value("arch", chip.name);
   j.value("tp", tp);
   j.value("requests", static_cast<int>(requests.size()));
+  // The replica's silicon and power budget as `tasim run` reports them, for sweeps to trade against.
+  j.value("area_mm2", chip_area(chip).total_mm2() * tp);
+  j.value("chip_peak_power_w", peak_power_w(chip));
   serve::summary_json(j, s);
   j.value("block_size", block);
   j.value("scheduler", vm["scheduler"].as<std::string>());

@@ -53,11 +53,14 @@ std::vector<bool> pareto_front_2d(const std::vector<std::vector<double>>& points
 
 std::optional<Direction> infer_direction(const std::string& column) {
   for (const char* part :
-       {"tokens_per_second", "tokens_per_joule", "mfu", "utilization", "bandwidth", "gbps"}) {
+       {"tokens_per_second", "tokens_per_joule", "mfu", "utilization", "bandwidth", "gbps",
+        // serving: throughput, the highest rate meeting the SLOs, and how many meet them
+        "requests_per_second", "qps", "goodput", "attainment"}) {
     if (contains(column, part)) return Direction::max;
   }
   for (const char* part :
-       {"area", "energy", "power", "seconds", "latency", "cycles", "bytes", "chips", "sim_over_roofline"}) {
+       {"area", "energy", "power", "seconds", "latency", "cycles", "bytes", "chips", "sim_over_roofline",
+        "preemptions"}) {
     if (contains(column, part)) return Direction::min;
   }
   return std::nullopt;

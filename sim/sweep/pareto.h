@@ -20,9 +20,9 @@ struct Objective {
   bool inferred = false;  // from the column's name rather than `:min` / `:max`
 };
 
-// Better-is-smaller for areas, energies, powers, times, cycles, bytes, chips and
-// sim_over_roofline; better-is-larger for throughputs, efficiencies, utilizations and bandwidths;
-// nullopt when the name says neither.
+// Better-is-smaller for areas, energies, powers, times, cycles, bytes, chips, sim_over_roofline
+// and preemptions; better-is-larger for throughputs, efficiencies, utilizations, bandwidths,
+// serving rates (qps), goodput and SLO attainment; nullopt when the name says neither.
 std::optional<Direction> infer_direction(const std::string& column);
 
 // Parses `x=area_mm2:min,y=tokens_per_second` (labels optional: `area_mm2,tokens_per_second`)

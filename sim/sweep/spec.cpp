@@ -38,7 +38,11 @@ constexpr std::size_t kMaxRangeValues = 100'000;
 
 const std::vector<std::string> kTopKeys = {"base", "axes",        "mode",       "samples",
                                            "seed", "constraints", "description"};
+// `command:` is needed only to say serve, so only a serve spec's messages list it.
+const std::vector<std::string> kServeTopKeys = {"command", "base", "axes",        "mode",
+                                                "samples", "seed", "constraints", "description"};
 const std::vector<std::string> kBaseKeys = {"arch", "model", "run", "set"};
+const std::vector<std::string> kServeBaseKeys = {"arch", "model", "serve", "set"};
 const std::vector<std::string> kRangeKeys = {"from", "to", "step", "factor"};
 
 // Run options a spec may not give: the sweep sets them for every point, or they have their own
@@ -52,8 +56,31 @@ const std::vector<std::pair<std::string, std::string>> kReservedRunOptions = {
     {"trace-format", "a sweep writes no traces (rerun one point with tasim run --trace)"},
     {"help", "not a run setting"}};
 
-// Run options whose value is a file: resolved against the spec's directory like base.arch.
+// The same for `tasim serve`: its per-request files and its progress bar would be every point's
+// at once (one file overwritten by all), and the sweep shows its own progress.
+const std::vector<std::pair<std::string, std::string>> kReservedServeOptions = {
+    {"arch", "give it as base.arch, or sweep it with an `arch` axis"},
+    {"model", "give it as base.model, or sweep it with a `model` axis"},
+    {"set", "give overrides as base.set, or sweep them with `arch.<key>` axes"},
+    {"json", "the sweep reads every point's JSON summary itself"},
+    {"trace", "a sweep writes no traces (rerun one point with tasim serve --trace)"},
+    {"trace-format", "a sweep writes no traces (rerun one point with tasim serve --trace)"},
+    {"requests-out", "a sweep keeps one row per point (rerun one point with tasim serve --requests-out)"},
+    {"requests-jsonl", "a sweep keeps one row per point (rerun one point with tasim serve --requests-jsonl)"},
+    {"progress", "the sweep shows its own progress"},
+    {"help", "not a serve setting"}};
+
+const std::vector<std::pair<std::string, std::string>>& reserved_options(SweepCommand command) {
+  return command == SweepCommand::serve ? kReservedServeOptions : kReservedRunOptions;
+}
+
+// Options whose value is a file: resolved against the spec's directory like base.arch.
 const std::vector<std::string> kPathRunOptions = {"program"};
+const std::vector<std::string> kPathServeOptions = {"trace-requests", "step-cache"};
+
+const std::vector<std::string>& path_options(SweepCommand command) {
+  return command == SweepCommand::serve ? kPathServeOptions : kPathRunOptions;
+}
 
 [[noreturn]] void fail(const std::string& source, const YAML::Node& node, const std::string& message) {
   throw Error(fmt::format("{}: {}", yaml_where(source, node.Mark()), message));
@@ -64,10 +91,10 @@ std::string did_you_mean(const std::string& name, const std::vector<std::string>
   return best.empty() ? "" : fmt::format(" (did you mean '{}'?)", best);
 }
 
-// The map's keys, each checked against `allowed` and for repeats; `where` names the map in
-// messages ("" for the top level).
+// The map's keys, each checked against `allowed` (and `unlisted`: accepted and suggested, not
+// listed in messages) and for repeats; `where` names the map in messages ("" for the top level).
 void check_keys(const std::string& source, const YAML::Node& map, const std::vector<std::string>& allowed,
-                const std::string& where) {
+                const std::string& where, const std::vector<std::string>& unlisted = {}) {
   std::set<std::string> seen;
   for (auto it = map.begin(); it != map.end(); ++it) {
     const YAML::Node key = it->first;
@@ -76,8 +103,11 @@ void check_keys(const std::string& source, const YAML::Node& map, const std::vec
     const std::string& name = key.Scalar();
     if (!seen.insert(name).second)
       fail(source, key, fmt::format("duplicate key '{}{}'", where.empty() ? "" : where + ".", name));
+    if (std::find(unlisted.begin(), unlisted.end(), name) != unlisted.end()) continue;
     if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
-      const std::string hint = did_you_mean(name, allowed);
+      std::vector<std::string> known = allowed;
+      known.insert(known.end(), unlisted.begin(), unlisted.end());
+      const std::string hint = did_you_mean(name, known);
       fail(source, key,
            fmt::format("unknown key '{}'{}{} (keys{}: {})", name,
                        where.empty() ? " at the top level" : " in " + where, hint,
@@ -128,21 +158,24 @@ const po::option_description* find_long_option(const po::options_description& de
   return nullptr;
 }
 
-// The long option of `tasim run` that a spec's run key names (`context_len` -> `context-len`);
-// throws tasim::Error with the reason.
-const po::option_description& run_option(const std::string& key, const po::options_description& desc) {
-  if (key.empty()) throw Error("no option named after 'run.'");
+// The long option of the command (`tasim run` or `tasim serve`, whose options `desc` are) that a
+// spec's key names (`context_len` -> `context-len`); throws tasim::Error with the reason.
+const po::option_description& command_option(const std::string& key, const po::options_description& desc,
+                                             SweepCommand command) {
+  const char* cmd = command_name(command);
+  if (key.empty()) throw Error(fmt::format("no option named after '{}.'", cmd));
   std::string name = key;
   std::replace(name.begin(), name.end(), '_', '-');
-  for (const auto& [reserved, instead] : kReservedRunOptions) {
+  const auto& reserved_list = reserved_options(command);
+  for (const auto& [reserved, instead] : reserved_list) {
     if (name == reserved)
-      throw Error(fmt::format("run option '{}' cannot be set in a sweep: {}", key, instead));
+      throw Error(fmt::format("{} option '{}' cannot be set in a sweep: {}", cmd, key, instead));
   }
   if (const auto* option = find_long_option(desc, name)) return *option;
   std::vector<std::string> names;
   for (const auto& option : desc.options()) {
     std::string spelled = option->long_name();
-    const bool reserved = std::any_of(kReservedRunOptions.begin(), kReservedRunOptions.end(),
+    const bool reserved = std::any_of(reserved_list.begin(), reserved_list.end(),
                                       [&](const auto& r) { return r.first == spelled; });
     if (reserved) continue;
     std::replace(spelled.begin(), spelled.end(), '-', '_');
@@ -150,8 +183,8 @@ const po::option_description& run_option(const std::string& key, const po::optio
   }
   std::string spelled_key = key;
   std::replace(spelled_key.begin(), spelled_key.end(), '-', '_');
-  throw Error(fmt::format("unknown run option '{}'{} (tasim run --help lists them; write '-' as '_')", key,
-                          did_you_mean(spelled_key, names)));
+  throw Error(fmt::format("unknown {} option '{}'{} (tasim {} --help lists them; write '-' as '_')", cmd, key,
+                          did_you_mean(spelled_key, names), cmd));
 }
 
 bool is_switch(const po::option_description& option) { return option.semantic()->max_tokens() == 0; }
@@ -167,16 +200,16 @@ void append_run_option(std::vector<std::string>& args, const po::option_descript
   args.push_back(value);
 }
 
-// A run option's value checked as `tasim run` parses it (type only: an int option gets an int);
-// ranges are the run's own business, so a point with a bad value fails as that point.
+// An option's value checked as its command parses it (type only: an int option gets an int);
+// ranges are the command's own business, so a point with a bad value fails as that point.
 void check_run_value(const std::string& source, const YAML::Node& node, const std::string& what,
                      const po::option_description& option, const std::string& value,
-                     const po::options_description& desc) {
+                     const po::options_description& desc, SweepCommand command) {
   if (is_switch(option)) {
     if (value != "true" && value != "false") {
       fail(source, node,
-           fmt::format("{}: run option '{}' is a switch: true or false, got '{}'", what, option.long_name(),
-                       value));
+           fmt::format("{}: {} option '{}' is a switch: true or false, got '{}'", what, command_name(command),
+                       option.long_name(), value));
     }
     return;
   }
@@ -230,35 +263,57 @@ void parse_sets(const std::string& source, const YAML::Node& map, const std::str
   }
 }
 
+// The key of the other command's options in a spec ("serve" in a run spec), which it may not use.
+const char* other_command_name(SweepCommand command) {
+  return command_name(command == SweepCommand::serve ? SweepCommand::run : SweepCommand::serve);
+}
+
+// base.run (or base.serve): the command's options by name, each checked as the command parses it.
+void parse_base_options(const std::string& source, const YAML::Node& options, SweepSpec& spec,
+                        const po::options_description& desc) {
+  const std::string cmd = command_name(spec.command);
+  const std::string where = "base." + cmd;
+  if (!options.IsMap())
+    fail(source, options,
+         fmt::format("{} expects a mapping of tasim {} options, got {}", where, cmd, yaml_node_kind(options)));
+  for (auto it = options.begin(); it != options.end(); ++it) {
+    const std::string key = scalar_text(source, it->first, where);
+    const po::option_description* option = nullptr;
+    try {
+      option = &command_option(key, desc, spec.command);
+    } catch (const Error& e) {
+      fail(source, it->first, fmt::format("{}: {}", where, e.what()));
+    }
+    if (std::any_of(spec.run.begin(), spec.run.end(),
+                    [&](const RunOption& r) { return r.name == option->long_name(); })) {
+      fail(source, it->first, fmt::format("{}: '{}' given twice", where, key));
+    }
+    const std::string value = scalar_text(source, it->second, where + "." + key);
+    check_run_value(source, it->second, where + "." + key, *option, value, desc, spec.command);
+    spec.run.push_back({option->long_name(), value});
+  }
+}
+
 void parse_base(const std::string& source, const YAML::Node& base, SweepSpec& spec,
                 const po::options_description& desc) {
+  const std::string cmd = command_name(spec.command);
   if (!base.IsMap())
     fail(source, base,
-         fmt::format("base expects a mapping (arch, model, run, set), got {}", yaml_node_kind(base)));
-  check_keys(source, base, kBaseKeys, "base");
+         fmt::format("base expects a mapping (arch, model, {}, set), got {}", cmd, yaml_node_kind(base)));
+  // base.run with command: serve (or base.serve without it) is a spec written for the other command.
+  const std::string other = other_command_name(spec.command);
+  for (auto it = base.begin(); it != base.end(); ++it) {
+    if (!it->first.IsScalar() || it->first.Scalar() != other) continue;
+    fail(source, it->first,
+         spec.command == SweepCommand::serve
+             ? "base.run: this spec runs tasim serve (command: serve): give its options as base.serve"
+             : "base.serve: serve options go with command: serve (this spec runs tasim run: give its options as "
+               "base.run)");
+  }
+  check_keys(source, base, spec.command == SweepCommand::serve ? kServeBaseKeys : kBaseKeys, "base");
   if (const YAML::Node arch = base["arch"]) spec.arch = scalar_text(source, arch, "base.arch");
   if (const YAML::Node model = base["model"]) spec.model = scalar_text(source, model, "base.model");
-  if (const YAML::Node run = base["run"]) {
-    if (!run.IsMap())
-      fail(source, run,
-           fmt::format("base.run expects a mapping of tasim run options, got {}", yaml_node_kind(run)));
-    for (auto it = run.begin(); it != run.end(); ++it) {
-      const std::string key = scalar_text(source, it->first, "base.run");
-      const po::option_description* option = nullptr;
-      try {
-        option = &run_option(key, desc);
-      } catch (const Error& e) {
-        fail(source, it->first, fmt::format("base.run: {}", e.what()));
-      }
-      if (std::any_of(spec.run.begin(), spec.run.end(),
-                      [&](const RunOption& r) { return r.name == option->long_name(); })) {
-        fail(source, it->first, fmt::format("base.run: '{}' given twice", key));
-      }
-      const std::string value = scalar_text(source, it->second, "base.run." + key);
-      check_run_value(source, it->second, "base.run." + key, *option, value, desc);
-      spec.run.push_back({option->long_name(), value});
-    }
-  }
+  if (const YAML::Node options = base[cmd]) parse_base_options(source, options, spec, desc);
   if (const YAML::Node set = base["set"]) parse_sets(source, set, "", spec.sets);
 }
 
@@ -285,7 +340,31 @@ std::vector<std::string> expand_braces(const std::string& path) {
   return keys;
 }
 
-Axis axis_of(const std::string& source, const YAML::Node& key_node, const po::options_description& desc) {
+// A `run.*` or `serve.*` axis of the spec's own command (the other one's is an error).
+void command_option_axis(const std::string& source, const YAML::Node& key_node, SweepCommand command,
+                         const po::options_description& desc, Axis& axis) {
+  const std::string& path = axis.path;
+  const std::string prefix = path.substr(0, path.find('.'));
+  if (prefix != command_name(command)) {
+    fail(source, key_node,
+         command == SweepCommand::serve
+             ? fmt::format("axis '{}': this spec runs tasim serve (command: serve): vary its options with "
+                           "serve.<option> axes",
+                           path)
+             : fmt::format("axis '{}': serve.<option> axes go with command: serve (this spec runs tasim run: "
+                           "vary its options with run.<option> axes)",
+                           path));
+  }
+  axis.kind = command == SweepCommand::serve ? AxisKind::serve_option : AxisKind::run_option;
+  try {
+    axis.key = command_option(path.substr(prefix.size() + 1), desc, command).long_name();
+  } catch (const Error& e) {
+    fail(source, key_node, fmt::format("axis '{}': {}", path, e.what()));
+  }
+}
+
+Axis axis_of(const std::string& source, const YAML::Node& key_node, SweepCommand command,
+             const po::options_description& desc) {
   Axis axis;
   axis.path = scalar_text(source, key_node, "axes");
   const std::string& path = axis.path;
@@ -305,20 +384,16 @@ Axis axis_of(const std::string& source, const YAML::Node& key_node, const po::op
     for (const auto& k : axis.arch_keys) {
       if (!find_arch_key(k)) fail(source, key_node, fmt::format("axis '{}': {}", path, unknown_arch_key_message(k)));
     }
-  } else if (path.rfind("run.", 0) == 0) {
-    axis.kind = AxisKind::run_option;
-    try {
-      axis.key = run_option(path.substr(4), desc).long_name();
-    } catch (const Error& e) {
-      fail(source, key_node, fmt::format("axis '{}': {}", path, e.what()));
-    }
+  } else if (path.rfind("run.", 0) == 0 || path.rfind("serve.", 0) == 0) {
+    command_option_axis(source, key_node, command, desc, axis);
   } else {
     // A bare name: say which prefix it wants when one fits.
+    const std::string cmd = command_name(command);
     std::string hint;
     std::string option_name = path;
     std::replace(option_name.begin(), option_name.end(), '_', '-');
     if (find_long_option(desc, option_name)) {
-      hint = fmt::format(" (did you mean 'run.{}'?)", path);
+      hint = fmt::format(" (did you mean '{}.{}'?)", cmd, path);
     } else if (find_arch_key(path)) {
       hint = fmt::format(" (did you mean 'arch.{}'?)", path);
     } else {
@@ -326,8 +401,8 @@ Axis axis_of(const std::string& source, const YAML::Node& key_node, const po::op
     }
     fail(source, key_node,
          fmt::format("unknown axis '{}'{}: an axis is arch, model, arch.<key> (an architecture key) or "
-                     "run.<option> (a tasim run option)",
-                     path, hint));
+                     "{}.<option> (a tasim {} option)",
+                     path, hint, cmd, cmd));
   }
   return axis;
 }
@@ -430,7 +505,7 @@ void check_constraints(const std::string& source, const YAML::Node& list, SweepS
   }
   std::vector<std::string> names;
   for (const auto& a : spec.axes) names.push_back(a.path);
-  for (const auto& m : metric_columns()) names.push_back(m);
+  for (const auto& m : metric_columns(spec.command)) names.push_back(m);
   for (std::size_t i = 0; i < list.size(); ++i) {
     const std::string what = fmt::format("constraints[{}]", i);
     const std::string text = scalar_text(source, list[i], what);
@@ -456,6 +531,18 @@ void check_constraints(const std::string& source, const YAML::Node& list, SweepS
     }
     spec.constraints.push_back(c);
   }
+}
+
+// `command:` run (the default) or serve; serve needs `tasim serve`'s options to check the spec with.
+SweepCommand command_of(const std::string& source, const YAML::Node& node,
+                        const po::options_description* serve_options) {
+  const std::string text = scalar_text(source, node, "command");
+  if (text == "run") return SweepCommand::run;
+  if (text == "serve") {
+    if (!serve_options) fail(source, node, "command: serve is not available here (no tasim serve options given)");
+    return SweepCommand::serve;
+  }
+  fail(source, node, fmt::format("command '{}' is not one of: run, serve{}", text, did_you_mean(text, {"run", "serve"})));
 }
 
 bool is_integer_text(const std::string& s) {
@@ -601,7 +688,7 @@ std::vector<Point> sweep_points(const SweepSpec& spec) {
 }
 
 SweepSpec parse_sweep_spec(const std::string& yaml, const std::string& source, const std::string& dir,
-                           const po::options_description& desc) {
+                           const po::options_description& run_options, const po::options_description* serve_options) {
   YAML::Node root;
   try {
     root = YAML::Load(yaml);
@@ -617,7 +704,14 @@ SweepSpec parse_sweep_spec(const std::string& yaml, const std::string& source, c
   spec.source = source;
   spec.dir = dir;
   try {
-    check_keys(source, root, kTopKeys, "");
+    // First: the command decides which options base and the axes may name, and the metrics.
+    if (const YAML::Node command = root["command"]) spec.command = command_of(source, command, serve_options);
+    if (spec.command == SweepCommand::serve) {
+      check_keys(source, root, kServeTopKeys, "");
+    } else {
+      check_keys(source, root, kTopKeys, "", {"command"});
+    }
+    const po::options_description& desc = spec.command == SweepCommand::serve ? *serve_options : run_options;
     if (const YAML::Node base = root["base"]) parse_base(source, base, spec, desc);
     if (const YAML::Node axes = root["axes"]) {
       if (!axes.IsMap())
@@ -625,7 +719,7 @@ SweepSpec parse_sweep_spec(const std::string& yaml, const std::string& source, c
              fmt::format("axes expects a mapping of axis paths to values, got {}", yaml_node_kind(axes)));
       std::set<std::string> targets;  // run.context_len and run.context-len are one option
       for (auto it = axes.begin(); it != axes.end(); ++it) {
-        Axis axis = axis_of(source, it->first, desc);
+        Axis axis = axis_of(source, it->first, spec.command, desc);
         std::vector<std::string> keys = axis.arch_keys;
         if (keys.empty()) keys.push_back(axis.key);
         for (const auto& k : keys) {
@@ -636,12 +730,12 @@ SweepSpec parse_sweep_spec(const std::string& yaml, const std::string& source, c
                                   : fmt::format("axis '{}' sets {} a second time", axis.path, k));
         }
         axis.values = axis_values(source, axis, it->second);
-        if (axis.kind == AxisKind::run_option) {
-          const auto& option = run_option(axis.key, desc);
+        if (is_command_option(axis.kind)) {
+          const auto& option = command_option(axis.key, desc, spec.command);
           for (std::size_t i = 0; i < axis.values.size(); ++i) {
             const YAML::Node value_node = it->second.IsSequence() ? it->second[i] : it->second;
             check_run_value(source, value_node, fmt::format("axis '{}'", axis.path), option, axis.values[i],
-                            desc);
+                            desc, spec.command);
           }
         }
         spec.axes.push_back(std::move(axis));
@@ -705,8 +799,10 @@ SweepSpec parse_sweep_spec(const std::string& yaml, const std::string& source, c
   return spec;
 }
 
-SweepSpec load_sweep_spec(const std::string& path, const po::options_description& run_options) {
-  return parse_sweep_spec(read_file_bytes(path, "sweep spec"), path, std::filesystem::path(path).parent_path().string(), run_options);
+SweepSpec load_sweep_spec(const std::string& path, const po::options_description& run_options,
+                          const po::options_description* serve_options) {
+  return parse_sweep_spec(read_file_bytes(path, "sweep spec"), path,
+                          std::filesystem::path(path).parent_path().string(), run_options, serve_options);
 }
 
 Cells results_header(const SweepSpec& spec, bool pareto) {
@@ -714,7 +810,7 @@ Cells results_header(const SweepSpec& spec, bool pareto) {
   for (const auto& a : spec.axes) header.push_back(a.path);
   header.push_back(kStatusColumn);
   header.push_back(kErrorColumn);
-  for (const auto& m : metric_columns()) header.push_back(m);
+  for (const auto& m : metric_columns(spec.command)) header.push_back(m);
   if (pareto) header.push_back(kParetoColumn);
   return header;
 }
@@ -734,19 +830,23 @@ std::vector<std::string> point_run_args(const SweepSpec& spec, const Point& poin
   if (model || spec.model)
     args.insert(args.end(), {"--model", resolve_model(spec, model ? *model : *spec.model)});
   const auto add_option = [&](const std::string& name, const std::string& value) {
-    const bool is_path =
-        std::find(kPathRunOptions.begin(), kPathRunOptions.end(), name) != kPathRunOptions.end();
-    append_run_option(args, desc.find(name, false), is_path ? relative_to(spec.dir, value) : value);
+    const auto& paths = path_options(spec.command);
+    const bool is_path = std::find(paths.begin(), paths.end(), name) != paths.end();
+    // A serve drafter is a model like --model's, or 'ngram'.
+    const bool is_model = spec.command == SweepCommand::serve && name == "drafter" && value != "ngram";
+    append_run_option(args, desc.find(name, false),
+                      is_path ? relative_to(spec.dir, value) : is_model ? resolve_model(spec, value) : value);
   };
+  const AxisKind option_kind = spec.command == SweepCommand::serve ? AxisKind::serve_option : AxisKind::run_option;
   for (const auto& r : spec.run) {
-    const std::string* v = axis_value(AxisKind::run_option, r.name);
+    const std::string* v = axis_value(option_kind, r.name);
     add_option(r.name, v ? *v : r.value);
   }
   for (std::size_t a = 0; a < spec.axes.size(); ++a) {
     const Axis& axis = spec.axes[a];
     const bool in_base =
         std::any_of(spec.run.begin(), spec.run.end(), [&](const RunOption& r) { return r.name == axis.key; });
-    if (axis.kind == AxisKind::run_option && !in_base) add_option(axis.key, point.values[a]);
+    if (is_command_option(axis.kind) && !in_base) add_option(axis.key, point.values[a]);
   }
   for (const auto& s : spec.sets) args.insert(args.end(), {"--set", s});
   for (std::size_t a = 0; a < spec.axes.size(); ++a) {

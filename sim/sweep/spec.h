@@ -1,4 +1,5 @@
-// A sweep spec (YAML, docs/sweeps.md): a base run, axes that vary it, how the axes combine into
+// A sweep spec (YAML, docs/sweeps.md): the command every point runs (`tasim run`, or `tasim serve`
+// with `command: serve`), a base run, axes that vary it, how the axes combine into
 // points (grid, zip, random) and constraints. Loading checks everything that can be checked
 // before a point runs (keys, run options, architecture keys, presets, models, ranges, lengths,
 // constraint names) and throws tasim::Error naming the spec file, line and key.
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "sim/sweep/constraint.h"
+#include "sim/sweep/metrics.h"
 #include "sim/sweep/table.h"
 
 namespace tasim::sweep {
@@ -20,12 +22,16 @@ enum class AxisKind {
   model,       // `model`: a shipped model, config.json or YAML path -> --model
   arch_key,    // `arch.<key>` -> --set <key>=<value>
   run_option,  // `run.<option>` -> --<option> <value>
+  serve_option,  // `serve.<option>` (command: serve) -> --<option> <value>
 };
+
+// True for the axes that set an option of the point's command (`run.*`, `serve.*`).
+inline bool is_command_option(AxisKind kind) { return kind == AxisKind::run_option || kind == AxisKind::serve_option; }
 
 struct Axis {
   std::string path;  // as written in the spec; also the results column's name
   AxisKind kind = AxisKind::run_option;
-  std::string key;  // arch_key: the architecture key; run_option: the option's long name ("context-len")
+  std::string key;  // arch_key: the architecture key; run/serve_option: the option's long name ("context-len")
   // arch_key: every key the axis sets to its value. One, or several for a braced path:
   // `arch.core.matrix.{rows,cols}` sets rows and cols together (square arrays).
   std::vector<std::string> arch_keys;
@@ -35,16 +41,17 @@ struct Axis {
 enum class SweepMode { grid, zip, random };
 
 struct RunOption {
-  std::string name;   // long option name of `tasim run` ("context-len")
+  std::string name;   // long option name of the command (`tasim run`: "context-len")
   std::string value;  // as written
 };
 
 struct SweepSpec {
   std::string source;                // the spec file as named on the command line (for messages)
   std::string dir;                   // its directory: relative paths in the spec are resolved against it
+  SweepCommand command = SweepCommand::run;  // `command:`, what every point runs
   std::optional<std::string> arch;   // base.arch as written; unset: tasim run's default
   std::optional<std::string> model;  // base.model as written; unset: tasim run's default
-  std::vector<RunOption> run;        // base.run, in the order written
+  std::vector<RunOption> run;        // base.run (base.serve with command: serve), in the order written
   std::vector<std::string> sets;     // base.set as "key=value"
   std::vector<Axis> axes;            // in the order written
   SweepMode mode = SweepMode::grid;
@@ -60,12 +67,16 @@ struct Point {
 };
 
 // `run_options`: `tasim run`'s own options, the one list of what `base.run` and `run.*` axes may
-// name. Paths in the spec are relative to the spec file's directory.
+// name; `serve_options`: `tasim serve`'s (add_serve_options), for `base.serve` and `serve.*` axes
+// of a `command: serve` spec (null: such a spec is refused). Paths in the spec are relative to
+// the spec file's directory.
 SweepSpec load_sweep_spec(const std::string& path,
-                          const boost::program_options::options_description& run_options);
+                          const boost::program_options::options_description& run_options,
+                          const boost::program_options::options_description* serve_options = nullptr);
 // The same from text; `source` names it in messages and `dir` resolves its relative paths.
 SweepSpec parse_sweep_spec(const std::string& yaml, const std::string& source, const std::string& dir,
-                           const boost::program_options::options_description& run_options);
+                           const boost::program_options::options_description& run_options,
+                           const boost::program_options::options_description* serve_options = nullptr);
 
 // An axis range: `{from, to, step}` (linear) or `{from, to, factor}` (geometric), both ends
 // inclusive. Integers stay integers; other values are printed in shortest form after rounding
@@ -102,19 +113,21 @@ std::vector<Point> sweep_points(const SweepSpec& spec);
 // The results columns: point, one per axis, status, error, the metrics, and pareto if asked.
 Cells results_header(const SweepSpec& spec, bool pareto);
 
-// The `tasim run` arguments of a point, without `run` and `--json -`: --arch, --model, the run
-// options (an axis overrides base.run), then --set for base.set and the arch.* axes.
+// The arguments of a point's command, without `run` (or `serve`) and `--json -`: --arch, --model,
+// the command's options (an axis overrides base.run / base.serve), then --set for base.set and the
+// arch.* axes. `options`: the command's option list (`tasim run`'s or `tasim serve`'s).
 std::vector<std::string> point_run_args(const SweepSpec& spec, const Point& point,
-                                        const boost::program_options::options_description& run_options);
+                                        const boost::program_options::options_description& options);
 
 // True when the constraint's name is known before the point runs (an axis, area_mm2, chips).
 bool known_before_run(const SweepSpec& spec, const Constraint& c);
 
-// Chips a run uses: max(tp, ep) x pp, each 1 when not given; the `chips` that tasim run reports.
+// Chips a run uses: max(tp, ep) x pp, each 1 when not given; the `chips` that tasim run reports
+// (a serve point: its replica's tp).
 int chips_of_run(int tp, int ep, int pp);
 
-// What is known of a point before it runs, from its run arguments parsed as `tasim run` parses
-// them: chips, and (when `with_area`) the system's die area, one chip's chip_area() x chips.
+// What is known of a point before it runs, from its arguments parsed as its command parses them
+// (`run_options`: that command's option list): chips, and (when `with_area`) the system's die area, one chip's chip_area() x chips.
 // Unset where the arguments do not parse or the architecture does not load (the point's own run
 // will then report why).
 struct PointEstimate {

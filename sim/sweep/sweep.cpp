@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -54,6 +55,10 @@ The spec (docs/sweeps.md; paths in it are relative to its own directory):
   constraints:                            # '<name> <op> <number>': an axis or a metric
     - area_mm2 <= 800                     # known before running (axes, area_mm2, chips, chip_peak_power_w): not run
     - tokens_per_second >= 1000           # checked after running; the row keeps its metrics
+
+With `command: serve` at the top, every point is a `tasim serve` run instead: its options go in
+base.serve and serve.<option> axes (e.g. serve.max_num_seqs: [64, 256]), and the metrics are the
+serving summary's (completed, requests_per_second, ttft_p99_seconds, ..., max_rate_qps, area_mm2).
 
 Columns: point, one per axis, status (ok | failed | skipped), error, the metrics (chips,
 step_seconds, tokens_per_second, ..., area_mm2, energy_j, avg_power_w, tokens_per_joule), and pareto
@@ -149,12 +154,15 @@ class Progress {
 // interrupted while it ran (the point is not done, --resume will run it).
 class PointRunner {
  public:
-  PointRunner(const SweepSpec& spec, const po::options_description& run_options, const Cells& header,
-              double timeout_s)
+  // `options`: the options of the spec's command; `serve_jobs`: step simulations at a time of a
+  // serve point whose spec does not say (the sweep's own -j already fills the CPUs).
+  PointRunner(const SweepSpec& spec, const po::options_description& options, const Cells& header,
+              double timeout_s, int serve_jobs)
       : spec_(spec),
-        run_options_(run_options),
+        run_options_(options),
         header_(header),
         timeout_s_(timeout_s),
+        serve_jobs_(serve_jobs),
         exe_(self_executable()) {
     for (char** e = environ; *e; ++e) {
       if (std::string(*e).rfind("TASIM_SWEEP_POINT=", 0) != 0) env_.push_back(*e);
@@ -212,8 +220,11 @@ class PointRunner {
     // Known-before cells came from an estimate; a run reports its own figures.
     for (const char* m : {kChipsMetric, kAreaMetric, kPeakPowerMetric}) row[*column(m)].clear();
 
-    std::vector<std::string> argv{"run"};
+    std::vector<std::string> argv{command_name(spec_.command)};
     argv.insert(argv.end(), args.begin(), args.end());
+    if (spec_.command == SweepCommand::serve && !sets_option("jobs")) {
+      argv.insert(argv.end(), {"--jobs", fmt::format("{}", serve_jobs_)});
+    }
     argv.insert(argv.end(), {"--json", "-"});
     std::vector<std::string> env = env_;
     env.push_back(fmt::format("TASIM_SWEEP_POINT={}", p.index));
@@ -225,13 +236,14 @@ class PointRunner {
       return row;
     }
     std::string why;
-    const auto metrics = metrics_from_report(r.out, &why);
+    const auto metrics = metrics_from_report(r.out, spec_.command, &why);
     if (!metrics) {
       status = "failed";
-      error = single_line(fmt::format("tasim run wrote no readable JSON report: {}", why));
+      error = single_line(
+          fmt::format("tasim {} wrote no readable JSON report: {}", command_name(spec_.command), why));
       return row;
     }
-    const std::size_t first_metric = *column(metric_columns().front());
+    const std::size_t first_metric = *column(metric_columns(spec_.command).front());
     std::copy(metrics->begin(), metrics->end(), row.begin() + static_cast<std::ptrdiff_t>(first_metric));
     status = "ok";
     for (const Constraint* c : after_) {
@@ -247,6 +259,13 @@ class PointRunner {
   }
 
  private:
+  // True when base.run/base.serve or an axis gives the command's option `name`.
+  bool sets_option(const std::string& name) const {
+    return std::any_of(spec_.run.begin(), spec_.run.end(), [&](const RunOption& r) { return r.name == name; }) ||
+           std::any_of(spec_.axes.begin(), spec_.axes.end(),
+                       [&](const Axis& a) { return is_command_option(a.kind) && a.key == name; });
+  }
+
   std::optional<std::size_t> column(const std::string& name) const {
     const auto it = std::find(header_.begin(), header_.end(), name);
     return it == header_.end() ? std::nullopt : std::optional<std::size_t>(it - header_.begin());
@@ -266,6 +285,7 @@ class PointRunner {
   const po::options_description& run_options_;
   const Cells& header_;
   double timeout_s_;
+  int serve_jobs_;
   std::string exe_;
   std::vector<std::string> env_;
   std::vector<const Constraint*> before_, after_;
@@ -380,14 +400,17 @@ int default_jobs() {
 const char* sweep_usage() { return kSweepUsage; }
 const char* sweep_merge_usage() { return kMergeUsage; }
 
-int run_sweep(const SweepOptions& o, const po::options_description& run_options) {
+int run_sweep(const SweepOptions& o, const po::options_description& run_options,
+              const po::options_description* serve_options) {
   if (o.retry_failed && !o.resume) throw Error("tasim sweep: --retry-failed goes with --resume");
   if (o.resume && o.force)
     throw Error("tasim sweep: --resume keeps the rows that --force would overwrite: give one");
   if (o.jobs < 0) throw Error(fmt::format("tasim sweep: -j {} must be >= 1", o.jobs));
   if (o.timeout_s < 0) throw Error(fmt::format("tasim sweep: --timeout-s {} must be >= 0", o.timeout_s));
   const Shard shard = parse_shard(o.shard);
-  const SweepSpec spec = load_sweep_spec(o.spec_path, run_options);
+  const SweepSpec spec = load_sweep_spec(o.spec_path, run_options, serve_options);
+  // The options of what every point runs: a serve spec's points are `tasim serve`.
+  const po::options_description& options = spec.command == SweepCommand::serve ? *serve_options : run_options;
   const std::vector<Point> points = sweep_points(spec);
   const Cells header = results_header(spec, !o.pareto.empty());
   std::vector<Objective> objectives;
@@ -396,9 +419,11 @@ int run_sweep(const SweepOptions& o, const po::options_description& run_options)
   for (const auto& p : points) {
     if (p.index % shard.count == shard.index) mine.push_back(&p);
   }
-  const PointRunner runner(spec, run_options, header, o.timeout_s);
+  // A serve point simulates its step table with the CPUs the sweep's own -j leaves it.
+  const int serve_jobs = std::max(1, default_jobs() / (o.jobs > 0 ? o.jobs : default_jobs()));
+  const PointRunner runner(spec, options, header, o.timeout_s, serve_jobs);
   if (o.dry_run) {
-    print_dry_run(spec, mine, runner, run_options, points.size());
+    print_dry_run(spec, mine, runner, options, points.size());
     return 0;
   }
   if (o.output.empty()) throw Error("tasim sweep: -o results.csv is required (the JSONL goes beside it)");

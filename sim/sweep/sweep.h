@@ -25,8 +25,10 @@ struct SweepOptions {
 
 // Runs the sweep; returns the exit status: 0 every point ok or skipped, 1 some point failed,
 // 128 + signal when interrupted. Spec and usage errors throw tasim::Error (exit status 2).
-// `run_options`: `tasim run`'s options, which the spec's run keys must name.
-int run_sweep(const SweepOptions& options, const boost::program_options::options_description& run_options);
+// `run_options`: `tasim run`'s options, which the spec's run keys must name; `serve_options`:
+// `tasim serve`'s, for a `command: serve` spec (null: such a spec is refused).
+int run_sweep(const SweepOptions& options, const boost::program_options::options_description& run_options,
+              const boost::program_options::options_description* serve_options = nullptr);
 
 struct MergeOptions {
   std::string output;
