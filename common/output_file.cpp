@@ -78,7 +78,9 @@ OutputFile::OutputFile(const std::string& path, const char* what) : path_(path),
   check_output(path, what);
   if (is_regular_output(path)) {
     target_ = follow_links(path);
-    temp_ = target_ + ".tmp";
+    // Named by the process, so processes writing the same file at once (sweep points sharing a
+    // step-table cache) each rename a whole file of their own over it.
+    temp_ = target_ + ".tmp." + std::to_string(::getpid());
   } else {
     target_ = path;  // written through: opened by the name given, the system following any link
   }
