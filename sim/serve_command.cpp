@@ -335,13 +335,16 @@ void add_serve_options(po::options_description& desc) {
 
 int cmd_serve(const std::vector<std::string>& args) {
   po::options_description desc(
-      "tasim serve --model M [--arch A] [--tp N] --rate QPS --num-requests N --prompt-len DIST --output-len DIST\n"
-      "            [--trace-requests FILE] [scheduler options] [--json FILE] [--requests-out FILE.csv]\n"
+      "tasim serve --model M [--arch A] [--tp N] [--replicas R | --prefill-replicas P --decode-replicas D]\n"
+      "            --rate QPS --num-requests N --prompt-len DIST --output-len DIST [--arrival A] [--seed S]\n"
+      "            [--scheduler vllm|sarathi|orca|static] [--max-num-batched-tokens T] [--max-num-seqs B]\n"
+      "            [--block-size K] [--prefix-caching] [--trace-requests FILE] [--json FILE] [--requests-out FILE.csv]\n"
       "            [--requests-jsonl FILE] [--trace FILE] [--slo-ttft S] [--slo-tpot S] [--progress]\n\n"
-      "Simulates serving requests over time on one replica: vLLM V1's continuous batching over a paged KV\n"
-      "cache, with step times from the cycle simulator (a few step shapes simulated, a model fitted to\n"
-      "them; docs/serving.md). DIST: a number, uniform:A:B, normal:MEAN:STD, lognormal:MEAN:SIGMA or\n"
-      "zipf:S:MAX");
+      "Simulates serving requests over time on replicas of a deployment: continuous batching (vLLM V1,\n"
+      "Sarathi-Serve, Orca or static) over a paged KV cache, routing, optional prefill/decode\n"
+      "disaggregation and speculative decoding, with step times from the cycle simulator (a table of\n"
+      "step shapes simulated once and cached, a model fitted to it; or --exact-steps). docs/serving.md.\n"
+      "DIST: a number, uniform:A:B, normal:MEAN:STD, lognormal:MEAN:SIGMA or zipf:S:MAX");
   add_serve_options(desc);
   desc.add_options()("help,h", "show this help");
   po::variables_map vm;
