@@ -124,8 +124,8 @@ TEST_CASE("tasim serve serves the requests and reports latency, throughput and i
 TEST_CASE("tasim serve --exact-steps agrees with the step model on mean TTFT and TPOT", "[cli][serve]") {
   // Every distinct step simulated directly against the fitted model: the latencies a user reads
   // agree within 3% (docs/serving.md records larger runs).
-  const std::string args = "serve --arch tpu-v4-like --model gpt-style-1b --rate 20 --num-requests 24 "
-                           "--prompt-len uniform:32:512 --output-len uniform:4:24 --seed 5 --json - --step-cache " +
+  const std::string args = "serve --arch tpu-v4-like --model gpt-style-1b --rate 20 --num-requests 16 "
+                           "--prompt-len uniform:32:384 --output-len uniform:4:16 --seed 5 --json - --step-cache " +
                            build_path("serve_step_cache_exact") + " ";
   const auto fitted = run_tasim(args, true);
   const auto exact = run_tasim(args + "--exact-steps", true);
