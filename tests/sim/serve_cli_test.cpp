@@ -50,7 +50,7 @@ TEST_CASE("tasim serve serves the requests and reports latency, throughput and i
   const std::string cache = build_path("serve_step_cache");
   std::filesystem::remove_all(cache);
   const std::string args = "serve --arch tpu-v4-like --model gpt-style-1b --rate 5 --num-requests 40 "
-                           "--prompt-len uniform:32:256 --output-len 16 --seed 3 --step-check 4 --json - "
+                           "--prompt-len uniform:32:256 --output-len 16 --seed 3 --step-check 8 --json - "
                            "--slo-ttft 0.05 --slo-tpot 0.05 --trace-format json --step-cache " + cache + " ";
   const auto r = run_tasim(args + "--requests-out " + csv + " --requests-jsonl " + jsonl + " --trace " + trace, true);
   REQUIRE(r.exit_code == 0);
@@ -68,10 +68,12 @@ TEST_CASE("tasim serve serves the requests and reports latency, throughput and i
   CHECK(j["output_tokens_per_second"].as<double>() == Approx(40 * 16 / j["duration_seconds"].as<double>()));
   CHECK(j["kv_blocks"].as<int>() > 0);
   CHECK(j["step_model"]["probes"].as<int>() > 10);
-  CHECK(j["step_model"]["held_out_steps"].as<int>() == 4);
-  // The fitted model against direct simulation of held-out steps (a regression guard; the error
-  // measured is recorded in docs/serving.md).
-  CHECK(j["step_model"]["held_out_max_error"].as<double>() < 0.15);
+  CHECK(j["step_model"]["held_out_steps"].as<int>() == 8);
+  // The fitted model against direct simulation of 8 random held-out steps: within 3% on average
+  // (the issue's goal; docs/serving.md records 100-step checks on five deployments), and no step
+  // far off.
+  CHECK(j["step_model"]["held_out_mean_error"].as<double>() < 0.03);
+  CHECK(j["step_model"]["held_out_max_error"].as<double>() < 0.08);
   // The summary's additions: goodput under the SLOs, batch shapes, KV use.
   CHECK(j["slo"]["attainment_percent"].as<double>() >= 0);
   CHECK(j["slo"]["attainment_percent"].as<double>() <= 100);
