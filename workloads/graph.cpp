@@ -22,6 +22,7 @@ constexpr uint64_t kRmsNormFlops = 4;     // square, accumulate, scale by 1/rms,
 constexpr uint64_t kLayerNormFlops = 7;   // accumulate, subtract mean, square, accumulate, scale, gamma, beta
 constexpr uint64_t kRopeFlops = 3;        // x*cos + rotate(x)*sin
 constexpr uint64_t kSoftmaxFlops = 5;     // per score: scale, running max, subtract, exp, accumulate
+constexpr uint64_t kSoftcapFlops = 3;     // per capped score or logit: divide, tanh, multiply
 constexpr uint64_t kActivationFlops = 5;  // SiLU(g)*u: exp, add, divide, multiply, multiply; GELU(u): 0.5*u*(1+erf(u/sqrt2))
 constexpr uint64_t kResidualFlops = 1;
 constexpr uint64_t kSamplingFlops = 1;  // one compare per logit (greedy argmax)
@@ -47,23 +48,23 @@ class Builder {
         batch_(static_cast<uint64_t>(spec.batch / (spec.tp > 1 ? 1 : std::max(1, spec.ep)) /
                                      std::max(1, spec.pp > 1 ? spec.micro_batches : 1))),
         h_(static_cast<uint64_t>(model.hidden_size)),
-        inter_(static_cast<uint64_t>(model.intermediate_size)),
         d_(static_cast<uint64_t>(model.head_dim)),
         heads_(static_cast<uint64_t>(model.num_heads)),
         kv_heads_(static_cast<uint64_t>(model.num_kv_heads)),
         vocab_(static_cast<uint64_t>(model.vocab_size)),
-        gate_up_(model.mlp == MlpKind::swiglu ? 2 * inter_ : inter_),
         tp_(static_cast<uint64_t>(spec.tp)) {
+    dense_inter_ = static_cast<uint64_t>(model.intermediate_size);
+    expert_inter_ = static_cast<uint64_t>(model.expert_width());
+    shared_inter_ = static_cast<uint64_t>(model.shared_expert_intermediate_size);
     // One chip's share under tensor parallelism. KV heads fewer than chips are replicated (each
     // chip keeps the one its query heads use), as Megatron-style serving does.
     if (tp_ > 1) {
       heads_ /= tp_;
       kv_heads_ = std::max<uint64_t>(1, kv_heads_ / tp_);
+      dense_inter_ /= tp_;
+      shared_inter_ /= tp_;
       // With expert parallelism the experts are split whole over the chips instead.
-      if (spec.ep <= 1) {
-        inter_ /= tp_;
-        gate_up_ /= tp_;
-      }
+      if (spec.ep <= 1) expert_inter_ /= tp_;
       vocab_ = (vocab_ + tp_ - 1) / tp_;
     }
   }
@@ -88,38 +89,23 @@ class Builder {
     for (int layer = first_layer; layer < end_layer; ++layer) {
       const std::string p = fmt::format("layer{}.", layer);
       norm(p + "attn.norm", layer, tokens_, h_);
-      linear(p + "attn.qkv", layer, tokens_, (heads_ + 2 * kv_heads_) * d_, h_, m_.qkv_bias);
-      if (m_.qk_norm) {
-        norm(p + "attn.q_norm", layer, u128(tokens_) * heads_, d_);
-        norm(p + "attn.k_norm", layer, u128(tokens_) * kv_heads_, d_);
+      if (m_.mla) {
+        mla_attention(p, layer);
+      } else {
+        standard_attention(p, layer);
       }
-      rope(p + "attn.rope", layer);
-      kv_append(p + "attn.kv_append", layer);
-      attention(p + "attn.attention", layer);
-      linear(p + "attn.o", layer, tokens_, h_, heads_ * d_, m_.o_bias);
       if (tp_ > 1) collective(p + "attn.allreduce", layer, OpKind::allreduce, tokens_, h_);
+      // Gemma normalizes each block's output too, before the residual add.
+      if (m_.norms_per_layer == 4) norm(p + "attn.post_norm", layer, tokens_, h_);
       residual(p + "attn.residual", layer);
       norm(p + "mlp.norm", layer, tokens_, h_);
-      if (m_.is_moe()) {
-        router(p + "mlp.router", layer);
-        const uint64_t pairs = tokens_ * static_cast<uint64_t>(m_.experts_per_token);
-        // Data-parallel attention: tokens travel to their experts' chips and back (all-to-all).
-        // Tensor-parallel attention: every chip already holds every token; each runs its experts
-        // and an all-reduce sums the experts' outputs.
-        const bool dispatch = spec_.ep > 1 && tp_ == 1;
-        if (dispatch) collective(p + "mlp.dispatch", layer, OpKind::alltoall, pairs, h_);
-        experts(p + "mlp.experts", layer);
-        if (dispatch) collective(p + "mlp.combine", layer, OpKind::alltoall, pairs, h_);
+      if (m_.layer_is_moe(layer)) {
+        moe_block(p, layer);
       } else {
-        if (m_.mlp == MlpKind::swiglu) {
-          linear(p + "mlp.gate_up", layer, tokens_, gate_up_, h_, m_.mlp_bias);
-        } else {
-          linear(p + "mlp.up", layer, tokens_, gate_up_, h_, m_.mlp_bias);
-        }
-        activation(p + "mlp.act", layer);
-        linear(p + "mlp.down", layer, tokens_, h_, inter_, m_.mlp_bias);
+        dense_mlp(p + "mlp.", layer, dense_inter_);
       }
       if (tp_ > 1) collective(p + "mlp.allreduce", layer, OpKind::allreduce, tokens_, h_);
+      if (m_.norms_per_layer == 4) norm(p + "mlp.post_norm", layer, tokens_, h_);
       residual(p + "mlp.residual", layer);
     }
     if (!with_head) return;
@@ -127,7 +113,7 @@ class Builder {
     // `batch` rows, not every prompt token.
     norm("final_norm", -1, batch_, h_);
     linear("lm_head", -1, batch_, vocab_, h_, false);
-    sampling();
+    sampling();  // Gemma 2's final soft-capping is counted with it
     // Each chip's best token of its vocabulary share (value and id); the largest wins.
     if (tp_ > 1) collective("sampling.allgather", -1, OpKind::allgather, batch_, 4);
   }
@@ -140,6 +126,93 @@ class Builder {
     op.kind = kind;
     ops_.push_back(std::move(op));
     return ops_.back();
+  }
+
+  // q, k, v projections, rope, the cache append, attention and the output projection.
+  void standard_attention(const std::string& p, int layer) {
+    linear(p + "attn.qkv", layer, tokens_, (heads_ + 2 * kv_heads_) * d_, h_, m_.qkv_bias);
+    if (m_.qk_norm) {
+      norm(p + "attn.q_norm", layer, u128(tokens_) * heads_, d_);
+      norm(p + "attn.k_norm", layer, u128(tokens_) * kv_heads_, d_);
+    }
+    rope(p + "attn.rope", layer, u128(tokens_) * (heads_ + kv_heads_), d_);
+    kv_append(p + "attn.kv_append", layer, 2 * kv_heads_ * d_);
+    AttentionShape a;
+    a.heads = static_cast<int>(heads_);
+    a.kv_heads = static_cast<int>(kv_heads_);
+    a.head_dim = m_.head_dim;
+    a.sinks = m_.attention_sinks;
+    attention(p + "attn.attention", layer, a);
+    linear(p + "attn.o", layer, tokens_, h_, heads_ * d_, m_.o_bias);
+  }
+
+  // Multi-head latent attention. Queries through their low-rank bottleneck; the latent and the
+  // rope key (kv_a, replicated on every chip under tensor parallelism) are what the cache holds.
+  // Prefill expands the latent into every head's key and value (kv_b) and attends as MHA; decode
+  // absorbs kv_b's key half into the query (q_absorb) and its value half after attention
+  // (out_absorb), so attention runs as one shared latent "head" of kv_lora + rope over the cache,
+  // the way production engines run MLA decode.
+  void mla_attention(const std::string& p, int layer) {
+    const MlaDims& d = m_.mla_dims;
+    const uint64_t qk = static_cast<uint64_t>(d.qk_head_dim()), nope = static_cast<uint64_t>(d.qk_nope_head_dim);
+    const uint64_t rope_dim = static_cast<uint64_t>(d.qk_rope_head_dim), v = static_cast<uint64_t>(d.v_head_dim);
+    const uint64_t lora = static_cast<uint64_t>(d.kv_lora_rank), cache = static_cast<uint64_t>(d.cache_width());
+    if (d.q_lora_rank > 0) {
+      const uint64_t q_lora = static_cast<uint64_t>(d.q_lora_rank);
+      linear(p + "attn.q_a", layer, tokens_, q_lora, h_, false);
+      norm(p + "attn.q_a_norm", layer, tokens_, q_lora);
+      linear(p + "attn.q_b", layer, tokens_, heads_ * qk, q_lora, false);
+    } else {
+      linear(p + "attn.q", layer, tokens_, heads_ * qk, h_, false);
+    }
+    linear(p + "attn.kv_a", layer, tokens_, cache, h_, false);
+    norm(p + "attn.kv_a_norm", layer, tokens_, lora);
+    rope(p + "attn.rope", layer, u128(tokens_) * (heads_ + 1), rope_dim);  // every query head, one key
+    kv_append(p + "attn.kv_append", layer, cache);
+    AttentionShape a;
+    a.heads = static_cast<int>(heads_);
+    if (spec_.phase == Phase::prefill) {
+      linear(p + "attn.kv_b", layer, tokens_, heads_ * (nope + v), lora, false);
+      a.kv_heads = static_cast<int>(heads_);
+      a.head_dim = static_cast<int>(qk);
+      a.v_head_dim = static_cast<int>(v);
+      attention(p + "attn.attention", layer, a);
+    } else {
+      // A per-head batched matmul, lowered as one linear of the same FLOPs and weights.
+      linear(p + "attn.q_absorb", layer, tokens_, heads_ * lora, nope, false);
+      a.kv_heads = 1;
+      a.head_dim = static_cast<int>(cache);
+      a.v_head_dim = static_cast<int>(lora);
+      a.shared_kv = true;
+      attention(p + "attn.attention_latent", layer, a);
+      linear(p + "attn.out_absorb", layer, tokens_, heads_ * v, lora, false);
+    }
+    linear(p + "attn.o", layer, tokens_, h_, heads_ * v, false);
+  }
+
+  // Gate/up (or up), the activation and down, `width` wide on this chip.
+  void dense_mlp(const std::string& p, int layer, uint64_t width) {
+    const uint64_t first = mlp_gated(m_.mlp) ? 2 * width : width;
+    linear(p + (mlp_gated(m_.mlp) ? "gate_up" : "up"), layer, tokens_, first, h_, m_.mlp_bias);
+    activation(p + "act", layer, width);
+    linear(p + "down", layer, tokens_, h_, width, m_.mlp_bias);
+  }
+
+  // The router, the shared experts (every token runs them), then the routed experts.
+  void moe_block(const std::string& p, int layer) {
+    router(p + "mlp.router", layer);
+    if (shared_inter_ > 0) {
+      dense_mlp(p + "mlp.shared_", layer, shared_inter_);
+      if (m_.shared_expert_gate) linear(p + "mlp.shared_gate", layer, tokens_, 1, h_, false);
+    }
+    const uint64_t pairs = tokens_ * static_cast<uint64_t>(m_.experts_per_token);
+    // Data-parallel attention: tokens travel to their experts' chips and back (all-to-all).
+    // Tensor-parallel attention: every chip already holds every token; each runs its experts
+    // and an all-reduce sums the experts' outputs.
+    const bool dispatch = spec_.ep > 1 && tp_ == 1;
+    if (dispatch) collective(p + "mlp.dispatch", layer, OpKind::alltoall, pairs, h_);
+    experts(p + "mlp.experts", layer);
+    if (dispatch) collective(p + "mlp.combine", layer, OpKind::alltoall, pairs, h_);
   }
 
   void embedding() {
@@ -167,17 +240,16 @@ class Builder {
     op.act_bytes = fit(2 * rows * width * ab_, "norm bytes");
   }
 
-  void rope(std::string name, int layer) {
+  void rope(std::string name, int layer, u128 rows, uint64_t width) {
     Op& op = add(std::move(name), layer, OpKind::rope);
-    const u128 rows = u128(tokens_) * (heads_ + kv_heads_);  // every q and k head
-    op.shape = RowsShape{fit(rows, "rope rows"), d_};
-    op.flops = fit(rows * d_ * kRopeFlops, "rope FLOPs");
-    op.act_bytes = fit(2 * rows * d_ * ab_, "rope bytes");  // cos/sin are computed, not read
+    op.shape = RowsShape{fit(rows, "rope rows"), width};
+    op.flops = fit(rows * width * kRopeFlops, "rope FLOPs");
+    op.act_bytes = fit(2 * rows * width * ab_, "rope bytes");  // cos/sin are computed, not read
   }
 
-  void kv_append(std::string name, int layer) {
+  // Writes `width` cache elements per token (k and v of every KV head, or MLA's latent).
+  void kv_append(std::string name, int layer, uint64_t width) {
     Op& op = add(std::move(name), layer, OpKind::kv_append);
-    const uint64_t width = 2 * kv_heads_ * d_;
     op.shape = RowsShape{tokens_, width};
     op.flops = 0;  // a copy
     op.act_bytes = fit(u128(tokens_) * width * ab_, "kv_append bytes");  // read k and v
@@ -192,56 +264,105 @@ class Builder {
     op.act_bytes = fit(2 * u128(m) * n * ab_, "collective bytes");
   }
 
-  void attention(std::string name, int layer) {
+  // Keys a decoded token attends in `layer` after `context` cached tokens: all of them and
+  // itself, the last `window` of those, or those of its own chunk.
+  uint64_t decode_keys(int layer, uint64_t context) const {
+    switch (m_.attention_of(layer)) {
+      case LayerAttention::full: return context + 1;
+      case LayerAttention::sliding: return std::min<uint64_t>(context + 1, static_cast<uint64_t>(m_.sliding_window));
+      case LayerAttention::chunked: return context % static_cast<uint64_t>(m_.attention_chunk_size) + 1;
+    }
+    return context + 1;
+  }
+
+  // A causal block's window: a sliding layer's (a chunked layer's chunk bounds it for prefill
+  // chunks of a ragged step, an upper bound on its keys).
+  uint64_t causal_window(int layer) const {
+    switch (m_.attention_of(layer)) {
+      case LayerAttention::full: return 0;
+      case LayerAttention::sliding: return static_cast<uint64_t>(m_.sliding_window);
+      case LayerAttention::chunked: return static_cast<uint64_t>(m_.attention_chunk_size);
+    }
+    return 0;
+  }
+
+  // The layer's attention ops, from `a`'s heads and head sizes.
+  void attention(std::string name, int layer, AttentionShape a) {
     if (spec_.ragged()) {
       // The decodes together, as a paged-attention kernel runs them: one op over their mean
-      // cached length (the same keys read in all, to rounding up); then one op per shape of
+      // attended length (the same keys read in all, to rounding up); then one op per shape of
       // prefill chunk (new tokens, context), of the same name.
       uint64_t decodes = 0, keys = 0;
       std::map<std::pair<uint64_t, uint64_t>, uint64_t> chunks;
       for (const SequenceShape& s : spec_.sequences) {
         if (s.new_tokens == 1) {
           ++decodes;
-          keys += s.context + 1;
+          keys += decode_keys(layer, s.context);
         } else {
           ++chunks[{s.new_tokens, s.context}];
         }
       }
-      if (decodes > 0) attention_op(name, layer, decodes, 1, (keys + decodes - 1) / decodes, false);
+      if (decodes > 0) attention_op(name, layer, a, decodes, 1, (keys + decodes - 1) / decodes, false);
+      a.window = causal_window(layer);
       for (const auto& [shape, count] : chunks) {
-        attention_op(name, layer, count, shape.first, shape.second + shape.first, true);
+        attention_op(name, layer, a, count, shape.first, shape.second + shape.first, true);
       }
       return;
     }
-    if (spec_.phase == Phase::prefill) {
-      const auto q = static_cast<uint64_t>(spec_.prompt_len);
-      attention_op(std::move(name), layer, batch_, q, q, true);
-    } else {
-      // The cache plus this token.
-      attention_op(std::move(name), layer, batch_, 1, static_cast<uint64_t>(spec_.context_len) + 1, false);
+    if (spec_.phase == Phase::decode) {
+      attention_op(std::move(name), layer, a, batch_, 1, decode_keys(layer, static_cast<uint64_t>(spec_.context_len)),
+                   false);
+      return;
     }
+    const auto q = static_cast<uint64_t>(spec_.prompt_len);
+    if (m_.attention_of(layer) == LayerAttention::chunked) {
+      // Chunks attend only within themselves: full chunks as sequences of their own, then the rest.
+      const uint64_t chunk = static_cast<uint64_t>(m_.attention_chunk_size);
+      if (q >= chunk) attention_op(name, layer, a, batch_ * (q / chunk), chunk, chunk, true);
+      if (q % chunk > 0) attention_op(name, layer, a, batch_, q % chunk, q % chunk, true);
+      return;
+    }
+    a.window = causal_window(layer);
+    attention_op(std::move(name), layer, a, batch_, q, q, true);
+  }
+
+  // Keys attended by the queries t = from + 1 .. to (1-based positions), each the last `window`
+  // of its keys (0: all).
+  static u128 causal_scores(u128 from, u128 to, u128 window) {
+    const auto upto = [&](u128 n) {  // sum over t = 1 .. n of min(t, window)
+      if (window == 0 || n <= window) return n * (n + 1) / 2;
+      return window * (window + 1) / 2 + (n - window) * window;
+    };
+    return upto(to) - upto(from);
   }
 
   // `batch` sequences of q_len queries over kv_len keys (the last q_len of them new).
-  void attention_op(std::string name, int layer, uint64_t batch, uint64_t q_len, uint64_t kv_len, bool causal) {
+  void attention_op(std::string name, int layer, AttentionShape a, uint64_t batch, uint64_t q_len, uint64_t kv_len,
+                    bool causal) {
     Op& op = add(std::move(name), layer, OpKind::attention);
-    AttentionShape a;
     a.batch = static_cast<int>(batch);
-    a.heads = static_cast<int>(heads_);
-    a.kv_heads = static_cast<int>(kv_heads_);
-    a.head_dim = m_.head_dim;
     a.q_len = q_len;
     a.kv_len = kv_len;
     a.causal = causal;
+    if (!causal || (a.window > 0 && a.window >= kv_len)) a.window = 0;  // no key falls outside it
     op.shape = a;
     // Scores per head and sequence: a causal query at position i (of q_len, the last at kv_len - 1)
-    // attends kv_len - q_len + i + 1 keys.
+    // attends kv_len - q_len + i + 1 keys, or the last `window` of them.
     const u128 q = a.q_len, kv = a.kv_len;
-    const u128 scores = a.causal ? q * (kv - q) + q * (q + 1) / 2 : q * kv;
-    const u128 bh = u128(batch) * heads_;
-    op.flops = fit(2 * 2 * bh * d_ * scores + kSoftmaxFlops * bh * scores, "attention FLOPs");
-    op.act_bytes = fit(2 * bh * q * d_ * ab_, "attention bytes");  // read q, write the output
-    op.kv_bytes = fit(u128(batch) * kv * 2 * kv_heads_ * d_ * kvb_, "attention KV bytes");  // read K and V
+    const u128 scores = a.causal ? causal_scores(kv - q, kv, a.window) : q * kv;
+    const u128 bh = u128(batch) * a.heads;
+    const u128 d = static_cast<uint64_t>(a.head_dim), dv = static_cast<uint64_t>(a.value_dim());
+    // Q K^T over head_dim and P V over the value width; soft-capping and sinks in the softmax.
+    const u128 per_score = 2 * (d + dv) + kSoftmaxFlops + (m_.attn_logit_softcap > 0 ? kSoftcapFlops : 0);
+    // A sink is one more logit per query row and head: its softmax term without a dot product.
+    const u128 sink = a.sinks ? kSoftmaxFlops * bh * q : 0;
+    op.flops = fit(bh * scores * per_score + sink, "attention FLOPs");
+    op.weight_bytes = a.sinks ? static_cast<uint64_t>(a.heads) * ab_ : 0;  // the sink logits
+    op.act_bytes = fit(bh * q * (d + dv) * ab_, "attention bytes");  // read q, write the output
+    // Keys read once per sequence and KV head: those the first query's window starts at onward.
+    const u128 first_key = a.window > 0 && kv - q + 1 > a.window ? kv - q + 1 - a.window : 0;
+    const u128 per_key = a.shared_kv ? d : u128(a.kv_heads) * (d + dv);
+    op.kv_bytes = fit(u128(batch) * (kv - first_key) * per_key * kvb_, "attention KV bytes");  // read K and V
   }
 
   void residual(std::string name, int layer) {
@@ -251,19 +372,20 @@ class Builder {
     op.act_bytes = fit(3 * u128(tokens_) * h_ * ab_, "residual bytes");  // read two, write one
   }
 
-  void activation(std::string name, int layer) {
+  void activation(std::string name, int layer, uint64_t width) {
     Op& op = add(std::move(name), layer, OpKind::activation);
-    op.shape = RowsShape{tokens_, gate_up_};  // [gate | up] for SwiGLU, up for GELU; out: intermediate wide
-    op.flops = fit(u128(tokens_) * inter_ * kActivationFlops, "activation FLOPs");
-    op.act_bytes = fit((u128(tokens_) * gate_up_ + u128(tokens_) * inter_) * ab_, "activation bytes");
+    const uint64_t in = mlp_gated(m_.mlp) ? 2 * width : width;
+    op.shape = RowsShape{tokens_, in};  // [gate | up] when gated, up for GELU; out: `width` wide
+    op.flops = fit(u128(tokens_) * width * kActivationFlops, "activation FLOPs");
+    op.act_bytes = fit((u128(tokens_) * in + u128(tokens_) * width) * ab_, "activation bytes");
   }
 
   void router(std::string name, int layer) {
     Op& op = add(std::move(name), layer, OpKind::moe_router);
     const uint64_t e = static_cast<uint64_t>(m_.num_experts);
     op.shape = MatmulShape{tokens_, e, h_, false};  // logits over the experts
-    op.flops = fit(2 * u128(tokens_) * h_ * e, "router FLOPs");
-    op.weight_bytes = h_ * e * wb_;
+    op.flops = fit(2 * u128(tokens_) * h_ * e + (m_.router_bias ? u128(tokens_) * e : 0), "router FLOPs");
+    op.weight_bytes = h_ * e * wb_ + (m_.router_bias ? e * ab_ : 0);
     op.act_bytes = fit((u128(tokens_) * h_ + u128(tokens_) * e) * ab_, "router bytes");  // writes logits
   }
 
@@ -274,6 +396,8 @@ class Builder {
     const int local = m_.num_experts / ep;
     ExpertsShape shape;
     shape.tokens = tokens_;
+    const uint64_t inter_ = expert_inter_;
+    const uint64_t gate_up_ = mlp_gated(m_.mlp) ? 2 * inter_ : inter_;
     shape.intermediate = inter_;
     shape.hidden = h_;
     shape.bias = m_.mlp_bias;
@@ -331,7 +455,8 @@ class Builder {
   void sampling() {
     Op& op = add("sampling", -1, OpKind::sampling);
     op.shape = RowsShape{batch_, vocab_};
-    op.flops = fit(u128(batch_) * vocab_ * kSamplingFlops, "sampling FLOPs");
+    const uint64_t per_logit = kSamplingFlops + (m_.final_logit_softcap > 0 ? kSoftcapFlops : 0);
+    op.flops = fit(u128(batch_) * vocab_ * per_logit, "sampling FLOPs");
     op.act_bytes = fit(u128(batch_) * vocab_ * ab_ + u128(batch_) * kTokenIdBytes, "sampling bytes");
   }
 
@@ -339,11 +464,11 @@ class Builder {
   const RunSpec& spec_;
   const uint64_t wb_, ab_, kvb_;
   const uint64_t tokens_, batch_, h_;
-  uint64_t inter_;  // per chip under tensor parallelism, like heads_, kv_heads_ and vocab_
   const uint64_t d_;
-  uint64_t heads_, kv_heads_, vocab_;
-  uint64_t gate_up_;  // width of the first MLP projection: gate and up (SwiGLU) or up (GELU)
+  uint64_t heads_, kv_heads_, vocab_;  // per chip under tensor parallelism, like the MLP widths
   const uint64_t tp_;
+  // MLP widths on this chip: the dense layers', each routed expert's, the shared experts'.
+  uint64_t dense_inter_ = 0, expert_inter_ = 0, shared_inter_ = 0;
   std::vector<Op> ops_;
 };
 
@@ -404,7 +529,14 @@ void check_spec(const ModelConfig& model, const RunSpec& spec) {
     };
     require(model.num_heads % tp == 0, "attention heads", model.num_heads);
     require(model.num_kv_heads % tp == 0 || tp % model.num_kv_heads == 0, "KV heads", model.num_kv_heads);
-    require(model.intermediate_size % tp == 0, "intermediate size", model.intermediate_size);
+    if (model.has_dense_mlp_layers()) {
+      require(model.intermediate_size % tp == 0, "intermediate size", model.intermediate_size);
+    }
+    if (model.is_moe() && spec.ep <= 1) {
+      require(model.expert_width() % tp == 0, "expert intermediate size", model.expert_width());
+    }
+    require(model.shared_expert_intermediate_size % tp == 0, "shared expert intermediate size",
+            model.shared_expert_intermediate_size);
   }
   const int max_pos = model.max_position_embeddings;
   if (spec.ragged()) {
@@ -496,16 +628,37 @@ std::uint64_t StepGraph::weight_bytes() const {
              "weight bytes");
 }
 
-std::uint64_t StepGraph::kv_cache_bytes() const {
-  u128 tokens = u128(static_cast<uint64_t>(spec.batch)) * cached_tokens_after_step(spec);
-  if (spec.ragged()) {
-    tokens = 0;
-    for (const SequenceShape& s : spec.sequences) tokens += s.context + s.new_tokens;
+namespace {
+
+// Tokens a layer keeps cached for a sequence of `tokens`: all, the window, or the current chunk.
+uint64_t cached_in_layer(const ModelConfig& model, int layer, uint64_t tokens) {
+  switch (model.attention_of(layer)) {
+    case LayerAttention::full: return tokens;
+    case LayerAttention::sliding: return std::min<uint64_t>(tokens, static_cast<uint64_t>(model.sliding_window));
+    case LayerAttention::chunked: {
+      const uint64_t chunk = static_cast<uint64_t>(model.attention_chunk_size);
+      return tokens == 0 ? 0 : (tokens - 1) % chunk + 1;
+    }
   }
-  return fit(tokens *
-                 static_cast<uint64_t>(model.num_layers) * 2 * static_cast<uint64_t>(model.num_kv_heads) *
-                 static_cast<uint64_t>(model.head_dim) * isa::dtype_bytes(spec.kv_dtype),
-             "KV cache bytes");
+  return tokens;
+}
+
+}  // namespace
+
+std::uint64_t StepGraph::kv_cache_bytes() const {
+  std::vector<uint64_t> lengths;  // cached tokens of each sequence after the step
+  if (spec.ragged()) {
+    for (const SequenceShape& s : spec.sequences) lengths.push_back(s.context + s.new_tokens);
+  } else {
+    lengths.assign(static_cast<std::size_t>(std::max(0, spec.batch)), cached_tokens_after_step(spec));
+  }
+  u128 elements = 0;
+  for (int layer = 0; layer < model.num_layers; ++layer) {
+    u128 tokens = 0;
+    for (uint64_t n : lengths) tokens += cached_in_layer(model, layer, n);
+    elements += tokens * model.kv_elements_per_token(layer);
+  }
+  return fit(elements * isa::dtype_bytes(spec.kv_dtype), "KV cache bytes");
 }
 
 void check_run_spec(const ModelConfig& model, const RunSpec& spec) { check_spec(model, with_defaults(spec)); }

@@ -92,9 +92,16 @@ struct AttentionShape {
   int batch = 0, heads = 0, kv_heads = 0, head_dim = 0;  // heads: query heads (this chip's share)
   std::uint64_t q_len = 0, kv_len = 0;                    // per sequence
   bool causal = false;
+  // A causal query attends at most the last `window` keys (sliding layers); 0 = every key.
+  std::uint64_t window = 0;
+  int v_head_dim = 0;      // values' width when it differs from head_dim (MLA); 0 = head_dim
+  bool shared_kv = false;  // MLA absorbed: the values are the first v_head_dim of each cached key
+  bool sinks = false;      // gpt-oss: a sink logit per head joins every softmax
+  int value_dim() const { return v_head_dim > 0 ? v_head_dim : head_dim; }
   bool operator==(const AttentionShape& o) const {
     return batch == o.batch && heads == o.heads && kv_heads == o.kv_heads && head_dim == o.head_dim &&
-           q_len == o.q_len && kv_len == o.kv_len && causal == o.causal;
+           q_len == o.q_len && kv_len == o.kv_len && causal == o.causal && window == o.window &&
+           v_head_dim == o.v_head_dim && shared_kv == o.shared_kv && sinks == o.sinks;
   }
 };
 struct RowsShape {  // row-wise ops and transfers: rows x width elements

@@ -35,7 +35,9 @@ constexpr long long kMaxVocab = 1 << 24;
 constexpr long long kMaxPositions = 1 << 30;
 constexpr long long kMaxExperts = 4096;
 
-const char* const kHfModelTypes[] = {"llama", "mistral", "mixtral", "qwen2", "qwen3"};
+const char* const kHfModelTypes[] = {"llama",       "mistral",     "mixtral",  "qwen2",     "qwen3",
+                                     "qwen2_moe",   "qwen3_moe",   "deepseek_v2", "deepseek_v3", "kimi_k2",
+                                     "gpt_oss",     "gemma2",      "gemma3_text", "llama4_text"};
 
 // ---- text helpers ------------------------------------------------------------------------
 
@@ -66,7 +68,10 @@ std::string model_name_from_source(const std::string& source) {
 // and the field.
 class Fields {
  public:
-  Fields(const YAML::Node& map, std::string source) : map_(map), source_(std::move(source)) {}
+  // `prefix` names a nested mapping in messages ("text_config.").
+  Fields(const YAML::Node& map, std::string source, std::string prefix = "")
+      : map_(map), source_(std::move(source)), prefix_(std::move(prefix)) {}
+  std::string name(const std::string& key) const { return prefix_ + key; }
 
   const std::string& source() const { return source_; }
   // Present and not null.
@@ -90,10 +95,10 @@ class Fields {
     try {
       value = v.as<double>();
     } catch (const YAML::Exception&) {
-      throw Error(fmt::format("{}: {}: expected a number, got '{}'", yaml_where(source_, v.Mark()), key, v.Scalar()));
+      throw Error(fmt::format("{}: {}: expected a number, got '{}'", yaml_where(source_, v.Mark()), prefix_ + key, v.Scalar()));
     }
     if (!std::isfinite(value) || value <= 0) {
-      throw Error(fmt::format("{}: {}: must be a positive number, got {}", yaml_where(source_, v.Mark()), key,
+      throw Error(fmt::format("{}: {}: must be a positive number, got {}", yaml_where(source_, v.Mark()), prefix_ + key,
                               v.Scalar()));
     }
     return value;
@@ -104,7 +109,7 @@ class Fields {
     try {
       return v.as<bool>();
     } catch (const YAML::Exception&) {
-      throw Error(fmt::format("{}: {}: expected true or false, got '{}'", yaml_where(source_, v.Mark()), key,
+      throw Error(fmt::format("{}: {}: expected true or false, got '{}'", yaml_where(source_, v.Mark()), prefix_ + key,
                               v.Scalar()));
     }
   }
@@ -118,7 +123,7 @@ class Fields {
     if (!has(key)) return fallback;
     const YAML::Node v = scalar(key);
     if (std::find(choices.begin(), choices.end(), v.Scalar()) == choices.end()) {
-      throw Error(fmt::format("{}: {}: expected one of {}, got '{}'{}", yaml_where(source_, v.Mark()), key,
+      throw Error(fmt::format("{}: {}: expected one of {}, got '{}'{}", yaml_where(source_, v.Mark()), prefix_ + key,
                               fmt::join(choices, ", "), v.Scalar(), did_you_mean(v.Scalar(), choices)));
     }
     return v.Scalar();
@@ -133,16 +138,16 @@ class Fields {
  private:
   YAML::Node require(const std::string& key) const {
     const YAML::Node v = map_[key];
-    if (!v.IsDefined()) throw Error(fmt::format("{}: missing required field '{}'", source_, key));
+    if (!v.IsDefined()) throw Error(fmt::format("{}: missing required field '{}'", source_, prefix_ + key));
     if (v.IsNull()) {
-      throw Error(fmt::format("{}: {}: required field is null", yaml_where(source_, v.Mark()), key));
+      throw Error(fmt::format("{}: {}: required field is null", yaml_where(source_, v.Mark()), prefix_ + key));
     }
     return v;
   }
   YAML::Node scalar(const std::string& key) const { return scalar(map_[key], key); }
   YAML::Node scalar(const YAML::Node& v, const std::string& key) const {
     if (!v.IsScalar()) {
-      throw Error(fmt::format("{}: {}: expected a single value, got {}", yaml_where(source_, v.Mark()), key,
+      throw Error(fmt::format("{}: {}: expected a single value, got {}", yaml_where(source_, v.Mark()), prefix_ + key,
                               yaml_node_kind(v)));
     }
     return v;
@@ -151,7 +156,7 @@ class Fields {
   // something else, and JSON says it is text.
   void reject_quoted(const std::string& key, const YAML::Node& v, const char* expected) const {
     if (v.Tag() == "!") {
-      throw Error(fmt::format("{}: {}: expected {}, got the string \"{}\"", yaml_where(source_, v.Mark()), key,
+      throw Error(fmt::format("{}: {}: expected {}, got the string \"{}\"", yaml_where(source_, v.Mark()), prefix_ + key,
                               expected, v.Scalar()));
     }
   }
@@ -164,10 +169,10 @@ class Fields {
     const char* end = text.data() + text.size();
     const auto [ptr, ec] = std::from_chars(begin, end, value);
     if (ec != std::errc() || ptr != end || text.empty()) {
-      throw Error(fmt::format("{}: {}: expected an integer, got '{}'", yaml_where(source_, v.Mark()), key, text));
+      throw Error(fmt::format("{}: {}: expected an integer, got '{}'", yaml_where(source_, v.Mark()), prefix_ + key, text));
     }
     if (value < lo || value > hi) {
-      throw Error(fmt::format("{}: {}: {} is out of range [{}, {}]", yaml_where(source_, v.Mark()), key, value, lo,
+      throw Error(fmt::format("{}: {}: {} is out of range [{}, {}]", yaml_where(source_, v.Mark()), prefix_ + key, value, lo,
                               hi));
     }
     return value;
@@ -175,6 +180,7 @@ class Fields {
 
   const YAML::Node map_;
   std::string source_;
+  std::string prefix_;
 };
 
 // Parses JSON or YAML text into its top-level mapping.
@@ -225,20 +231,23 @@ std::uint64_t checked(u128 v, const ModelConfig& m) {
 
 // ---- Hugging Face config.json ------------------------------------------------------------
 
-MlpKind hf_mlp_kind(const Fields& f) {
-  const std::string act = f.text_or("hidden_act", "silu");
+MlpKind hf_mlp_kind(const Fields& f, const std::string& type) {
+  // Gemma names it hidden_activation and gates it (GeGLU); the others gate SiLU.
+  const bool gemma = type.rfind("gemma", 0) == 0;
+  const std::string key = gemma && f.has("hidden_activation") ? "hidden_activation" : "hidden_act";
+  const std::string act = f.text_or(key, gemma ? "gelu_pytorch_tanh" : "silu");
   if (act == "silu" || act == "swish") return MlpKind::swiglu;
-  if (act.rfind("gelu", 0) == 0) return MlpKind::gelu;
-  throw Error(fmt::format("{}: hidden_act: unsupported activation '{}' (supported: silu, gelu variants)",
-                          f.at("hidden_act"), act));
+  if (act.rfind("gelu", 0) == 0) return gemma ? MlpKind::geglu : MlpKind::gelu;
+  throw Error(fmt::format("{}: {}: unsupported activation '{}' (supported: silu, gelu variants)", f.at(key),
+                          f.name(key), act));
 }
 
 std::string hf_rope_scaling(const Fields& f) {
   if (!f.has("rope_scaling")) return "";
   const YAML::Node v = f.node("rope_scaling");
   if (!v.IsMap()) {
-    throw Error(fmt::format("{}: rope_scaling: expected null or a mapping, got {}", f.at("rope_scaling"),
-                            yaml_node_kind(v)));
+    throw Error(fmt::format("{}: {}: expected null or a mapping, got {}", f.at("rope_scaling"),
+                            f.name("rope_scaling"), yaml_node_kind(v)));
   }
   for (const char* key : {"rope_type", "type"}) {
     const YAML::Node t = v[key];
@@ -247,66 +256,308 @@ std::string hf_rope_scaling(const Fields& f) {
   return "unspecified";
 }
 
-}  // namespace
-
-ModelConfig parse_hf_config(const std::string& json_text, const std::string& source_name) {
-  const YAML::Node root = load_mapping(json_text, source_name, "JSON");
-  const Fields f(root, source_name);
-  ModelConfig m;
-  m.name = model_name_from_source(source_name);
-  m.model_type = f.text("model_type");
-  const std::vector<std::string> supported(std::begin(kHfModelTypes), std::end(kHfModelTypes));
-  if (std::find(supported.begin(), supported.end(), m.model_type) == supported.end()) {
-    throw Error(fmt::format("{}: model_type: unsupported model_type '{}' (supported: {})", f.at("model_type"),
-                            m.model_type, fmt::join(supported, ", ")));
+bool is_one_of(const std::string& s, std::initializer_list<const char*> names) {
+  for (const char* n : names) {
+    if (s == n) return true;
   }
-  const std::string& type = m.model_type;
+  return false;
+}
+bool is_deepseek(const std::string& t) { return is_one_of(t, {"deepseek_v2", "deepseek_v3", "kimi_k2"}); }
+bool is_gemma(const std::string& t) { return is_one_of(t, {"gemma2", "gemma3_text"}); }
 
-  m.hidden_size = as_int(f.integer("hidden_size", 1, kMaxHidden));
-  m.intermediate_size = as_int(f.integer("intermediate_size", 1, kMaxIntermediate));
-  m.num_layers = as_int(f.integer("num_hidden_layers", 1, kMaxLayers));
+// A list of layer indices (mlp_only_layers, moe_layers), each checked against the layer count.
+std::vector<int> layer_list(const Fields& f, const std::string& key, int layers) {
+  std::vector<int> out;
+  if (!f.has(key)) return out;
+  const YAML::Node v = f.node(key);
+  if (!v.IsSequence()) {
+    throw Error(fmt::format("{}: {}: expected a list of layer indices, got {}", f.at(key), f.name(key),
+                            yaml_node_kind(v)));
+  }
+  for (const auto& item : v) {
+    int layer = -1;
+    try {
+      layer = item.as<int>();
+    } catch (const YAML::Exception&) {
+    }
+    if (layer < 0 || layer >= layers) {
+      throw Error(fmt::format("{}: {}: '{}' is not a layer index in [0, {})", yaml_where(f.source(), item.Mark()),
+                              f.name(key), item.IsScalar() ? item.Scalar() : "?", layers));
+    }
+    out.push_back(layer);
+  }
+  return out;
+}
+
+// layer_types (gpt-oss, Gemma 2/3 in recent transformers): one entry per layer.
+std::vector<LayerAttention> hf_layer_types(const Fields& f, int layers) {
+  const YAML::Node v = f.node("layer_types");
+  if (!v.IsSequence() || static_cast<int>(v.size()) != layers) {
+    throw Error(fmt::format("{}: {}: expected a list of {} layer types (one per layer)", f.at("layer_types"),
+                            f.name("layer_types"), layers));
+  }
+  std::vector<LayerAttention> out;
+  for (const auto& item : v) {
+    const std::string t = item.IsScalar() ? item.Scalar() : "";
+    if (t == "full_attention") {
+      out.push_back(LayerAttention::full);
+    } else if (t == "sliding_attention") {
+      out.push_back(LayerAttention::sliding);
+    } else if (t == "chunked_attention") {
+      out.push_back(LayerAttention::chunked);
+    } else {
+      throw Error(fmt::format("{}: {}: layer type '{}' is not modelled (supported: full_attention, "
+                              "sliding_attention, chunked_attention)",
+                              yaml_where(f.source(), item.Mark()), f.name("layer_types"), t));
+    }
+  }
+  return out;
+}
+
+// Fields that change the compute in ways tasim does not model: refused by name rather than run
+// wrongly. Everything else a config may hold (dropout, token ids, init ranges, eps, routing
+// details that pick experts without changing their number) does not change timing.
+void reject_unmodelled_fields(const Fields& f, const std::string& type) {
+  const auto refuse = [&](const std::string& key, const std::string& why) {
+    throw Error(fmt::format("{}: {}: {} (not modelled for model_type {})", f.at(key), f.name(key), why, type));
+  };
+  if (f.boolean_or("use_sliding_window", false) && !is_one_of(type, {"mistral", "mixtral"})) {
+    refuse("use_sliding_window", "sliding-window layers chosen by max_window_layers");
+  }
+  if (f.has("attention_chunk_size") && type != "llama4_text") refuse("attention_chunk_size", "chunked attention");
+  if (f.has("cross_attention_layers")) refuse("cross_attention_layers", "cross-attention layers");
+  if (f.has("linear_attn_config") || f.has("full_attn_idxs")) {
+    refuse(f.has("linear_attn_config") ? "linear_attn_config" : "full_attn_idxs", "linear attention layers");
+  }
+  if (f.has("num_nextn_predict_layers") && f.integer_or("num_nextn_predict_layers", 0, 0, 64) > 0 &&
+      !is_deepseek(type)) {
+    refuse("num_nextn_predict_layers", "multi-token prediction modules");
+  }
+}
+
+// The text model's mapping: the config itself, or its text_config (Gemma 3, Llama 4) whose
+// model_type is the text model's (gemma3 -> gemma3_text, llama4 -> llama4_text).
+struct TextConfig {
+  YAML::Node map;
+  std::string prefix;
+  std::string model_type;
+};
+
+TextConfig text_config_of(const YAML::Node& root, const Fields& top) {
+  const std::string outer = top.text("model_type");
+  const YAML::Node nested = root["text_config"];
+  if (!nested.IsDefined() || nested.IsNull()) return {root, "", outer};
+  if (!nested.IsMap()) {
+    throw Error(fmt::format("{}: text_config: expected a mapping, got {}", top.at("text_config"),
+                            yaml_node_kind(nested)));
+  }
+  const Fields inner(nested, top.source(), "text_config.");
+  std::string type = inner.text_or("model_type", outer == "gemma3" || outer == "llama4" ? outer + "_text" : outer);
+  return {nested, "text_config.", type};
+}
+
+void read_attention_shape(const Fields& f, const std::string& type, ModelConfig& m) {
   m.num_heads = as_int(f.integer("num_attention_heads", 1, kMaxHeads));
   m.num_kv_heads = as_int(f.integer_or("num_key_value_heads", m.num_heads, 1, kMaxHeads));
-  m.vocab_size = as_int(f.integer("vocab_size", 1, kMaxVocab));
-  m.max_position_embeddings = as_int(f.integer("max_position_embeddings", 1, kMaxPositions));
   if (f.has("head_dim")) {
     m.head_dim = as_int(f.integer("head_dim", 1, kMaxHeadDim));
-  } else if (type == "qwen3") {
+  } else if (type == "qwen3" || type == "qwen3_moe") {
     m.head_dim = 128;  // transformers' Qwen3Config default
+  } else if (type == "gemma3_text" || type == "gemma2") {
+    m.head_dim = 256;  // transformers' Gemma2/3 default
   } else {
     if (m.hidden_size % m.num_heads != 0) {
-      throw Error(fmt::format("{}: head_dim: not given and hidden_size {} is not a multiple of "
-                              "num_attention_heads {}",
-                              source_name, m.hidden_size, m.num_heads));
+      throw Error(fmt::format("{}: {}: not given and hidden_size {} is not a multiple of num_attention_heads {}",
+                              f.source(), f.name("head_dim"), m.hidden_size, m.num_heads));
     }
     m.head_dim = m.hidden_size / m.num_heads;
   }
-  m.tie_word_embeddings = f.boolean_or("tie_word_embeddings", false);
-  m.norm = NormKind::rmsnorm;
-  m.mlp = hf_mlp_kind(f);
-  m.rope_theta = f.real_or("rope_theta", 10000.0);
-  m.rope_scaling = hf_rope_scaling(f);
+  if (m.num_kv_heads > m.num_heads || m.num_heads % m.num_kv_heads != 0) {
+    throw Error(fmt::format("{}: {}: {} does not divide num_attention_heads {}", f.at("num_key_value_heads"),
+                            f.name("num_key_value_heads"), m.num_kv_heads, m.num_heads));
+  }
+}
 
-  if (type == "llama" || type == "qwen3") {
-    const bool attention_bias = f.boolean_or("attention_bias", false);
+void read_mla(const Fields& f, ModelConfig& m) {
+  m.mla = true;
+  MlaDims& d = m.mla_dims;
+  d.q_lora_rank = as_int(f.integer_or("q_lora_rank", 0, 0, kMaxHidden));
+  d.kv_lora_rank = as_int(f.integer("kv_lora_rank", 1, kMaxHidden));
+  d.qk_nope_head_dim = as_int(f.integer("qk_nope_head_dim", 1, kMaxHeadDim));
+  d.qk_rope_head_dim = as_int(f.integer("qk_rope_head_dim", 1, kMaxHeadDim));
+  d.v_head_dim = as_int(f.integer("v_head_dim", 1, kMaxHeadDim));
+  m.head_dim = d.qk_head_dim();
+  m.num_kv_heads = m.num_heads;  // after the up-projection every head has its own key and value
+  m.mtp_layers = as_int(f.integer_or("num_nextn_predict_layers", 0, 0, 64));
+}
+
+// Experts, per-layer MoE placement and shared experts under each family's names.
+void read_moe(const Fields& f, const std::string& type, ModelConfig& m) {
+  std::string experts_key;
+  for (const char* key : {"num_local_experts", "num_experts", "n_routed_experts"}) {
+    if (f.has(key)) experts_key = key;
+  }
+  if (experts_key.empty()) {
+    // These families are MoE by definition: a config without its experts is a mistake.
+    if (is_one_of(type, {"mixtral", "gpt_oss", "llama4_text"})) f.integer("num_local_experts", 1, kMaxExperts);
+    if (is_one_of(type, {"qwen2_moe", "qwen3_moe"})) f.integer("num_experts", 1, kMaxExperts);
+    return;
+  }
+  m.num_experts = as_int(f.integer(experts_key, 0, kMaxExperts));
+  if (m.num_experts == 0) return;
+  const std::string topk_key = f.has("num_experts_per_tok") ? "num_experts_per_tok" : "experts_per_token";
+  m.experts_per_token = as_int(f.integer(topk_key, 1, kMaxExperts));
+  if (m.experts_per_token > m.num_experts) {
+    throw Error(fmt::format("{}: {}: {} exceeds {} {}", f.at(topk_key), f.name(topk_key), m.experts_per_token,
+                            experts_key, m.num_experts));
+  }
+  if (f.has("moe_intermediate_size")) {
+    m.expert_intermediate_size = as_int(f.integer("moe_intermediate_size", 1, kMaxIntermediate));
+  }
+  std::vector<bool> moe(static_cast<std::size_t>(m.num_layers), true);
+  if (is_deepseek(type)) {
+    const int first_dense = as_int(f.integer_or("first_k_dense_replace", 0, 0, m.num_layers));
+    const int freq = as_int(f.integer_or("moe_layer_freq", 1, 1, m.num_layers));
+    for (int l = 0; l < m.num_layers; ++l) moe[static_cast<std::size_t>(l)] = l >= first_dense && l % freq == 0;
+    const int shared = as_int(f.integer_or("n_shared_experts", 0, 0, kMaxExperts));
+    m.shared_expert_intermediate_size = shared * m.expert_width();
+    m.router_bias = f.text_or("topk_method", "") == "noaux_tc";  // e_score_correction_bias
+  } else if (type == "qwen2_moe" || type == "qwen3_moe") {
+    const int step = as_int(f.integer_or("decoder_sparse_step", 1, 1, m.num_layers));
+    for (int l = 0; l < m.num_layers; ++l) moe[static_cast<std::size_t>(l)] = (l + 1) % step == 0;
+    for (int l : layer_list(f, "mlp_only_layers", m.num_layers)) moe[static_cast<std::size_t>(l)] = false;
+    if (type == "qwen2_moe") {
+      m.shared_expert_intermediate_size =
+          as_int(f.integer_or("shared_expert_intermediate_size", 0, 0, kMaxIntermediate));
+      m.shared_expert_gate = m.shared_expert_intermediate_size > 0;
+    }
+  } else if (type == "llama4_text") {
+    // Experts and the shared expert are intermediate_size wide; dense layers intermediate_size_mlp.
+    m.expert_intermediate_size = m.intermediate_size;
+    m.shared_expert_intermediate_size = m.intermediate_size;
+    m.intermediate_size = as_int(f.integer_or("intermediate_size_mlp", m.intermediate_size, 1, kMaxIntermediate));
+    const std::vector<int> listed = layer_list(f, "moe_layers", m.num_layers);
+    const int step = as_int(f.integer_or("interleave_moe_layer_step", 1, 1, m.num_layers));
+    for (int l = 0; l < m.num_layers; ++l) moe[static_cast<std::size_t>(l)] = (l + 1) % step == 0;
+    if (f.has("moe_layers")) {
+      moe.assign(moe.size(), false);
+      for (int l : listed) moe[static_cast<std::size_t>(l)] = true;
+    }
+  } else if (type == "gpt_oss") {
+    m.mlp_bias = true;  // the experts' gate_up and down carry biases, as does the router
+    m.router_bias = true;
+  }
+  if (std::find(moe.begin(), moe.end(), false) != moe.end()) m.moe_layers = moe;
+}
+
+// Sliding, chunked and full layers.
+void read_attention_spans(const Fields& f, const std::string& type, ModelConfig& m) {
+  const bool window_used = type == "mistral" || type == "mixtral" || type == "gpt_oss" || is_gemma(type);
+  if (window_used && f.has("sliding_window")) {
+    m.sliding_window = as_int(f.integer("sliding_window", 1, kMaxPositions));
+  } else if (type == "gemma3_text") {
+    m.sliding_window = 4096;  // transformers' Gemma3TextConfig default
+  }
+  if (f.has("layer_types")) {
+    m.layer_attention = hf_layer_types(f, m.num_layers);
+  } else if (is_gemma(type)) {
+    // Gemma 2 alternates local and global layers; Gemma 3 has pattern - 1 local layers per global.
+    const int pattern = type == "gemma2" ? 2 : as_int(f.integer_or("sliding_window_pattern", 6, 1, m.num_layers));
+    for (int l = 0; l < m.num_layers; ++l) {
+      m.layer_attention.push_back((l + 1) % pattern == 0 ? LayerAttention::full : LayerAttention::sliding);
+    }
+  } else if (type == "llama4_text" && f.has("attention_chunk_size")) {
+    // RoPE layers attend within their chunk; the NoPE layers (no_rope_layers[l] == 0, every
+    // fourth by default) attend every key.
+    m.attention_chunk_size = as_int(f.integer("attention_chunk_size", 1, kMaxPositions));
+    const YAML::Node nope = f.node("no_rope_layers");
+    for (int l = 0; l < m.num_layers; ++l) {
+      bool rope = (l + 1) % 4 != 0;
+      if (nope.IsSequence() && static_cast<int>(nope.size()) == m.num_layers) {
+        rope = nope[static_cast<std::size_t>(l)].as<int>() != 0;
+      }
+      m.layer_attention.push_back(rope ? LayerAttention::chunked : LayerAttention::full);
+    }
+  }
+  const bool any_sliding = std::find(m.layer_attention.begin(), m.layer_attention.end(), LayerAttention::sliding) !=
+                           m.layer_attention.end();
+  if (any_sliding && m.sliding_window == 0) {
+    throw Error(fmt::format("{}: {}: sliding layers need a sliding_window", f.source(), f.name("sliding_window")));
+  }
+}
+
+// Biases, norms and soft-capping by family.
+void read_family_details(const Fields& f, const std::string& type, ModelConfig& m) {
+  if (is_one_of(type, {"llama", "qwen3", "qwen3_moe", "gpt_oss", "llama4_text", "gemma2", "gemma3_text"})) {
+    const bool attention_bias = f.boolean_or("attention_bias", type == "gpt_oss");
     m.qkv_bias = attention_bias;
     m.o_bias = attention_bias;
   }
   if (type == "llama") m.mlp_bias = f.boolean_or("mlp_bias", false);
-  if (type == "qwen2") m.qkv_bias = true;  // Qwen2Attention: q, k, v with bias, o without
-  if (type == "qwen3") m.qk_norm = true;
-  if (type == "mixtral") {
-    m.num_experts = as_int(f.integer("num_local_experts", 1, kMaxExperts));
-    m.experts_per_token = as_int(f.integer("num_experts_per_tok", 1, kMaxExperts));
-    if (m.experts_per_token > m.num_experts) {
-      throw Error(fmt::format("{}: num_experts_per_tok: {} exceeds num_local_experts {}",
-                              f.at("num_experts_per_tok"), m.experts_per_token, m.num_experts));
-    }
+  if (type == "qwen2" || type == "qwen2_moe") m.qkv_bias = true;  // q, k, v with bias, o without
+  if (is_one_of(type, {"qwen3", "qwen3_moe", "gemma3_text"})) m.qk_norm = true;
+  if (type == "llama4_text" && f.boolean_or("use_qk_norm", false)) {
+    m.qk_norm = true;
+    m.qk_norm_weights = false;  // an L2 norm without a gamma
   }
-  if (m.num_kv_heads > m.num_heads || m.num_heads % m.num_kv_heads != 0) {
-    throw Error(fmt::format("{}: num_key_value_heads: {} does not divide num_attention_heads {}",
-                            f.at("num_key_value_heads"), m.num_kv_heads, m.num_heads));
+  if (type == "gpt_oss") m.attention_sinks = true;
+  if (is_gemma(type)) {
+    m.norms_per_layer = 4;
+    if (f.has("attn_logit_softcapping")) m.attn_logit_softcap = f.real_or("attn_logit_softcapping", 0);
+    if (f.has("final_logit_softcapping")) m.final_logit_softcap = f.real_or("final_logit_softcapping", 0);
   }
+}
+
+// A config's quantization_config: weights are still modelled at the run's weight dtype (4-bit and
+// block-scaled formats are not yet); the format is kept for the report to say so.
+std::string hf_weight_format(const YAML::Node& root) {
+  const YAML::Node q = root["quantization_config"];
+  if (!q.IsDefined() || !q.IsMap()) return "";
+  for (const char* key : {"quant_method", "fmt"}) {
+    const YAML::Node v = q[key];
+    if (v.IsDefined() && v.IsScalar()) return v.Scalar();
+  }
+  return "unspecified";
+}
+
+}  // namespace
+
+ModelConfig parse_hf_config(const std::string& json_text, const std::string& source_name) {
+  const YAML::Node root = load_mapping(json_text, source_name, "JSON");
+  const Fields top(root, source_name);
+  const TextConfig text = text_config_of(root, top);
+  const Fields f(text.map, source_name, text.prefix);
+  ModelConfig m;
+  m.name = model_name_from_source(source_name);
+  m.model_type = text.model_type;
+  const std::vector<std::string> supported(std::begin(kHfModelTypes), std::end(kHfModelTypes));
+  if (std::find(supported.begin(), supported.end(), m.model_type) == supported.end()) {
+    throw Error(fmt::format("{}: {}model_type: unsupported model_type '{}' (supported: {})", top.at("model_type"),
+                            text.prefix, m.model_type, fmt::join(supported, ", ")));
+  }
+  const std::string& type = m.model_type;
+  reject_unmodelled_fields(f, type);
+  const bool gemma3 = type == "gemma3_text";
+
+  m.hidden_size = as_int(f.integer("hidden_size", 1, kMaxHidden));
+  m.intermediate_size = as_int(f.integer("intermediate_size", 1, kMaxIntermediate));
+  m.num_layers = as_int(f.integer("num_hidden_layers", 1, kMaxLayers));
+  read_attention_shape(f, type, m);
+  // Gemma 3's published text_config leaves these at transformers' Gemma3TextConfig defaults.
+  m.vocab_size = as_int(gemma3 ? f.integer_or("vocab_size", 262208, 1, kMaxVocab) : f.integer("vocab_size", 1, kMaxVocab));
+  m.max_position_embeddings = as_int(gemma3 ? f.integer_or("max_position_embeddings", 131072, 1, kMaxPositions)
+                                            : f.integer("max_position_embeddings", 1, kMaxPositions));
+  const bool tied_default = is_gemma(type) ? true : top.boolean_or("tie_word_embeddings", false);
+  m.tie_word_embeddings = f.boolean_or("tie_word_embeddings", tied_default);
+  m.norm = NormKind::rmsnorm;
+  m.mlp = hf_mlp_kind(f, type);
+  m.rope_theta = f.real_or("rope_theta", 10000.0);
+  m.rope_scaling = hf_rope_scaling(f);
+  if (is_deepseek(type)) read_mla(f, m);
+  read_family_details(f, type, m);
+  read_moe(f, type, m);
+  read_attention_spans(f, type, m);
+  m.weight_format = hf_weight_format(root);
   validate_model(m, source_name);
   return m;
 }
@@ -395,6 +646,49 @@ ModelConfig parse_model_yaml(const std::string& yaml_text, const std::string& so
 
 // ---- validation and counts ---------------------------------------------------------------
 
+namespace {
+
+// The MoE, attention-span and MLA fields of a model (validate_model's second half).
+void validate_layout(const ModelConfig& m, const std::string& source) {
+  const auto fail = [&](const char* field, const std::string& why) {
+    throw Error(fmt::format("{}: {}: {}", source, field, why));
+  };
+  if (!m.moe_layers.empty() && static_cast<int>(m.moe_layers.size()) != m.num_layers) {
+    fail("moe_layers", fmt::format("{} entries for {} layers", m.moe_layers.size(), m.num_layers));
+  }
+  if (!m.layer_attention.empty() && static_cast<int>(m.layer_attention.size()) != m.num_layers) {
+    fail("layer_types", fmt::format("{} entries for {} layers", m.layer_attention.size(), m.num_layers));
+  }
+  if (m.expert_intermediate_size < 0 || m.expert_intermediate_size > kMaxIntermediate) {
+    fail("expert_intermediate_size", fmt::format("{} is out of range [0, {}]", m.expert_intermediate_size,
+                                                 kMaxIntermediate));
+  }
+  if (m.shared_expert_intermediate_size < 0 || m.shared_expert_intermediate_size > kMaxIntermediate) {
+    fail("shared_expert_intermediate_size", fmt::format("{} is out of range", m.shared_expert_intermediate_size));
+  }
+  if (!m.is_moe() && (m.shared_expert_intermediate_size > 0 || !m.moe_layers.empty())) {
+    fail("num_experts", "shared experts or MoE layers given for a dense model");
+  }
+  if (m.sliding_window < 0 || m.attention_chunk_size < 0) fail("sliding_window", "must not be negative");
+  for (int l = 0; l < m.num_layers; ++l) {
+    if (m.attention_of(l) == LayerAttention::chunked && m.attention_chunk_size < 1) {
+      fail("attention_chunk_size", "chunked layers need a chunk size");
+    }
+  }
+  if (m.mla) {
+    const MlaDims& d = m.mla_dims;
+    if (d.kv_lora_rank < 1 || d.qk_nope_head_dim < 1 || d.qk_rope_head_dim < 1 || d.v_head_dim < 1 ||
+        d.q_lora_rank < 0) {
+      fail("kv_lora_rank", "MLA needs positive kv_lora_rank, qk_nope_head_dim, qk_rope_head_dim and v_head_dim");
+    }
+    if (m.num_kv_heads != m.num_heads || m.head_dim != d.qk_head_dim()) {
+      fail("num_key_value_heads", "MLA expands every head's key: kv heads = heads, head_dim = nope + rope");
+    }
+  }
+}
+
+}  // namespace
+
 void validate_model(const ModelConfig& m, const std::string& source_name) {
   const std::string source = source_name.empty() ? fmt::format("model '{}'", m.name) : source_name;
   const auto in_range = [&](const char* field, long long value, long long lo, long long hi) {
@@ -421,52 +715,177 @@ void validate_model(const ModelConfig& m, const std::string& source_name) {
     throw Error(fmt::format("{}: experts_per_token: {} given for a dense model (num_experts 0)", source,
                             m.experts_per_token));
   }
+  validate_layout(m, source);
   if (!std::isfinite(m.rope_theta) || m.rope_theta <= 0) {
     throw Error(fmt::format("{}: rope_theta: must be a positive number, got {}", source, m.rope_theta));
   }
 }
 
+bool ModelConfig::layer_is_moe(int layer) const {
+  if (!is_moe()) return false;
+  if (moe_layers.empty()) return true;
+  return layer >= 0 && layer < static_cast<int>(moe_layers.size()) && moe_layers[static_cast<std::size_t>(layer)];
+}
+
+LayerAttention ModelConfig::attention_of(int layer) const {
+  if (layer >= 0 && layer < static_cast<int>(layer_attention.size())) {
+    return layer_attention[static_cast<std::size_t>(layer)];
+  }
+  return sliding_window > 0 ? LayerAttention::sliding : LayerAttention::full;
+}
+
+bool ModelConfig::has_dense_mlp_layers() const {
+  for (int l = 0; l < num_layers; ++l) {
+    if (!layer_is_moe(l)) return true;
+  }
+  return false;
+}
+
+bool ModelConfig::uniform_layers() const {
+  for (int l = 1; l < num_layers; ++l) {
+    if (layer_is_moe(l) != layer_is_moe(0) || attention_of(l) != attention_of(0)) return false;
+  }
+  return true;
+}
+
+std::uint64_t ModelConfig::kv_elements_per_token(int /*layer*/) const {
+  if (mla) return static_cast<std::uint64_t>(mla_dims.cache_width());
+  return 2 * static_cast<std::uint64_t>(num_kv_heads) * static_cast<std::uint64_t>(head_dim);
+}
+
+std::uint64_t ModelConfig::kv_bytes_per_token(int kv_dtype_bytes) const {
+  std::uint64_t elements = 0;
+  for (int l = 0; l < num_layers; ++l) elements += kv_elements_per_token(l);
+  return elements * static_cast<std::uint64_t>(kv_dtype_bytes);
+}
+
+namespace {
+
+// Weights of one gated (gate, up, down) or ungated (up, down) MLP `width` wide, and its biases.
+u128 mlp_weights(const ModelConfig& m, u128 width) {
+  const u128 h = static_cast<std::uint64_t>(m.hidden_size);
+  return h * (mlp_gated(m.mlp) ? 2 * width : width) + width * h;
+}
+u128 mlp_biases(const ModelConfig& m, u128 width) {
+  return (mlp_gated(m.mlp) ? 2 * width : width) + static_cast<std::uint64_t>(m.hidden_size);
+}
+
+u128 norm_params(const ModelConfig& m, u128 width) { return m.norm == NormKind::layernorm ? 2 * width : width; }
+
+// One layer's attention weights (biases and norms apart).
+u128 attention_weights(const ModelConfig& m) {
+  const u128 h = static_cast<std::uint64_t>(m.hidden_size);
+  const u128 heads = static_cast<std::uint64_t>(m.num_heads);
+  if (m.mla) {
+    const MlaDims& d = m.mla_dims;
+    const u128 q_out = heads * static_cast<std::uint64_t>(d.qk_head_dim());
+    const u128 q_lora = static_cast<std::uint64_t>(d.q_lora_rank);
+    const u128 q = d.q_lora_rank > 0 ? h * q_lora + q_lora * q_out : h * q_out;
+    const u128 kv_a = h * static_cast<std::uint64_t>(d.cache_width());
+    const u128 kv_b = u128(static_cast<std::uint64_t>(d.kv_lora_rank)) * heads *
+                      static_cast<std::uint64_t>(d.qk_nope_head_dim + d.v_head_dim);
+    const u128 o = heads * static_cast<std::uint64_t>(d.v_head_dim) * h;
+    return q + kv_a + kv_b + o;
+  }
+  const u128 q_out = heads * static_cast<std::uint64_t>(m.head_dim);
+  const u128 kv_out = u128(static_cast<std::uint64_t>(m.num_kv_heads)) * static_cast<std::uint64_t>(m.head_dim);
+  return h * (q_out + 2 * kv_out) + q_out * h;
+}
+
+u128 attention_biases(const ModelConfig& m) {
+  const u128 q_out = u128(static_cast<std::uint64_t>(m.num_heads)) * static_cast<std::uint64_t>(m.head_dim);
+  const u128 kv_out = u128(static_cast<std::uint64_t>(m.num_kv_heads)) * static_cast<std::uint64_t>(m.head_dim);
+  return (m.qkv_bias ? q_out + 2 * kv_out : 0) + (m.o_bias ? static_cast<std::uint64_t>(m.hidden_size) : 0);
+}
+
+// Norm gammas of one layer: the layer's own, q/k norms, and MLA's latent norms.
+u128 layer_norms(const ModelConfig& m) {
+  const u128 h = static_cast<std::uint64_t>(m.hidden_size);
+  u128 n = static_cast<std::uint64_t>(m.norms_per_layer) * norm_params(m, h);
+  if (m.qk_norm && m.qk_norm_weights) n += 2 * norm_params(m, static_cast<std::uint64_t>(m.head_dim));
+  if (m.mla) {
+    n += norm_params(m, static_cast<std::uint64_t>(m.mla_dims.kv_lora_rank));
+    if (m.mla_dims.q_lora_rank > 0) n += norm_params(m, static_cast<std::uint64_t>(m.mla_dims.q_lora_rank));
+  }
+  return n;
+}
+
+// Parameters of one layer, by part.
+struct LayerParams {
+  u128 attention = 0, mlp = 0, router = 0, biases = 0, norms = 0, sinks = 0;
+  u128 unselected_experts = 0;  // routed experts a token does not read (with their biases)
+  u128 total() const { return attention + mlp + router + biases + norms + sinks; }
+};
+
+LayerParams layer_params(const ModelConfig& m, int layer) {
+  const u128 h = static_cast<std::uint64_t>(m.hidden_size);
+  LayerParams p;
+  p.attention = attention_weights(m);
+  p.biases = attention_biases(m);
+  p.norms = layer_norms(m);
+  p.sinks = m.attention_sinks ? static_cast<std::uint64_t>(m.num_heads) : 0;
+  if (!m.layer_is_moe(layer)) {
+    const u128 width = static_cast<std::uint64_t>(m.intermediate_size);
+    p.mlp = mlp_weights(m, width);
+    p.biases += m.mlp_bias ? mlp_biases(m, width) : 0;
+    return p;
+  }
+  const u128 experts = static_cast<std::uint64_t>(m.num_experts);
+  const u128 expert_width = static_cast<std::uint64_t>(m.expert_width());
+  const u128 per_expert = mlp_weights(m, expert_width) + (m.mlp_bias ? mlp_biases(m, expert_width) : 0);
+  const u128 shared = static_cast<std::uint64_t>(m.shared_expert_intermediate_size);
+  p.mlp = experts * mlp_weights(m, expert_width) + (shared > 0 ? mlp_weights(m, shared) : 0);
+  p.biases += m.mlp_bias ? experts * mlp_biases(m, expert_width) : 0;
+  p.router = h * experts + (m.router_bias ? experts : 0) + (m.shared_expert_gate ? h : 0);
+  p.unselected_experts = u128(static_cast<std::uint64_t>(m.num_experts - m.experts_per_token)) * per_expert;
+  return p;
+}
+
+}  // namespace
+
 ParamCounts ModelConfig::param_counts() const {
   const u128 h = static_cast<std::uint64_t>(hidden_size);
-  const u128 inter = static_cast<std::uint64_t>(intermediate_size);
-  const u128 layers = static_cast<std::uint64_t>(num_layers);
-  const u128 q_out = u128(static_cast<std::uint64_t>(num_heads)) * static_cast<std::uint64_t>(head_dim);
-  const u128 kv_out = u128(static_cast<std::uint64_t>(num_kv_heads)) * static_cast<std::uint64_t>(head_dim);
   const u128 vocab = static_cast<std::uint64_t>(vocab_size);
-  const u128 experts = is_moe() ? static_cast<std::uint64_t>(num_experts) : 1;
-  const u128 gate_up_width = mlp == MlpKind::swiglu ? 2 * inter : inter;  // gate and up, or up alone
-  const auto norm_params = [&](u128 width) { return norm == NormKind::layernorm ? 2 * width : width; };
-
-  const u128 attention_per_layer = h * (q_out + 2 * kv_out) + q_out * h;
-  const u128 mlp_per_expert = h * gate_up_width + inter * h;
-  const u128 bias_per_layer = (qkv_bias ? q_out + 2 * kv_out : 0) + (o_bias ? h : 0) +
-                              (mlp_bias ? experts * (gate_up_width + h) : 0);
-  const u128 head_norms = qk_norm ? 2 * norm_params(static_cast<std::uint64_t>(head_dim)) : 0;
-  const u128 norms_per_layer = 2 * norm_params(h) + head_norms;
-
+  LayerParams sum;
+  for (int l = 0; l < num_layers; ++l) {
+    const LayerParams p = layer_params(*this, l);
+    sum.attention += p.attention;
+    sum.mlp += p.mlp;
+    sum.router += p.router;
+    sum.biases += p.biases;
+    sum.norms += p.norms;
+    sum.sinks += p.sinks;
+  }
   ParamCounts c;
   c.embedding = checked(vocab * h, *this);
-  c.attention = checked(layers * attention_per_layer, *this);
-  c.mlp = checked(layers * experts * mlp_per_expert, *this);
-  c.router = checked(is_moe() ? layers * h * experts : 0, *this);
-  c.biases = checked(layers * bias_per_layer, *this);
-  c.norms = checked(layers * norms_per_layer + norm_params(h), *this);
+  c.attention = checked(sum.attention, *this);
+  c.mlp = checked(sum.mlp, *this);
+  c.router = checked(sum.router, *this);
+  c.biases = checked(sum.biases, *this);
+  c.norms = checked(sum.norms + norm_params(*this, h), *this);
+  c.sinks = checked(sum.sinks, *this);
   c.lm_head = tie_word_embeddings ? 0 : c.embedding;
-  checked(u128(c.embedding) + c.attention + c.mlp + c.router + c.biases + c.norms + c.lm_head, *this);
+  checked(u128(c.embedding) + c.attention + c.mlp + c.router + c.biases + c.norms + c.lm_head + c.sinks, *this);
   return c;
 }
 
 std::uint64_t ModelConfig::params() const { return param_counts().total(); }
 
 std::uint64_t ModelConfig::active_params_per_token() const {
-  const std::uint64_t total = params();
-  if (!is_moe()) return total;
-  // Every expert has the same shape; the unselected experts' weights (and biases) are not read.
-  const std::uint64_t h = static_cast<std::uint64_t>(hidden_size);
-  const std::uint64_t inter = static_cast<std::uint64_t>(intermediate_size);
-  const std::uint64_t gate_up_width = mlp == MlpKind::swiglu ? 2 * inter : inter;
-  const std::uint64_t per_expert = h * gate_up_width + inter * h + (mlp_bias ? gate_up_width + h : 0);
-  return total - static_cast<std::uint64_t>(num_layers) * (num_experts - experts_per_token) * per_expert;
+  u128 unread = 0;
+  for (int l = 0; l < num_layers; ++l) unread += layer_params(*this, l).unselected_experts;
+  return checked(u128(params()) - unread, *this);
+}
+
+std::uint64_t ModelConfig::mtp_params() const {
+  if (mtp_layers == 0) return 0;
+  const u128 h = static_cast<std::uint64_t>(hidden_size);
+  const u128 vocab = static_cast<std::uint64_t>(vocab_size);
+  // enorm, hnorm, eh_proj (2h -> h), one decoder layer (shaped like the last), the head's norm,
+  // and the embedding and head the checkpoint stores again for the module.
+  const u128 module = 3 * norm_params(*this, h) + 2 * h * h + layer_params(*this, num_layers - 1).total() +
+                      2 * vocab * h;
+  return checked(module * static_cast<std::uint64_t>(mtp_layers), *this);
 }
 
 // ---- loading by name or path -------------------------------------------------------------

@@ -1,6 +1,7 @@
 // A transformer model's architecture, from a Hugging Face config.json (llama, mistral, mixtral,
-// qwen2, qwen3) or our own YAML schema (configs/models/*.yaml). Shapes only: tasim never loads
-// weights.
+// qwen2, qwen3, qwen2_moe, qwen3_moe, deepseek_v2/v3, kimi_k2, gpt_oss, gemma2, gemma3, llama4)
+// or our own YAML schema (configs/models/*.yaml). Shapes only: tasim never loads weights.
+// docs/models.md lists what each family's fields become.
 #pragma once
 
 #include <cstdint>
@@ -10,26 +11,47 @@
 namespace tasim::workloads {
 
 enum class NormKind { rmsnorm, layernorm };
-enum class MlpKind { swiglu, gelu };  // swiglu: gate/up/down with SiLU; gelu: up/down with GELU
+// swiglu: gate/up/down with SiLU; geglu: gate/up/down with GELU (Gemma); gelu: up/down with GELU
+enum class MlpKind { swiglu, gelu, geglu };
+inline bool mlp_gated(MlpKind k) { return k != MlpKind::gelu; }
+
+// Which keys a layer's queries attend: every earlier key, the last `sliding_window` of them
+// (Mistral v0.1, gpt-oss and Gemma's local layers), or the keys of their own chunk of
+// `attention_chunk_size` positions (Llama 4's chunked layers).
+enum class LayerAttention { full, sliding, chunked };
+
+// Multi-head latent attention (DeepSeek-V2/V3, Kimi K2): queries through an optional low-rank
+// bottleneck, keys and values from a shared latent of kv_lora_rank plus one rope key of
+// qk_rope_head_dim per token, which is all the KV cache holds.
+struct MlaDims {
+  int q_lora_rank = 0;  // 0: a plain query projection (DeepSeek-V2-Lite)
+  int kv_lora_rank = 0;
+  int qk_nope_head_dim = 0;
+  int qk_rope_head_dim = 0;
+  int v_head_dim = 0;
+  int qk_head_dim() const { return qk_nope_head_dim + qk_rope_head_dim; }
+  int cache_width() const { return kv_lora_rank + qk_rope_head_dim; }  // elements per token per layer
+};
 
 // Parameter count by part (all layers together). Biases are apart from the weights they belong
 // to because graphs read them at the activation dtype, like norm gammas.
 struct ParamCounts {
   std::uint64_t embedding = 0;  // vocab x hidden
   std::uint64_t attention = 0;  // q, k, v, o weights
-  std::uint64_t mlp = 0;        // dense MLP weights, or every expert's
-  std::uint64_t router = 0;     // MoE router weights (hidden x experts per layer)
+  std::uint64_t mlp = 0;        // dense MLP weights, every routed expert's and the shared experts'
+  std::uint64_t router = 0;     // MoE router weights (hidden x experts per MoE layer) and router biases
   std::uint64_t biases = 0;     // every linear's bias (qkv, o, MLP / experts)
   std::uint64_t norms = 0;      // every norm's gamma (and LayerNorm beta), q/k norms and the final norm
   std::uint64_t lm_head = 0;    // vocab x hidden, 0 when tied to the embedding
-  std::uint64_t total() const { return embedding + attention + mlp + router + biases + norms + lm_head; }
+  std::uint64_t sinks = 0;      // gpt-oss: one sink logit per head and layer
+  std::uint64_t total() const { return embedding + attention + mlp + router + biases + norms + lm_head + sinks; }
 };
 
 struct ModelConfig {
   std::string name;        // shipped name or file stem
-  std::string model_type;  // llama | mistral | mixtral | qwen2 | qwen3 | custom
+  std::string model_type;  // the HF model_type (of text_config when nested), or custom
   int hidden_size = 0;
-  int intermediate_size = 0;  // dense MLP width; for MoE, each expert's width
+  int intermediate_size = 0;  // dense MLP width; for MoE without expert_intermediate_size, each expert's
   int num_layers = 0;
   int num_heads = 0;
   int num_kv_heads = 0;
@@ -42,6 +64,27 @@ struct ModelConfig {
   bool mlp_bias = false;  // biases on the MLP (and expert) projections (HF llama mlp_bias)
   int num_experts = 0;    // 0 = dense MLP
   int experts_per_token = 0;
+  // ---- MoE layout (docs/models.md, "Mixture of experts")
+  int expert_intermediate_size = 0;         // each routed expert's width; 0 = intermediate_size
+  int shared_expert_intermediate_size = 0;  // the always-run shared experts' total width; 0 = none
+  bool shared_expert_gate = false;          // Qwen2-MoE: a sigmoid gate (hidden -> 1) on the shared expert
+  bool router_bias = false;                 // a bias per expert on the router (gpt-oss, DeepSeek-V3's correction)
+  // Per layer: true where the MLP is the MoE block. Empty: every layer when num_experts > 0.
+  std::vector<bool> moe_layers;
+  // ---- attention variants
+  bool mla = false;  // multi-head latent attention with `mla_dims`
+  MlaDims mla_dims;
+  int mtp_layers = 0;  // DeepSeek's multi-token-prediction modules: counted apart (mtp_params), not run
+  int sliding_window = 0;        // keys a sliding layer attends (and caches); 0 = none
+  int attention_chunk_size = 0;  // Llama 4's chunked layers
+  // Per layer; empty: every layer sliding when sliding_window > 0, else full.
+  std::vector<LayerAttention> layer_attention;
+  bool attention_sinks = false;     // gpt-oss: a learned logit per head in every softmax's denominator
+  double attn_logit_softcap = 0;    // Gemma 2: cap * tanh(score / cap) on every score; 0 = none
+  double final_logit_softcap = 0;   // Gemma 2: the same on the LM head's logits
+  int norms_per_layer = 2;          // Gemma 2/3: 4 (before and after attention and MLP)
+  bool qk_norm_weights = true;      // Llama 4's q/k norm is an L2 norm without weights
+  std::string weight_format;        // quantization_config's method ("mxfp4", "fp8"): not modelled yet
   NormKind norm = NormKind::rmsnorm;
   MlpKind mlp = MlpKind::swiglu;
   double rope_theta = 10000.0;
@@ -50,11 +93,25 @@ struct ModelConfig {
   std::string description;  // our YAML schema's `description`; "" for HF configs
 
   bool is_moe() const { return num_experts > 0; }
+  bool layer_is_moe(int layer) const;
+  LayerAttention attention_of(int layer) const;
+  int expert_width() const { return expert_intermediate_size > 0 ? expert_intermediate_size : intermediate_size; }
+  bool has_dense_mlp_layers() const;  // a layer with the dense MLP (every layer of a dense model)
+  // Every decoder layer does the same work (layer reuse may measure a few and extrapolate).
+  bool uniform_layers() const;
+  // KV cache elements one token adds in `layer`: 2 x kv_heads x head_dim, or MLA's latent + rope key.
+  std::uint64_t kv_elements_per_token(int layer) const;
+  // KV cache bytes per token over every layer (before a sliding layer's window is full).
+  std::uint64_t kv_bytes_per_token(int kv_dtype_bytes) const;
+  // The MTP modules' parameters (DeepSeek): per module its projections, norms, one decoder layer
+  // and the checkpoint's own copies of the embedding and the head.
+  std::uint64_t mtp_params() const;
   // Exact parameter count (embeddings, every layer's weights, biases and norms, final norm, LM
   // head unless tied). Llama-3-8B: 8,030,261,248.
   std::uint64_t params() const;
   ParamCounts param_counts() const;  // params() by part; throws tasim::Error on 64-bit overflow
-  // Parameters that every token reads (MoE: only experts_per_token of the experts).
+  // Parameters that every token reads (MoE: only experts_per_token of the routed experts, every
+  // shared expert). The embedding table is included, as Mixtral's and Qwen's published figures do.
   std::uint64_t active_params_per_token() const;
 };
 

@@ -80,7 +80,9 @@ CompiledStep plan_step(const ModelConfig& model, const RunSpec& requested, const
   CompiledStep c;
   c.chips = std::max(spec.tp, spec.ep) * spec.pp;
   c.layers = spec.pp > 1 ? model.num_layers / spec.pp : model.num_layers;
-  c.simulated_layers = simulated_layers == 0 || spec.pp > 1 ? c.layers : std::min(simulated_layers, c.layers);
+  // Layers that differ (dense and MoE, sliding and full) have no one steady period to extrapolate.
+  const bool reusable = spec.pp == 1 && model.uniform_layers();
+  c.simulated_layers = simulated_layers == 0 || !reusable ? c.layers : std::min(simulated_layers, c.layers);
   // Chip = stage x (chips per stage) + place in the stage's tensor- or expert-parallel group.
   const int per_stage = std::max({1, spec.tp, spec.ep});
   const int ranks = spec.pp > 1 ? spec.pp * per_stage : std::max(1, spec.ep);

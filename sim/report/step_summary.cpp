@@ -37,6 +37,9 @@ StepSummary summarize_step(const workloads::StepGraph& graph, const ChipConfig& 
   s.model = graph.model.name;
   s.spec = graph.spec;
   s.params = graph.model.params();
+  s.active_params = graph.model.active_params_per_token();
+  s.kv_bytes_per_token = graph.model.kv_bytes_per_token(isa::dtype_bytes(graph.spec.kv_dtype));
+  s.weight_format = graph.model.weight_format;
   s.weight_bytes = graph.weight_bytes();
   s.kv_cache_bytes = graph.kv_cache_bytes();
   s.tokens = graph.spec.tokens();
@@ -184,6 +187,11 @@ void step_report_json(JsonWriter& j, const StepSummary& s) {
   j.value("pp", spec.pp);
   j.value("micro_batches", spec.pp > 1 ? spec.micro_batches : 1);
   j.value("params", s.params);
+  j.value("active_params", s.active_params);
+  j.value("kv_bytes_per_token", s.kv_bytes_per_token);
+  if (!s.weight_format.empty()) {
+    j.value("weight_format", s.weight_format + " (not modelled yet: weights at weight_dtype)");
+  }
   j.value("weight_bytes", s.weight_bytes);
   j.value("kv_cache_bytes", s.kv_cache_bytes);
   j.value("tokens", s.tokens);

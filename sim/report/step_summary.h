@@ -29,6 +29,9 @@ struct StepSummary {
   std::string model;
   workloads::RunSpec spec;
   std::uint64_t params = 0;
+  std::uint64_t active_params = 0;       // parameters a token reads (MoE: its experts only)
+  std::uint64_t kv_bytes_per_token = 0;  // KV cache bytes one token adds over every layer
+  std::string weight_format;             // the config's quantization method, not modelled yet
   std::uint64_t weight_bytes = 0;
   std::uint64_t kv_cache_bytes = 0;
   std::uint64_t tokens = 0;

@@ -45,11 +45,10 @@ RunSpec decode(int batch, int context, isa::DType dt = isa::DType::bf16) {
   return s;
 }
 
-}  // namespace
 
-TEST_CASE("no op and no step is faster than its roofline and utilizations stay within 0 and 1", "[invariants]") {
-  RunSpec spec = decode(8, 512);
-  const StepRun r = run_step("tpu-v4-like", "llama-3-8b", spec);
+// No op and no step beats its roofline; utilizations stay within 0 and 1.
+void check_roofline(const std::string& arch, const std::string& model, const RunSpec& spec) {
+  const StepRun r = run_step(arch, model, spec);
   const double clock_hz = r.chip.clock_ghz * 1e9;
   int checked = 0;
   for (std::size_t t = 1; t < r.spans.size(); ++t) {
@@ -74,6 +73,40 @@ TEST_CASE("no op and no step is faster than its roofline and utilizations stay w
     CHECK(u.ideal_compute_cycles <= static_cast<double>(u.busy_cycles) + 1e-6);
   }
 }
+
+RunSpec prefill(int batch, int prompt) {
+  RunSpec s;
+  s.phase = Phase::prefill;
+  s.batch = batch;
+  s.prompt_len = prompt;
+  return s;
+}
+
+const std::string kFrontier = std::string(TASIM_SOURCE_DIR) + "/tests/data/frontier/";
+
+}  // namespace
+
+// The list of families the roofline invariant covers, one process each (SystemC elaborates once).
+TEST_CASE("no op and no step is faster than its roofline and utilizations stay within 0 and 1", "[invariants]") {
+  check_roofline("tpu-v4-like", "llama-3-8b", decode(8, 512));
+}
+TEST_CASE("roofline invariant: MLA absorbed decode, shared experts, a dense first layer", "[invariants][frontier]") {
+  check_roofline("tpu-v4-like", kFrontier + "tiny-deepseek.json", decode(4, 700));
+}
+TEST_CASE("roofline invariant: MLA expanded prefill", "[invariants][frontier]") {
+  check_roofline("tpu-v4-like", kFrontier + "tiny-deepseek.json", prefill(1, 512));
+}
+TEST_CASE("roofline invariant: gpt-oss sliding and full layers, sinks, expert biases", "[invariants][frontier]") {
+  check_roofline("tpu-v4-like", kFrontier + "tiny-gpt-oss.json", prefill(1, 600));
+}
+TEST_CASE("roofline invariant: Gemma 3 local and global layers, GeGLU", "[invariants][frontier]") {
+  check_roofline("tpu-v4-like", kFrontier + "tiny-gemma3.json", decode(4, 1000));
+}
+TEST_CASE("shipped frontier configs run through the library: gpt-oss-20b on sohu-like", "[invariants][frontier]") {
+  RunSpec spec = decode(8, 1024, isa::DType::fp8);
+  check_roofline("sohu-like", "gpt-oss-20b", spec);
+}
+
 
 TEST_CASE("a 70B decode on one big chip is HBM-bound: within 15% of (weights + KV) / bandwidth",
           "[invariants][roofline]") {

@@ -59,6 +59,9 @@ TEST_CASE("every shipped model has its published parameter count", "[workloads][
       {"llama-3-8b", 8'030'261'248ull},   {"llama-3-70b", 70'553'706'496ull}, {"mixtral-8x7b", 46'702'792'704ull},
       {"qwen2-7b", 7'615'616'512ull},     {"qwen3-8b", 8'190'735'360ull},     {"mistral-7b", 7'241'732'096ull},
       {"gpt-style-1b", 1'311'625'216ull},
+      // Frontier families, hand-counted (frontier_models_test.cpp, docs/models.md).
+      {"deepseek-v3", 671'026'419'200ull}, {"gpt-oss-120b", 116'829'156'672ull}, {"gpt-oss-20b", 20'914'757'184ull},
+      {"qwen3-moe", 235'093'634'560ull},   {"llama-4-scout", 107'769'861'120ull}, {"gemma-3-27b", 27'009'346'304ull},
   };
   const std::vector<std::string> names = model_names();
   REQUIRE(names.size() == expected.size());

@@ -14,12 +14,12 @@ std::uint64_t output_bytes(const StepGraph& graph, const Op& op) {
   switch (op.kind) {
     case OpKind::attention: {
       const AttentionShape& a = op.attention();
-      return static_cast<std::uint64_t>(a.batch) * a.q_len * a.heads * a.head_dim * ab;
+      return static_cast<std::uint64_t>(a.batch) * a.q_len * a.heads * a.value_dim() * ab;
     }
     case OpKind::kv_append:
       return 0;
     case OpKind::activation:
-      return op.rows().rows * (graph.model.mlp == MlpKind::swiglu ? op.rows().width / 2 : op.rows().width) * ab;
+      return op.rows().rows * (mlp_gated(graph.model.mlp) ? op.rows().width / 2 : op.rows().width) * ab;
     case OpKind::moe_experts:
       return op.experts().tokens * op.experts().hidden * ab;
     case OpKind::allgather:
@@ -73,11 +73,23 @@ HbmLayout::HbmLayout(const StepGraph& graph, const ChipConfig& chip, const std::
       cached = std::max(cached, static_cast<std::uint64_t>(a.batch) * a.kv_len);
     }
   }
-  // This chip's KV heads (all of them unless tensor parallel; fewer than chips are replicated).
+  // This chip's KV heads (all of them unless tensor parallel; fewer than chips are replicated);
+  // MLA's latent is replicated on every chip.
   const std::uint64_t kv_heads =
       std::max<std::uint64_t>(1, static_cast<std::uint64_t>(model.num_kv_heads) / static_cast<std::uint64_t>(spec.tp));
-  // Expert parallel chips each hold batch / ep sequences' cache.
-  kv_layer_bytes_ = cached * 2 * kv_heads * model.head_dim * isa::dtype_bytes(spec.kv_dtype);
+  const std::uint64_t per_token = model.mla ? model.kv_elements_per_token(0) : 2 * kv_heads * model.head_dim;
+  // Expert parallel chips each hold batch / ep sequences' cache. Under MLA the region also
+  // covers what an attention op reads there (prefill reads its expanded keys and values in the
+  // cache's place); other models keep the layout their golden runs were measured with.
+  kv_layer_bytes_ = cached * per_token * isa::dtype_bytes(spec.kv_dtype);
+  for (const auto& op : graph.ops) {
+    if (op.kind != OpKind::attention || !model.mla) continue;
+    const AttentionShape& a = op.attention();
+    const std::uint64_t width = a.shared_kv ? a.head_dim : static_cast<std::uint64_t>(a.kv_heads) *
+                                                               (a.head_dim + a.value_dim());
+    kv_layer_bytes_ = std::max(kv_layer_bytes_, static_cast<std::uint64_t>(a.batch) * a.kv_len * width *
+                                                    isa::dtype_bytes(spec.kv_dtype));
+  }
   // The layers this chip holds (a pipeline stage holds layers / pp of them).
   const int stages = std::max(1, spec.pp);
   first_layer_ = spec.pp_rank * (model.num_layers / stages);

@@ -83,6 +83,7 @@ class AttentionCore {
   AttentionCore(StepLowering& step, const Op& op, std::size_t index, const AttentionBlocks& blocks, int core)
       : step_(step), a_(op.attention()), index_(index), blk_(blocks), c_(core), ab_(isa::dtype_bytes(step.act_dtype())),
         kb_(isa::dtype_bytes(step.graph.spec.kv_dtype)), d_(static_cast<std::uint64_t>(a_.head_dim)),
+        dv_(static_cast<std::uint64_t>(a_.value_dim())),
         group_(static_cast<std::uint64_t>(a_.heads / std::max(1, a_.kv_heads))),
         kv_cache_(step.hbm.kv_cache(op.layer)), kv_head_bytes_(a_.kv_len * d_ * kb_) {}
 
@@ -113,14 +114,17 @@ class AttentionCore {
   struct Live {
     int j;
     Item it;
-    std::uint64_t q0, nq, rows, kv_end, blocks;
+    std::uint64_t q0, nq, rows, kv_end, first_block, blocks;
     int os;
     std::uint64_t o_addr, q_addr, s_addr;
   };
 
   // HBM offset of the query rows (inputs) or outputs of an item: [sequence, position, head, d].
-  std::uint64_t qo_offset(const Live& l) const {
+  std::uint64_t q_offset(const Live& l) const {
     return ((l.it.b * a_.q_len + l.q0) * a_.heads + l.it.h * group_) * d_ * ab_;
+  }
+  std::uint64_t o_offset(const Live& l) const {
+    return ((l.it.b * a_.q_len + l.q0) * a_.heads + l.it.h * group_) * dv_ * ab_;
   }
 
   // The running output O takes an accumulator slot; Q (rows x d) sits after the scores in the
@@ -136,7 +140,11 @@ class AttentionCore {
     l.rows = l.nq * group_;  // M of both matmuls
     // Causal: query q0 + i sits at position kv_len - q_len + q0 + i (after a cached context).
     l.kv_end = a_.causal ? std::min<std::uint64_t>(a_.kv_len, a_.kv_len - a_.q_len + l.q0 + l.nq) : a_.kv_len;
-    l.blocks = ceil_div(l.kv_end, blk_.bk);
+    // A sliding window: key blocks wholly before the first query's window are skipped.
+    const std::uint64_t first_pos = a_.kv_len - a_.q_len + l.q0;  // the first query's position
+    const std::uint64_t kv_begin = a_.causal && a_.window > 0 && first_pos + 1 > a_.window ? first_pos + 1 - a_.window : 0;
+    l.first_block = kv_begin / blk_.bk;
+    l.blocks = ceil_div(l.kv_end, blk_.bk) - l.first_block;
     l.os = step_.c_ring_of(c_, j).acquire(out, c_, mxu(j), sems.c_free);
     l.o_addr = step_.sram.c_slot(j, l.os);
     l.s_addr = step_.sram.s_slot(j);
@@ -144,7 +152,7 @@ class AttentionCore {
     auto q_used = step_.q_used.begin() + c_ * step_.units + j;
     if (*q_used) out.wait(c_, dma(0), sems.q_free.at(0));
     *q_used = true;
-    out.load(c_, 0, step_.hbm.input(index_) + qo_offset(l), l.q_addr, l.nq, group_ * d_ * ab_,
+    out.load(c_, 0, step_.hbm.input(index_) + q_offset(l), l.q_addr, l.nq, group_ * d_ * ab_,
              static_cast<std::uint64_t>(a_.heads) * d_ * ab_);
     out.signal(c_, dma(0), sems.q_ready.at(0));
     out.wait(c_, mxu(j), sems.q_ready.at(0));
@@ -157,14 +165,21 @@ class AttentionCore {
     const auto& sems = step_.unit_sems(j);
     const auto adt = step_.act_dtype(), kdt = step_.graph.spec.kv_dtype;
     Ring& wr = step_.w_ring_of(c_, j);
-    const std::uint64_t k0 = kb_i * blk_.bk, nk = std::min(blk_.bk, l.kv_end - k0);
-    const std::uint64_t head_base = kv_cache_ + (l.it.b * a_.kv_heads + l.it.h) * 2 * kv_head_bytes_;
+    const std::uint64_t k0 = (l.first_block + kb_i) * blk_.bk, nk = std::min(blk_.bk, l.kv_end - k0);
+    // Each KV head's keys then its values; MLA's absorbed values are the keys' first dv_ columns.
+    const std::uint64_t head_stride = a_.shared_kv ? kv_head_bytes_ : kv_head_bytes_ + a_.kv_len * dv_ * kb_;
+    const std::uint64_t head_base = kv_cache_ + (l.it.b * a_.kv_heads + l.it.h) * head_stride;
+    const std::uint64_t v_base = a_.shared_kv ? head_base + k0 * d_ * kb_ : head_base + kv_head_bytes_ + k0 * dv_ * kb_;
     // K block (loaded transposed: the engine writes it d x nk for the matrix unit), V block.
     const auto [ks, ek] = step_.acquire_weight_slot(c_, j);
     out.load(c_, ek, head_base + k0 * d_ * kb_, step_.sram.w_slot(j, ks), 1, nk * d_ * kb_);
     out.signal(c_, dma(ek), sems.w_ready.at(ks));
     const auto [vs, ev] = step_.acquire_weight_slot(c_, j);
-    out.load(c_, ev, head_base + kv_head_bytes_ + k0 * d_ * kb_, step_.sram.w_slot(j, vs), 1, nk * d_ * kb_);
+    if (a_.shared_kv) {  // rows of d_ of which dv_ are the value
+      out.load(c_, ev, v_base, step_.sram.w_slot(j, vs), nk, dv_ * kb_, d_ * kb_);
+    } else {
+      out.load(c_, ev, v_base, step_.sram.w_slot(j, vs), 1, nk * dv_ * kb_);
+    }
     out.signal(c_, dma(ev), sems.w_ready.at(vs));
     // S = Q K^T.
     out.wait(c_, mxu(j), sems.w_ready.at(ks));
@@ -174,12 +189,12 @@ class AttentionCore {
     // Online softmax of the block, and the rescale of the running output.
     out.wait(c_, vpu(), sems.s_ready.at(0));
     out.vec(c_, Opcode::vec_softmax, l.s_addr, 0, l.s_addr, l.rows, nk, adt);
-    if (kb_i > 0) out.vec(c_, Opcode::vec_mul, l.o_addr, l.s_addr, l.o_addr, l.rows, d_, adt);
+    if (kb_i > 0) out.vec(c_, Opcode::vec_mul, l.o_addr, l.s_addr, l.o_addr, l.rows, dv_, adt);
     out.signal(c_, vpu(), sems.p_ready.at(0));
     // O += P V.
     out.wait(c_, mxu(j), sems.p_ready.at(0));
     out.wait(c_, mxu(j), sems.w_ready.at(vs));
-    out.oriented_matmul(c_, j, l.s_addr, step_.sram.w_slot(j, vs), l.o_addr, l.rows, d_, nk, kb_i > 0, kdt);
+    out.oriented_matmul(c_, j, l.s_addr, step_.sram.w_slot(j, vs), l.o_addr, l.rows, dv_, nk, kb_i > 0, kdt);
     wr.release(out, c_, vs, mxu(j), sems.w_free);
   }
 
@@ -190,8 +205,8 @@ class AttentionCore {
     out.signal(c_, mxu(j), sems.q_free.at(0));
     out.signal(c_, mxu(j), sems.c_ready.at(l.os));
     out.wait(c_, dma(0), sems.c_ready.at(l.os));
-    out.store(c_, 0, l.o_addr, step_.hbm.output(index_) + qo_offset(l), l.nq, group_ * d_ * ab_,
-              static_cast<std::uint64_t>(a_.heads) * d_ * ab_);
+    out.store(c_, 0, l.o_addr, step_.hbm.output(index_) + o_offset(l), l.nq, group_ * dv_ * ab_,
+              static_cast<std::uint64_t>(a_.heads) * dv_ * ab_);
     step_.c_ring_of(c_, j).release(out, c_, l.os, dma(0), sems.c_free);
   }
 
@@ -200,7 +215,7 @@ class AttentionCore {
   const std::size_t index_;
   const AttentionBlocks blk_;
   const int c_;
-  const std::uint64_t ab_, kb_, d_, group_, kv_cache_, kv_head_bytes_;
+  const std::uint64_t ab_, kb_, d_, dv_, group_, kv_cache_, kv_head_bytes_;
 };
 
 }  // namespace

@@ -23,7 +23,7 @@ void lower_moe_experts_op(StepLowering& step, const Op& op, std::size_t index) {
   const std::uint64_t experts = static_cast<std::uint64_t>(x.experts);
   const std::uint64_t routed = x.tokens * x.experts_per_token;
   const std::uint64_t hidden = x.hidden, inter = x.intermediate;
-  const std::uint64_t up_cols = step.graph.model.mlp == MlpKind::swiglu ? 2 * inter : inter;
+  const std::uint64_t up_cols = mlp_gated(step.graph.model.mlp) ? 2 * inter : inter;
   const std::uint64_t in = step.hbm.input(index), out = step.hbm.output(index);
   std::uint64_t w = step.hbm.weights(index);
   for (std::uint64_t e = 0; e < experts; ++e) {

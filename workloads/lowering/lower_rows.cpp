@@ -23,11 +23,12 @@ RowsSpec rows_spec(std::uint64_t rows, std::uint64_t cols, std::vector<Opcode> o
 
 RowsSpec activation_rows(const StepGraph& graph, std::uint64_t rows, std::uint64_t width, std::uint64_t in_hbm,
                          std::uint64_t out_hbm) {
-  const bool swiglu = graph.model.mlp == MlpKind::swiglu;
-  RowsSpec r = rows_spec(rows, width, swiglu ? std::vector<Opcode>{Opcode::vec_silu, Opcode::vec_mul}
-                                             : std::vector<Opcode>{Opcode::vec_gelu},
-                         in_hbm, out_hbm);
-  if (swiglu) r.op_cols = r.out_cols = width / 2;  // [gate | up] in, silu(gate) * up out
+  const MlpKind kind = graph.model.mlp;
+  std::vector<Opcode> ops = {Opcode::vec_gelu};
+  if (kind == MlpKind::swiglu) ops = {Opcode::vec_silu, Opcode::vec_mul};
+  if (kind == MlpKind::geglu) ops = {Opcode::vec_gelu, Opcode::vec_mul};
+  RowsSpec r = rows_spec(rows, width, ops, in_hbm, out_hbm);
+  if (mlp_gated(kind)) r.op_cols = r.out_cols = width / 2;  // [gate | up] in, act(gate) * up out
   return r;
 }
 
