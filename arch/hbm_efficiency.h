@@ -1,7 +1,7 @@
 // What keeps an HBM channel below its pin bandwidth, as first-order closed forms (the way DRAM
 // papers budget efficiency): refresh, read/write bus turnaround, and the activate rate a DMA's
 // access pattern needs. The "bandwidth" memory model (arch/hbm.h) divides each channel's service
-// rate by these factors; docs/models.md derives them and docs/validation.md checks the result
+// rate by these factors; docs/architecture.md sums them up and docs/validation.md checks the result
 // against a measured H200 copy.
 //
 // Every factor is in (0, 1]; a timing parameter of 0 turns its factor off (1), which is what the
