@@ -55,6 +55,13 @@ struct HbmConfig {
   double latency_ns = 100.0;          // access latency, paid once per transfer per channel
   std::uint64_t interleave_bytes = 256;  // consecutive addresses rotate across channels in this unit
   std::uint64_t capacity_bytes = 16ull << 30;  // whole chip
+  // DRAM timing losses (arch/hbm_efficiency.h); the zero defaults leave the pin bandwidth whole.
+  double refresh_interval_ns = 3900.0;    // tREFI: one all-bank refresh per interval
+  double refresh_ns = 0.0;                // tRFCab: the channel serves nothing while it refreshes
+  double turnaround_ns = 0.0;             // bus idle per write batch: read->write plus write->read
+  std::uint64_t write_batch_bytes = 8192; // writes a channel's controller drains per turnaround
+  std::uint64_t page_bytes = 2048;        // bytes one activate opens per channel (its pseudo-channels' rows)
+  double activate_interval_ns = 0.0;      // least time between activates in one channel (tRRD, tFAW/4)
 
   int channels() const { return stacks * channels_per_stack; }
   double peak_gbps() const { return gbps_per_channel * channels(); }

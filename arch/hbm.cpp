@@ -1,6 +1,9 @@
 #include "arch/hbm.h"
 
 #include <algorithm>
+#include <cmath>
+
+#include "arch/hbm_efficiency.h"
 
 namespace tasim {
 
@@ -46,7 +49,7 @@ Hbm::Hbm(const HbmConfig& config, double clock_ghz)
       scratch_bytes_(static_cast<std::size_t>(config.channels()), 0) {}
 
 double Hbm::time_transfer(double now_cycle, std::uint64_t addr, std::uint64_t rows, std::uint64_t row_bytes,
-                          std::uint64_t stride_bytes, bool) {
+                          std::uint64_t stride_bytes, bool is_write) {
   const std::uint64_t total = rows * row_bytes;
   if (total == 0) return now_cycle;
 
@@ -66,10 +69,16 @@ double Hbm::time_transfer(double now_cycle, std::uint64_t addr, std::uint64_t ro
       add_interleaved_bytes(addr + r * stride, row_bytes, config_.interleave_bytes, scratch_bytes_);
     }
   }
+  // DRAM timing losses stretch each channel's service: it is busy bytes / efficiency at its pin
+  // rate (refresh, turnaround, activates; 1 when the preset sets no DRAM timings).
+  const double efficiency =
+      transfer_efficiency(config_, config_.gbps_per_channel, row_bytes, stride_bytes, is_write);
   double done = now_cycle;
   for (std::size_t c = 0; c < channels_.size(); ++c) {
     if (scratch_bytes_[c] == 0) continue;
-    done = std::max(done, channels_[c].serve(now_cycle, scratch_bytes_[c]));
+    const auto busy_bytes = efficiency >= 1.0 ? scratch_bytes_[c]
+                                              : static_cast<std::uint64_t>(std::ceil(scratch_bytes_[c] / efficiency));
+    done = std::max(done, channels_[c].serve(now_cycle, busy_bytes));
   }
   return done + latency_cycles_;
 }

@@ -12,7 +12,8 @@ std::vector<MemoryModelEntry> builtin_memory_models() {
   return {
       {"bandwidth",
        "channels as bandwidth servers: addresses interleave over stacks x channels_per_stack channels, each "
-       "serving gbps_per_channel first come first served, plus latency_ns per transfer",
+       "serving gbps_per_channel first come first served, times the DRAM efficiency (refresh, write turnaround, "
+       "activates: arch/hbm_efficiency.h), plus latency_ns per transfer",
        [](const HbmConfig& hbm, double clock_ghz) { return std::make_unique<Hbm>(hbm, clock_ghz); }},
       {"ideal", "unlimited bandwidth and no latency (a compute-only study of the rest of the chip)",
        [](const HbmConfig& hbm, double clock_ghz) {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "arch/arch_figures.h"
 #include "common/output_file.h"
 #include "common/printable.h"
 #include "isa/isa.h"
@@ -27,6 +28,7 @@
 #include "sim/sweep/child.h"
 #include "sim/sweep/sweep.h"
 #include "workloads/gemm_lowering.h"
+#include "workloads/lowering.h"
 
 namespace po = boost::program_options;
 
@@ -201,6 +203,27 @@ int cmd_compile(const std::vector<std::string>& args) {
   return 0;
 }
 
+// tasim gemm --all-cores: the GEMM as one linear op of a step, over the whole chip.
+int run_whole_chip_gemm(const po::variables_map& vm, const ChipConfig& chip, const workloads::GemmSpec& gemm) {
+  if (vm.count("rows") || vm.count("cols") || vm.count("dataflow")) {
+    throw Error("tasim gemm --all-cores uses the architecture's arrays: give --set core.matrix.rows=... instead of "
+                "--rows, --cols or --dataflow");
+  }
+  const SimOptions options = sim_options(vm);
+  const workloads::StepGraph graph = workloads::whole_chip_gemm_graph(gemm);
+  const isa::Program program = workloads::lower_step(graph, chip);
+  const RunStats stats = simulate(chip, program, options);
+  ReportContext ctx{"gemm", program.source_name, options.ideal_memory};
+  ctx.gemm_flops = workloads::gemm_flops(gemm);
+  ctx.gemm_min_hbm_bytes = workloads::gemm_min_hbm_bytes(gemm);
+  const double compute_s = static_cast<double>(ctx.gemm_flops) / peak_matrix_flops_per_s(chip, gemm.dtype);
+  const double memory_s = options.ideal_memory ? 0.0 : static_cast<double>(ctx.gemm_min_hbm_bytes) / hbm_peak_bytes_per_s(chip);
+  ctx.gemm_roofline_seconds = std::max(compute_s, memory_s);
+  ctx.gemm_roofline_bound = compute_s >= memory_s ? "compute" : "memory";
+  emit_report(vm, stats, chip, ctx);
+  return 0;
+}
+
 int cmd_gemm(const std::vector<std::string>& args) {
   po::options_description desc(
       "tasim gemm --m M --n N --k K [options]\n\n"
@@ -208,7 +231,8 @@ int cmd_gemm(const std::vector<std::string>& args) {
       "is a single matmul instruction whose cycles equal SCALE-Sim v2's compute cycles (for an array\n"
       "without double buffering: the small preset, or --set core.matrix.double_buffered=false); otherwise the\n"
       "operands stream from HBM through SRAM in double-buffered tiles and memory stalls show.\n"
-      "The chip is reduced to one core with one matrix unit (its SRAM, DMA engines and all of HBM)");
+      "The chip is reduced to one core with one matrix unit (its SRAM, DMA engines and all of HBM).\n"
+      "With --all-cores the whole chip runs it, tiled as the step compiler tiles a linear op");
   desc.add_options()
       ("m", po::value<long long>(), "rows of A and C")
       ("n", po::value<long long>(), "columns of B and C")
@@ -216,7 +240,10 @@ int cmd_gemm(const std::vector<std::string>& args) {
       ("rows", po::value<int>(), "systolic array rows (overrides core.matrix.rows)")
       ("cols", po::value<int>(), "systolic array columns (overrides core.matrix.cols)")
       ("dataflow", po::value<std::string>(), "ws | os | is (overrides core.matrix.dataflow)")
-      ("dtype", po::value<std::string>()->default_value("bf16"), "input dtype: bf16 | fp8 | int8");
+      ("dtype", po::value<std::string>()->default_value("bf16"), "input dtype: bf16 | fp8 | int8")
+      ("all-cores", po::bool_switch(), "tile the GEMM over every core and matrix unit as the step compiler tiles a "
+                                       "linear op (A: activations, B: weights, all from HBM); JSON adds tflops, "
+                                       "gemm_flops, min_hbm_bytes and roofline_seconds");
   add_arch_options(desc);
   add_output_options(desc);
   Parsed p = parse("gemm", desc, nullptr, args);
@@ -237,6 +264,7 @@ int cmd_gemm(const std::vector<std::string>& args) {
   if (p.vm.count("cols")) request.overrides.push_back(fmt::format("core.matrix.cols={}", p.vm["cols"].as<int>()));
   if (p.vm.count("dataflow")) request.overrides.push_back("core.matrix.dataflow=" + p.vm["dataflow"].as<std::string>());
   ChipConfig chip = build_arch(request).chip;
+  if (p.vm["all-cores"].as<bool>()) return run_whole_chip_gemm(p.vm, chip, gemm);
   // A study of one array: the chip is reduced to one core with one matrix unit, so utilization
   // is that unit's. It keeps the core's SRAM and DMA engines and the chip's whole HBM.
   chip.cores = 1;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "common/error.h"
 #include "common/int_math.h"
@@ -197,6 +198,38 @@ isa::Program single_matmul_program(const GemmSpec& gemm) {
   program.source_name = fmt::format("gemm_{}x{}x{}", gemm.m, gemm.n, gemm.k);
   program.instructions = {mm, halt};
   return program;
+}
+
+StepGraph whole_chip_gemm_graph(const GemmSpec& gemm) {
+  if (gemm.m == 0 || gemm.n == 0 || gemm.k == 0) throw Error("a GEMM needs M, N and K >= 1");
+  if (gemm.m > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
+    throw Error(fmt::format("GEMM M = {} is too large (at most {})", gemm.m, std::numeric_limits<int>::max()));
+  }
+  StepGraph graph;
+  // A model with no layers, heads or vocabulary: the layout reserves no KV cache or embedding,
+  // only B (as the op's weights) and the activation arena for A and C.
+  graph.model.name = fmt::format("gemm_{}x{}x{}", gemm.m, gemm.n, gemm.k);
+  graph.model.model_type = "custom";
+  graph.spec.phase = Phase::prefill;
+  graph.spec.batch = 1;
+  graph.spec.prompt_len = static_cast<int>(gemm.m);
+  graph.spec.weight_dtype = graph.spec.act_dtype = graph.spec.kv_dtype = gemm.dtype;
+  Op op;
+  op.name = "gemm";
+  op.kind = OpKind::linear;
+  op.shape = MatmulShape{gemm.m, gemm.n, gemm.k, false};
+  const std::uint64_t bytes = isa::dtype_bytes(gemm.dtype);
+  op.flops = gemm_flops(gemm);
+  op.weight_bytes = gemm.k * gemm.n * bytes;
+  op.act_bytes = (gemm.m * gemm.k + gemm.m * gemm.n) * bytes;
+  graph.ops.push_back(std::move(op));
+  return graph;
+}
+
+std::uint64_t gemm_flops(const GemmSpec& gemm) { return 2 * gemm.m * gemm.n * gemm.k; }
+
+std::uint64_t gemm_min_hbm_bytes(const GemmSpec& gemm) {
+  return (gemm.m * gemm.k + gemm.k * gemm.n + gemm.m * gemm.n) * isa::dtype_bytes(gemm.dtype);
 }
 
 }  // namespace tasim::workloads

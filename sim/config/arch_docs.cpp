@@ -4,6 +4,7 @@
 
 #include "common/error.h"
 #include "arch/arch_figures.h"
+#include "arch/hbm_efficiency.h"
 #include "sim/config/arch_loader.h"
 #include "sim/config/arch_schema.h"
 
@@ -153,17 +154,22 @@ known, and the key path; for example:
   md += "Embedded in the binary from `configs/arch/*.yaml`; each file states its assumptions and "
         "their public sources in comments. Figures are computed from the configuration (dense "
         "matrix peak = 2 x MACs/PE/cycle x rows x cols x matrix units x cores x clock; HBM peak = "
-        "stacks x channels x GB/s per channel); compute, HBM and SRAM are per chip. A multi-chip "
+        "stacks x channels x GB/s per channel; HBM copy = what a long copy sustains after the DRAM "
+        "timings hbm.refresh_ns, hbm.turnaround_ns and hbm.activate_interval_ns, 100% where a preset sets "
+        "none); compute, HBM and SRAM are per chip. A multi-chip "
         "preset describes the whole server; until the multi-chip compiler (issue 4), `tasim run` "
         "simulates one of its chips.\n\n";
-  md += "| Preset | Description | Peak bf16 | Peak fp8 | HBM | HBM capacity | SRAM (chip) | System |\n";
-  md += "|---|---|---|---|---|---|---|---|\n";
+  md += "| Preset | Description | Peak bf16 | Peak fp8 | HBM | HBM copy | HBM capacity | SRAM (chip) | System |\n";
+  md += "|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& name : preset_names()) {
     const ArchInfo info = load_arch_info(name);
     const ChipConfig& c = info.chip;
-    md += fmt::format("| `{}` | {} | {:.1f} TFLOP/s | {:.1f} TFLOP/s | {:.3f} TB/s | {:g} GiB | {:g} MiB | {} |\n",
+    // HBM copy: what a long copy sustains after the DRAM timings (arch/hbm_efficiency.h).
+    const double copy = streaming_copy_efficiency(c.hbm);
+    md += fmt::format("| `{}` | {} | {:.1f} TFLOP/s | {:.1f} TFLOP/s | {:.3f} TB/s | {:.3f} TB/s ({:.1f}%) | {:g} GiB | "
+                      "{:g} MiB | {} |\n",
                       name, cell(info.description), peak_matrix_tflops(c, isa::DType::bf16),
-                      peak_matrix_tflops(c, isa::DType::fp8), hbm_peak_tbps(c),
+                      peak_matrix_tflops(c, isa::DType::fp8), hbm_peak_tbps(c), hbm_peak_tbps(c) * copy, 100.0 * copy,
                       static_cast<double>(c.hbm.capacity_bytes) / (1024.0 * 1024.0 * 1024.0),
                       static_cast<double>(sram_total_bytes(c)) / (1024.0 * 1024.0), cell(system_figures(c)));
   }

@@ -360,6 +360,21 @@ void check_system(const SystemConfig& system, const FlatArch& flat, const std::s
   }
 }
 
+// A refresh that lasts its whole interval would leave no time for data.
+void check_hbm(const HbmConfig& hbm, const FlatArch& flat, const std::string& source) {
+  if (hbm.refresh_ns < hbm.refresh_interval_ns) return;
+  std::string origin = source;
+  for (const char* path : {"hbm.refresh_ns", "hbm.refresh_interval_ns"}) {
+    if (const auto it = flat.find(path); it != flat.end()) {
+      origin = it->second.origin;
+      break;
+    }
+  }
+  throw Error(fmt::format("{}: hbm.refresh_ns = {} must be below hbm.refresh_interval_ns = {} (a channel "
+                          "refreshing all the time serves nothing)",
+                          origin, hbm.refresh_ns, hbm.refresh_interval_ns));
+}
+
 ArchInfo build_chip(const FlatArch& flat, const std::string& source, const std::string& default_name) {
   ArchInfo info;
   info.chip.name = default_name;
@@ -389,6 +404,7 @@ ArchInfo build_chip(const FlatArch& flat, const std::string& source, const std::
     throw Error(fmt::format("{}: missing required keys '{}'", source, fmt::join(missing, "', '")));
   }
   check_system(info.chip.system, flat, source);
+  check_hbm(info.chip.hbm, flat, source);
   return info;
 }
 

@@ -280,6 +280,38 @@ std::vector<ArchKey> build_schema() {
                         "HBM3E stack holds 24 GiB); at most 1 TiB since HBM addresses are 40 bits "
                         "in the ISA.",
                         [](auto& c) -> auto& { return c.hbm.capacity_bytes; }));
+  // DRAM timings behind the HBM efficiency (arch/hbm_efficiency.h). The defaults turn every loss
+  // off, so presets written before these keys keep their results; a preset with a real DRAM in
+  // mind sets them (h200-like quotes JEDEC HBM3-style values and where they come from).
+  s.push_back(number_key("hbm.refresh_interval_ns", false, "3900", 1, 1e6, "ns",
+                         "tREFI: one all-bank refresh per this interval (JEDEC HBM2/HBM3: 3.9 us below "
+                         "85 C, halved above).",
+                         [](auto& c) -> auto& { return c.hbm.refresh_interval_ns; }));
+  s.push_back(number_key("hbm.refresh_ns", false, "0", 0, 1e6, "ns",
+                         "tRFCab: the channel serves no data for this long per refresh, a loss of "
+                         "refresh_ns / refresh_interval_ns (JEDEC-style figures: 260 ns for 8 Gb dies, "
+                         "350 ns for 16 Gb and larger). 0 = refresh not modelled.",
+                         [](auto& c) -> auto& { return c.hbm.refresh_ns; }));
+  s.push_back(number_key("hbm.turnaround_ns", false, "0", 0, 1e6, "ns",
+                         "Idle bus per write drain: a read-to-write switch (RL + BL/2 - WL + a guard "
+                         "cycle) plus a write-to-read switch (WL + BL/2 + tWTR), about 10-15 ns for "
+                         "HBM3. Charged to writes, once per write_batch_bytes. 0 = no turnaround.",
+                         [](auto& c) -> auto& { return c.hbm.turnaround_ns; }));
+  s.push_back(bytes_key("hbm.write_batch_bytes", false, "8192", 32, 1 << 30, "bytes", 1,
+                        "Writes a channel's controller queues and drains in one go between two "
+                        "turnarounds (its write queue's high watermark, both pseudo-channels).",
+                        [](auto& c) -> auto& { return c.hbm.write_batch_bytes; }));
+  s.push_back(bytes_key("hbm.page_bytes", false, "2048", 32, 1 << 20, "bytes", 1,
+                        "Bytes one activate opens in a channel: the DRAM row (page) of each "
+                        "pseudo-channel together (HBM3: 1 KiB x 2). A contiguous stream uses whole "
+                        "pages; strided rows use what they put on a channel per page.",
+                        [](auto& c) -> auto& { return c.hbm.page_bytes; }));
+  s.push_back(number_key("hbm.activate_interval_ns", false, "0", 0, 1e6, "ns",
+                         "Least time between two activates in one channel, both pseudo-channels "
+                         "together: max(tRRD, tFAW / 4, tRC / banks) of one pseudo-channel, halved. "
+                         "An access pattern that uses fewer bytes per page than the channel moves in "
+                         "this time waits for activates. 0 = activates never limit.",
+                         [](auto& c) -> auto& { return c.hbm.activate_interval_ns; }));
 
   // noc: the network between the cores of one chip.
   {

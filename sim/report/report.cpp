@@ -101,6 +101,13 @@ std::string report_json(const RunStats& stats, const ChipConfig& chip, const Rep
   j.value("instructions", stats.instructions);
   j.value("flops", stats.flops);
   j.value("hbm_bytes", stats.hbm_bytes());
+  if (ctx.gemm_flops > 0) {
+    j.value("gemm_flops", ctx.gemm_flops);
+    j.value("tflops", m.seconds > 0 ? static_cast<double>(ctx.gemm_flops) / m.seconds / 1e12 : 0.0);
+    j.value("min_hbm_bytes", ctx.gemm_min_hbm_bytes);
+    j.value("roofline_seconds", ctx.gemm_roofline_seconds);
+    j.value("roofline_bound", ctx.gemm_roofline_bound);
+  }
   j.value("hbm_bytes_read", stats.hbm_bytes_read);
   j.value("hbm_bytes_written", stats.hbm_bytes_written);
   j.value("hbm_bandwidth_gbps", m.hbm_achieved_gbps);

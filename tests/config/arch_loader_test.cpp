@@ -61,7 +61,8 @@ std::string write_temp(const std::string& name, const std::string& text) {
 
 TEST_CASE("the presets are embedded", "[presets]") {
   CHECK(preset_names() ==
-        std::vector<std::string>{"h100-like-8x", "small", "sohu-like", "sohu-like-8x", "tpu-v4-like"});
+        std::vector<std::string>{"h100-like", "h100-like-8x", "h200-like", "h200-like-8x", "small", "sohu-like",
+                                 "sohu-like-8x", "tpu-v4-like"});
   for (const auto& name : preset_names()) {
     CHECK(is_preset(name));
     CHECK_THAT(preset_yaml(name), Contains("description:"));
@@ -138,7 +139,7 @@ TEST_CASE("presets are described with their headline figures", "[presets]") {
   CHECK_THAT(describe_preset("sohu-like"), Contains("bf16 6291 TFLOP/s, fp8 12583 TFLOP/s"));
   CHECK_THAT(describe_preset("sohu-like"), Contains("SRAM 128 MiB"));
   const std::string all = presets_listing();
-  CHECK(std::count(all.begin(), all.end(), '\n') == 5);
+  CHECK(std::count(all.begin(), all.end(), '\n') == 8);
   CHECK_THAT(all, Contains("small        "));  // names aligned
   CHECK_THAT(all, Contains("HBM 0.064 TB/s, 1 GiB, SRAM 1 MiB"));
   CHECK_THAT(error_of([] { describe_preset("tpu"); }), Contains("unknown preset 'tpu'"));
@@ -227,7 +228,7 @@ TEST_CASE("errors: missing or unreadable file", "[errors]") {
 
   const std::string unknown = error_of([] { load_arch("sohu"); });
   CHECK_THAT(unknown, Contains("unknown architecture 'sohu'"));
-  CHECK_THAT(unknown, Contains("h100-like-8x, small, sohu-like, sohu-like-8x, tpu-v4-like"));
+  CHECK_THAT(unknown, Contains("h100-like, h100-like-8x, h200-like, h200-like-8x, small, sohu-like, sohu-like-8x, tpu-v4-like"));
   CHECK_THAT(unknown, Contains("did you mean 'sohu-like'?"));
   CHECK_THAT(error_of([] { load_arch("tpu-v4-lik"); }), Contains("did you mean 'tpu-v4-like'?"));
 }
@@ -261,7 +262,8 @@ TEST_CASE("errors: unknown keys suggest the closest valid key", "[errors]") {
   // Nothing close: the valid keys of that section.
   CHECK_THAT(error_loading(std::string(kMinimal) + "hbm.bandwidth: 3\n"),
              Contains("unknown key 'hbm.bandwidth' (valid keys in 'hbm': model, stacks, channels_per_stack, "
-                      "gbps_per_channel, latency_ns, interleave_bytes, capacity_gib)"));
+                      "gbps_per_channel, latency_ns, interleave_bytes, capacity_gib, refresh_interval_ns, "
+                      "refresh_ns, turnaround_ns, write_batch_bytes, page_bytes, activate_interval_ns)"));
   CHECK_THAT(error_loading(std::string(kMinimal) + "core.matrx.rows: 3\n"),
              Contains("unknown key 'core.matrx.rows' (did you mean 'core.matrix.rows'?)"));
 }
@@ -555,8 +557,8 @@ hbm.stacks: 4
 
 TEST_CASE("base: errors", "[base][errors]") {
   CHECK(error_loading("base: sohu\ncores: 2\n") ==
-        "my-chip.yaml:1:7: unknown base preset 'sohu' (presets: h100-like-8x, small, sohu-like, sohu-like-8x, "
-        "tpu-v4-like) (did you mean 'sohu-like'?)");
+        "my-chip.yaml:1:7: unknown base preset 'sohu' (presets: h100-like, h100-like-8x, h200-like, h200-like-8x, "
+        "small, sohu-like, sohu-like-8x, tpu-v4-like) (did you mean 'sohu-like'?)");
   CHECK_THAT(error_loading("base: tpu-v4-lke\n"), Contains("(did you mean 'tpu-v4-like'?)"));
   CHECK_THAT(error_loading("base: [small]\n"), Contains("my-chip.yaml:1:7: base expects a preset name, got a list"));
   CHECK_THAT(error_loading("base:\n"), Contains("my-chip.yaml:1:1: base expects a preset name, got nothing"));

@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <array>
 
 #include "cli_util.h"
 
@@ -228,4 +229,42 @@ TEST_CASE("output lost to a full disk or a missing folder is an error", "[cli][e
   CHECK(r.exit_code == 2);
   CHECK(r.output == "tasim: error: " + build_path("no-such-folder/report.json") +
                         ": cannot write the JSON report: folder " + build_path("no-such-folder") + " does not exist\n");
+}
+
+TEST_CASE("tasim gemm --all-cores: FLOPs and HBM bytes exact, roofline never beaten", "[cli][gemm][all-cores]") {
+  auto gemm = [](const std::string& args) {
+    const auto r = run_tasim("gemm --all-cores " + args + " --json -", true);
+    REQUIRE(r.exit_code == 0);
+    return YAML::Load(r.output);
+  };
+  // One core (small): A, B and C each cross HBM exactly once, whatever the tiling.
+  for (const auto& [m, n, k] : std::vector<std::array<int, 3>>{{1, 256, 128}, {64, 64, 64}, {100, 70, 50}, {300, 200, 100}}) {
+    CAPTURE(m, n, k);
+    const YAML::Node j = gemm(fmt::format("--arch small --m {} --n {} --k {}", m, n, k));
+    const std::uint64_t flops = 2ull * m * n * k;
+    const std::uint64_t bytes = 2ull * (1ull * m * k + 1ull * k * n + 1ull * m * n);  // bf16
+    CHECK(j["gemm_flops"].as<std::uint64_t>() == flops);
+    CHECK(j["flops"].as<std::uint64_t>() == flops);  // what the matrix units did
+    CHECK(j["min_hbm_bytes"].as<std::uint64_t>() == bytes);
+    CHECK(j["hbm_bytes"].as<std::uint64_t>() == bytes);
+    CHECK(j["seconds"].as<double>() >= j["roofline_seconds"].as<double>());
+    CHECK(j["tflops"].as<double>() == Approx(flops / j["seconds"].as<double>() / 1e12));
+  }
+  // The whole H200-like chip, bf16 and fp8: the FLOPs exact; HBM bytes at least the operands'
+  // (cores re-read the activations they share); never faster than the roofline.
+  for (const char* dtype : {"bf16", "fp8"}) {
+    for (const auto& [m, n, k] : std::vector<std::array<int, 3>>{{1, 6144, 4096}, {256, 4096, 4096}, {1000, 1000, 1000}}) {
+      CAPTURE(dtype, m, n, k);
+      const YAML::Node j = gemm(fmt::format("--arch h200-like --dtype {} --m {} --n {} --k {}", dtype, m, n, k));
+      CHECK(j["gemm_flops"].as<std::uint64_t>() == 2ull * m * n * k);
+      CHECK(j["flops"].as<std::uint64_t>() == 2ull * m * n * k);
+      CHECK(j["hbm_bytes"].as<std::uint64_t>() >= j["min_hbm_bytes"].as<std::uint64_t>());
+      CHECK(j["seconds"].as<double>() >= j["roofline_seconds"].as<double>());
+    }
+  }
+  const YAML::Node ideal = gemm("--arch h200-like --m 512 --n 512 --k 512 --ideal-memory");
+  CHECK(ideal["roofline_bound"].as<std::string>() == "compute");
+  CHECK(ideal["seconds"].as<double>() >= ideal["roofline_seconds"].as<double>());
+  CHECK_THAT(run_tasim("gemm --all-cores --arch small --m 8 --n 8 --k 8 --rows 4").output,
+             Catch::Matchers::Contains("--all-cores uses the architecture's arrays"));
 }

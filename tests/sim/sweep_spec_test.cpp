@@ -276,8 +276,8 @@ TEST_CASE("spec errors name the file and line and suggest the key meant", "[swee
       {"mode: grd", "spec.yaml:1:7: mode 'grd' is not one of: grid, zip, random (did you mean 'grid'?)"},
       {"samples: 3", "spec.yaml:1:10: samples: goes with mode: random"},
       {"base: {arch: smal}",
-       "spec.yaml:1:14: base.arch: unknown architecture 'smal': not a preset (h100-like-8x, small, "
-       "sohu-like, sohu-like-8x, tpu-v4-like) nor a file (did you mean 'small'?)"},
+       "spec.yaml:1:14: base.arch: unknown architecture 'smal': not a preset (h100-like, h100-like-8x, "
+       "h200-like, h200-like-8x, small, sohu-like, sohu-like-8x, tpu-v4-like) nor a file (did you mean 'small'?)"},
       {"constraints: [area <= 800]", fmt::format("spec.yaml:1:15: constraints[0]: unknown name 'area' (did "
                                                  "you mean 'area_mm2'?): a constraint names an axis or a "
                                                  "metric ({})",
