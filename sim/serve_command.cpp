@@ -118,8 +118,11 @@ ServedModel served_model(const po::variables_map& vm, const ChipConfig& chip, co
   const workloads::StepGraph graph = workloads::build_step_graph(m.config, spec);
   const int tp = std::max(1, spec.tp);
   m.weight_bytes_per_chip = static_cast<double>(graph.weight_bytes()) / tp;
-  m.kv_bytes_per_token_per_chip = 2.0 * m.config.num_layers * std::max(1, m.config.num_kv_heads / tp) *
-                                  m.config.head_dim * isa::dtype_bytes(spec.kv_dtype);
+  // MLA keeps its whole latent on every chip; GQA's KV heads are split over the TP group.
+  m.kv_bytes_per_token_per_chip =
+      m.config.mla ? static_cast<double>(m.config.kv_bytes_per_token(isa::dtype_bytes(spec.kv_dtype)))
+                   : 2.0 * m.config.num_layers * std::max(1, m.config.num_kv_heads / tp) * m.config.head_dim *
+                         isa::dtype_bytes(spec.kv_dtype);
   // The compiler's estimate of a chunk's attention op of this model on this chip (its tiling).
   workloads::AttentionShape heads;
   for (const workloads::Op& op : graph.ops) {
