@@ -551,14 +551,7 @@ int cmd_serve(const std::vector<std::string>& args) {
     j.value("link_latency_us", d.link_latency_s * 1e6);
     std::vector<double> transfers;
     for (const serve::RequestRecord& r : result.requests) transfers.push_back(r.kv_transfer_s);
-    const serve::Distribution t = serve::distribution(transfers);
-    j.begin_object("kv_transfer_seconds");
-    j.value("mean", t.mean);
-    j.value("p50", t.p50);
-    j.value("p90", t.p90);
-    j.value("p99", t.p99);
-    j.value("max", t.max);
-    j.end_object();
+    serve::distribution_json(j, "kv_transfer_seconds", serve::distribution(transfers));
     j.end_object();
   }
   if (spec_k > 0) {

@@ -7,8 +7,6 @@
 
 namespace tasim::serve {
 
-namespace {
-
 void distribution_json(JsonWriter& j, const char* key, const Distribution& d) {
   j.begin_object(key);
   j.value("mean", d.mean);
@@ -18,6 +16,8 @@ void distribution_json(JsonWriter& j, const char* key, const Distribution& d) {
   j.value("max", d.max);
   j.end_object();
 }
+
+namespace {
 
 std::int64_t i64(long long v) { return static_cast<std::int64_t>(v); }
 

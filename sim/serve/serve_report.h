@@ -16,6 +16,8 @@ namespace tasim::serve {
 // duration_seconds, throughput, the latency distributions, steps, batch and KV figures, prefix
 // hits, speculative decoding, energy, and with SLOs the goodput).
 void summary_json(JsonWriter& j, const ServeSummary& s);
+// `key`: {mean, p50, p90, p99, max}, as every distribution of the summary is written.
+void distribution_json(JsonWriter& j, const char* key, const Distribution& d);
 
 // The summary as aligned text lines ("  TTFT   mean ..."), each ending in a newline; lines of
 // features the run did not use (SLOs, speculative decoding, energy) are left out.

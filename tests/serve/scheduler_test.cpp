@@ -9,33 +9,19 @@
 #include <tuple>
 
 #include "common/error.h"
+#include "serve/serve_test_util.h"
 #include "sim/serve/cluster.h"
 #include "sim/serve/engine.h"
 #include "sim/serve/workload.h"
 
 using namespace tasim;
 using namespace tasim::serve;
+using namespace tasim::serve::testing;
 
 namespace {
 
 using Kind = SchedulerConfig::Kind;
 using Routing = ClusterConfig::Routing;
-
-StepTimeFn affine(double a, double b, double c = 0.0) {
-  return [=](const StepShape& s) { return a + b * static_cast<double>(s.tokens()) + c * s.decodes(); };
-}
-
-Request request(int id, double arrival_s, int prompt, int output, int prefix_group = -1,
-                int prefix_tokens = 0) {
-  Request r;
-  r.id = id;
-  r.arrival_s = arrival_s;
-  r.prompt_tokens = prompt;
-  r.output_tokens = output;
-  r.prefix_group = prefix_group;
-  r.prefix_tokens = prefix_tokens;
-  return r;
-}
 
 std::vector<Request> generated(int n, double rate_qps, std::uint64_t seed,
                                const char* prompt = "lognormal:200:0.7",

@@ -1,6 +1,7 @@
 // Generated workloads beyond single requests (docs/serving.md, "Requests and workloads"):
 // parallel samples, priority classes and multi-turn conversations, seeded, and sharing their
 // prompts through the prefix cache.
+#include "serve/serve_test_util.h"
 #include "sim/serve/workload.h"
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 
 using namespace tasim;
 using namespace tasim::serve;
+using namespace tasim::serve::testing;
 
 namespace {
 
@@ -22,10 +24,6 @@ WorkloadSpec fixed_spec(int n, const char* prompt, const char* output) {
   spec.output = parse_length_dist(output, "--output-len");
   spec.seed = 3;
   return spec;
-}
-
-StepTimeFn affine(double a, double b) {
-  return [=](const StepShape& s) { return a + b * static_cast<double>(s.tokens()); };
 }
 
 }  // namespace
