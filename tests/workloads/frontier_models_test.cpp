@@ -196,16 +196,19 @@ TEST_CASE("sliding windows read min(window, context) keys and cache only the win
   CHECK(m.attention_of(0) == LayerAttention::sliding);
   const std::uint64_t per_key = 2 * 2 * 64 * 2;  // k and v of 2 KV heads of 64, bf16
   SECTION("decode beyond the window reads the window") {
-    const Op* a = find_op(build_step_graph(m, decode(3, 1000)), "layer0.attn.attention");
+    const StepGraph g = build_step_graph(m, decode(3, 1000));  // outlives the op found in it
+    const Op* a = find_op(g, "layer0.attn.attention");
     CHECK(a->attention().kv_len == 128);
     CHECK(a->kv_bytes == 3 * 128 * per_key);
-    CHECK(build_step_graph(m, decode(3, 1000)).kv_cache_bytes() == 3ull * 2 * 128 * per_key);
+    CHECK(g.kv_cache_bytes() == 3ull * 2 * 128 * per_key);
   }
   SECTION("decode within the window reads every key") {
-    CHECK(find_op(build_step_graph(m, decode(1, 50)), "layer0.attn.attention")->attention().kv_len == 51);
+    const StepGraph g = build_step_graph(m, decode(1, 50));
+    CHECK(find_op(g, "layer0.attn.attention")->attention().kv_len == 51);
   }
   SECTION("prefill: query t attends min(t, window) keys") {
-    const Op* a = find_op(build_step_graph(m, prefill(1, 300)), "layer0.attn.attention");
+    const StepGraph g = build_step_graph(m, prefill(1, 300));
+    const Op* a = find_op(g, "layer0.attn.attention");
     CHECK(a->attention().window == 128);
     // Queries 1..128 attend t keys, 129..300 attend 128: 128 x 129 / 2 + 172 x 128.
     const std::uint64_t scores = 128 * 129 / 2 + 172 * 128;
