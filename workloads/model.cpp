@@ -289,6 +289,29 @@ std::vector<int> layer_list(const Fields& f, const std::string& key, int layers)
   return out;
 }
 
+// Llama 4's no_rope_layers: per layer 1 (RoPE, chunked attention) or 0 (NoPE, full attention);
+// absent, every fourth layer is NoPE (transformers' default).
+std::vector<bool> llama4_rope_layers(const Fields& f, int layers) {
+  std::vector<bool> rope;
+  for (int l = 0; l < layers; ++l) rope.push_back((l + 1) % 4 != 0);
+  if (!f.has("no_rope_layers")) return rope;
+  const YAML::Node v = f.node("no_rope_layers");
+  if (!v.IsSequence() || static_cast<int>(v.size()) != layers) {
+    throw Error(fmt::format("{}: {}: expected a list of {} entries, 0 or 1 (one per layer)", f.at("no_rope_layers"),
+                            f.name("no_rope_layers"), layers));
+  }
+  for (int l = 0; l < layers; ++l) {
+    const YAML::Node item = v[static_cast<std::size_t>(l)];
+    const std::string t = item.IsScalar() ? item.Scalar() : "";
+    if (t != "0" && t != "1") {
+      throw Error(fmt::format("{}: {}: '{}' is not 0 or 1", yaml_where(f.source(), item.Mark()),
+                              f.name("no_rope_layers"), item.IsScalar() ? t : yaml_node_kind(item)));
+    }
+    rope[static_cast<std::size_t>(l)] = t == "1";
+  }
+  return rope;
+}
+
 // layer_types (gpt-oss, Gemma 2/3 in recent transformers): one entry per layer.
 std::vector<LayerAttention> hf_layer_types(const Fields& f, int layers) {
   const YAML::Node v = f.node("layer_types");
@@ -470,13 +493,9 @@ void read_attention_spans(const Fields& f, const std::string& type, ModelConfig&
     // RoPE layers attend within their chunk; the NoPE layers (no_rope_layers[l] == 0, every
     // fourth by default) attend every key.
     m.attention_chunk_size = as_int(f.integer("attention_chunk_size", 1, kMaxPositions));
-    const YAML::Node nope = f.node("no_rope_layers");
+    const std::vector<bool> rope = llama4_rope_layers(f, m.num_layers);
     for (int l = 0; l < m.num_layers; ++l) {
-      bool rope = (l + 1) % 4 != 0;
-      if (nope.IsSequence() && static_cast<int>(nope.size()) == m.num_layers) {
-        rope = nope[static_cast<std::size_t>(l)].as<int>() != 0;
-      }
-      m.layer_attention.push_back(rope ? LayerAttention::chunked : LayerAttention::full);
+      m.layer_attention.push_back(rope[static_cast<std::size_t>(l)] ? LayerAttention::chunked : LayerAttention::full);
     }
   }
   const bool any_sliding = std::find(m.layer_attention.begin(), m.layer_attention.end(), LayerAttention::sliding) !=

@@ -258,6 +258,23 @@ TEST_CASE("Llama 4: chunked layers attend within their chunk, NoPE layers everyt
   const StepGraph g = build_step_graph(m, decode(1, 10000));
   CHECK(find_op(g, "layer0.attn.attention")->attention().kv_len == 10000 % 8192 + 1);
   CHECK(find_op(g, "layer3.attn.attention")->attention().kv_len == 10001);
+  // no_rope_layers: one 0 or 1 per layer, anything else refused by name (a fuzzer's find: a '+'
+  // escaped as yaml-cpp's exception).
+  const auto llama4 = [](const std::string& nope) {
+    return "{\"model_type\": \"llama4_text\", \"hidden_size\": 128, \"intermediate_size\": 256,"
+           "\"intermediate_size_mlp\": 256, \"num_hidden_layers\": 4, \"num_attention_heads\": 4,"
+           "\"num_key_value_heads\": 2, \"head_dim\": 32, \"vocab_size\": 100, \"max_position_embeddings\": 4096,"
+           "\"num_local_experts\": 4, \"num_experts_per_tok\": 1, \"attention_chunk_size\": 64,"
+           "\"no_rope_layers\": " + nope + "}";
+  };
+  const ModelConfig custom = parse_hf_config(llama4("[1, 0, 1, 1]"), "l4.json");
+  CHECK(custom.attention_of(0) == LayerAttention::chunked);
+  CHECK(custom.attention_of(1) == LayerAttention::full);
+  CHECK(custom.attention_of(3) == LayerAttention::chunked);
+  CHECK_THAT(error_of([&] { parse_hf_config(llama4("[1, +, 1, 1]"), "l4.json"); }),
+             Contains("no_rope_layers") && Contains("'+' is not 0 or 1"));
+  CHECK_THAT(error_of([&] { parse_hf_config(llama4("[1, 0]"), "l4.json"); }),
+             Contains("no_rope_layers") && Contains("4 entries"));
 }
 
 TEST_CASE("unknown model types and unmodelled compute fields are refused by name", "[workloads][model][frontier]") {
