@@ -63,12 +63,7 @@ void check_cluster_invariants(const std::vector<Request>& requests, const Schedu
   double sum_latency = 0;
   for (const RequestRecord& rec : r.requests) {
     INFO("request " << rec.request.id);
-    CHECK(rec.request.arrival_s <= rec.first_scheduled_s);
-    CHECK(rec.first_scheduled_s < rec.first_token_s);
-    CHECK(rec.first_token_s <= rec.completion_s);
-    REQUIRE(static_cast<int>(rec.token_s.size()) == rec.request.output_tokens);
-    for (std::size_t i = 1; i < rec.token_s.size(); ++i) CHECK(rec.token_s[i] >= rec.token_s[i - 1]);
-    CHECK(rec.token_s.back() == rec.completion_s);
+    check_request_causality(rec);
     CHECK(rec.replica >= 0);
     CHECK(rec.replica < r.replicas);
     sum_latency += rec.completion_s - rec.request.arrival_s;

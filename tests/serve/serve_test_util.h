@@ -1,6 +1,8 @@
 // Helpers shared by the serving library's tests: a step-time formula and hand-made requests.
 #pragma once
 
+#include <catch2/catch.hpp>
+
 #include <vector>
 
 #include "sim/serve/engine.h"
@@ -23,6 +25,18 @@ inline Request request(int id, double arrival_s, int prompt, int output, int pre
   r.prefix_group = prefix_group;
   r.prefix_tokens = prefix_tokens;
   return r;
+}
+
+// Causality of one finished request and exactly its outputs: arrival <= first scheduled < first
+// token <= completion, token times never going back (a step may emit several: speculative
+// decoding), the last one at completion.
+inline void check_request_causality(const RequestRecord& rec) {
+  CHECK(rec.request.arrival_s <= rec.first_scheduled_s);
+  CHECK(rec.first_scheduled_s < rec.first_token_s);
+  CHECK(rec.first_token_s <= rec.completion_s);
+  REQUIRE(static_cast<int>(rec.token_s.size()) == rec.request.output_tokens);
+  for (std::size_t i = 1; i < rec.token_s.size(); ++i) CHECK(rec.token_s[i] >= rec.token_s[i - 1]);
+  CHECK(rec.token_s.back() == rec.completion_s);
 }
 
 }  // namespace tasim::serve::testing

@@ -9,29 +9,15 @@
 #include <string>
 
 #include "common/error.h"
+#include "workloads/run_specs.h"
 #include "workloads/graph.h"
 
 using namespace tasim;
 using namespace tasim::workloads;
+using namespace tasim::workloads::testing;
 using Catch::Matchers::Contains;
 
 namespace {
-
-RunSpec decode(int batch, int context_len) {
-  RunSpec s;
-  s.phase = Phase::decode;
-  s.batch = batch;
-  s.context_len = context_len;
-  return s;
-}
-
-RunSpec prefill(int batch, int prompt_len) {
-  RunSpec s;
-  s.phase = Phase::prefill;
-  s.batch = batch;
-  s.prompt_len = prompt_len;
-  return s;
-}
 
 const Op& find_op(const StepGraph& g, const std::string& name) {
   for (const auto& op : g.ops) {

@@ -1,0 +1,24 @@
+// Workload specs the graph tests build steps from.
+#pragma once
+
+#include "workloads/graph.h"
+
+namespace tasim::workloads::testing {
+
+inline RunSpec decode(int batch, int context_len) {
+  RunSpec s;
+  s.phase = Phase::decode;
+  s.batch = batch;
+  s.context_len = context_len;
+  return s;
+}
+
+inline RunSpec prefill(int batch, int prompt_len) {
+  RunSpec s;
+  s.phase = Phase::prefill;
+  s.batch = batch;
+  s.prompt_len = prompt_len;
+  return s;
+}
+
+}  // namespace tasim::workloads::testing
