@@ -12,6 +12,7 @@ Activity Activity::times(std::uint64_t k) const {
   m.sram_bytes_written = sram_bytes_written * k;
   m.hbm_bytes_read = hbm_bytes_read * k;
   m.hbm_bytes_written = hbm_bytes_written * k;
+  m.llc_hit_bytes = llc_hit_bytes * k;
   m.noc_bytes = noc_bytes * k;
   m.link_bytes = link_bytes * k;
   return m;
@@ -24,6 +25,7 @@ Activity& Activity::operator+=(const Activity& o) {
   sram_bytes_written += o.sram_bytes_written;
   hbm_bytes_read += o.hbm_bytes_read;
   hbm_bytes_written += o.hbm_bytes_written;
+  llc_hit_bytes += o.llc_hit_bytes;
   noc_bytes += o.noc_bytes;
   link_bytes += o.link_bytes;
   return *this;

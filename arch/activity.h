@@ -18,6 +18,7 @@ struct Activity {
   std::uint64_t sram_bytes_written = 0;
   std::uint64_t hbm_bytes_read = 0;
   std::uint64_t hbm_bytes_written = 0;
+  std::uint64_t llc_hit_bytes = 0;  // loads a last-level cache served instead of HBM (not in hbm_bytes_read)
   std::uint64_t noc_bytes = 0;   // dma.copy into another core's SRAM
   std::uint64_t link_bytes = 0;  // chip-to-chip: bytes times hops (from the interconnect)
 

@@ -67,6 +67,16 @@ struct HbmConfig {
   double peak_gbps() const { return gbps_per_channel * channels(); }
 };
 
+// A last-level cache shared by the chip's cores in front of HBM (arch/last_level_cache.h); a
+// capacity of 0, the default, means none: the cores' DMA engines reach HBM directly.
+struct LlcConfig {
+  std::uint64_t capacity_bytes = 0;
+  double bandwidth_gbps = 0.0;  // GB/s (1e9 bytes/s) the cache serves hits at, all cores together
+  double latency_ns = 0.0;  // a hit's latency beyond its bytes at that bandwidth
+
+  bool present() const { return capacity_bytes > 0; }
+};
+
 // Chip-to-chip interconnect of a multi-chip system (a server of `chips` chips).
 // mesh2d (a grid without wraparound) is for the on-chip network between cores.
 enum class Topology { ring, torus2d, fully_connected, switched, mesh2d };
@@ -117,6 +127,18 @@ struct NocConfig {
 
 // Coefficients of the area and energy model (arch/cost_model.h). Defaults are for a 7 nm
 // process; docs/cost.md gives each one's public source and how it was scaled.
+// What the software stack costs beyond the hardware, for GPU-like presets whose programs run as
+// kernels (docs/validation.md measures it on an H200). Zero, the default, models a compiled
+// program with no kernel boundaries: what the ASIC presets describe.
+struct SoftwareConfig {
+  // Each barrier is a kernel boundary: every unit resumes this long after the last one reaches
+  // it (launch, prologue and tail of a dependent kernel). With it set, the step compiler puts a
+  // barrier between ops, so ops no longer overlap (one op = one kernel).
+  double kernel_boundary_ns = 0.0;
+
+  bool kernel_boundaries() const { return kernel_boundary_ns > 0; }
+};
+
 struct CostConfig {
   double process_nm = 7.0;               // the node the coefficients describe (informational)
   // Area of one MAC of a PE's datapath for each input dtype (multiplier, accumulator share,
@@ -154,9 +176,11 @@ struct ChipConfig {
   int queue_depth = 16;       // per-unit instruction queue depth for matrix/vector units
   CoreConfig core;
   HbmConfig hbm;
+  LlcConfig llc;        // shared last-level cache in front of HBM (none by default)
   NocConfig noc;        // between this chip's cores
   SystemConfig system;  // chips = 1: a single chip, no links
   CostConfig cost;      // area and energy coefficients
+  SoftwareConfig software;  // kernel boundaries (GPU-like presets); none by default
 
   double cycle_ns() const { return 1.0 / clock_ghz; }
 };

@@ -74,6 +74,8 @@ constexpr int kNumVectorOps = detail::kVectorIndex.count;
 constexpr bool is_vector_op(Opcode op) { return category_of(op) == Category::vector; }
 constexpr int vector_op_index(Opcode op) { return detail::kVectorIndex.index[static_cast<int>(op)]; }
 constexpr bool is_collective(Opcode op) { return category_of(op) == Category::collective; }
+// barrier and barrier.kernel: every unit of the chip stops there until all have reached it.
+constexpr bool is_barrier(Opcode op) { return op == Opcode::barrier || op == Opcode::kernel_boundary; }
 // Instructions that involve another chip (collectives and point to point).
 constexpr bool is_chip_to_chip(Opcode op) {
   return category_of(op) == Category::collective || category_of(op) == Category::chip_transfer;

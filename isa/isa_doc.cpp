@@ -64,6 +64,9 @@ on more often than it is signalled: either is a certain deadlock.
 - `barrier` stops every unit of the chip until all of them have completed their earlier instructions and
   reached it; then all go on. It is the simple way to separate phases that reuse buffers when pairwise
   semaphores would be many.
+- `barrier.kernel cycles=N` is a barrier whose units all resume N cycles after the last one reaches it: the
+  boundary between two kernels of a GPU-like software stack (launch, prologue, tail), which the step compiler
+  puts between ops when the architecture sets `software.kernel_boundary_ns`.
 - `halt` ends the program: the run ends when every unit has drained its queue. An instruction after `halt` is
   unreachable, which the validator reports as an error.
 

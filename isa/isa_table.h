@@ -37,7 +37,8 @@
   F(bytes, 32, uint, "bytes", "bytes of a chip-to-chip transfer")                                    \
   F(tag, 16, uint, "id", "matches a dma.send with its dma.recv; numbers a collective (same on every chip)") \
   F(algo, 1, uint, "-", "collective algorithm: 0 = ring, 1 = direct")                             \
-  F(group, 8, uint, "chips", "chips per collective group, consecutive from a multiple of it; 0 = every chip")
+  F(group, 8, uint, "chips", "chips per collective group, consecutive from a multiple of it; 0 = every chip") \
+  F(cycles, 32, uint, "cycles", "cycles every unit waits after the last one reaches a kernel boundary")
 
 // TASIM_OPCODE(id, code, mnemonic, unit kind, category, (operands...), description, fields...)
 //   code: the opcode byte of the binary format, fixed forever once released: a new opcode takes a
@@ -144,4 +145,6 @@
   OP(sem_wait, 0x61, "sem.wait", sync, semaphore, (),                                                  \
      "block the unit until a semaphore is positive, then decrement it", core, unit, sem)               \
   OP(barrier, 0x70, "barrier", seq, control, (), "every unit of the chip waits until all have reached it") \
+  OP(kernel_boundary, 0x72, "barrier.kernel", seq, control, (),                                        \
+     "a barrier that releases `cycles` after the last unit reaches it (a GPU-like kernel boundary)", cycles) \
   OP(halt, 0x71, "halt", seq, control, (), "end of program: the run ends when every unit has drained")

@@ -65,7 +65,7 @@ std::string find_wait_deadlock(const Program& program, const TargetLimits& limit
   for (std::size_t i = 0; i < program.instructions.size(); ++i) {
     const Instruction& inst = program.instructions[i];
     if (inst.op == Opcode::halt) break;
-    if (inst.op == Opcode::barrier) {
+    if (is_barrier(inst.op)) {
       for (auto& q : queue) q.push_back(i);
       continue;
     }
@@ -109,7 +109,7 @@ std::string find_wait_deadlock(const Program& program, const TargetLimits& limit
           break;
         }
         --count[s];
-      } else if (inst.op == Opcode::barrier) {
+      } else if (is_barrier(inst.op)) {
         if (++at_barrier < units) break;  // the last unit to arrive releases the others
         at_barrier = 0;
         for (int w = 0; w < units; ++w) {

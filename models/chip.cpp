@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "models/collective_hub.h"
 #include "models/systemc_reports.h"
@@ -36,6 +37,12 @@ Chip::Chip(sc_core::sc_module_name name, const ChipConfig& config, std::unique_p
   // With ideal memory HBM streams without limit; otherwise the architecture's memory model.
   hbm_ = options.ideal_memory ? std::make_unique<IdealMemory>(config.hbm.peak_gbps() / config.clock_ghz)
                               : make_memory_model(config.hbm.model, config.hbm, config.clock_ghz);
+  dram_ = hbm_.get();
+  if (config.llc.present() && !options.ideal_memory) {
+    auto llc = std::make_unique<LastLevelCache>(config.llc, config.clock_ghz, std::move(hbm_));
+    llc_ = llc.get();
+    hbm_ = std::move(llc);
+  }
   if (config.cores > 1 && !options.ideal_memory) {
     noc_ = std::make_unique<Interconnect>(config.noc.as_system(config.cores), config.clock_ghz);  // ticks = cycles
   }
@@ -139,7 +146,7 @@ void Chip::sequencer_thread() {
       unit.queue.push_back({inst, issue_cycle});
       unit.pushed.notify(sc_core::SC_ZERO_TIME);
     };
-    if (inst.op == Opcode::barrier) {
+    if (isa::is_barrier(inst.op)) {
       // Every unit's queue gets the barrier, so each unit stops there in program order.
       for (int u = 0; u < static_cast<int>(units_.size()); ++u) push(u);
     } else {
@@ -187,8 +194,7 @@ Activity Chip::execute(int u, const isa::Instruction& inst) {
   const std::uint64_t start = now_cycle();
   // What the instruction does, from the ISA table: priced by the energy model, timed by the unit
   // models, and handed to the observer with the instruction.
-  const Activity work = instruction_activity(inst);
-  activity_ += work;
+  Activity work = instruction_activity(inst);  // run_timed takes LLC hits off its HBM bytes
   switch (isa::category_of(inst.op)) {
     case isa::Category::hbm_transfer:
     case isa::Category::sram_copy:
@@ -204,9 +210,12 @@ Activity Chip::execute(int u, const isa::Instruction& inst) {
       run_semaphore(u, inst, start);
       break;
     case isa::Category::control:
-      if (inst.op == Opcode::barrier) run_barrier(u, start);
+      if (isa::is_barrier(inst.op)) {
+        run_barrier(u, start, inst.op == Opcode::kernel_boundary ? inst.get(isa::Field::cycles) : 0);
+      }
       break;  // halt ends the sequencer's issue; nothing runs it
   }
+  activity_ += work;
   const std::uint64_t end = now_cycle();
   last_end_cycle_ = std::max(last_end_cycle_, end);
   if (observer_) observer_->on_instruction(u, inst, start, end, work);
@@ -246,9 +255,17 @@ void Chip::account_layer(int u, const isa::Instruction& inst, const Activity& wo
 
 // The unit's model times the instruction; the unit is busy until then (fractional cycles rounded
 // up), and the time beyond what it would take with idle memories is a stall of the model's reason.
-void Chip::run_timed(int u, const isa::Instruction& inst, std::uint64_t start, const Activity& work) {
+void Chip::run_timed(int u, const isa::Instruction& inst, std::uint64_t start, Activity& work) {
   UnitStats& stats = unit_stats_[u];
+  const std::uint64_t hits_before = llc_ ? llc_->hit_bytes() : 0;
   const UnitTiming t = units_[u].model->execute(inst, start, work);
+  // Bytes the last-level cache served never reached HBM: neither HBM traffic nor HBM energy (a
+  // hit is priced as nothing beyond the SRAM write the load does anyway).
+  if (llc_) {
+    const std::uint64_t hit = llc_->hit_bytes() - hits_before;
+    work.hbm_bytes_read -= hit;
+    work.llc_hit_bytes += hit;
+  }
   const std::uint64_t end_cycle = std::max<std::uint64_t>(start, ceil_cycles(t.end_cycle));
   const std::uint64_t unloaded = std::max<std::uint64_t>(start, ceil_cycles(t.unloaded_end_cycle));
   wait_cycles(end_cycle - start);
@@ -290,13 +307,15 @@ void Chip::run_semaphore(int u, const isa::Instruction& inst, std::uint64_t star
   unit_stats_[u].stall_cycles[static_cast<int>(StallReason::semaphore)] += now_cycle() - start;
 }
 
-void Chip::run_barrier(int u, std::uint64_t start) {
+void Chip::run_barrier(int u, std::uint64_t start, std::uint64_t release_cycles) {
   units_[u].state = UnitState::waiting_barrier;
   const std::uint64_t generation = barrier_generation_;
   if (++barrier_arrived_ == static_cast<int>(units_.size())) {
     barrier_arrived_ = 0;
     ++barrier_generation_;
-    barrier_event_.notify(sc_core::SC_ZERO_TIME);
+    // barrier.kernel: everyone, the last to arrive too, resumes `release_cycles` later.
+    barrier_event_.notify(cycle_ * static_cast<double>(release_cycles));
+    wait_cycles(release_cycles);
   } else {
     while (barrier_generation_ == generation) wait(barrier_event_);
   }
@@ -364,9 +383,10 @@ RunStats Chip::stats() const {
   s.activity = activity_;
   s.flops = 0;
   for (const std::uint64_t macs : activity_.macs) s.flops += 2 * macs;
-  s.hbm_bytes_read = hbm_->bytes_read();
-  s.hbm_bytes_written = hbm_->bytes_written();
-  s.hbm_peak_bytes_per_cycle = hbm_->peak_bytes_per_cycle();
+  // HBM traffic is what reaches the DRAM: behind the last-level cache when there is one.
+  s.hbm_bytes_read = dram_->bytes_read();
+  s.hbm_bytes_written = dram_->bytes_written();
+  s.hbm_peak_bytes_per_cycle = dram_->peak_bytes_per_cycle();
   for (const auto& sram : sram_) s.sram_bytes_accessed += sram.bytes_accessed();
   s.sram_peak_bytes = sram_peak_;
   s.sram_capacity_bytes = config_.core.sram.capacity_bytes;

@@ -22,6 +22,7 @@
 
 #include "arch/arch_config.h"
 #include "arch/interconnect.h"
+#include "arch/last_level_cache.h"
 #include "arch/memory_model.h"
 #include "arch/observer.h"
 #include "arch/run_stats.h"
@@ -94,10 +95,10 @@ class Chip : public sc_core::sc_module {
   void account_layer(int u, const isa::Instruction& inst, const Activity& work);
   int layer_of(std::uint32_t tag);  // layer_of_tag of the tag's name, cached
   // The ways an instruction runs, by its category (execute dispatches).
-  void run_timed(int u, const isa::Instruction& inst, std::uint64_t start, const Activity& work);
+  void run_timed(int u, const isa::Instruction& inst, std::uint64_t start, Activity& work);
   void run_chip_to_chip(int u, const isa::Instruction& inst, std::uint64_t start);
   void run_semaphore(int u, const isa::Instruction& inst, std::uint64_t start);
-  void run_barrier(int u, std::uint64_t start);
+  void run_barrier(int u, std::uint64_t start, std::uint64_t release_cycles);
   int unit_index(int core, isa::UnitKind kind, int index) const;
   int target_unit(const isa::Instruction& inst) const;
   std::uint64_t now_cycle() const;
@@ -115,7 +116,9 @@ class Chip : public sc_core::sc_module {
   ExecutionObserver* observer_;
   sc_core::sc_time cycle_;
 
-  std::unique_ptr<MemoryModel> hbm_;
+  std::unique_ptr<MemoryModel> hbm_;  // what the DMA engines reach: the LLC when there is one, else HBM
+  MemoryModel* dram_ = nullptr;       // the HBM model itself (behind the LLC)
+  LastLevelCache* llc_ = nullptr;
   std::vector<Sram> sram_;  // per core
   std::unique_ptr<Interconnect> noc_;  // between cores (none for a single core)
   std::unique_ptr<ChipResources> resources_;  // what the unit models share

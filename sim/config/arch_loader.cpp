@@ -375,6 +375,15 @@ void check_hbm(const HbmConfig& hbm, const FlatArch& flat, const std::string& so
                           origin, hbm.refresh_ns, hbm.refresh_interval_ns));
 }
 
+// A cache with capacity must serve its hits at some bandwidth.
+void check_llc(const LlcConfig& llc, const FlatArch& flat, const std::string& source) {
+  if (!llc.present() || llc.bandwidth_gbps > 0) return;
+  const auto it = flat.find("llc.capacity_mib");
+  throw Error(fmt::format("{}: llc.capacity_mib = {} needs llc.bandwidth_gbps above 0 (the bandwidth its hits are served at)",
+                          it != flat.end() ? it->second.origin : source,
+                          static_cast<double>(llc.capacity_bytes) / (1024.0 * 1024.0)));
+}
+
 ArchInfo build_chip(const FlatArch& flat, const std::string& source, const std::string& default_name) {
   ArchInfo info;
   info.chip.name = default_name;
@@ -405,6 +414,7 @@ ArchInfo build_chip(const FlatArch& flat, const std::string& source, const std::
   }
   check_system(info.chip.system, flat, source);
   check_hbm(info.chip.hbm, flat, source);
+  check_llc(info.chip.llc, flat, source);
   return info;
 }
 

@@ -313,6 +313,22 @@ std::vector<ArchKey> build_schema() {
                          "this time waits for activates. 0 = activates never limit.",
                          [](auto& c) -> auto& { return c.hbm.activate_interval_ns; }));
 
+  // llc: a last-level cache shared by the cores, in front of HBM (arch/last_level_cache.h).
+  s.push_back(bytes_key("llc.capacity_mib", false, "0", 0, 4096, "MiB", kMiB,
+                        "Capacity of a last-level cache shared by every core in front of HBM (a "
+                        "GPU's L2). Loads allocate (least recently used regions evicted); a load of "
+                        "a region still cached is served at llc.bandwidth_gbps instead of HBM; stores go "
+                        "through to HBM. 0 = no such cache (ASIC presets: each core's SRAM is all "
+                        "there is).",
+                        [](auto& c) -> auto& { return c.llc.capacity_bytes; }));
+  s.push_back(number_key("llc.bandwidth_gbps", false, "0", 0, 1e6, "GB/s",
+                         "Bandwidth the last-level cache serves hits at, all cores together, in "
+                         "GB/s (1e9 bytes/s). Required above 0 when llc.capacity_mib is set.",
+                         [](auto& c) -> auto& { return c.llc.bandwidth_gbps; }));
+  s.push_back(number_key("llc.latency_ns", false, "0", 0, 1e5, "ns",
+                         "Latency of a hit beyond its bytes at llc.bandwidth_gbps.",
+                         [](auto& c) -> auto& { return c.llc.latency_ns; }));
+
   // noc: the network between the cores of one chip.
   {
     ArchKey k = base_key("noc.topology", ArchKeyType::choice, false, "crossbar", 0, 0, "-",
@@ -395,6 +411,14 @@ std::vector<ArchKey> build_schema() {
                          "switch topology: first byte from one chip through the switch to another "
                          "(two link traversals plus the switch's own pipeline).",
                          [](auto& c) -> auto& { return c.system.switch_.latency_ns; }));
+
+  // software: what a GPU-like stack costs beyond the hardware (docs/validation.md).
+  s.push_back(number_key("software.kernel_boundary_ns", false, "0", 0, 1e9, "ns",
+                         "Cost of a kernel boundary, for GPU-like presets whose ops run as separate "
+                         "kernels: every barrier releases this long after its last unit arrives, and the "
+                         "step compiler puts a barrier between ops (so ops no longer overlap). 0 = a "
+                         "compiled program without kernel boundaries (the ASIC presets).",
+                         [](auto& c) -> auto& { return c.software.kernel_boundary_ns; }));
 
   // cost: area and energy coefficients (arch/cost_model.h). Defaults describe a 7 nm chip;
   // docs/cost.md gives each one's public source and how it was scaled to 7 nm.

@@ -41,6 +41,13 @@ std::string report_text(const RunStats& stats, const ChipConfig& chip, const Rep
                      format_bytes(static_cast<double>(stats.hbm_bytes_read)),
                      format_bytes(static_cast<double>(stats.hbm_bytes_written)), m.hbm_achieved_gbps,
                      m.hbm_peak_gbps, 100.0 * m.utilization.at("hbm"));
+  if (stats.activity.llc_hit_bytes > 0 || chip.llc.present()) {
+    const double loads = static_cast<double>(stats.activity.llc_hit_bytes + stats.hbm_bytes_read);
+    out += fmt::format("  LLC              {} of loads served by the {} last-level cache ({:.1f}%)\n",
+                       format_bytes(static_cast<double>(stats.activity.llc_hit_bytes)),
+                       format_bytes(static_cast<double>(chip.llc.capacity_bytes)),
+                       loads > 0 ? 100.0 * static_cast<double>(stats.activity.llc_hit_bytes) / loads : 0.0);
+  }
   out += fmt::format("  SRAM peak        {} of {} per core ({:.1f}%)\n", format_bytes(static_cast<double>(m.sram_peak_bytes)),
                      format_bytes(static_cast<double>(stats.sram_capacity_bytes)),
                      100.0 * m.sram_peak_bytes / static_cast<double>(stats.sram_capacity_bytes));
@@ -109,6 +116,7 @@ std::string report_json(const RunStats& stats, const ChipConfig& chip, const Rep
     j.value("roofline_bound", ctx.gemm_roofline_bound);
   }
   j.value("hbm_bytes_read", stats.hbm_bytes_read);
+  if (chip.llc.present()) j.value("llc_hit_bytes", stats.activity.llc_hit_bytes);
   j.value("hbm_bytes_written", stats.hbm_bytes_written);
   j.value("hbm_bandwidth_gbps", m.hbm_achieved_gbps);
   j.value("hbm_peak_gbps", m.hbm_peak_gbps);

@@ -136,8 +136,8 @@ TEST_CASE("the schema has a key for every vector op and dtype", "[schema]") {
   }
   CHECK(arch_sections() == std::vector<std::string>{"core", "core.matrix", "core.matrix.macs_per_pe_per_cycle",
                                                     "core.vector", "core.vector.cycles_per_element", "core.sram",
-                                                    "core.dma", "hbm", "noc", "system", "system.link",
-                                                    "system.switch", "cost", "cost.matrix",
+                                                    "core.dma", "hbm", "llc", "noc", "system", "system.link",
+                                                    "system.switch", "software", "cost", "cost.matrix",
                                                     "cost.matrix.mac_area_um2", "cost.matrix.pj_per_mac", "cost.vector", "cost.sram", "cost.hbm",
                                                     "cost.link", "cost.noc"});
 }

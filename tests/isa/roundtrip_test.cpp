@@ -346,10 +346,12 @@ TEST_CASE("a committed binary keeps decoding to the same program", "[isa][roundt
     CHECK(decoded.instructions[i].tag == assembled.instructions[i].tag);
   }
   CHECK(encode(assembled) == golden);
-  // It uses every opcode of the table.
+  // It uses every opcode the table had when it was written (27); opcodes added since (barrier.kernel)
+  // are round-tripped by the examples and the reference's tests, not by this frozen file.
   std::set<Opcode> used;
   for (const auto& inst : decoded.instructions) used.insert(inst.op);
-  CHECK(used.size() == static_cast<std::size_t>(kNumOpcodes));
+  CHECK(used.size() == 27);
+  CHECK(used.count(Opcode::kernel_boundary) == 0);
 }
 
 TEST_CASE("a binary of another format version is refused by name", "[isa][decode]") {

@@ -308,3 +308,25 @@ TEST_CASE("a unit model put in place of the vector unit's runs every vector op",
   CHECK(out.recorder.at_line(3).end - out.recorder.at_line(3).start ==
         timing::matmul_cycles(chip.core.matrix, isa::DType::bf16, 16, 16, 16));
 }
+
+TEST_CASE("barrier.kernel releases every unit its cycles after the last one arrives", "[chip][barrier]") {
+  const ChipConfig chip = testing::tiny_chip();
+  // dma0 is busy for a while; the matmul after the boundary starts 500 cycles after dma0 is done,
+  // dma1 (idle before the boundary) likewise; the run ends with the matmul.
+  const std::string tasm = R"(
+dma.load engine=0 hbm_addr=0 sram_addr=0 rows=64 row_bytes=1024
+barrier.kernel cycles=500
+matmul mxu=0 a_addr=0 b_addr=0x2000 c_addr=0x4000 m=16 n=16 k=16
+dma.load engine=1 hbm_addr=0x100000 sram_addr=0x20000 rows=1 row_bytes=64
+halt
+)";
+  const Outcome out = run_chip(chip, tasm);
+  REQUIRE(out.finished);
+  const Record& load = out.recorder.at_line(2);
+  CHECK(out.recorder.at_line(4).start == load.end + 500);
+  CHECK(out.recorder.at_line(5).start == load.end + 500);
+  // Every unit waited there: the boundary is booked as barrier stalls.
+  std::uint64_t barrier_stall = 0;
+  for (const auto& u : out.stats.units) barrier_stall += u.stall_cycles[static_cast<int>(StallReason::barrier)];
+  CHECK(barrier_stall >= 500 * out.stats.units.size());
+}

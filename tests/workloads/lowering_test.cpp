@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 #include <map>
 #include <set>
 
@@ -159,4 +161,25 @@ TEST_CASE("expert-parallel dispatch sends each chip the share of tokens its expe
   const double ratio = static_cast<double>(dispatch_bytes[0]) / static_cast<double>(dispatch_bytes[2]);
   CHECK(ratio == Approx(8.0).epsilon(0.1));
   CHECK(dispatch_bytes[2] == dispatch_bytes[3]);
+}
+
+TEST_CASE("with software.kernel_boundary_ns every op is a kernel: one barrier.kernel between each two", "[lowering]") {
+  ChipConfig chip = two_core_chip();
+  const StepGraph graph = build_step_graph(load_model("llama-3-8b"), decode(3, 16));
+  auto boundaries = [&](const isa::Program& prog) {
+    std::vector<std::uint64_t> cycles;
+    for (const auto& inst : prog.instructions) {
+      if (inst.op == isa::Opcode::kernel_boundary) cycles.push_back(inst.get(isa::Field::cycles));
+    }
+    return cycles;
+  };
+  CHECK(boundaries(lower_step(graph, chip)).empty());  // off by default: ASIC presets have none
+  chip.software.kernel_boundary_ns = 2500;                // 2.5 us at the chip's clock, rounded up
+  const isa::Program prog = lower_step(graph, chip);
+  REQUIRE_NOTHROW(isa::validate(prog, target_limits(chip)));
+  const auto cycles = boundaries(prog);
+  CHECK(cycles.size() == graph.ops.size() - 1);
+  for (const std::uint64_t c : cycles) {
+    CHECK(c == static_cast<std::uint64_t>(std::ceil(2500 * chip.clock_ghz)));
+  }
 }

@@ -1,8 +1,9 @@
 // Linear ops, Y (m x n) = X (m x k) W (k x n): weights are stored tile-major in HBM, so each
 // weight tile is one transfer. Two schedules:
-//  - tiled: output tiles are dealt round-robin over every matrix unit of every core; each core
-//    loads an activation tile once per k-step for all its units, each unit streams its own
-//    weight tiles, loads of a step are emitted one step ahead of its compute;
+//  - tiled: (m-block, group of adjacent output tiles, one per matrix unit) items are dealt
+//    round-robin over the cores; each core loads an activation tile once per k-step for all its
+//    units, each unit streams its own weight tiles, loads of a step are emitted one step ahead
+//    of its compute;
 //  - stream-K, for few rows (decode): the whole activation block stays in SRAM, output tiles are
 //    dealt to cores, and each core's (tile, k-step) units of work are split evenly over its
 //    matrix units, so no unit idles when tiles do not divide evenly. A tile whose k-steps span two
@@ -33,23 +34,22 @@ class TiledLinear {
       : step_(step), s_(s), t_(t), c_(core), ab_(isa::dtype_bytes(step.act_dtype())), wb_(isa::dtype_bytes(s.wdt)) {
     n_tiles_ = ceil_div(s.n, t.tn);
     k_steps_ = ceil_div(s.k, t.tk);
-    tiles_.resize(static_cast<std::size_t>(step.units));
-    const int workers = step.cores * step.units;
-    // Tile i goes to worker i % workers = (core, unit).
-    for (std::uint64_t i = 0; i < n_tiles_; ++i) {
-      const int w = static_cast<int>(i % workers);
-      if (w % step.cores == c_) tiles_[static_cast<std::size_t>(w / step.cores)].push_back(i);
-    }
-    for (const auto& l : tiles_) groups_ = std::max(groups_, l.size());
+    // Work items are (m-block, group of `units` adjacent output tiles), dealt round-robin over
+    // the cores, m-block major: every matrix unit of a core works on the same rows (one
+    // activation tile per k-step serves them all), and when there are fewer tile groups than
+    // cores the m-blocks spread over cores too instead of leaving cores idle.
+    const std::uint64_t groups = ceil_div(n_tiles_, static_cast<std::uint64_t>(step.units));
+    const std::uint64_t items = ceil_div(s.m, t.mb) * groups;
+    for (std::uint64_t i = static_cast<std::uint64_t>(c_); i < items; i += static_cast<std::uint64_t>(step.cores))
+      items_.push_back({i / groups, i % groups});
     c_slot_of_.assign(static_cast<std::size_t>(step.units), 0);
   }
 
   void run() {
-    if (groups_ == 0) return;
-    std::vector<std::tuple<std::uint64_t, std::size_t, std::uint64_t>> order;  // (m-block, group, k-step)
-    for (std::uint64_t mb_i = 0; mb_i < ceil_div(s_.m, t_.mb); ++mb_i)
-      for (std::size_t g = 0; g < groups_; ++g)
-        for (std::uint64_t ks = 0; ks < k_steps_; ++ks) order.emplace_back(mb_i, g, ks);
+    if (items_.empty()) return;
+    std::vector<std::tuple<std::uint64_t, std::uint64_t, std::uint64_t>> order;  // (m-block, group, k-step)
+    for (const auto& [mb_i, g] : items_)
+      for (std::uint64_t ks = 0; ks < k_steps_; ++ks) order.emplace_back(mb_i, g, ks);
     auto loads = [&](std::size_t i) { return issue_loads(std::get<0>(order[i]), std::get<1>(order[i]), std::get<2>(order[i])); };
     StepWork current = loads(0);
     step_.out.end_step(c_);
@@ -75,9 +75,15 @@ class TiledLinear {
     std::vector<Pending> units;
   };
 
+  // The tile of unit j in group g, or n_tiles_ when the group has none for it (the last group).
+  std::uint64_t tile_of(std::uint64_t g, int j) const {
+    const std::uint64_t tile = g * static_cast<std::uint64_t>(step_.units) + static_cast<std::uint64_t>(j);
+    return tile < n_tiles_ ? tile : n_tiles_;
+  }
+
   // The activation tile of (m-block, k-step) for every unit with a tile in group g, and each such
   // unit's weight tile.
-  StepWork issue_loads(std::uint64_t mb_i, std::size_t g, std::uint64_t ks) {
+  StepWork issue_loads(std::uint64_t mb_i, std::uint64_t g, std::uint64_t ks) {
     Emitter& out = step_.out;
     StepWork sw;
     sw.m0 = mb_i * t_.mb;
@@ -88,12 +94,11 @@ class TiledLinear {
     out.load(c_, 0, s_.x_hbm + (sw.m0 * s_.k + k0) * ab_, step_.sram.x_slot(sw.x_slot), sw.rows, sw.tk * ab_,
              s_.k * ab_);
     for (int j = 0; j < step_.units; ++j) {
-      if (g < tiles_[static_cast<std::size_t>(j)].size()) out.signal(c_, dma(0), step_.unit_sems(j).x_ready.at(sw.x_slot));
+      if (tile_of(g, j) < n_tiles_) out.signal(c_, dma(0), step_.unit_sems(j).x_ready.at(sw.x_slot));
     }
     for (int j = 0; j < step_.units; ++j) {
-      const auto& l = tiles_[static_cast<std::size_t>(j)];
-      if (g >= l.size()) continue;
-      const std::uint64_t tile = l[g];
+      const std::uint64_t tile = tile_of(g, j);
+      if (tile >= n_tiles_) continue;
       const std::uint64_t tn = std::min(t_.tn, s_.n - tile * t_.tn);
       const auto [ws, e] = step_.acquire_weight_slot(c_, j);
       // Tile-major weights: tile (tile, ks) is contiguous at its padded offset.
@@ -134,8 +139,7 @@ class TiledLinear {
   const int c_;
   const std::uint64_t ab_, wb_;
   std::uint64_t n_tiles_ = 0, k_steps_ = 0;
-  std::vector<std::vector<std::uint64_t>> tiles_;  // per unit: its output tiles
-  std::size_t groups_ = 0;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> items_;  // this core's (m-block, tile group)
   std::vector<int> c_slot_of_;  // per unit: the accumulator slot of its current tile
 };
 

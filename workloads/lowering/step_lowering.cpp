@@ -2,6 +2,8 @@
 // protocol, and the lowering chosen for each op kind.
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include <algorithm>
 #include <limits>
 
@@ -156,6 +158,17 @@ OpLowering lowering_of(OpKind kind) {
 // Op boundary: a core may load the previous op's outputs only when every core has stored its
 // part. Each core's output engine (dma0) signals every core after its last store.
 void op_prologue(StepLowering& step) {
+  if (!step.first_op && step.chip.software.kernel_boundaries()) {
+    // One op, one kernel: the op starts when the previous one has ended everywhere, plus the
+    // boundary's cost.
+    step.out.flush();
+    isa::Instruction boundary;
+    boundary.op = Opcode::kernel_boundary;
+    boundary.tag = step.out.tag();
+    boundary.set(Field::cycles,
+                 static_cast<std::uint64_t>(std::ceil(step.chip.software.kernel_boundary_ns * step.chip.clock_ghz)));
+    step.out.push(boundary);
+  }
   if (!step.first_op) {
     for (int c = 0; c < step.cores; ++c) {
       for (int i = 0; i < step.cores; ++i) step.out.wait(c, dma(0), step.sems.done.at(0));

@@ -57,7 +57,6 @@ LinearTiling choose_linear_tiling(const ChipConfig& chip, const SramPlan& plan, 
                                   std::uint64_t k, isa::DType act_dtype, isa::DType weight_dtype) {
   const auto& mx = chip.core.matrix;
   const int ab = isa::dtype_bytes(act_dtype), wb = isa::dtype_bytes(weight_dtype);
-  const std::uint64_t workers = static_cast<std::uint64_t>(chip.cores) * mx.count;
   const double hbm_per_core = chip.hbm.peak_gbps() / chip.clock_ghz / chip.cores;  // bytes per cycle
   const std::uint64_t f = static_cast<std::uint64_t>(mx.macs_per_pe_per_cycle[static_cast<int>(weight_dtype)]);
   LinearTiling best;
@@ -71,26 +70,35 @@ LinearTiling choose_linear_tiling(const ChipConfig& chip, const SramPlan& plan, 
       std::uint64_t mb = std::min<std::uint64_t>(m, kMaxDim);
       mb = std::min(mb, plan.x_slot / (tk_eff * ab));
       mb = std::min(mb, plan.c_slot / (tn_eff * isa::kAccumulatorBytes));
-      if (mb >= 1) {
+      // Row blocks: the largest the slots allow and smaller ones (halving, down to the array's
+      // rows) that deal more evenly over the cores; except when all rows fit in one block that
+      // stays in SRAM: lower_matmul gives those the stream-K schedule.
+      const bool stream_k_shape = mb >= m && m * k * ab <= 2 * plan.x_slot;
+      for (std::uint64_t mb_max = mb; mb_max >= 1; mb_max /= 2) {
+        if (mb_max < mb && (stream_k_shape || mb_max < static_cast<std::uint64_t>(mx.rows))) break;
         // Equal m-blocks: a short last block would pay a whole fill and drain for few rows.
-        const std::uint64_t m_blocks = ceil_div(m, mb);
-        mb = ceil_div(m, m_blocks);
+        const std::uint64_t m_blocks = ceil_div(m, mb_max);
+        const std::uint64_t mb_eq = ceil_div(m, m_blocks);
         const std::uint64_t n_tiles = ceil_div(n, tn_eff), k_steps = ceil_div(k, tk_eff);
-        const std::uint64_t tiles_per_worker = ceil_div(n_tiles, workers);
-        const std::uint64_t groups_per_core = ceil_div(n_tiles, static_cast<std::uint64_t>(chip.cores) * mx.count);
+        // The tiled schedule (lower_linear.cpp): (m-block, group of one tile per matrix unit)
+        // items dealt round-robin over the cores; a core's busiest share is `rounds` items.
+        const std::uint64_t units = static_cast<std::uint64_t>(mx.count);
+        const std::uint64_t items = m_blocks * ceil_div(n_tiles, units);
+        const std::uint64_t rounds = ceil_div(items, static_cast<std::uint64_t>(chip.cores));
         // A matmul takes its array cycles or the time its operands and fp32 accumulator
         // (read and written) need through one SRAM port, whichever is longer.
-        const double port_bytes = static_cast<double>((mb * tk_eff + tk_eff * tn_eff) * wb +
-                                                      2 * mb * tn_eff * isa::kAccumulatorBytes);
-        const double per_matmul = std::max(static_cast<double>(timing::matmul_cycles(mx, weight_dtype, mb, tn_eff, tk_eff)),
+        const double port_bytes = static_cast<double>((mb_eq * tk_eff + tk_eff * tn_eff) * wb +
+                                                      2 * mb_eq * tn_eff * isa::kAccumulatorBytes);
+        const double per_matmul = std::max(static_cast<double>(timing::matmul_cycles(mx, weight_dtype, mb_eq, tn_eff, tk_eff)),
                                            port_bytes / chip.core.sram.bytes_per_cycle_per_port);
-        const double compute = static_cast<double>(m_blocks * tiles_per_worker * k_steps) * per_matmul;
-        const double bytes_per_core = static_cast<double>(k * n * wb) / chip.cores * m_blocks +
-                                      static_cast<double>(m * k * ab) * groups_per_core +
-                                      static_cast<double>(m * n * ab) / chip.cores;
-        const double steps = static_cast<double>(m_blocks * groups_per_core * k_steps);
+        const double compute = static_cast<double>(rounds * k_steps) * per_matmul;
+        // Each item loads its activation rows and its units' weight columns once and stores its
+        // outputs.
+        const double bytes_per_core = static_cast<double>(rounds) *
+                                      static_cast<double>(mb_eq * k * ab + k * units * tn_eff * wb + mb_eq * units * tn_eff * ab);
+        const double steps = static_cast<double>(rounds * k_steps);
         const double est = std::max(compute, bytes_per_core / hbm_per_core) + steps * 60.0;
-        if (est < best.estimated_cycles) best = {mb, tn_eff, tk_eff, est};
+        if (est < best.estimated_cycles) best = {mb_eq, tn_eff, tk_eff, est};
       }
       if (tk_eff >= k || tk_eff >= kMaxDim) break;
     }
