@@ -79,6 +79,8 @@ struct ModelConfig {
   int attention_chunk_size = 0;  // Llama 4's chunked layers
   // Per layer; empty: every layer sliding when sliding_window > 0, else full.
   std::vector<LayerAttention> layer_attention;
+  // Llama 4: true where no_rope_layers has a 0 (a NoPE layer: no rotary embedding); empty: rope everywhere.
+  std::vector<bool> nope_layers;
   bool attention_sinks = false;     // gpt-oss: a learned logit per head in every softmax's denominator
   double attn_logit_softcap = 0;    // Gemma 2: cap * tanh(score / cap) on every score; 0 = none
   double final_logit_softcap = 0;   // Gemma 2: the same on the LM head's logits
@@ -95,6 +97,7 @@ struct ModelConfig {
   bool is_moe() const { return num_experts > 0; }
   bool layer_is_moe(int layer) const;
   LayerAttention attention_of(int layer) const;
+  bool layer_has_rope(int layer) const;
   int expert_width() const { return expert_intermediate_size > 0 ? expert_intermediate_size : intermediate_size; }
   bool has_dense_mlp_layers() const;  // a layer with the dense MLP (every layer of a dense model)
   // Every decoder layer does the same work (layer reuse may measure a few and extrapolate).
@@ -103,6 +106,12 @@ struct ModelConfig {
   std::uint64_t kv_elements_per_token(int layer) const;
   // KV cache bytes per token over every layer (before a sliding layer's window is full).
   std::uint64_t kv_bytes_per_token(int kv_dtype_bytes) const;
+  // Tokens `layer` keeps cached for a sequence of `tokens`: all of them, the last sliding_window,
+  // or (a chunked layer) those of the current chunk.
+  std::uint64_t cached_tokens(int layer, std::uint64_t tokens) const;
+  // The KV cache of one sequence of `tokens` over every layer, each holding cached_tokens of them
+  // (gpt-oss-20b at 4096 tokens, bf16: 12 full layers x 4096 + 12 sliding x 128, x 2048 bytes).
+  std::uint64_t kv_bytes_for_sequence(std::uint64_t tokens, int kv_dtype_bytes) const;
   // The MTP modules' parameters (DeepSeek): per module its projections, norms, one decoder layer
   // and the checkpoint's own copies of the embedding and the head.
   std::uint64_t mtp_params() const;
