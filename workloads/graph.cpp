@@ -86,6 +86,13 @@ class Builder {
 
   void build_layers(int first_layer, int end_layer, bool with_embedding, bool with_head) {
     if (with_embedding) embedding();
+    if (with_embedding && m_.mtp_module) {
+      // An MTP module drafts from the token's embedding and the main model's last hidden state,
+      // each normalized, concatenated and projected back to hidden (DeepSeek-V3's eh_proj).
+      norm("mtp.enorm", -1, tokens_, h_);
+      norm("mtp.hnorm", -1, tokens_, h_);
+      linear("mtp.eh_proj", -1, tokens_, h_, 2 * h_, false);
+    }
     for (int layer = first_layer; layer < end_layer; ++layer) {
       const std::string p = fmt::format("layer{}.", layer);
       norm(p + "attn.norm", layer, tokens_, h_);

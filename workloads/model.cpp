@@ -921,7 +921,12 @@ ParamCounts ModelConfig::param_counts() const {
   c.norms = checked(sum.norms + norm_params(*this, h), *this);
   c.sinks = checked(sum.sinks, *this);
   c.lm_head = tie_word_embeddings ? 0 : c.embedding;
-  checked(u128(c.embedding) + c.attention + c.mlp + c.router + c.biases + c.norms + c.lm_head + c.sinks, *this);
+  if (mtp_module) {  // enorm and hnorm, and eh_proj
+    c.norms = checked(u128(c.norms) + 2 * norm_params(*this, h), *this);
+    c.mtp_proj = checked(2 * h * h, *this);
+  }
+  checked(u128(c.embedding) + c.attention + c.mlp + c.router + c.biases + c.norms + c.lm_head + c.sinks + c.mtp_proj,
+          *this);
   return c;
 }
 
@@ -942,6 +947,29 @@ std::uint64_t ModelConfig::mtp_params() const {
   const u128 module = 3 * norm_params(*this, h) + 2 * h * h + layer_params(*this, num_layers - 1).total() +
                       2 * vocab * h;
   return checked(module * static_cast<std::uint64_t>(mtp_layers), *this);
+}
+
+ModelConfig mtp_draft_model(const ModelConfig& model) {
+  if (model.mtp_layers == 0) {
+    throw Error(fmt::format("model {} has no multi-token-prediction module (num_nextn_predict_layers is 0 or absent): "
+                            "it cannot draft with it",
+                            model.name));
+  }
+  ModelConfig d = model;
+  const int last = model.num_layers - 1;
+  d.name = model.name + "-mtp";
+  d.num_layers = 1;
+  d.mtp_layers = 0;
+  d.mtp_module = true;
+  // The module's decoder layer is shaped like the main model's last one (DeepSeek: an MoE layer).
+  d.moe_layers.clear();
+  if (model.is_moe() && !model.layer_is_moe(last)) d.moe_layers = {false};
+  d.layer_attention.clear();
+  if (!model.layer_attention.empty()) d.layer_attention = {model.attention_of(last)};
+  d.nope_layers.clear();
+  if (!model.layer_has_rope(last)) d.nope_layers = {true};
+  validate_model(d, model.name);
+  return d;
 }
 
 // ---- loading by name or path -------------------------------------------------------------

@@ -44,7 +44,10 @@ struct ParamCounts {
   std::uint64_t norms = 0;      // every norm's gamma (and LayerNorm beta), q/k norms and the final norm
   std::uint64_t lm_head = 0;    // vocab x hidden, 0 when tied to the embedding
   std::uint64_t sinks = 0;      // gpt-oss: one sink logit per head and layer
-  std::uint64_t total() const { return embedding + attention + mlp + router + biases + norms + lm_head + sinks; }
+  std::uint64_t mtp_proj = 0;   // an MTP module's eh_proj (2 x hidden -> hidden); 0 for a main model
+  std::uint64_t total() const {
+    return embedding + attention + mlp + router + biases + norms + lm_head + sinks + mtp_proj;
+  }
 };
 
 struct ModelConfig {
@@ -74,7 +77,10 @@ struct ModelConfig {
   // ---- attention variants
   bool mla = false;  // multi-head latent attention with `mla_dims`
   MlaDims mla_dims;
-  int mtp_layers = 0;  // DeepSeek's multi-token-prediction modules: counted apart (mtp_params), not run
+  int mtp_layers = 0;  // DeepSeek's multi-token-prediction modules: counted apart (mtp_params)
+  // This config is one MTP module run as a speculative drafter (mtp_draft_model): its norms of the
+  // embedding and of the main model's hidden state and their projection (eh_proj) come before its layer.
+  bool mtp_module = false;
   int sliding_window = 0;        // keys a sliding layer attends (and caches); 0 = none
   int attention_chunk_size = 0;  // Llama 4's chunked layers
   // Per layer; empty: every layer sliding when sliding_window > 0, else full.
@@ -123,6 +129,13 @@ struct ModelConfig {
   // shared expert). The embedding table is included, as Mixtral's and Qwen's published figures do.
   std::uint64_t active_params_per_token() const;
 };
+
+// The model's first multi-token-prediction module as a model of its own, to run as a speculative
+// drafter (DeepSeek-V3: enorm, hnorm, eh_proj 2 x hidden -> hidden, one decoder layer shaped like
+// the main model's last, the head's norm; the embedding and LM head are the main model's). Its
+// params() equal mtp_params() of one module. Throws tasim::Error naming num_nextn_predict_layers
+// for a model without one.
+ModelConfig mtp_draft_model(const ModelConfig& model);
 
 // `name_or_path`: a shipped model name (model_names()) or a path to a .json (Hugging Face) or
 // .yaml (tasim schema) file. Throws tasim::Error naming the file and the field.

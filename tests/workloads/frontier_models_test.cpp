@@ -321,3 +321,32 @@ TEST_CASE("unknown model types and unmodelled compute fields are refused by name
   // Fields that do not change timing are accepted.
   CHECK(parse_hf_config(deepseek_json("\"attention_dropout\": 0.1, \"bos_token_id\": 0,"), "d.json").params() > 0);
 }
+
+TEST_CASE("the MTP module as a speculative drafter: one layer, eh_proj and the shared head", "[workloads][frontier]") {
+  const ModelConfig main = load_model("deepseek-v3");
+  const ModelConfig draft = mtp_draft_model(main);
+  CHECK(draft.num_layers == 1);
+  CHECK(draft.layer_is_moe(0));  // shaped like the main model's last layer (MoE)
+  // enorm + hnorm + eh_proj + one layer + the head's norm + embedding and head: mtp_params().
+  CHECK(draft.params() == 13'463'426'304ull);
+  CHECK(draft.params() == main.mtp_params());
+  CHECK(draft.param_counts().mtp_proj == 2ull * 7168 * 7168);
+  // A draft decode step of 8 tokens does what the main model's last layer does, plus the two
+  // norms and eh_proj (2 x 8 x 14336 x 7168 FLOPs) and the same embedding, head and sampling.
+  const RunSpec spec = decode(8, 1024);
+  const StepGraph m = build_step_graph(main, spec);
+  const StepGraph d = build_step_graph(draft, spec);
+  std::uint64_t main_flops = 0, draft_flops = 0;
+  for (const Op& op : m.ops) main_flops += op.layer == 60 || op.layer < 0 ? op.flops : 0;
+  for (const Op& op : d.ops) draft_flops += op.flops;
+  const Op* eh = find_op(d, "mtp.eh_proj");
+  REQUIRE(eh != nullptr);
+  CHECK(eh->flops == 2ull * 8 * 14336 * 7168);
+  const std::uint64_t norms = find_op(d, "mtp.enorm")->flops + find_op(d, "mtp.hnorm")->flops;
+  CHECK(norms == 2 * find_op(m, "final_norm")->flops);  // two norms of 8 rows of 7168, as the final one
+  CHECK(draft_flops == main_flops + eh->flops + norms);
+  // Refused, naming the field, for a model without the module.
+  CHECK_THAT(error_of([] { mtp_draft_model(load_model("llama-3-8b")); }),
+             Contains("llama-3-8b") && Contains("num_nextn_predict_layers"));
+  CHECK_THAT(error_of([] { mtp_draft_model(load_model("kimi-k2")); }), Contains("num_nextn_predict_layers"));
+}

@@ -119,7 +119,9 @@ HbmLayout::HbmLayout(const StepGraph& graph, const ChipConfig& chip, const std::
   first_layer_ = spec.pp_rank * (model.num_layers / stages);
   const int held = model.num_layers / stages;
   std::vector<std::uint64_t> layer_bytes(static_cast<std::size_t>(held), 0);
-  const std::uint64_t sequences = static_cast<std::uint64_t>(spec.batch / std::max(1, spec.ep));
+  // Data-parallel attention (expert parallel without tensor parallel) splits the sequences; tensor
+  // parallel attention keeps every sequence on every chip (as the graph does).
+  const std::uint64_t sequences = static_cast<std::uint64_t>(spec.batch / (spec.tp > 1 ? 1 : std::max(1, spec.ep)));
   for (int i = 0; i < held; ++i) {
     layer_bytes[static_cast<std::size_t>(i)] =
         spec.ragged() ? 0 : sequences * reserved_tokens(model, first_layer_ + i, positions) * per_token * kvb;
