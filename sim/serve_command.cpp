@@ -103,11 +103,16 @@ struct ServedModel {
   serve::AttentionEstimate estimate;
 };
 
-ServedModel served_model(const po::variables_map& vm, const ChipConfig& chip, const std::string& name) {
+// `mtp_draft`: the model's multi-token-prediction module (--drafter mtp), whose embedding and LM
+// head are the model's own: they take no HBM of their own.
+ServedModel served_model(const po::variables_map& vm, const ChipConfig& chip, const std::string& name,
+                         bool mtp_draft = false) {
   ServedModel m;
   m.name = name;
   m.config = workloads::load_model(name);
+  if (mtp_draft) m.config = workloads::mtp_draft_model(m.config);
   m.deployment = deployment_args(vm, name);
+  if (mtp_draft) m.deployment.push_back("--mtp-draft");
   workloads::RunSpec spec;
   spec.tp = vm["tp"].as<int>();
   if (vm.count("dtype")) spec.weight_dtype = spec.act_dtype = spec.kv_dtype = parse_dtype(vm["dtype"].as<std::string>());
@@ -118,6 +123,11 @@ ServedModel served_model(const po::variables_map& vm, const ChipConfig& chip, co
   const workloads::StepGraph graph = workloads::build_step_graph(m.config, spec);
   const int tp = std::max(1, spec.tp);
   m.weight_bytes_per_chip = static_cast<double>(graph.weight_bytes()) / tp;
+  if (mtp_draft) {
+    const workloads::ParamCounts c = m.config.param_counts();
+    m.weight_bytes_per_chip -=
+        static_cast<double>(c.embedding + c.lm_head) * isa::dtype_bytes(spec.weight_dtype) / tp;
+  }
   // MLA keeps its whole latent on every chip; GQA's KV heads are split over the TP group.
   m.kv_bytes_per_token_per_chip =
       m.config.mla ? static_cast<double>(m.config.kv_bytes_per_token(isa::dtype_bytes(spec.kv_dtype)))
@@ -328,7 +338,8 @@ void add_serve_options(po::options_description& desc) {
       ("no-step-cache", po::bool_switch(), "simulate the step table afresh and keep no copy")
       ("jobs,j", po::value<int>()->default_value(0), "step simulations at a time (0: the CPUs this process may use)")
       ("speculative-k", po::value<int>()->default_value(0), "speculative decoding: draft tokens per step (0: off)")
-      ("drafter", po::value<std::string>(), "the drafter: a model (simulated on the same chips) or 'ngram' (prompt lookup, free)")
+      ("drafter", po::value<std::string>(), "the drafter: a model (simulated on the same chips), 'mtp' (the model's own multi-token-prediction "
+       "module, DeepSeek num_nextn_predict_layers) or 'ngram' (prompt lookup, free)")
       ("acceptance", po::value<std::string>(), "acceptance rate of a draft token: A, or one per position A1,A2,...")
       ("find-max-rate", po::bool_switch(), "search the highest --rate whose requests meet the SLOs at --slo-attainment")
       ("slo-attainment", po::value<double>()->default_value(90.0), "percent of requests that must meet the SLOs (--find-max-rate)");
@@ -375,7 +386,7 @@ int cmd_serve(const std::vector<std::string>& args) {
   const int spec_k = vm["speculative-k"].as<int>();
   if (spec_k < 0) throw Error(fmt::format("--speculative-k {} must be >= 0", spec_k));
   if (spec_k > 0 && (!vm.count("drafter") || !vm.count("acceptance"))) {
-    throw Error("tasim serve: --speculative-k needs --drafter (a model or 'ngram') and --acceptance");
+    throw Error("tasim serve: --speculative-k needs --drafter (a model, 'mtp' or 'ngram') and --acceptance");
   }
   if (spec_k == 0 && (vm.count("drafter") || vm.count("acceptance"))) {
     throw Error("tasim serve: --drafter and --acceptance apply to speculative decoding: set --speculative-k");
@@ -383,7 +394,13 @@ int cmd_serve(const std::vector<std::string>& args) {
   const std::vector<double> acceptance =
       spec_k > 0 ? parse_acceptance(vm["acceptance"].as<std::string>()) : std::vector<double>{};
   std::unique_ptr<ServedModel> draft;
-  if (spec_k > 0 && vm["drafter"].as<std::string>() != "ngram") {
+  if (spec_k > 0 && vm["drafter"].as<std::string>() == "mtp") {
+    try {
+      draft = std::make_unique<ServedModel>(served_model(vm, chip, target.name, true));
+    } catch (const Error& e) {
+      throw Error(fmt::format("--drafter mtp: {}", e.what()));
+    }
+  } else if (spec_k > 0 && vm["drafter"].as<std::string>() != "ngram") {
     draft = std::make_unique<ServedModel>(served_model(vm, chip, vm["drafter"].as<std::string>()));
   }
   const double util = vm["memory-utilization"].as<double>();

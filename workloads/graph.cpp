@@ -86,6 +86,13 @@ class Builder {
 
   void build_layers(int first_layer, int end_layer, bool with_embedding, bool with_head) {
     if (with_embedding) embedding();
+    if (with_embedding && m_.mtp_module) {
+      // An MTP module drafts from the token's embedding and the main model's last hidden state,
+      // each normalized, concatenated and projected back to hidden (DeepSeek-V3's eh_proj).
+      norm("mtp.enorm", -1, tokens_, h_);
+      norm("mtp.hnorm", -1, tokens_, h_);
+      linear("mtp.eh_proj", -1, tokens_, h_, 2 * h_, false);
+    }
     for (int layer = first_layer; layer < end_layer; ++layer) {
       const std::string p = fmt::format("layer{}.", layer);
       norm(p + "attn.norm", layer, tokens_, h_);
@@ -135,7 +142,8 @@ class Builder {
       norm(p + "attn.q_norm", layer, u128(tokens_) * heads_, d_);
       norm(p + "attn.k_norm", layer, u128(tokens_) * kv_heads_, d_);
     }
-    rope(p + "attn.rope", layer, u128(tokens_) * (heads_ + kv_heads_), d_);
+    // Llama 4's NoPE layers have no rotary embedding at all.
+    if (m_.layer_has_rope(layer)) rope(p + "attn.rope", layer, u128(tokens_) * (heads_ + kv_heads_), d_);
     kv_append(p + "attn.kv_append", layer, 2 * kv_heads_ * d_);
     AttentionShape a;
     a.heads = static_cast<int>(heads_);
@@ -628,23 +636,6 @@ std::uint64_t StepGraph::weight_bytes() const {
              "weight bytes");
 }
 
-namespace {
-
-// Tokens a layer keeps cached for a sequence of `tokens`: all, the window, or the current chunk.
-uint64_t cached_in_layer(const ModelConfig& model, int layer, uint64_t tokens) {
-  switch (model.attention_of(layer)) {
-    case LayerAttention::full: return tokens;
-    case LayerAttention::sliding: return std::min<uint64_t>(tokens, static_cast<uint64_t>(model.sliding_window));
-    case LayerAttention::chunked: {
-      const uint64_t chunk = static_cast<uint64_t>(model.attention_chunk_size);
-      return tokens == 0 ? 0 : (tokens - 1) % chunk + 1;
-    }
-  }
-  return tokens;
-}
-
-}  // namespace
-
 std::uint64_t StepGraph::kv_cache_bytes() const {
   std::vector<uint64_t> lengths;  // cached tokens of each sequence after the step
   if (spec.ragged()) {
@@ -655,7 +646,7 @@ std::uint64_t StepGraph::kv_cache_bytes() const {
   u128 elements = 0;
   for (int layer = 0; layer < model.num_layers; ++layer) {
     u128 tokens = 0;
-    for (uint64_t n : lengths) tokens += cached_in_layer(model, layer, n);
+    for (uint64_t n : lengths) tokens += model.cached_tokens(layer, n);
     elements += tokens * model.kv_elements_per_token(layer);
   }
   return fit(elements * isa::dtype_bytes(spec.kv_dtype), "KV cache bytes");

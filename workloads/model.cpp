@@ -296,6 +296,7 @@ std::vector<bool> llama4_rope_layers(const Fields& f, int layers) {
   for (int l = 0; l < layers; ++l) rope.push_back((l + 1) % 4 != 0);
   if (!f.has("no_rope_layers")) return rope;
   const YAML::Node v = f.node("no_rope_layers");
+  if (v.IsSequence() && v.size() == 0) return rope;  // transformers: an empty list means the default
   if (!v.IsSequence() || static_cast<int>(v.size()) != layers) {
     throw Error(fmt::format("{}: {}: expected a list of {} entries, 0 or 1 (one per layer)", f.at("no_rope_layers"),
                             f.name("no_rope_layers"), layers));
@@ -489,7 +490,14 @@ void read_attention_spans(const Fields& f, const std::string& type, ModelConfig&
     for (int l = 0; l < m.num_layers; ++l) {
       m.layer_attention.push_back((l + 1) % pattern == 0 ? LayerAttention::full : LayerAttention::sliding);
     }
-  } else if (type == "llama4_text" && f.has("attention_chunk_size")) {
+  }
+  if (type == "llama4_text") {
+    const std::vector<bool> rope = llama4_rope_layers(f, m.num_layers);
+    if (std::find(rope.begin(), rope.end(), false) != rope.end()) {
+      for (bool r : rope) m.nope_layers.push_back(!r);
+    }
+  }
+  if (!f.has("layer_types") && type == "llama4_text" && f.has("attention_chunk_size")) {
     // RoPE layers attend within their chunk; the NoPE layers (no_rope_layers[l] == 0, every
     // fourth by default) attend every key.
     m.attention_chunk_size = as_int(f.integer("attention_chunk_size", 1, kMaxPositions));
@@ -675,6 +683,9 @@ void validate_layout(const ModelConfig& m, const std::string& source) {
   if (!m.moe_layers.empty() && static_cast<int>(m.moe_layers.size()) != m.num_layers) {
     fail("moe_layers", fmt::format("{} entries for {} layers", m.moe_layers.size(), m.num_layers));
   }
+  if (!m.nope_layers.empty() && static_cast<int>(m.nope_layers.size()) != m.num_layers) {
+    fail("no_rope_layers", fmt::format("{} entries for {} layers", m.nope_layers.size(), m.num_layers));
+  }
   if (!m.layer_attention.empty() && static_cast<int>(m.layer_attention.size()) != m.num_layers) {
     fail("layer_types", fmt::format("{} entries for {} layers", m.layer_attention.size(), m.num_layers));
   }
@@ -776,6 +787,32 @@ std::uint64_t ModelConfig::kv_bytes_per_token(int kv_dtype_bytes) const {
   std::uint64_t elements = 0;
   for (int l = 0; l < num_layers; ++l) elements += kv_elements_per_token(l);
   return elements * static_cast<std::uint64_t>(kv_dtype_bytes);
+}
+
+bool ModelConfig::layer_has_rope(int layer) const {
+  return layer < 0 || layer >= static_cast<int>(nope_layers.size()) || !nope_layers[static_cast<std::size_t>(layer)];
+}
+
+std::uint64_t ModelConfig::cached_tokens(int layer, std::uint64_t tokens) const {
+  switch (attention_of(layer)) {
+    case LayerAttention::full: return tokens;
+    case LayerAttention::sliding: return std::min<std::uint64_t>(tokens, static_cast<std::uint64_t>(sliding_window));
+    case LayerAttention::chunked: {
+      const std::uint64_t chunk = static_cast<std::uint64_t>(attention_chunk_size);
+      return tokens == 0 ? 0 : (tokens - 1) % chunk + 1;
+    }
+  }
+  return tokens;
+}
+
+std::uint64_t ModelConfig::kv_bytes_for_sequence(std::uint64_t tokens, int kv_dtype_bytes) const {
+  u128 elements = 0;
+  for (int l = 0; l < num_layers; ++l) elements += u128(cached_tokens(l, tokens)) * kv_elements_per_token(l);
+  const u128 bytes = elements * static_cast<std::uint64_t>(kv_dtype_bytes);
+  if (bytes > std::numeric_limits<std::uint64_t>::max()) {
+    throw Error(fmt::format("model {}: the KV cache of {} tokens overflows 64 bits", name, tokens));
+  }
+  return static_cast<std::uint64_t>(bytes);
 }
 
 namespace {
@@ -884,7 +921,12 @@ ParamCounts ModelConfig::param_counts() const {
   c.norms = checked(sum.norms + norm_params(*this, h), *this);
   c.sinks = checked(sum.sinks, *this);
   c.lm_head = tie_word_embeddings ? 0 : c.embedding;
-  checked(u128(c.embedding) + c.attention + c.mlp + c.router + c.biases + c.norms + c.lm_head + c.sinks, *this);
+  if (mtp_module) {  // enorm and hnorm, and eh_proj
+    c.norms = checked(u128(c.norms) + 2 * norm_params(*this, h), *this);
+    c.mtp_proj = checked(2 * h * h, *this);
+  }
+  checked(u128(c.embedding) + c.attention + c.mlp + c.router + c.biases + c.norms + c.lm_head + c.sinks + c.mtp_proj,
+          *this);
   return c;
 }
 
@@ -905,6 +947,29 @@ std::uint64_t ModelConfig::mtp_params() const {
   const u128 module = 3 * norm_params(*this, h) + 2 * h * h + layer_params(*this, num_layers - 1).total() +
                       2 * vocab * h;
   return checked(module * static_cast<std::uint64_t>(mtp_layers), *this);
+}
+
+ModelConfig mtp_draft_model(const ModelConfig& model) {
+  if (model.mtp_layers == 0) {
+    throw Error(fmt::format("model {} has no multi-token-prediction module (num_nextn_predict_layers is 0 or absent): "
+                            "it cannot draft with it",
+                            model.name));
+  }
+  ModelConfig d = model;
+  const int last = model.num_layers - 1;
+  d.name = model.name + "-mtp";
+  d.num_layers = 1;
+  d.mtp_layers = 0;
+  d.mtp_module = true;
+  // The module's decoder layer is shaped like the main model's last one (DeepSeek: an MoE layer).
+  d.moe_layers.clear();
+  if (model.is_moe() && !model.layer_is_moe(last)) d.moe_layers = {false};
+  d.layer_attention.clear();
+  if (!model.layer_attention.empty()) d.layer_attention = {model.attention_of(last)};
+  d.nope_layers.clear();
+  if (!model.layer_has_rope(last)) d.nope_layers = {true};
+  validate_model(d, model.name);
+  return d;
 }
 
 // ---- loading by name or path -------------------------------------------------------------

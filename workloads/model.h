@@ -44,7 +44,10 @@ struct ParamCounts {
   std::uint64_t norms = 0;      // every norm's gamma (and LayerNorm beta), q/k norms and the final norm
   std::uint64_t lm_head = 0;    // vocab x hidden, 0 when tied to the embedding
   std::uint64_t sinks = 0;      // gpt-oss: one sink logit per head and layer
-  std::uint64_t total() const { return embedding + attention + mlp + router + biases + norms + lm_head + sinks; }
+  std::uint64_t mtp_proj = 0;   // an MTP module's eh_proj (2 x hidden -> hidden); 0 for a main model
+  std::uint64_t total() const {
+    return embedding + attention + mlp + router + biases + norms + lm_head + sinks + mtp_proj;
+  }
 };
 
 struct ModelConfig {
@@ -74,11 +77,16 @@ struct ModelConfig {
   // ---- attention variants
   bool mla = false;  // multi-head latent attention with `mla_dims`
   MlaDims mla_dims;
-  int mtp_layers = 0;  // DeepSeek's multi-token-prediction modules: counted apart (mtp_params), not run
+  int mtp_layers = 0;  // DeepSeek's multi-token-prediction modules: counted apart (mtp_params)
+  // This config is one MTP module run as a speculative drafter (mtp_draft_model): its norms of the
+  // embedding and of the main model's hidden state and their projection (eh_proj) come before its layer.
+  bool mtp_module = false;
   int sliding_window = 0;        // keys a sliding layer attends (and caches); 0 = none
   int attention_chunk_size = 0;  // Llama 4's chunked layers
   // Per layer; empty: every layer sliding when sliding_window > 0, else full.
   std::vector<LayerAttention> layer_attention;
+  // Llama 4: true where no_rope_layers has a 0 (a NoPE layer: no rotary embedding); empty: rope everywhere.
+  std::vector<bool> nope_layers;
   bool attention_sinks = false;     // gpt-oss: a learned logit per head in every softmax's denominator
   double attn_logit_softcap = 0;    // Gemma 2: cap * tanh(score / cap) on every score; 0 = none
   double final_logit_softcap = 0;   // Gemma 2: the same on the LM head's logits
@@ -95,6 +103,7 @@ struct ModelConfig {
   bool is_moe() const { return num_experts > 0; }
   bool layer_is_moe(int layer) const;
   LayerAttention attention_of(int layer) const;
+  bool layer_has_rope(int layer) const;
   int expert_width() const { return expert_intermediate_size > 0 ? expert_intermediate_size : intermediate_size; }
   bool has_dense_mlp_layers() const;  // a layer with the dense MLP (every layer of a dense model)
   // Every decoder layer does the same work (layer reuse may measure a few and extrapolate).
@@ -103,6 +112,12 @@ struct ModelConfig {
   std::uint64_t kv_elements_per_token(int layer) const;
   // KV cache bytes per token over every layer (before a sliding layer's window is full).
   std::uint64_t kv_bytes_per_token(int kv_dtype_bytes) const;
+  // Tokens `layer` keeps cached for a sequence of `tokens`: all of them, the last sliding_window,
+  // or (a chunked layer) those of the current chunk.
+  std::uint64_t cached_tokens(int layer, std::uint64_t tokens) const;
+  // The KV cache of one sequence of `tokens` over every layer, each holding cached_tokens of them
+  // (gpt-oss-20b at 4096 tokens, bf16: 12 full layers x 4096 + 12 sliding x 128, x 2048 bytes).
+  std::uint64_t kv_bytes_for_sequence(std::uint64_t tokens, int kv_dtype_bytes) const;
   // The MTP modules' parameters (DeepSeek): per module its projections, norms, one decoder layer
   // and the checkpoint's own copies of the embedding and the head.
   std::uint64_t mtp_params() const;
@@ -114,6 +129,13 @@ struct ModelConfig {
   // shared expert). The embedding table is included, as Mixtral's and Qwen's published figures do.
   std::uint64_t active_params_per_token() const;
 };
+
+// The model's first multi-token-prediction module as a model of its own, to run as a speculative
+// drafter (DeepSeek-V3: enorm, hnorm, eh_proj 2 x hidden -> hidden, one decoder layer shaped like
+// the main model's last, the head's norm; the embedding and LM head are the main model's). Its
+// params() equal mtp_params() of one module. Throws tasim::Error naming num_nextn_predict_layers
+// for a model without one.
+ModelConfig mtp_draft_model(const ModelConfig& model);
 
 // `name_or_path`: a shipped model name (model_names()) or a path to a .json (Hugging Face) or
 // .yaml (tasim schema) file. Throws tasim::Error naming the file and the field.

@@ -44,7 +44,8 @@ CompiledStep compile_step(const StepRequest& request, const ChipConfig& chip) {
 }
 
 CompiledStep plan_step(const StepRequest& request, const ChipConfig& chip) {
-  const ModelConfig model = load_model(request.model);
+  const ModelConfig model =
+      request.mtp_draft ? mtp_draft_model(load_model(request.model)) : load_model(request.model);
   RunSpec spec = request.spec;
   if (model.is_moe()) {
     spec.expert_load = parse_expert_load(request.expert_load, model.num_experts);

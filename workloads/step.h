@@ -26,6 +26,9 @@ struct StepRequest {
   // layers); the driver extrapolates the others from the steady per-layer period
   // (sim/driver/layer_reuse.h). 0, or as many as the model has: every layer (exact).
   int simulated_layers = 0;
+  // Run the model's multi-token-prediction module (mtp_draft_model), the speculative drafter of
+  // `tasim serve --drafter mtp`, instead of the model.
+  bool mtp_draft = false;
 };
 
 struct CompiledStep {

@@ -47,7 +47,9 @@ void add_model_options(po::options_description& desc) {
       ("pp", po::value<int>()->default_value(1), "pipeline parallel degree: consecutive layers on each of this many chips")
       ("micro-batches", po::value<int>(), "pipeline parallel: micro-batches the batch is split into (default: --pp, at most the batch)")
       ("ep", po::value<int>()->default_value(1), "expert parallel degree (MoE): experts split over this many chips, attention data parallel")
-      ("expert-load", po::value<std::string>()->default_value("uniform"), "MoE routing: uniform | zipf:S | w1,w2,... (one weight per expert)");
+      ("expert-load", po::value<std::string>()->default_value("uniform"), "MoE routing: uniform | zipf:S | w1,w2,... (one weight per expert)")
+      ("mtp-draft", po::bool_switch(), "run the model's multi-token-prediction module (DeepSeek num_nextn_predict_layers), "
+                                       "the drafter of tasim serve --drafter mtp, instead of the model");
 }
 
 void add_layer_reuse_options(po::options_description& desc) {
@@ -142,6 +144,7 @@ workloads::StepRequest step_request_from(const po::variables_map& vm) {
     if (spec.micro_batches < 1) throw Error(fmt::format("--micro-batches {} must be >= 1", spec.micro_batches));
   }
   r.expert_load = vm["expert-load"].as<std::string>();
+  r.mtp_draft = vm.count("mtp-draft") && vm["mtp-draft"].as<bool>();
   if (vm.count("sequences")) {
     for (const char* other : {"phase", "batch", "prompt-len", "context-len"}) {
       if (vm.count(other) && !vm[other].defaulted()) {

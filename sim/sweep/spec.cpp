@@ -832,8 +832,9 @@ std::vector<std::string> point_run_args(const SweepSpec& spec, const Point& poin
   const auto add_option = [&](const std::string& name, const std::string& value) {
     const auto& paths = path_options(spec.command);
     const bool is_path = std::find(paths.begin(), paths.end(), name) != paths.end();
-    // A serve drafter is a model like --model's, or 'ngram'.
-    const bool is_model = spec.command == SweepCommand::serve && name == "drafter" && value != "ngram";
+    // A serve drafter is a model like --model's, or 'ngram' or 'mtp' (the model's own module).
+    const bool is_model =
+        spec.command == SweepCommand::serve && name == "drafter" && value != "ngram" && value != "mtp";
     append_run_option(args, desc.find(name, false),
                       is_path ? relative_to(spec.dir, value) : is_model ? resolve_model(spec, value) : value);
   };

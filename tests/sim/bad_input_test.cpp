@@ -41,6 +41,10 @@ TEST_CASE("bad command lines get one clear line and exit status 2", "[cli][error
        "a 1000000x1000000x1000000 GEMM needs 7451 GiB of HBM for A, B and C but small has 1 GiB (hbm.capacity_gib)"},
       {"run --arch small --model llama-3-70b --batch 1 --context-len 16",
        "llama-3-70b_decode_b1 needs 131.4 GiB of HBM (weights, KV cache, activations) but small has 1.0 GiB"},
+      // Every expert is resident, not only the 8 of 256 per layer a token reaches: DeepSeek-V3's
+      // 671,026,419,200 parameters at fp8 are 624.94 GiB, plus a few MiB of KV cache and activations.
+      {"run --model deepseek-v3 --dtype fp8 --batch 1 --context-len 16",
+       "deepseek-v3_decode_b1 needs 624.9 GiB of HBM (weights, KV cache, activations) but sohu-like has 144.0 GiB"},
       // The compiler never emits a program that does not fit: it names the op and the key to change.
       {"compile --arch small --set core.sram.capacity_mib=0.0625 --set hbm.capacity_gib=8 --model gpt-style-1b "
        "--batch 1 --context-len 16 -o " + build_path("too_small.bin"),

@@ -181,6 +181,22 @@ TEST_CASE("tasim serve: disaggregated replicas, Sarathi-Serve, speculative decod
   }
 }
 
+TEST_CASE("tasim serve --drafter mtp drafts with the model's own multi-token-prediction module", "[cli][serve]") {
+  // A DeepSeek-style model with num_nextn_predict_layers 1: its draft step (one MoE layer, eh_proj
+  // and the shared head; workloads' frontier test counts it) is simulated on the same chip.
+  const auto r = run_tasim("serve --arch tpu-v4-like --model " + source_path("tests/data/frontier/tiny-deepseek-nextn.json") +
+                               " --rate 4 --num-requests 20 --prompt-len 64 --output-len 12 --seed 7 --json - "
+                               "--step-cache " + build_path("serve_step_cache") +
+                               " --speculative-k 2 --drafter mtp --acceptance 0.8",
+                           true);
+  REQUIRE(r.exit_code == 0);
+  const YAML::Node j = YAML::Load(r.output);
+  CHECK(j["completed"].as<int>() == 20);
+  CHECK(j["speculative_config"]["drafter"].as<std::string>() == "tiny-deepseek-nextn-mtp");
+  CHECK(j["speculative"]["drafts_proposed"].as<int>() > 0);
+  CHECK(j["speculative"]["tokens_per_verify_step"].as<double>() > 1);
+}
+
 TEST_CASE("tasim serve refuses bad input with one line", "[cli][serve][errors]") {
   const std::string base = "serve --arch tpu-v4-like --model gpt-style-1b --num-requests 5 ";
   const std::vector<std::pair<std::string, std::string>> cases = {
@@ -202,6 +218,8 @@ TEST_CASE("tasim serve refuses bad input with one line", "[cli][serve][errors]")
       {base + "--speculative-k 2", "--speculative-k needs --drafter"},
       {base + "--speculative-k 2 --drafter ngram --acceptance 1.5", "--acceptance '1.5'"},
       {base + "--acceptance 0.5", "set --speculative-k"},
+      {base + "--speculative-k 2 --drafter mtp --acceptance 0.8",
+       "--drafter mtp: model gpt-style-1b has no multi-token-prediction module (num_nextn_predict_layers"},
       {base + "--find-max-rate", "--find-max-rate needs an SLO"},
       {"serve --trace-requests " + source_path("tests/data/serving/vidur_sample.csv") + " --rate 3",
        "--trace-requests reads the requests: --rate does not apply"},

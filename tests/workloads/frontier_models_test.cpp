@@ -48,11 +48,26 @@ TEST_CASE("shipped frontier configs have their published parameter counts", "[wo
   CHECK(load_model("qwen3-moe").params() == 235'093'634'560ull);        // 235B
   CHECK(load_model("llama-4-scout").params() == 107'769'861'120ull);    // 109B with the vision tower
   CHECK(load_model("gemma-3-27b").params() == 27'009'346'304ull);       // 27B text model
+  // Llama 4 Maverick: embedding + head 2 x 202048 x 5120, 48 x attention 62,914,560, 24 dense
+  // layers 3 x 5120 x 16384, 24 MoE layers of 128 + 1 shared experts 3 x 5120 x 8192 and a router
+  // 5120 x 128, 97 norms of 5120: 400,711,848,960 ("400B"; 17B active).
+  CHECK(load_model("llama-4-maverick").params() == 400'711'848'960ull);
+  // Kimi K2: the released checkpoint's tensors add up to 1,026,470,731,056; less its fp8
+  // weight_scale_inv tensors (62,495,192) and rotary inv_freq buffers (3,416) that is exactly this
+  // ("1T" on the model card).
+  CHECK(load_model("kimi-k2").params() == 1'026'408'232'448ull);
+  CHECK(load_model("kimi-k2").mtp_params() == 0);  // num_nextn_predict_layers: 0
   // Active per token, the embedding table included (Mixtral's and Qwen's convention; gpt-oss's
   // published 5.13B leaves it out).
   CHECK(load_model("gpt-oss-120b").active_params_per_token() - 201088ull * 2880 == 5'132'849'472ull);
   CHECK(load_model("qwen3-moe").active_params_per_token() == 22'190'763'520ull);     // 22B
   CHECK(load_model("llama-4-scout").active_params_per_token() == 17'172'894'720ull); // 17B
+  // Maverick: the total less 24 x 127 unused experts of 125,829,120.
+  CHECK(load_model("llama-4-maverick").active_params_per_token() ==
+        400'711'848'960ull - 24ull * 127 * 125'829'120);  // 17,184,691,200: "17B"
+  // Kimi K2: the total less 60 x 376 unused experts of 3 x 7168 x 2048.
+  CHECK(load_model("kimi-k2").active_params_per_token() ==
+        1'026'408'232'448ull - 60ull * 376 * 3 * 7168 * 2048);  // 32,861,500,928: "32B"
 }
 
 TEST_CASE("MoE layouts: shared experts, dense first layers, interleaving, naming", "[workloads][model][frontier]") {
@@ -261,6 +276,32 @@ TEST_CASE("Llama 4: chunked layers attend within their chunk, NoPE layers everyt
              Contains("no_rope_layers") && Contains("'+' is not 0 or 1"));
   CHECK_THAT(error_of([&] { parse_hf_config(llama4("[1, 0]"), "l4.json"); }),
              Contains("no_rope_layers") && Contains("4 entries"));
+  // transformers reads an empty list as its default: every fourth layer NoPE.
+  CHECK(parse_hf_config(llama4("[]"), "l4.json").attention_of(3) == LayerAttention::full);
+}
+
+TEST_CASE("Llama 4 NoPE layers run no rope op", "[workloads][frontier]") {
+  for (const char* name : {"llama-4-scout", "llama-4-maverick"}) {
+    INFO(name);
+    const ModelConfig m = load_model(name);
+    const StepGraph g = build_step_graph(m, decode(2, 100));
+    // no_rope_layers (Scout's list, Maverick's default): layers 3, 7, ..., 47 are NoPE.
+    int rope_ops = 0;
+    for (const Op& op : g.ops) rope_ops += op.kind == OpKind::rope ? 1 : 0;
+    CHECK(rope_ops == 36);
+    CHECK(find_op(g, "layer0.attn.rope") != nullptr);
+    CHECK(find_op(g, "layer3.attn.rope") == nullptr);
+    CHECK(find_op(g, "layer47.attn.rope") == nullptr);
+    CHECK_FALSE(m.layer_has_rope(3));
+    CHECK(m.layer_has_rope(4));
+  }
+  // Maverick interleaves: odd layers MoE (128 experts, top 1, a shared expert), even ones dense 16384.
+  const ModelConfig mav = load_model("llama-4-maverick");
+  CHECK_FALSE(mav.layer_is_moe(0));
+  CHECK(mav.layer_is_moe(1));
+  CHECK(mav.intermediate_size == 16384);
+  CHECK(mav.expert_width() == 8192);
+  CHECK_FALSE(mav.qk_norm);  // use_qk_norm: false
 }
 
 TEST_CASE("unknown model types and unmodelled compute fields are refused by name", "[workloads][model][frontier]") {
@@ -279,4 +320,33 @@ TEST_CASE("unknown model types and unmodelled compute fields are refused by name
              Contains("layer_types") && Contains("linear_attention"));
   // Fields that do not change timing are accepted.
   CHECK(parse_hf_config(deepseek_json("\"attention_dropout\": 0.1, \"bos_token_id\": 0,"), "d.json").params() > 0);
+}
+
+TEST_CASE("the MTP module as a speculative drafter: one layer, eh_proj and the shared head", "[workloads][frontier]") {
+  const ModelConfig main = load_model("deepseek-v3");
+  const ModelConfig draft = mtp_draft_model(main);
+  CHECK(draft.num_layers == 1);
+  CHECK(draft.layer_is_moe(0));  // shaped like the main model's last layer (MoE)
+  // enorm + hnorm + eh_proj + one layer + the head's norm + embedding and head: mtp_params().
+  CHECK(draft.params() == 13'463'426'304ull);
+  CHECK(draft.params() == main.mtp_params());
+  CHECK(draft.param_counts().mtp_proj == 2ull * 7168 * 7168);
+  // A draft decode step of 8 tokens does what the main model's last layer does, plus the two
+  // norms and eh_proj (2 x 8 x 14336 x 7168 FLOPs) and the same embedding, head and sampling.
+  const RunSpec spec = decode(8, 1024);
+  const StepGraph m = build_step_graph(main, spec);
+  const StepGraph d = build_step_graph(draft, spec);
+  std::uint64_t main_flops = 0, draft_flops = 0;
+  for (const Op& op : m.ops) main_flops += op.layer == 60 || op.layer < 0 ? op.flops : 0;
+  for (const Op& op : d.ops) draft_flops += op.flops;
+  const Op* eh = find_op(d, "mtp.eh_proj");
+  REQUIRE(eh != nullptr);
+  CHECK(eh->flops == 2ull * 8 * 14336 * 7168);
+  const std::uint64_t norms = find_op(d, "mtp.enorm")->flops + find_op(d, "mtp.hnorm")->flops;
+  CHECK(norms == 2 * find_op(m, "final_norm")->flops);  // two norms of 8 rows of 7168, as the final one
+  CHECK(draft_flops == main_flops + eh->flops + norms);
+  // Refused, naming the field, for a model without the module.
+  CHECK_THAT(error_of([] { mtp_draft_model(load_model("llama-3-8b")); }),
+             Contains("llama-3-8b") && Contains("num_nextn_predict_layers"));
+  CHECK_THAT(error_of([] { mtp_draft_model(load_model("kimi-k2")); }), Contains("num_nextn_predict_layers"));
 }

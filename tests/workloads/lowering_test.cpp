@@ -6,6 +6,7 @@
 #include <set>
 
 #include "workloads/lowering.h"
+#include "workloads/lowering/hbm_layout.h"
 #include "workloads/model.h"
 
 using namespace tasim;
@@ -182,4 +183,46 @@ TEST_CASE("with software.kernel_boundary_ns every op is a kernel: one barrier.ke
   for (const std::uint64_t c : cycles) {
     CHECK(c == static_cast<std::uint64_t>(std::ceil(2500 * chip.clock_ghz)));
   }
+}
+
+TEST_CASE("the HBM layout holds every expert, and a sliding layer's cache only its window", "[lowering][frontier]") {
+  ChipConfig chip = two_core_chip();
+  const ModelConfig model = load_model("gpt-oss-20b");  // 24 layers: sliding (window 128) and full alternate
+  // A decode at 4095 cached tokens (4096 positions after the step), bf16: 2 x 8 KV heads x 64 x 2
+  // bytes = 2048 bytes per token and layer; 12 full layers hold 4096 tokens, 12 sliding ones 128.
+  const StepGraph graph = build_step_graph(model, decode(1, 4095));
+  const lowering::HbmLayout layout(graph, chip, "gpt-oss-20b");
+  CHECK(layout.kv_reserved_bytes() == 12ull * 4096 * 2048 + 12ull * 128 * 2048);  // 103,809,024
+  CHECK(model.kv_bytes_for_sequence(4096, 2) == 103'809'024ull);
+  CHECK(model.kv_bytes_per_token(2) == 24ull * 2048);  // while the windows fill
+  CHECK(graph.kv_cache_bytes() == 103'809'024ull);
+  // One token decoded reaches 4 of 32 experts per layer, but all 32 are resident: the weights take
+  // every parameter's bytes (norm gammas and biases at bf16 too), plus at most one 4 KiB alignment
+  // per op.
+  const std::uint64_t all = graph.weight_bytes();
+  CHECK(layout.weights_end() >= all);
+  CHECK(layout.weights_end() <= all + graph.ops.size() * 4096);
+  // ...so a chip with room for the experts a step touches but not for all of them is refused.
+  chip.hbm.capacity_bytes = 30ull << 30;  // the model is 38.96 GiB in bf16
+  CHECK_THROWS_WITH(lowering::HbmLayout(graph, chip, "gpt-oss-20b"),
+                    Catch::Matchers::Contains("needs") && Catch::Matchers::Contains("HBM"));
+}
+
+TEST_CASE("a sliding layer's prefill reads the prompt's keys from a transient buffer, not its cache",
+          "[lowering][frontier]") {
+  const ChipConfig chip = two_core_chip();
+  const ModelConfig model = load_model("gpt-oss-20b");
+  const StepGraph graph = build_step_graph(model, prefill(2, 1024));
+  const lowering::HbmLayout layout(graph, chip, "gpt-oss-20b");
+  // Each layer's region: 2 sequences x (1024 or 128) tokens x 2048 bytes.
+  CHECK(layout.kv_reserved_bytes() == 12ull * 2 * 1024 * 2048 + 12ull * 2 * 128 * 2048);
+  CHECK(layout.kv_cache(1) - layout.kv_cache(0) == 2ull * 128 * 2048);  // layer 0 is sliding
+  for (std::size_t i = 0; i < graph.ops.size(); ++i) {
+    const Op& op = graph.ops[i];
+    if (op.kind != OpKind::attention) continue;
+    INFO(op.name);
+    const bool sliding = model.attention_of(op.layer) == LayerAttention::sliding;
+    CHECK((layout.attention_kv(i) == layout.kv_cache(op.layer)) == !sliding);
+  }
+  REQUIRE_NOTHROW(lower_step(graph, chip));
 }

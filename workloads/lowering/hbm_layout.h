@@ -1,6 +1,7 @@
 // Where a step's data lives in HBM: every op's weights (one copy per op name: a pipeline stage
-// repeats its layers per micro-batch with the same weights), then the KV cache of the layers this
-// chip holds, then a rotating arena of activation buffers.
+// repeats its layers per micro-batch with the same weights; every expert of this chip, not only
+// those a step reaches), then the KV cache of the layers this chip holds (a sliding layer's holds
+// only the window), then a rotating arena of activation buffers.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +22,11 @@ class HbmLayout {
   std::uint64_t weights(std::size_t op_index) const { return weight_addr_[op_index]; }
   // The KV cache of `layer` (a layer of this chip's pipeline stage).
   std::uint64_t kv_cache(int layer) const;
+  // Where attention op `op_index` reads its keys and values: its layer's cache, or the transient
+  // buffer of a sliding or chunked layer's prefill (which reads more than the cache keeps).
+  std::uint64_t attention_kv(std::size_t op_index) const { return attention_kv_[op_index]; }
+  std::uint64_t kv_reserved_bytes() const { return kv_reserved_bytes_; }  // every held layer's region
+  std::uint64_t weights_end() const { return weights_end_; }  // the weights take [0, weights_end)
   // Activations rotate through kArenaSlots buffers: op i writes slot i % kArenaSlots, and no
   // input is older than the residual stream (a handful of ops back).
   std::uint64_t output(std::size_t op_index) const { return arena_base_ + (op_index % kArenaSlots) * arena_slot_; }
@@ -38,7 +44,9 @@ class HbmLayout {
   std::vector<std::uint64_t> weight_addr_;
   std::map<std::string, std::uint64_t> weight_by_name_;
   int first_layer_ = 0;
-  std::uint64_t kv_base_ = 0, kv_layer_bytes_ = 0, arena_base_ = 0, arena_slot_ = 0;
+  std::vector<std::uint64_t> kv_layer_base_;  // per held layer
+  std::vector<std::uint64_t> attention_kv_;   // per op (attention ops only)
+  std::uint64_t weights_end_ = 0, kv_reserved_bytes_ = 0, arena_base_ = 0, arena_slot_ = 0;
 };
 
 // Bytes an op writes to its output buffer (activation dtype).

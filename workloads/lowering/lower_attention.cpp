@@ -85,7 +85,7 @@ class AttentionCore {
         kb_(isa::dtype_bytes(step.graph.spec.kv_dtype)), d_(static_cast<std::uint64_t>(a_.head_dim)),
         dv_(static_cast<std::uint64_t>(a_.value_dim())),
         group_(static_cast<std::uint64_t>(a_.heads / std::max(1, a_.kv_heads))),
-        kv_cache_(step.hbm.kv_cache(op.layer)), kv_head_bytes_(a_.kv_len * d_ * kb_) {}
+        kv_cache_(step.hbm.attention_kv(index)), kv_head_bytes_(a_.kv_len * d_ * kb_) {}
 
   // items: per unit, this core's share in order.
   void run(const std::vector<const std::vector<Item>*>& items) {
