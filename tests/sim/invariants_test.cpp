@@ -56,7 +56,7 @@ void check_roofline(const std::string& arch, const std::string& model, const Run
     if (!s.seen()) continue;
     // The op's own simulated work, at peak compute and peak bandwidth, bounds its span.
     const double span_s = static_cast<double>(s.last_cycle - s.first_cycle) / clock_hz;
-    const double bound = roofline_seconds(r.chip, spec, s.flops, s.hbm_bytes);
+    const double bound = roofline_seconds(r.chip, spec, s.flops, s.hbm_bytes, &r.graph.model);
     INFO(r.program.tags[t - 1] << ": span " << span_s << " s, roofline " << bound << " s");
     CHECK(span_s >= bound * (1 - 1e-9));
     ++checked;
@@ -65,7 +65,7 @@ void check_roofline(const std::string& arch, const std::string& model, const Run
   // The whole step: against the analytic figures and against what the simulation moved.
   CHECK(r.summary.step_seconds >= r.summary.roofline_seconds);
   CHECK(r.stats.seconds() >= static_cast<double>(r.stats.hbm_bytes()) / hbm_peak_bytes_per_s(r.chip));
-  CHECK(r.stats.seconds() >= static_cast<double>(r.stats.flops) / roofline_peak_flops(r.chip, spec));
+  CHECK(r.stats.seconds() >= static_cast<double>(r.stats.flops) / roofline_peak_flops(r.chip, spec, &r.graph.model));
   CHECK(r.summary.mfu > 0);
   CHECK(r.summary.mfu <= 1);
   for (const auto& u : r.stats.units) {

@@ -54,7 +54,7 @@ HbmLayout::HbmLayout(const StepGraph& graph, const ChipConfig& chip, const std::
   for (const auto& op : graph.ops) {
     std::uint64_t bytes = op.weight_bytes;
     if (op.kind == OpKind::embedding) {
-      bytes = static_cast<std::uint64_t>(model.vocab_size) * model.hidden_size * isa::dtype_bytes(spec.weight_dtype);
+      bytes = static_cast<std::uint64_t>(model.vocab_size) * op.weight_format.bytes(static_cast<std::uint64_t>(model.hidden_size));
     }
     auto it = weight_by_name_.find(op.name);
     if (it == weight_by_name_.end()) it = weight_by_name_.emplace(op.name, alloc(std::max<std::uint64_t>(bytes, 1))).first;
