@@ -229,7 +229,7 @@ class Builder {
     op.shape = MatmulShape{fit(m, "linear rows"), n, k, bias};
     op.flops = fit(2 * m * n * k + (bias ? m * n : 0), "linear FLOPs");
     op.weight_format = weight_format_of(m_, spec_, part);
-    op.weight_bytes = fit(u128(op.weight_format.bytes(fit(u128(k) * n, "linear weights"))) + (bias ? u128(n) * ab_ : 0),
+    op.weight_bytes = fit(u128(op.weight_format.bytes(k, n)) + (bias ? u128(n) * ab_ : 0),
                           "linear weight bytes");
     op.act_bytes = fit((m * k + m * n) * ab_, "linear activation bytes");
   }
@@ -389,7 +389,7 @@ class Builder {
     op.shape = MatmulShape{tokens_, e, h_, false};  // logits over the experts
     op.flops = fit(2 * u128(tokens_) * h_ * e + (m_.router_bias ? u128(tokens_) * e : 0), "router FLOPs");
     op.weight_format = weight_format_of(m_, spec_, WeightModule::router);
-    op.weight_bytes = op.weight_format.bytes(h_ * e) + (m_.router_bias ? e * ab_ : 0);
+    op.weight_bytes = op.weight_format.bytes(h_, e) + (m_.router_bias ? e * ab_ : 0);
     op.act_bytes = fit((u128(tokens_) * h_ + u128(tokens_) * e) * ab_, "router bytes");  // writes logits
   }
 
@@ -440,7 +440,7 @@ class Builder {
     const u128 combine = u128(tokens_) * topk * h_ * 2;  // weight each expert's output and sum
     op.flops = fit(matmul + bias + act + combine, "expert FLOPs");
     op.weight_format = weight_format_of(m_, spec_, WeightModule::mlp);
-    const u128 per_expert = u128(op.weight_format.bytes(h_ * gate_up_)) + op.weight_format.bytes(inter_ * h_) +
+    const u128 per_expert = u128(op.weight_format.bytes(h_, gate_up_)) + op.weight_format.bytes(inter_, h_) +
                             (m_.mlp_bias ? u128(gate_up_ + h_) * ab_ : 0);
     if (spec_.expert_load.empty()) {
       // Uniform routing: prefill touches every expert; decode the expected number of distinct

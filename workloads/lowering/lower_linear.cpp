@@ -27,7 +27,7 @@ struct MatmulWork {
   const WeightFormat& storage;  // the weights in HBM
   // HBM bytes of a whole tk x tn weight tile: tiles sit this far apart (tile-major, padded), and
   // a tile's load is its values and their scales, rounded up to a whole byte.
-  std::uint64_t tile_stride_bytes(std::uint64_t tk, std::uint64_t tn) const { return storage.bytes(tk * tn); }
+  std::uint64_t tile_stride_bytes(std::uint64_t tk, std::uint64_t tn) const { return storage.bytes(tk, tn); }
 };
 
 // The tiled schedule of one core.
@@ -102,7 +102,7 @@ class TiledLinear {
       const auto [ws, e] = step_.acquire_weight_slot(c_, j);
       // Tile-major weights: tile (tile, ks) is contiguous at its padded offset.
       out.load(c_, e, s_.w_hbm + (tile * k_steps_ + ks) * s_.tile_stride_bytes(t_.tk, t_.tn), step_.sram.w_slot(j, ws), 1,
-               s_.storage.bytes(sw.tk * tn));
+               s_.storage.bytes(sw.tk, tn));
       out.signal(c_, dma(e), step_.unit_sems(j).w_ready.at(ws));
       sw.units.push_back({j, ws, tile, sw.rows, tn, sw.tk, ks == 0, ks + 1 == k_steps_});
     }
@@ -224,7 +224,7 @@ class StreamKLinear {
     const int cs = cslot_[static_cast<std::size_t>(j)];
     const auto [ws, e] = step_.acquire_weight_slot(c_, j);
     out.load(c_, e, s_.w_hbm + (tile * k_steps_ + ks) * s_.tile_stride_bytes(t_.tk, t_.tn), step_.sram.w_slot(j, ws), 1,
-             s_.storage.bytes(tk * tn));
+             s_.storage.bytes(tk, tn));
     out.signal(c_, dma(e), sems.w_ready.at(ws));
     out.wait(c_, mxu(j), sems.w_ready.at(ws));
     out.matmul(c_, j, step_.sram.x_base + k0 * ab_, step_.sram.w_slot(j, ws), step_.sram.c_slot(j, cs), s_.m, tn, tk,

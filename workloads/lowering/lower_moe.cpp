@@ -29,14 +29,14 @@ void lower_moe_experts_op(StepLowering& step, const Op& op, std::size_t index) {
     const std::uint64_t tokens =
         x.expert_tokens.empty() ? routed / experts + (e < routed % experts ? 1 : 0) : x.expert_tokens[e];
     if (tokens == 0) {
-      w += storage.bytes(hidden * up_cols) + storage.bytes(inter * hidden);
+      w += storage.bytes(hidden, up_cols) + storage.bytes(inter, hidden);
       continue;
     }
     lower_matmul(step, tokens, up_cols, hidden, in, w, out, storage);
-    w += storage.bytes(hidden * up_cols);
+    w += storage.bytes(hidden, up_cols);
     lower_rows(step, activation_rows(step.graph, tokens, up_cols, out, out));
     lower_matmul(step, tokens, hidden, inter, out, w, out, storage);
-    w += storage.bytes(inter * hidden);
+    w += storage.bytes(inter, hidden);
   }
   // Weighted sum of each token's expert outputs.
   RowsSpec combine = rows_spec(x.tokens, hidden * x.experts_per_token, {Opcode::vec_mul, Opcode::vec_add}, out, out);

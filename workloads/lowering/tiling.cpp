@@ -63,7 +63,9 @@ LinearTiling choose_linear_tiling(const ChipConfig& chip, const SramPlan& plan, 
   const std::uint64_t w_bits = static_cast<std::uint64_t>(isa::dtype_bits(weight_dtype));
   // A weight tile's SRAM slot holds what the DMA brings (the stored format, scales included) and
   // what the matrix unit reads (values at its input dtype): the larger of the two.
-  const auto w_tile_bytes = [&](std::uint64_t values) { return std::max(stored.bytes(values), (values * w_bits + 7) / 8); };
+  const auto w_tile_bytes = [&](std::uint64_t tk, std::uint64_t tn) {
+    return std::max(stored.bytes(tk, tn), (tk * tn * w_bits + 7) / 8);
+  };
   const std::uint64_t workers = static_cast<std::uint64_t>(chip.cores) * mx.count;
   const double hbm_per_core = chip.hbm.peak_gbps() / chip.clock_ghz / chip.cores;  // bytes per cycle
   const std::uint64_t f = static_cast<std::uint64_t>(mx.macs_per_pe_per_cycle[static_cast<int>(weight_dtype)]);
@@ -74,7 +76,7 @@ LinearTiling choose_linear_tiling(const ChipConfig& chip, const SramPlan& plan, 
     const std::uint64_t tn_eff = std::min(tn, n);
     for (std::uint64_t tk = static_cast<std::uint64_t>(mx.rows) * f; ; tk *= 2) {
       const std::uint64_t tk_eff = std::min({tk, k, kMaxDim});
-      if (w_tile_bytes(tk_eff * tn_eff) > plan.w_slot) break;
+      if (w_tile_bytes(tk_eff, tn_eff) > plan.w_slot) break;
       std::uint64_t mb = std::min<std::uint64_t>(m, kMaxDim);
       mb = std::min(mb, plan.x_slot / (tk_eff * ab));
       mb = std::min(mb, plan.c_slot / (tn_eff * isa::kAccumulatorBytes));
@@ -92,7 +94,7 @@ LinearTiling choose_linear_tiling(const ChipConfig& chip, const SramPlan& plan, 
         const double per_matmul = std::max(static_cast<double>(timing::matmul_cycles(mx, weight_dtype, mb, tn_eff, tk_eff)),
                                            port_bytes / chip.core.sram.bytes_per_cycle_per_port);
         const double compute = static_cast<double>(m_blocks * tiles_per_worker * k_steps) * per_matmul;
-        const double bytes_per_core = static_cast<double>(stored.bytes(k * n)) / chip.cores * m_blocks +
+        const double bytes_per_core = static_cast<double>(stored.bytes(k, n)) / chip.cores * m_blocks +
                                       static_cast<double>(m * k * ab) * groups_per_core +
                                       static_cast<double>(m * n * ab) / chip.cores;
         const double steps = static_cast<double>(m_blocks * groups_per_core * k_steps);
