@@ -73,7 +73,7 @@ TEST_CASE("weight formats: bits per value and bytes with their scales, by hand",
   CHECK(plain_weight_format(isa::DType::bf16).bytes(3, 5) == 30);
 }
 
-TEST_CASE("MXFP4: a gpt-oss-20b layer's experts are 4.25 bits per value; attention, router, head stay bf16",
+TEST_CASE("MXFP4: a gpt-oss-20b layer's experts are 4.25 bits per value, and attention, router, head stay bf16",
           "[workloads][weight_format][frontier]") {
   const ModelConfig m = load_model("gpt-oss-20b");
   REQUIRE(m.quantization.method == "mxfp4");
@@ -165,7 +165,7 @@ TEST_CASE("quantization_config: unknown methods and unmodelled variants are refu
             .quantization.format.name == "fp8-block128x128");
 }
 
-TEST_CASE("fp4 has a rate where the arch gives one; elsewhere MXFP4 weights are dequantized to bf16",
+TEST_CASE("fp4 has a rate where the arch gives one, elsewhere MXFP4 weights are dequantized to bf16",
           "[workloads][weight_format][matrix]") {
   MatrixUnitConfig mx;
   mx.rows = mx.cols = 64;
