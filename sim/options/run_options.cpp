@@ -81,6 +81,11 @@ isa::DType parse_dtype(const std::string& name, const char* option) {
   for (const isa::DType t : {isa::DType::bf16, isa::DType::fp8, isa::DType::int8}) {
     if (name == isa::dtype_name(t)) return t;
   }
+  if (name == "fp4") {
+    throw Error(fmt::format("{} 'fp4': fp4 is no run dtype; MXFP4 weights come from a config's quantization_config "
+                            "(quant_method: mxfp4)",
+                            option));
+  }
   throw Error(fmt::format("{} '{}' is not one of: bf16, fp8, int8", option, name));
 }
 
