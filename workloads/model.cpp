@@ -571,10 +571,11 @@ WeightQuantization hf_quantization(const YAML::Node& root, const std::string& so
     set({WeightModule::mlp});
   } else if (method == "gptq" || method == "awq") {
     // Both convert the decoder layers' linears; embeddings and the head stay unquantized.
-    const int bits = static_cast<int>(q.has("bits") ? q.integer("bits", 1, 64) : q.integer_or("w_bit", 4, 1, 64));
+    const std::string bits_key = q.has("bits") || !q.has("w_bit") ? "bits" : "w_bit";  // w_bit: older AWQ configs
+    const int bits = static_cast<int>(q.integer(bits_key, 1, 64));
     if (bits != 4 && !(bits == 8 && method == "gptq")) {
-      throw Error(fmt::format("{}: quantization_config.bits: {}-bit {} weights are not modelled (4{})", q.at("bits"),
-                              bits, method, method == "gptq" ? " or 8" : ""));
+      throw Error(fmt::format("{}: quantization_config.{}: {}-bit {} weights are not modelled (4{})", q.at(bits_key),
+                              bits_key, bits, method, method == "gptq" ? " or 8" : ""));
     }
     const std::string group_key = q.has("group_size") || !q.has("q_group_size") ? "group_size" : "q_group_size";
     const long long group = q.integer(group_key, -1, 1 << 20);

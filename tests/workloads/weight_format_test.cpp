@@ -149,6 +149,8 @@ TEST_CASE("quantization_config: unknown methods and unmodelled variants are refu
              Contains("quantization_config.quant_method"));
   CHECK_THAT(error_of([] { parse_hf_config(tiny_llama(R"({"quant_method": "gptq", "bits": 3, "group_size": 128})"), "q.json"); }),
              Contains("quantization_config.bits: 3-bit gptq weights are not modelled"));
+  CHECK_THAT(error_of([] { parse_hf_config(tiny_llama(R"({"quant_method": "gptq", "group_size": 128})"), "q.json"); }),
+             Contains("missing required field 'quantization_config.bits'"));
   CHECK_THAT(error_of([] { parse_hf_config(tiny_llama(R"({"quant_method": "gptq", "bits": 4, "group_size": -1})"), "q.json"); }),
              Contains("quantization_config.group_size: -1"));
   CHECK_THAT(error_of([] {
