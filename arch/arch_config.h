@@ -22,8 +22,10 @@ struct MatrixUnitConfig {
   // fold's tile loads while the current one streams. false = SCALE-Sim v2's timing exactly.
   bool double_buffered = false;
   // MACs one PE completes per cycle, by input dtype (index = isa::DType). A factor f > 1 models
-  // dot-product PEs that consume f elements of the reduction dimension (K) per cycle.
-  std::array<int, isa::kNumDTypes> macs_per_pe_per_cycle{1, 2, 2};
+  // dot-product PEs that consume f elements of the reduction dimension (K) per cycle. 0: the
+  // array has no datapath for that dtype (fp4 by default): weights that want it are dequantized
+  // to the widest dtype it has (workloads/weight_format.h matmul_dtype).
+  std::array<int, isa::kNumDTypes> macs_per_pe_per_cycle{1, 2, 2, 0};
 };
 
 struct VectorUnitConfig {
@@ -144,9 +146,9 @@ struct CostConfig {
   // Area of one MAC of a PE's datapath for each input dtype (multiplier, accumulator share,
   // registers). A PE is as large as its widest need: max over dtypes of
   // core.matrix.macs_per_pe_per_cycle x this (arch/cost_model.h pe_area_um2).
-  std::array<double, isa::kNumDTypes> mac_area_um2{400.0, 175.0, 50.0};
+  std::array<double, isa::kNumDTypes> mac_area_um2{400.0, 175.0, 50.0, 15.0};
   // Energy of one multiply-accumulate, by input dtype (index = isa::DType).
-  std::array<double, isa::kNumDTypes> pj_per_mac{0.6, 0.25, 0.1};
+  std::array<double, isa::kNumDTypes> pj_per_mac{0.6, 0.25, 0.1, 0.05};
   double vector_lane_area_um2 = 400.0;   // one vector lane (fp32 FMA datapath and registers)
   double vector_pj_per_element = 1.7;    // one element of one vector op (an fp32 FMA)
   double sram_mm2_per_mib = 0.45;        // SRAM macros, periphery included

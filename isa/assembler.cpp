@@ -217,7 +217,7 @@ class Assembler {
         for (int t = 0; t < kNumDTypes; ++t) {
           if (text == dtype_name(static_cast<DType>(t))) return static_cast<std::uint64_t>(t);
         }
-        fail(fmt::format("unknown dtype '{}' for field {} (expected bf16, fp8 or int8)", text, info.name));
+        fail(fmt::format("unknown dtype '{}' for field {} (expected bf16, fp8, int8 or fp4)", text, info.name));
       case FieldKind::unitref:
         return unit_value(text, info);
       case FieldKind::uint:

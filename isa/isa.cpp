@@ -226,20 +226,30 @@ const char* dtype_name(DType t) {
       return "fp8";
     case DType::int8:
       return "int8";
+    case DType::fp4:
+      return "fp4";
+  }
+  throw Error(fmt::format("invalid dtype value {}", static_cast<int>(t)));
+}
+
+int dtype_bits(DType t) {
+  switch (t) {
+    case DType::bf16:
+      return 16;
+    case DType::fp8:
+      return 8;
+    case DType::int8:
+      return 8;
+    case DType::fp4:
+      return 4;
   }
   throw Error(fmt::format("invalid dtype value {}", static_cast<int>(t)));
 }
 
 int dtype_bytes(DType t) {
-  switch (t) {
-    case DType::bf16:
-      return 2;
-    case DType::fp8:
-      return 1;
-    case DType::int8:
-      return 1;
-  }
-  throw Error(fmt::format("invalid dtype value {}", static_cast<int>(t)));
+  const int bits = dtype_bits(t);
+  if (bits % 8 != 0) throw Error(fmt::format("{} packs {} bits per element: size it with dtype_bits", dtype_name(t), bits));
+  return bits / 8;
 }
 
 std::uint64_t encode_unitref(UnitRef u) {
@@ -370,17 +380,21 @@ void Program::rebuild_tag_index() {
 }
 
 std::uint64_t operand_bytes(const Instruction& inst, const OperandInfo& operand) {
-  const auto elem = [&] { return static_cast<std::uint64_t>(dtype_bytes(static_cast<DType>(inst.get(Field::dtype)))); };
+  // Bytes of `count` elements of the dtype, rounded up to a whole byte (fp4 packs two per byte).
+  const auto elems = [&](std::uint64_t count) {
+    const auto bits = static_cast<std::uint64_t>(dtype_bits(static_cast<DType>(inst.get(Field::dtype))));
+    return (count * bits + 7) / 8;
+  };
   switch (operand.size) {
     case OperandSize::tile: return inst.get(Field::rows) * inst.get(Field::row_bytes);
     case OperandSize::bytes: return inst.get(Field::bytes);
-    case OperandSize::a_tile: return inst.get(Field::m) * inst.get(Field::k) * elem();
-    case OperandSize::b_tile: return inst.get(Field::k) * inst.get(Field::n) * elem();
+    case OperandSize::a_tile: return elems(inst.get(Field::m) * inst.get(Field::k));
+    case OperandSize::b_tile: return elems(inst.get(Field::k) * inst.get(Field::n));
     case OperandSize::c_tile: return inst.get(Field::m) * inst.get(Field::n) * kAccumulatorBytes;
-    case OperandSize::elems: return inst.get(Field::rows) * inst.get(Field::cols) * elem();
-    case OperandSize::row_param: return inst.get(Field::cols) * elem();
-    case OperandSize::two_row_params: return 2 * inst.get(Field::cols) * elem();
-    case OperandSize::per_row: return inst.get(Field::rows) * elem();
+    case OperandSize::elems: return elems(inst.get(Field::rows) * inst.get(Field::cols));
+    case OperandSize::row_param: return elems(inst.get(Field::cols));
+    case OperandSize::two_row_params: return elems(2 * inst.get(Field::cols));
+    case OperandSize::per_row: return elems(inst.get(Field::rows));
   }
   throw Error(fmt::format("invalid operand size {}", static_cast<int>(operand.size)));
 }

@@ -33,8 +33,9 @@ constexpr int kNumOpcodes = 0 TASIM_ISA_OPCODES(TASIM_X);
 
 enum class FieldKind : std::uint8_t { uint, addr, dtype, unitref };
 enum class UnitKind : std::uint8_t { dma, mxu, vpu, sync, seq };
-enum class DType : std::uint8_t { bf16, fp8, int8 };
-constexpr int kNumDTypes = 3;
+// fp4 (e2m1, the element of MXFP4) is a matrix-unit input only: two values share a byte.
+enum class DType : std::uint8_t { bf16, fp8, int8, fp4 };
+constexpr int kNumDTypes = 4;
 
 // What an instruction does (the table's category column): it decides which unit model times it,
 // what it counts (MACs, vector elements) and what the trace shows of it.
@@ -147,6 +148,8 @@ int field_position(Opcode op, Field f);
 const char* mnemonic(Opcode op);
 
 const char* dtype_name(DType t);
+int dtype_bits(DType t);   // 16, 8, 8, 4
+// Whole bytes per element; throws Error for fp4 (half a byte: sizes of fp4 data use dtype_bits).
 int dtype_bytes(DType t);
 constexpr int kAccumulatorBytes = 4;  // matmul results are fp32/int32 accumulators
 

@@ -81,8 +81,8 @@ matmul a_addr=0x0 b_addr=0x8000 c_addr=0x10000 m=128 n=128 k=128 dtype=fp8   # f
 
 - One instruction per line: the mnemonic, then `field=value` pairs separated by spaces or tabs, in any order,
   each at most once. Blank lines are ignored.
-- Values are decimal or `0x` hexadecimal and must fit the field's width. `dtype` takes `bf16`, `fp8` or
-  `int8`; `unit` takes a unit name such as `dma0`, `mxu1` or `vpu0`.
+- Values are decimal or `0x` hexadecimal and must fit the field's width. `dtype` takes `bf16`, `fp8`,
+  `int8` or `fp4` (matmul only); `unit` takes a unit name such as `dma0`, `mxu1` or `vpu0`.
 - Fields that may be omitted: `core`, `engine`, `mxu`, `vpu` and `acc` (0), `dtype` (bf16) and every
   `*_stride` (0, meaning contiguous rows). All other fields are required.
 - Errors are one line, `file:line: reason`, for example `gemm.tasm:12: field m=70000 does not fit in 16 bits
@@ -111,7 +111,7 @@ its field table, bit-packed LSB-first (the first field starts at bit 0 of the by
 field that crosses a byte boundary continues in the low bits of the next byte), padded with zero bits to a
 whole byte. The size of each instruction is therefore fixed by its opcode. A `unit` field holds the unit kind
 in its top 2 bits (dma = 0, mxu = 1, vpu = 2) and the index in its low 6 bits; a `dtype` field holds bf16 = 0,
-fp8 = 1, int8 = 2. A file is read as binary when it starts with the magic, and as `.tasm` text otherwise; a
+fp8 = 1, int8 = 2, fp4 = 3. A file is read as binary when it starts with the magic, and as `.tasm` text otherwise; a
 binary whose checksum does not match is refused as corrupt or truncated before anything else is read,
 and a binary of another format version is refused with an error naming both versions (version 1 numbered opcodes
 by their position in the table, so that adding one renumbered the rest: assemble such programs again from
@@ -137,7 +137,7 @@ a varint longer than 5 bytes or not in its shortest form, a tag beyond T, and by
 
 ## Data types
 
-| dtype | code | bytes per element |
+| dtype | code | bits per element |
 |---|---|---|
 )";
 
@@ -327,7 +327,7 @@ std::string reference_markdown() {
   auto w = std::back_inserter(out);
   for (int t = 0; t < kNumDTypes; ++t) {
     fmt::format_to(w, "| `{}` | {} | {} |\n", dtype_name(static_cast<DType>(t)), t,
-                   dtype_bytes(static_cast<DType>(t)));
+                   dtype_bits(static_cast<DType>(t)));
   }
   fmt::format_to(w, "\nmatmul accumulates into {}-byte elements (fp32, or int32 for int8 inputs).\n",
                  kAccumulatorBytes);

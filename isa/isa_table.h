@@ -4,7 +4,7 @@
 // one TASIM_OPCODE row (plus its timing in the unit model that runs it: docs/architecture.md).
 //
 // TASIM_FIELD(id, bits, kind, unit, description)
-//   kind: uint (plain number), addr (printed in hex), dtype (bf16|fp8|int8), unitref (dma0, mxu1, vpu0).
+//   kind: uint (plain number), addr (printed in hex), dtype (bf16|fp8|int8|fp4), unitref (dma0, mxu1, vpu0).
 #define TASIM_ISA_FIELDS(F)                                                                           \
   F(core, 8, uint, "index", "core that executes the instruction")                                    \
   F(engine, 4, uint, "index", "DMA engine within the core")                                          \
@@ -31,7 +31,7 @@
   F(n, 16, uint, "elements", "columns of B and C")                                                   \
   F(k, 16, uint, "elements", "reduction length: columns of A, rows of B")                            \
   F(acc, 1, uint, "flag", "1 = add into C instead of overwriting it")                                \
-  F(dtype, 2, dtype, "-", "element type: bf16 (2 bytes), fp8 (1), int8 (1)")                         \
+  F(dtype, 2, dtype, "-", "element type: bf16 (2 bytes), fp8 (1), int8 (1), fp4 (1/2: matmul only)")  \
   F(sem, 12, uint, "index", "counting semaphore of the chip")                                        \
   F(chip, 8, uint, "index", "peer chip of a chip-to-chip transfer")                                  \
   F(bytes, 32, uint, "bytes", "bytes of a chip-to-chip transfer")                                    \

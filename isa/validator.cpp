@@ -102,7 +102,11 @@ class Validator {
         report(detail::too_wide_message(f, v));
         ok = false;
       } else if (fi.kind == FieldKind::dtype && v >= static_cast<std::uint64_t>(kNumDTypes)) {
-        report(fmt::format("invalid dtype value {} (bf16=0, fp8=1, int8=2)", v));
+        report(fmt::format("invalid dtype value {} (bf16=0, fp8=1, int8=2, fp4=3)", v));
+        ok = false;
+      } else if (fi.kind == FieldKind::dtype && v == static_cast<std::uint64_t>(DType::fp4) && inst.op != Opcode::matmul) {
+        // Vector units compute on unpacked values; fp4 exists only as a matrix-unit input.
+        report(fmt::format("dtype fp4 on {}: fp4 is a matmul input only", info.mnemonic));
         ok = false;
       } else if (fi.kind == FieldKind::unitref && (v >> 6) > static_cast<std::uint64_t>(UnitKind::vpu)) {
         report(fmt::format("invalid unit reference 0x{:x}: its kind is none of dma, mxu, vpu", v));

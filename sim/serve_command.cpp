@@ -117,6 +117,8 @@ ServedModel served_model(const po::variables_map& vm, const ChipConfig& chip, co
   spec.tp = vm["tp"].as<int>();
   if (vm.count("dtype")) spec.weight_dtype = spec.act_dtype = spec.kv_dtype = parse_dtype(vm["dtype"].as<std::string>());
   if (vm.count("weight-dtype")) spec.weight_dtype = parse_dtype(vm["weight-dtype"].as<std::string>(), "--weight-dtype");
+  // A dtype given by the user replaces the checkpoint's weight format (quantization_config).
+  if (vm.count("dtype") || vm.count("weight-dtype")) spec.checkpoint_weights = false;
   if (vm.count("act-dtype")) spec.act_dtype = parse_dtype(vm["act-dtype"].as<std::string>(), "--act-dtype");
   if (vm.count("kv-dtype")) spec.kv_dtype = parse_dtype(vm["kv-dtype"].as<std::string>(), "--kv-dtype");
   spec.context_len = 1;

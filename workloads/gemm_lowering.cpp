@@ -220,6 +220,7 @@ StepGraph whole_chip_gemm_graph(const GemmSpec& gemm) {
   op.shape = MatmulShape{gemm.m, gemm.n, gemm.k, false};
   const std::uint64_t bytes = isa::dtype_bytes(gemm.dtype);
   op.flops = gemm_flops(gemm);
+  op.weight_format = plain_weight_format(gemm.dtype);
   op.weight_bytes = gemm.k * gemm.n * bytes;
   op.act_bytes = (gemm.m * gemm.k + gemm.m * gemm.n) * bytes;
   graph.ops.push_back(std::move(op));

@@ -40,7 +40,6 @@ class Builder {
   Builder(const ModelConfig& model, const RunSpec& spec)
       : m_(model),
         spec_(spec),
-        wb_(isa::dtype_bytes(spec.weight_dtype)),
         ab_(isa::dtype_bytes(spec.act_dtype)),
         kvb_(isa::dtype_bytes(spec.kv_dtype)),
         tokens_(spec.tokens() / static_cast<uint64_t>(spec.tp > 1 ? 1 : std::max(1, spec.ep)) /
@@ -91,7 +90,7 @@ class Builder {
       // each normalized, concatenated and projected back to hidden (DeepSeek-V3's eh_proj).
       norm("mtp.enorm", -1, tokens_, h_);
       norm("mtp.hnorm", -1, tokens_, h_);
-      linear("mtp.eh_proj", -1, tokens_, h_, 2 * h_, false);
+      linear("mtp.eh_proj", -1, tokens_, h_, 2 * h_, false, WeightModule::mlp);  // stored like the layers' linears
     }
     for (int layer = first_layer; layer < end_layer; ++layer) {
       const std::string p = fmt::format("layer{}.", layer);
@@ -119,7 +118,7 @@ class Builder {
     // Only each sequence's last position produces a token: prefill normalizes and projects
     // `batch` rows, not every prompt token.
     norm("final_norm", -1, batch_, h_);
-    linear("lm_head", -1, batch_, vocab_, h_, false);
+    linear("lm_head", -1, batch_, vocab_, h_, false, WeightModule::lm_head);
     sampling();  // Gemma 2's final soft-capping is counted with it
     // Each chip's best token of its vocabulary share (value and id); the largest wins.
     if (tp_ > 1) collective("sampling.allgather", -1, OpKind::allgather, batch_, 4);
@@ -137,7 +136,7 @@ class Builder {
 
   // q, k, v projections, rope, the cache append, attention and the output projection.
   void standard_attention(const std::string& p, int layer) {
-    linear(p + "attn.qkv", layer, tokens_, (heads_ + 2 * kv_heads_) * d_, h_, m_.qkv_bias);
+    linear(p + "attn.qkv", layer, tokens_, (heads_ + 2 * kv_heads_) * d_, h_, m_.qkv_bias, WeightModule::attention);
     if (m_.qk_norm) {
       norm(p + "attn.q_norm", layer, u128(tokens_) * heads_, d_);
       norm(p + "attn.k_norm", layer, u128(tokens_) * kv_heads_, d_);
@@ -151,7 +150,7 @@ class Builder {
     a.head_dim = m_.head_dim;
     a.sinks = m_.attention_sinks;
     attention(p + "attn.attention", layer, a);
-    linear(p + "attn.o", layer, tokens_, h_, heads_ * d_, m_.o_bias);
+    linear(p + "attn.o", layer, tokens_, h_, heads_ * d_, m_.o_bias, WeightModule::attention);
   }
 
   // Multi-head latent attention. Queries through their low-rank bottleneck; the latent and the
@@ -167,43 +166,43 @@ class Builder {
     const uint64_t lora = static_cast<uint64_t>(d.kv_lora_rank), cache = static_cast<uint64_t>(d.cache_width());
     if (d.q_lora_rank > 0) {
       const uint64_t q_lora = static_cast<uint64_t>(d.q_lora_rank);
-      linear(p + "attn.q_a", layer, tokens_, q_lora, h_, false);
+      linear(p + "attn.q_a", layer, tokens_, q_lora, h_, false, WeightModule::attention);
       norm(p + "attn.q_a_norm", layer, tokens_, q_lora);
-      linear(p + "attn.q_b", layer, tokens_, heads_ * qk, q_lora, false);
+      linear(p + "attn.q_b", layer, tokens_, heads_ * qk, q_lora, false, WeightModule::attention);
     } else {
-      linear(p + "attn.q", layer, tokens_, heads_ * qk, h_, false);
+      linear(p + "attn.q", layer, tokens_, heads_ * qk, h_, false, WeightModule::attention);
     }
-    linear(p + "attn.kv_a", layer, tokens_, cache, h_, false);
+    linear(p + "attn.kv_a", layer, tokens_, cache, h_, false, WeightModule::attention);
     norm(p + "attn.kv_a_norm", layer, tokens_, lora);
     rope(p + "attn.rope", layer, u128(tokens_) * (heads_ + 1), rope_dim);  // every query head, one key
     kv_append(p + "attn.kv_append", layer, cache);
     AttentionShape a;
     a.heads = static_cast<int>(heads_);
     if (spec_.phase == Phase::prefill) {
-      linear(p + "attn.kv_b", layer, tokens_, heads_ * (nope + v), lora, false);
+      linear(p + "attn.kv_b", layer, tokens_, heads_ * (nope + v), lora, false, WeightModule::attention);
       a.kv_heads = static_cast<int>(heads_);
       a.head_dim = static_cast<int>(qk);
       a.v_head_dim = static_cast<int>(v);
       attention(p + "attn.attention", layer, a);
     } else {
       // A per-head batched matmul, lowered as one linear of the same FLOPs and weights.
-      linear(p + "attn.q_absorb", layer, tokens_, heads_ * lora, nope, false);
+      linear(p + "attn.q_absorb", layer, tokens_, heads_ * lora, nope, false, WeightModule::attention);
       a.kv_heads = 1;
       a.head_dim = static_cast<int>(cache);
       a.v_head_dim = static_cast<int>(lora);
       a.shared_kv = true;
       attention(p + "attn.attention_latent", layer, a);
-      linear(p + "attn.out_absorb", layer, tokens_, heads_ * v, lora, false);
+      linear(p + "attn.out_absorb", layer, tokens_, heads_ * v, lora, false, WeightModule::attention);
     }
-    linear(p + "attn.o", layer, tokens_, h_, heads_ * v, false);
+    linear(p + "attn.o", layer, tokens_, h_, heads_ * v, false, WeightModule::attention);
   }
 
   // Gate/up (or up), the activation and down, `width` wide on this chip.
   void dense_mlp(const std::string& p, int layer, uint64_t width) {
     const uint64_t first = mlp_gated(m_.mlp) ? 2 * width : width;
-    linear(p + (mlp_gated(m_.mlp) ? "gate_up" : "up"), layer, tokens_, first, h_, m_.mlp_bias);
+    linear(p + (mlp_gated(m_.mlp) ? "gate_up" : "up"), layer, tokens_, first, h_, m_.mlp_bias, WeightModule::mlp);
     activation(p + "act", layer, width);
-    linear(p + "down", layer, tokens_, h_, width, m_.mlp_bias);
+    linear(p + "down", layer, tokens_, h_, width, m_.mlp_bias, WeightModule::mlp);
   }
 
   // The router, the shared experts (every token runs them), then the routed experts.
@@ -211,7 +210,7 @@ class Builder {
     router(p + "mlp.router", layer);
     if (shared_inter_ > 0) {
       dense_mlp(p + "mlp.shared_", layer, shared_inter_);
-      if (m_.shared_expert_gate) linear(p + "mlp.shared_gate", layer, tokens_, 1, h_, false);
+      if (m_.shared_expert_gate) linear(p + "mlp.shared_gate", layer, tokens_, 1, h_, false, WeightModule::mlp);
     }
     const uint64_t pairs = tokens_ * static_cast<uint64_t>(m_.experts_per_token);
     // Data-parallel attention: tokens travel to their experts' chips and back (all-to-all).
@@ -227,15 +226,19 @@ class Builder {
     Op& op = add("embedding", -1, OpKind::embedding);
     op.shape = RowsShape{tokens_, h_};
     op.flops = 0;  // a gather: no arithmetic
-    op.weight_bytes = fit(u128(tokens_) * h_ * wb_, "embedding bytes");  // one table row per token
+    op.weight_format = weight_format_of(m_, spec_, WeightModule::embedding);
+    op.weight_bytes = fit(u128(tokens_) * op.weight_format.bytes(h_), "embedding bytes");  // one table row per token
     op.act_bytes = fit(u128(tokens_) * kTokenIdBytes + u128(tokens_) * h_ * ab_, "embedding bytes");
   }
 
-  void linear(std::string name, int layer, u128 m, uint64_t n, uint64_t k, bool bias) {
+  // `part` decides the weight's storage format (a quantization_config converts some parts only).
+  void linear(std::string name, int layer, u128 m, uint64_t n, uint64_t k, bool bias, WeightModule part) {
     Op& op = add(std::move(name), layer, OpKind::linear);
     op.shape = MatmulShape{fit(m, "linear rows"), n, k, bias};
     op.flops = fit(2 * m * n * k + (bias ? m * n : 0), "linear FLOPs");
-    op.weight_bytes = fit(u128(k) * n * wb_ + (bias ? u128(n) * ab_ : 0), "linear weight bytes");
+    op.weight_format = weight_format_of(m_, spec_, part);
+    op.weight_bytes = fit(u128(op.weight_format.bytes(k, n)) + (bias ? u128(n) * ab_ : 0),
+                          "linear weight bytes");
     op.act_bytes = fit((m * k + m * n) * ab_, "linear activation bytes");
   }
 
@@ -393,7 +396,8 @@ class Builder {
     const uint64_t e = static_cast<uint64_t>(m_.num_experts);
     op.shape = MatmulShape{tokens_, e, h_, false};  // logits over the experts
     op.flops = fit(2 * u128(tokens_) * h_ * e + (m_.router_bias ? u128(tokens_) * e : 0), "router FLOPs");
-    op.weight_bytes = h_ * e * wb_ + (m_.router_bias ? e * ab_ : 0);
+    op.weight_format = weight_format_of(m_, spec_, WeightModule::router);
+    op.weight_bytes = op.weight_format.bytes(h_, e) + (m_.router_bias ? e * ab_ : 0);
     op.act_bytes = fit((u128(tokens_) * h_ + u128(tokens_) * e) * ab_, "router bytes");  // writes logits
   }
 
@@ -443,7 +447,8 @@ class Builder {
     const u128 act = routed * inter_ * kActivationFlops;
     const u128 combine = u128(tokens_) * topk * h_ * 2;  // weight each expert's output and sum
     op.flops = fit(matmul + bias + act + combine, "expert FLOPs");
-    const u128 per_expert = u128(h_) * gate_up_ * wb_ + u128(inter_) * h_ * wb_ +
+    op.weight_format = weight_format_of(m_, spec_, WeightModule::mlp);
+    const u128 per_expert = u128(op.weight_format.bytes(h_, gate_up_)) + op.weight_format.bytes(inter_, h_) +
                             (m_.mlp_bias ? u128(gate_up_ + h_) * ab_ : 0);
     if (spec_.expert_load.empty()) {
       // Uniform routing: prefill touches every expert; decode the expected number of distinct
@@ -470,7 +475,7 @@ class Builder {
 
   const ModelConfig& m_;
   const RunSpec& spec_;
-  const uint64_t wb_, ab_, kvb_;
+  const uint64_t ab_, kvb_;
   const uint64_t tokens_, batch_, h_;
   const uint64_t d_;
   uint64_t heads_, kv_heads_, vocab_;  // per chip under tensor parallelism, like the MLP widths
@@ -630,10 +635,20 @@ std::uint64_t StepGraph::hbm_bytes() const {
 
 std::uint64_t StepGraph::weight_bytes() const {
   const ParamCounts c = model.param_counts();
-  const u128 small = u128(c.norms) + c.biases;  // at the activation dtype, as the ops read them
-  return fit((u128(c.total()) - small) * isa::dtype_bytes(spec.weight_dtype) +
-                 small * isa::dtype_bytes(spec.act_dtype),
+  const auto part = [&](WeightModule m, std::uint64_t values) {
+    return u128(weight_format_of(model, spec, m).bytes(values));
+  };
+  // Norm gammas and biases at the activation dtype, as the ops read them; sinks at the weight dtype.
+  return fit(part(WeightModule::embedding, c.embedding) + part(WeightModule::attention, c.attention) +
+                 part(WeightModule::mlp, c.mlp) + part(WeightModule::router, c.router) +
+                 part(WeightModule::lm_head, c.lm_head) + u128(c.sinks) * isa::dtype_bytes(spec.weight_dtype) +
+                 (u128(c.norms) + c.biases) * isa::dtype_bytes(spec.act_dtype),
              "weight bytes");
+}
+
+WeightFormat weight_format_of(const ModelConfig& model, const RunSpec& spec, WeightModule part) {
+  if (spec.checkpoint_weights && model.quantization.converts(part)) return model.quantization.format;
+  return plain_weight_format(spec.weight_dtype);
 }
 
 std::uint64_t StepGraph::kv_cache_bytes() const {

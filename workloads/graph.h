@@ -33,6 +33,10 @@ struct RunSpec {
   int prompt_len = 2048;   // prefill: tokens per sequence
   int context_len = 2048;  // decode: tokens already in the KV cache per sequence
   isa::DType weight_dtype = isa::DType::bf16;
+  // true: the parts a model's quantization_config converts are stored in its format (MXFP4, int4,
+  // block-scaled fp8), the others at weight_dtype; false (--dtype, --weight-dtype): every weight at
+  // weight_dtype.
+  bool checkpoint_weights = true;
   isa::DType act_dtype = isa::DType::bf16;
   isa::DType kv_dtype = isa::DType::bf16;
   // Tensor parallel degree: the step's graph is one chip's share (heads, KV heads, MLP width and
@@ -137,7 +141,9 @@ struct Op {
   // Analytic figures: FLOPs (2 per MAC, plus elementwise work counted as 1 per element-op), and
   // HBM bytes when every op reads its inputs and weights from HBM and writes its outputs there.
   std::uint64_t flops = 0;
-  std::uint64_t weight_bytes = 0;  // weights (and biases, norm gammas) read
+  // linear, moe_router, moe_experts, embedding: how its weight matrices are stored (weight_format_of).
+  WeightFormat weight_format;
+  std::uint64_t weight_bytes = 0;  // weights (and biases, norm gammas) read, scales included
   std::uint64_t kv_bytes = 0;      // KV cache read + written
   std::uint64_t act_bytes = 0;     // activations read + written
   std::uint64_t hbm_bytes() const { return weight_bytes + kv_bytes + act_bytes; }
@@ -149,9 +155,13 @@ struct StepGraph {
   std::vector<Op> ops;  // in execution order (one chip's share when spec.tp > 1)
   std::uint64_t flops() const;
   std::uint64_t hbm_bytes() const;
-  std::uint64_t weight_bytes() const;  // every weight of the model at the weight dtype
+  std::uint64_t weight_bytes() const;  // every weight of the model in its storage format, scales included
   std::uint64_t kv_cache_bytes() const;  // KV cache footprint after the step
 };
+
+// The storage format of a part's weights: the checkpoint's where its quantization_config converts
+// the part and spec.checkpoint_weights, else spec.weight_dtype.
+WeightFormat weight_format_of(const ModelConfig& model, const RunSpec& spec, WeightModule part);
 
 // Expert load weights from "uniform", "zipf:S" (expert i gets 1 / (i+1)^S) or a comma-separated
 // histogram with one non-negative weight per expert. Throws Error naming the problem.

@@ -67,8 +67,11 @@ AttentionTiling choose_attention_tiling(const ChipConfig& chip, const AttentionS
 SramPlan plan_sram(const ChipConfig& chip);             // streaming
 SramPlan plan_sram_accumulate(const ChipConfig& chip);  // accumulating
 
+// weight_dtype: the matrix unit's input dtype; storage: how the weights sit in HBM (nullptr: plain
+// weight_dtype values).
 LinearTiling choose_linear_tiling(const ChipConfig& chip, const SramPlan& plan, std::uint64_t m, std::uint64_t n,
-                                  std::uint64_t k, isa::DType act_dtype, isa::DType weight_dtype);
+                                  std::uint64_t k, isa::DType act_dtype, isa::DType weight_dtype,
+                                  const WeightFormat* storage = nullptr);
 
 namespace lowering {
 struct StepLowering;

@@ -535,16 +535,119 @@ void read_family_details(const Fields& f, const std::string& type, ModelConfig& 
   }
 }
 
-// A config's quantization_config: weights are still modelled at the run's weight dtype (4-bit and
-// block-scaled formats are not yet); the format is kept for the report to say so.
-std::string hf_weight_format(const YAML::Node& root) {
-  const YAML::Node q = root["quantization_config"];
-  if (!q.IsDefined() || !q.IsMap()) return "";
-  for (const char* key : {"quant_method", "fmt"}) {
-    const YAML::Node v = q[key];
-    if (v.IsDefined() && v.IsScalar()) return v.Scalar();
+// A modules_to_not_convert entry ("model.layers.*.self_attn", "lm_head") as the part of the model
+// it names; tasim stores a part in one format, so an entry naming less than a part is refused.
+WeightModule not_converted_module(const Fields& q, const std::string& entry) {
+  std::string rest = entry;
+  for (const char* prefix : {"model.language_model.", "language_model.model.", "model.", "layers.*.", "h.*."}) {
+    if (rest.rfind(prefix, 0) == 0) rest = rest.substr(std::strlen(prefix));
   }
-  return "unspecified";
+  if (rest == "self_attn" || rest == "attn" || rest == "self_attention") return WeightModule::attention;
+  if (rest == "mlp" || rest == "mlp.experts" || rest == "block_sparse_moe" || rest == "block_sparse_moe.experts" ||
+      rest == "feed_forward") {
+    return WeightModule::mlp;
+  }
+  if (rest == "mlp.router" || rest == "mlp.gate" || rest == "block_sparse_moe.gate" || rest == "feed_forward.router") {
+    return WeightModule::router;
+  }
+  if (rest == "embed_tokens") return WeightModule::embedding;
+  if (rest == "lm_head") return WeightModule::lm_head;
+  throw Error(fmt::format("{}: quantization_config.modules_to_not_convert: '{}' names no whole part tasim stores "
+                          "apart (self_attn, mlp, mlp.experts, mlp.router, mlp.gate, embed_tokens, lm_head)",
+                          q.at("modules_to_not_convert"), entry));
+}
+
+// A config's quantization_config: the checkpoint's weight format and the parts stored in it.
+// Methods that change the bytes or the compute and are not understood are refused by name.
+WeightQuantization hf_quantization(const YAML::Node& root, const std::string& source) {
+  WeightQuantization w;
+  const YAML::Node node = root["quantization_config"];
+  if (!node.IsDefined() || node.IsNull()) return w;
+  if (!node.IsMap()) {
+    throw Error(fmt::format("{}: quantization_config: expected a mapping, got {}", yaml_where(source, node.Mark()),
+                            yaml_node_kind(node)));
+  }
+  const Fields q(node, source, "quantization_config.");
+  const std::string method = q.text("quant_method");
+  auto& c = w.converted;
+  const auto set = [&](std::initializer_list<WeightModule> parts) {
+    for (WeightModule m : parts) c[static_cast<int>(m)] = true;
+  };
+  if (method == "mxfp4") {
+    // transformers' Mxfp4 quantizer converts the MoE experts only (gpt-oss).
+    w.format = mxfp4_weight_format();
+    set({WeightModule::mlp});
+  } else if (method == "gptq" || method == "awq") {
+    // Both convert the decoder layers' linears; embeddings and the head stay unquantized.
+    const std::string bits_key = q.has("bits") || !q.has("w_bit") ? "bits" : "w_bit";  // w_bit: older AWQ configs
+    const int bits = static_cast<int>(q.integer(bits_key, 1, 64));
+    if (bits != 4 && !(bits == 8 && method == "gptq")) {
+      throw Error(fmt::format("{}: quantization_config.{}: {}-bit {} weights are not modelled (4{})", q.at(bits_key),
+                              bits_key, bits, method, method == "gptq" ? " or 8" : ""));
+    }
+    const std::string group_key = q.has("group_size") || !q.has("q_group_size") ? "group_size" : "q_group_size";
+    const long long group = q.integer(group_key, -1, 1 << 20);
+    if (group <= 0) {
+      throw Error(fmt::format("{}: quantization_config.{}: {} (one scale per output channel) is not modelled; give "
+                              "the group size",
+                              q.at(group_key), group_key, group));
+    }
+    // GPTQ stores a zero point per group unless symmetric; AWQ unless zero_point: false.
+    const bool zero_point = method == "gptq" ? !q.boolean_or("sym", true) : q.boolean_or("zero_point", true);
+    w.format = integer_weight_format(bits, static_cast<std::uint64_t>(group), zero_point);
+    set({WeightModule::attention, WeightModule::mlp});
+  } else if (method == "fp8") {
+    // transformers' fine-grained fp8 converts every linear but the head; DeepSeek's router is no
+    // linear and stays unquantized too.
+    if (q.has("fmt") && q.text("fmt") != "e4m3") {
+      throw Error(fmt::format("{}: quantization_config.fmt: '{}' is not modelled (e4m3)", q.at("fmt"), q.text("fmt")));
+    }
+    const YAML::Node block = q.node("weight_block_size");
+    if (block.IsDefined() && !block.IsNull()) {
+      if (!block.IsSequence() || block.size() != 2) {
+        throw Error(fmt::format("{}: quantization_config.weight_block_size: expected [rows, cols]",
+                                q.at("weight_block_size")));
+      }
+      std::uint64_t dims[2] = {0, 0};
+      for (std::size_t i = 0; i < 2; ++i) {
+        long long v = 0;
+        try {
+          v = block[i].as<long long>();
+        } catch (const YAML::Exception&) {
+          v = 0;
+        }
+        if (v < 1 || v > 65536) {
+          throw Error(fmt::format("{}: quantization_config.weight_block_size[{}]: expected an integer in [1, 65536], "
+                                  "got '{}'",
+                                  yaml_where(source, block[i].Mark()), i, block[i].IsScalar() ? block[i].Scalar() : "?"));
+        }
+        dims[i] = static_cast<std::uint64_t>(v);
+      }
+      w.format = fp8_block_weight_format(dims[0], dims[1]);
+    } else {
+      w.format = plain_weight_format(isa::DType::fp8);  // per-tensor scales: a few bytes per matrix
+    }
+    set({WeightModule::attention, WeightModule::mlp});
+  } else {
+    throw Error(fmt::format("{}: quantization_config.quant_method: '{}' is not modelled (mxfp4, gptq, awq, fp8)",
+                            q.at("quant_method"), method));
+  }
+  w.method = method;
+  const YAML::Node skip = q.node("modules_to_not_convert");
+  if (skip.IsDefined() && !skip.IsNull()) {
+    if (!skip.IsSequence()) {
+      throw Error(fmt::format("{}: quantization_config.modules_to_not_convert: expected a list of module names",
+                              q.at("modules_to_not_convert")));
+    }
+    for (const YAML::Node& entry : skip) {
+      if (!entry.IsScalar()) {
+        throw Error(fmt::format("{}: quantization_config.modules_to_not_convert: expected module names",
+                                q.at("modules_to_not_convert")));
+      }
+      c[static_cast<int>(not_converted_module(q, entry.Scalar()))] = false;
+    }
+  }
+  return w;
 }
 
 }  // namespace
@@ -584,7 +687,7 @@ ModelConfig parse_hf_config(const std::string& json_text, const std::string& sou
   read_family_details(f, type, m);
   read_moe(f, type, m);
   read_attention_spans(f, type, m);
-  m.weight_format = hf_weight_format(root);
+  m.quantization = hf_quantization(root, source_name);
   validate_model(m, source_name);
   return m;
 }

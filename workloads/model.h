@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "workloads/weight_format.h"
+
 namespace tasim::workloads {
 
 enum class NormKind { rmsnorm, layernorm };
@@ -92,7 +94,8 @@ struct ModelConfig {
   double final_logit_softcap = 0;   // Gemma 2: the same on the LM head's logits
   int norms_per_layer = 2;          // Gemma 2/3: 4 (before and after attention and MLP)
   bool qk_norm_weights = true;      // Llama 4's q/k norm is an L2 norm without weights
-  std::string weight_format;        // quantization_config's method ("mxfp4", "fp8"): not modelled yet
+  // The checkpoint's quantization_config (MXFP4, GPTQ/AWQ, block-scaled fp8) and the parts it converts.
+  WeightQuantization quantization;
   NormKind norm = NormKind::rmsnorm;
   MlpKind mlp = MlpKind::swiglu;
   double rope_theta = 10000.0;

@@ -172,17 +172,21 @@ std::vector<ArchKey> build_schema() {
     k.get = [](const ChipConfig& c) { return std::string(c.core.matrix.double_buffered ? "true" : "false"); };
     s.push_back(k);
   }
-  const char* const mac_defaults[isa::kNumDTypes] = {"1", "2", "2"};
+  const char* const mac_defaults[isa::kNumDTypes] = {"1", "2", "2", "0"};
   for (int t = 0; t < isa::kNumDTypes; ++t) {
     const auto dtype = static_cast<isa::DType>(t);
     const std::string name = isa::dtype_name(dtype);
+    const bool fp4 = dtype == isa::DType::fp4;
     const std::string why =
         t == 0 ? "1 is a plain bf16 MAC per PE per cycle."
+        : fp4  ? "0 (the default): no fp4 datapath, as on H100/H200 and TPU v4 (fp4 tensor cores arrive "
+                 "with B200, whose dense FP4 peak is twice FP8); MXFP4 weights are then dequantized to the "
+                 "widest dtype the array has, and the report says so."
                : "2 models a PE that packs two 8-bit MACs in the datapath of one bf16 MAC, "
                  "doubling peak (as on H100 and B200, whose dense FP8 peak is twice BF16); set 1 "
                  "for a chip that runs " + name + " at the bf16 rate.";
     s.push_back(integer_key(
-        "core.matrix.macs_per_pe_per_cycle." + name, false, mac_defaults[t], 1, 64, "MACs",
+        "core.matrix.macs_per_pe_per_cycle." + name, false, mac_defaults[t], fp4 ? 0 : 1, 64, "MACs",
         "MACs one PE completes per cycle on " + name +
             " inputs; f > 1 models a dot-product PE consuming f elements of K per cycle. " + why,
         [t](auto& c) -> auto& { return c.core.matrix.macs_per_pe_per_cycle[t]; }));
@@ -432,7 +436,7 @@ std::vector<ArchKey> build_schema() {
   s.push_back(number_key("cost.static_w_per_mm2", false, "0.1", 0, 1e3, "W/mm^2",
                          "Static power (leakage and always-on logic) per mm^2 of die, burnt for the whole run.",
                          [](auto& c) -> auto& { return c.cost.static_w_per_mm2; }));
-  const char* const mac_area_defaults[isa::kNumDTypes] = {"400", "175", "50"};
+  const char* const mac_area_defaults[isa::kNumDTypes] = {"400", "175", "50", "15"};
   for (int t = 0; t < isa::kNumDTypes; ++t) {
     const std::string name = isa::dtype_name(static_cast<isa::DType>(t));
     s.push_back(number_key("cost.matrix.mac_area_um2." + name, false, mac_area_defaults[t], 0, 1e6, "um^2",
@@ -441,7 +445,7 @@ std::vector<ArchKey> build_schema() {
                            "core.matrix.macs_per_pe_per_cycle x this: one datapath serves every dtype.",
                            [t](auto& c) -> auto& { return c.cost.mac_area_um2[t]; }));
   }
-  const char* const pj_defaults[isa::kNumDTypes] = {"0.6", "0.25", "0.1"};
+  const char* const pj_defaults[isa::kNumDTypes] = {"0.6", "0.25", "0.1", "0.05"};
   for (int t = 0; t < isa::kNumDTypes; ++t) {
     const std::string name = isa::dtype_name(static_cast<isa::DType>(t));
     s.push_back(number_key("cost.matrix.pj_per_mac." + name, false, pj_defaults[t], 0, 1e6, "pJ",

@@ -79,8 +79,14 @@ ArchRequest arch_request_from(const po::variables_map& vm) {
 }
 
 isa::DType parse_dtype(const std::string& name, const char* option) {
-  for (int i = 0; i < isa::kNumDTypes; ++i) {
-    if (name == isa::dtype_name(static_cast<isa::DType>(i))) return static_cast<isa::DType>(i);
+  // fp4 is no run dtype: 4-bit weights come from the model's quantization_config (MXFP4).
+  for (const isa::DType t : {isa::DType::bf16, isa::DType::fp8, isa::DType::int8}) {
+    if (name == isa::dtype_name(t)) return t;
+  }
+  if (name == "fp4") {
+    throw Error(fmt::format("{} 'fp4': fp4 is no run dtype; MXFP4 weights come from a config's quantization_config "
+                            "(quant_method: mxfp4)",
+                            option));
   }
   throw Error(fmt::format("{} '{}' is not one of: bf16, fp8, int8", option, name));
 }
@@ -134,6 +140,8 @@ workloads::StepRequest step_request_from(const po::variables_map& vm) {
   spec.context_len = vm["context-len"].as<int>();
   if (vm.count("dtype")) spec.weight_dtype = spec.act_dtype = spec.kv_dtype = parse_dtype(vm["dtype"].as<std::string>());
   if (vm.count("weight-dtype")) spec.weight_dtype = parse_dtype(vm["weight-dtype"].as<std::string>(), "--weight-dtype");
+  // A dtype given by the user replaces the checkpoint's weight format (quantization_config).
+  if (vm.count("dtype") || vm.count("weight-dtype")) spec.checkpoint_weights = false;
   if (vm.count("act-dtype")) spec.act_dtype = parse_dtype(vm["act-dtype"].as<std::string>(), "--act-dtype");
   if (vm.count("kv-dtype")) spec.kv_dtype = parse_dtype(vm["kv-dtype"].as<std::string>(), "--kv-dtype");
   spec.tp = vm["tp"].as<int>();

@@ -14,15 +14,36 @@ namespace tasim {
 
 using workloads::Phase;
 
-double roofline_peak_flops(const ChipConfig& chip, const workloads::RunSpec& spec) {
+// The peak of the dtype a model's checkpoint-format weights multiply in (0 when it has none).
+static double checkpoint_peak_flops(const ChipConfig& chip, const workloads::RunSpec& spec,
+                                    const workloads::ModelConfig* model) {
+  if (model == nullptr || !spec.checkpoint_weights || !model->quantization.any()) return 0.0;
+  return peak_matrix_flops_per_s(chip, workloads::matmul_dtype(chip.core.matrix, model->quantization.format.compute_dtype));
+}
+
+double roofline_peak_flops(const ChipConfig& chip, const workloads::RunSpec& spec, const workloads::ModelConfig* model) {
   return std::max({peak_matrix_flops_per_s(chip, spec.weight_dtype), peak_matrix_flops_per_s(chip, spec.kv_dtype),
-                   peak_matrix_flops_per_s(chip, spec.act_dtype)});
+                   peak_matrix_flops_per_s(chip, spec.act_dtype), checkpoint_peak_flops(chip, spec, model)});
 }
 
 double roofline_seconds(const ChipConfig& chip, const workloads::RunSpec& spec, std::uint64_t flops,
-                        std::uint64_t hbm_bytes) {
-  return std::max(static_cast<double>(flops) / roofline_peak_flops(chip, spec),
+                        std::uint64_t hbm_bytes, const workloads::ModelConfig* model) {
+  return std::max(static_cast<double>(flops) / roofline_peak_flops(chip, spec, model),
                   static_cast<double>(hbm_bytes) / hbm_peak_bytes_per_s(chip));
+}
+
+WeightFormatSummary summarize_weight_format(const workloads::ModelConfig& model, const workloads::RunSpec& spec,
+                                            const ChipConfig& chip) {
+  WeightFormatSummary w;
+  if (!model.quantization.any()) return w;
+  w.method = model.quantization.method;
+  w.applied = spec.checkpoint_weights;
+  w.format = model.quantization.format;
+  for (int m = 0; m < workloads::kNumWeightModules; ++m) {
+    if (model.quantization.converted[m]) w.modules.push_back(workloads::weight_module_name(static_cast<workloads::WeightModule>(m)));
+  }
+  w.matmul_dtype = workloads::matmul_dtype(chip.core.matrix, w.format.compute_dtype);
+  return w;
 }
 
 StepSummary summarize_step(const workloads::StepGraph& graph, const ChipConfig& chip, const std::vector<std::string>& tags,
@@ -39,7 +60,7 @@ StepSummary summarize_step(const workloads::StepGraph& graph, const ChipConfig& 
   s.params = graph.model.params();
   s.active_params = graph.model.active_params_per_token();
   s.kv_bytes_per_token = graph.model.kv_bytes_per_token(isa::dtype_bytes(graph.spec.kv_dtype));
-  s.weight_format = graph.model.weight_format;
+  s.weight_format = summarize_weight_format(graph.model, graph.spec, chip);
   s.weight_bytes = graph.weight_bytes();
   s.kv_cache_bytes = graph.kv_cache_bytes();
   s.tokens = graph.spec.tokens();
@@ -60,11 +81,13 @@ StepSummary summarize_step(const workloads::StepGraph& graph, const ChipConfig& 
       s.analytic_hbm_bytes += g.hbm_bytes();
     }
   }
-  const double peak = peak_matrix_flops_per_s(chip, graph.spec.weight_dtype) * static_cast<double>(chips);
+  const double peak = std::max(peak_matrix_flops_per_s(chip, graph.spec.weight_dtype),
+                               checkpoint_peak_flops(chip, graph.spec, &graph.model)) *
+                      static_cast<double>(chips);
   s.mfu = s.step_seconds > 0 ? static_cast<double>(s.analytic_flops) / (s.step_seconds * peak) : 0.0;
   // The roofline of the busiest chip (all chips do the same share).
-  s.roofline_seconds = roofline_seconds(chip, graph.spec, graph.flops(), graph.hbm_bytes());
-  s.roofline_bound = static_cast<double>(graph.flops()) / roofline_peak_flops(chip, graph.spec) >=
+  s.roofline_seconds = roofline_seconds(chip, graph.spec, graph.flops(), graph.hbm_bytes(), &graph.model);
+  s.roofline_bound = static_cast<double>(graph.flops()) / roofline_peak_flops(chip, graph.spec, &graph.model) >=
                              static_cast<double>(graph.hbm_bytes()) / hbm_peak_bytes_per_s(chip)
                          ? "compute"
                          : "memory";
@@ -88,8 +111,8 @@ StepSummary summarize_step(const workloads::StepGraph& graph, const ChipConfig& 
     ++row.instances;
     row.flops += op.flops;
     row.hbm_bytes += op.hbm_bytes();
-    row.roofline_seconds += roofline_seconds(chip, graph.spec, op.flops, op.hbm_bytes());
-    compute_s = static_cast<double>(op.flops) / roofline_peak_flops(chip, graph.spec);
+    row.roofline_seconds += roofline_seconds(chip, graph.spec, op.flops, op.hbm_bytes(), &graph.model);
+    compute_s = static_cast<double>(op.flops) / roofline_peak_flops(chip, graph.spec, &graph.model);
     memory_s = static_cast<double>(op.hbm_bytes()) / hbm_peak_bytes_per_s(chip);
     terms[it->second].first += compute_s;
     terms[it->second].second += memory_s;
@@ -118,6 +141,22 @@ StepSummary summarize_step(const workloads::StepGraph& graph, const ChipConfig& 
   return s;
 }
 
+std::string weight_format_text(const WeightFormatSummary& w, const workloads::RunSpec& spec) {
+  if (!w.applied) {
+    return fmt::format("{} in the config, replaced by --dtype/--weight-dtype: every weight {}", w.format.name,
+                       isa::dtype_name(spec.weight_dtype));
+  }
+  std::string out = fmt::format("{} ({:.6g} bits/value, scales included) for {}; other weights {}", w.format.name,
+                                w.format.bits_per_value(), fmt::join(w.modules, ", "), isa::dtype_name(spec.weight_dtype));
+  if (w.dequantized()) {
+    out += fmt::format("; matmuls at {}: the arch has no {} rate, weights dequantized on the way in",
+                       isa::dtype_name(w.matmul_dtype), isa::dtype_name(w.format.compute_dtype));
+  } else {
+    out += fmt::format("; matmuls at {}", isa::dtype_name(w.matmul_dtype));
+  }
+  return out;
+}
+
 static const char* phase_name(Phase p) { return p == Phase::prefill ? "prefill" : "decode"; }
 
 std::string step_report_text(const StepSummary& s) {
@@ -129,6 +168,7 @@ std::string step_report_text(const StepSummary& s) {
                      spec.batch, spec.phase == Phase::prefill ? "prompt" : "context",
                      spec.phase == Phase::prefill ? spec.prompt_len : spec.context_len, isa::dtype_name(spec.weight_dtype),
                      isa::dtype_name(spec.act_dtype), isa::dtype_name(spec.kv_dtype));
+  if (!s.weight_format.method.empty()) out += fmt::format("  weight format    {}\n", weight_format_text(s.weight_format, spec));
   out += fmt::format("  step latency     {}\n", format_seconds(s.step_seconds));
   if (s.layers.applied()) {
     out += fmt::format("  layers           {} of {} simulated, {} extrapolated at {} each ({}: period spread {:.2f}%; "
@@ -189,8 +229,20 @@ void step_report_json(JsonWriter& j, const StepSummary& s) {
   j.value("params", s.params);
   j.value("active_params", s.active_params);
   j.value("kv_bytes_per_token", s.kv_bytes_per_token);
-  if (!s.weight_format.empty()) {
-    j.value("weight_format", s.weight_format + " (not modelled yet: weights at weight_dtype)");
+  if (!s.weight_format.method.empty()) {
+    const WeightFormatSummary& w = s.weight_format;
+    j.begin_object("weight_format");
+    j.value("quant_method", w.method);
+    j.value("name", w.format.name);
+    j.value("applied", w.applied);  // false: --dtype / --weight-dtype replaced it
+    j.value("bits_per_value", w.format.bits_per_value());
+    j.begin_array("modules");
+    for (const auto& m : w.modules) j.value("", m);
+    j.end_array();
+    j.value("compute_dtype", isa::dtype_name(w.format.compute_dtype));
+    j.value("matmul_dtype", isa::dtype_name(w.matmul_dtype));
+    j.value("dequantized", w.dequantized());
+    j.end_object();
   }
   j.value("weight_bytes", s.weight_bytes);
   j.value("kv_cache_bytes", s.kv_cache_bytes);

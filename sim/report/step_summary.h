@@ -25,13 +25,27 @@ struct OpRow {
   const char* bound = "memory";   // which term of the roofline dominates
 };
 
+// A model's checkpoint weight format as the run applies it.
+struct WeightFormatSummary {
+  std::string method;  // quant_method; "" = the config has none
+  bool applied = false;  // false: --dtype / --weight-dtype put every weight at weight_dtype
+  workloads::WeightFormat format;
+  std::vector<std::string> modules;  // the parts stored in it
+  isa::DType matmul_dtype = isa::DType::bf16;  // what the matrix unit multiplies them in on this arch
+  bool dequantized() const { return applied && matmul_dtype != format.compute_dtype; }
+};
+WeightFormatSummary summarize_weight_format(const workloads::ModelConfig& model, const workloads::RunSpec& spec,
+                                            const ChipConfig& chip);
+// One line: the format, its bits per value, the parts, and whether the arch dequantizes it.
+std::string weight_format_text(const WeightFormatSummary& w, const workloads::RunSpec& spec);
+
 struct StepSummary {
   std::string model;
   workloads::RunSpec spec;
   std::uint64_t params = 0;
   std::uint64_t active_params = 0;       // parameters a token reads (MoE: its experts only)
   std::uint64_t kv_bytes_per_token = 0;  // KV cache bytes one token adds over every layer
-  std::string weight_format;             // the config's quantization method, not modelled yet
+  WeightFormatSummary weight_format;     // the config's quantization_config (method "" when none)
   std::uint64_t weight_bytes = 0;
   std::uint64_t kv_cache_bytes = 0;
   std::uint64_t tokens = 0;
@@ -52,10 +66,12 @@ struct StepSummary {
 };
 
 // The peak FLOP/s a roofline may assume for this spec: the fastest dtype any of its matmuls uses.
-double roofline_peak_flops(const ChipConfig& chip, const workloads::RunSpec& spec);
+// With `model`, its checkpoint-format weights' matmul dtype counts too (MXFP4 on an fp4 array).
+double roofline_peak_flops(const ChipConfig& chip, const workloads::RunSpec& spec,
+                           const workloads::ModelConfig* model = nullptr);
 // max(flops / peak, bytes / HBM bandwidth) in seconds.
 double roofline_seconds(const ChipConfig& chip, const workloads::RunSpec& spec, std::uint64_t flops,
-                        std::uint64_t hbm_bytes);
+                        std::uint64_t hbm_bytes, const workloads::ModelConfig* model = nullptr);
 
 // `all_chips`: under expert parallelism, every chip's graph (their totals add up); otherwise the
 // graph is one chip's share repeated spec.tp times.

@@ -151,7 +151,7 @@ TEST_CASE("omitted keys take the schema's defaults", "[defaults]") {
   CHECK(c.semaphores == 256);
   CHECK(c.queue_depth == 16);
   CHECK(c.core.matrix.dataflow == Dataflow::ws);
-  CHECK(c.core.matrix.macs_per_pe_per_cycle == std::array<int, isa::kNumDTypes>{1, 2, 2});
+  CHECK(c.core.matrix.macs_per_pe_per_cycle == std::array<int, isa::kNumDTypes>{1, 2, 2, 0});  // no fp4 rate
   CHECK(c.core.vector.count == 1);
   CHECK(c.core.vector.pipeline_latency_cycles == 8);
   const auto& cpe = c.core.vector.cycles_per_element;
@@ -684,4 +684,19 @@ TEST_CASE("hbm.model names a registered memory model", "[config][hbm]") {
   const ChipConfig chip = load_arch("small", {"hbm.model=study-model"});
   CHECK(chip.hbm.model == "study-model");
   CHECK_THAT(arch_to_yaml(chip), Contains("model: study-model"));
+}
+
+TEST_CASE("no preset has an fp4 rate, and one can be set but not below 0", "[set][weight_format]") {
+  // H100/H200 and TPU v4 have no fp4 tensor cores; sohu-like's fp4 rate is not public.
+  for (const std::string& name : preset_names()) {
+    INFO(name);
+    CHECK(load_arch(name).core.matrix.macs_per_pe_per_cycle[static_cast<int>(isa::DType::fp4)] == 0);
+  }
+  const ChipConfig c = load_arch("sohu-like", {"core.matrix.macs_per_pe_per_cycle.fp4=4"});
+  CHECK(c.core.matrix.macs_per_pe_per_cycle[static_cast<int>(isa::DType::fp4)] == 4);
+  CHECK_THAT(error_of([] { load_arch("sohu-like", {"core.matrix.macs_per_pe_per_cycle.fp4=-1"}); }),
+             Catch::Contains("core.matrix.macs_per_pe_per_cycle.fp4"));
+  // bf16 stays at least 1: every array multiplies something.
+  CHECK_THAT(error_of([] { load_arch("sohu-like", {"core.matrix.macs_per_pe_per_cycle.bf16=0"}); }),
+             Catch::Contains("core.matrix.macs_per_pe_per_cycle.bf16"));
 }

@@ -158,9 +158,9 @@ TEST_CASE("values wider than their field are errors", "[isa][asm]") {
 TEST_CASE("dtype and unit names are checked", "[isa][asm]") {
   const std::string vec = "vec.exp src_addr=0 dst_addr=0 rows=1 cols=1 ";
   CHECK(asm_error(vec + "dtype=fp16") ==
-        "t.tasm:1: unknown dtype 'fp16' for field dtype (expected bf16, fp8 or int8)");
+        "t.tasm:1: unknown dtype 'fp16' for field dtype (expected bf16, fp8, int8 or fp4)");
   CHECK(asm_error(vec + "dtype=0") ==
-        "t.tasm:1: unknown dtype '0' for field dtype (expected bf16, fp8 or int8)");
+        "t.tasm:1: unknown dtype '0' for field dtype (expected bf16, fp8, int8 or fp4)");
   CHECK(asm_error("sem.wait unit=tpu0 sem=1") ==
         "t.tasm:1: bad unit 'tpu0' for field unit (expected dmaN, mxuN or vpuN, e.g. mxu0)");
   CHECK(asm_error("sem.wait unit=mxu sem=1") ==

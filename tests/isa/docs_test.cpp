@@ -69,7 +69,7 @@ TEST_CASE("the reference covers every opcode and field", "[isa][docs]") {
     CHECK(md.find(topic) != std::string::npos);
   }
   CHECK(md.find("| `rows` | 16 | count | rows of the tile | required |") != std::string::npos);
-  CHECK(md.find("| `dtype` | 2 | - | element type: bf16 (2 bytes), fp8 (1), int8 (1) | bf16 |") !=
+  CHECK(md.find("| `dtype` | 2 | - | element type: bf16 (2 bytes), fp8 (1), int8 (1), fp4 (1/2: matmul only) | bf16 |") !=
         std::string::npos);
   CHECK(md.find("| `hbm_stride` | 40 | bytes |") != std::string::npos);
 }

@@ -286,18 +286,23 @@ TEST_CASE("programs built in code are checked too", "[isa][validate]") {
   mm.set(Field::k, 1);
   Instruction wide = mm;
   wide.value[field_position(Opcode::matmul, Field::m)] = 70000;
-  Instruction bad_dtype = mm;
-  bad_dtype.value[field_position(Opcode::matmul, Field::dtype)] = 3;
+  Instruction fp4_matmul = mm;  // fp4 is a matmul input: fine
+  fp4_matmul.value[field_position(Opcode::matmul, Field::dtype)] = 3;
+  Instruction bad_dtype;  // but no vector op computes on fp4
+  bad_dtype.op = Opcode::vec_add;
+  bad_dtype.set(Field::rows, 1);
+  bad_dtype.set(Field::cols, 1);
+  bad_dtype.value[field_position(Opcode::vec_add, Field::dtype)] = 3;
   Instruction bad_unit;
   bad_unit.op = Opcode::sem_signal;
   bad_unit.value[field_position(Opcode::sem_signal, Field::unit)] = 0xc0;
   Instruction bad_op;
   bad_op.op = static_cast<Opcode>(99);
-  p.instructions = {mm, wide, bad_dtype, bad_unit, bad_op};
+  p.instructions = {mm, wide, bad_dtype, bad_unit, bad_op, fp4_matmul};
   const std::vector<std::string> all = find_problems(p, small_target());
   REQUIRE(all.size() == 4);
   CHECK(all[0] == "lowered:2: field m=70000 does not fit in 16 bits (max 65535)");
-  CHECK(all[1] == "lowered:3: invalid dtype value 3 (bf16=0, fp8=1, int8=2)");
+  CHECK(all[1] == "lowered:3: dtype fp4 on vec.add: fp4 is a matmul input only");
   CHECK(all[2] == "lowered:4: invalid unit reference 0xc0: its kind is none of dma, mxu, vpu");
   CHECK(all[3] == "lowered:5: invalid opcode number 99");
 }

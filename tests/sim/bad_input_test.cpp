@@ -30,6 +30,10 @@ TEST_CASE("bad command lines get one clear line and exit status 2", "[cli][error
       {"run --sequences 2048:1x3 --batch 4", "--sequences gives every sequence's lengths: --batch does not apply"},
       {"run --sequences 2048", "--sequences '2048': '2048' has no CTX:NEW"},
       {"run --arch small --program " + gemm_tile + " --exact", "--exact does not apply"},
+      // fp4 is a weight format from the config, and unknown quantization methods are named.
+      {"run --weight-dtype fp4", "--weight-dtype 'fp4': fp4 is no run dtype"},
+      {"run --arch small --model " + source_path("tests/data/weight_formats/unknown-quant.json"),
+       "unknown-quant.json:3:42: quantization_config.quant_method: 'bitsandbytes' is not modelled"},
       {"run --batch %value%", "tasim run: the argument ('%value%') for option '--batch' is invalid"},
       {"run --%value%", "unrecognised option '--%value%'"},
       {"sweep x.yaml -o out.csv --timeout-s nan", "--timeout-s nan must be a number of seconds >= 0"},

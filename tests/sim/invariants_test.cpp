@@ -24,9 +24,10 @@ struct StepRun {
   StepSummary summary;
 };
 
-StepRun run_step(const std::string& arch, const std::string& model, const RunSpec& spec) {
+StepRun run_step(const std::string& arch, const std::string& model, const RunSpec& spec,
+                 const std::vector<std::string>& arch_overrides = {}) {
   StepRun r;
-  r.chip = load_arch(arch);
+  r.chip = load_arch(arch, arch_overrides);
   r.graph = build_step_graph(load_model(model), spec);
   r.program = lower_step(r.graph, r.chip);
   OpProfiler profile(r.program);
@@ -47,8 +48,9 @@ RunSpec decode(int batch, int context, isa::DType dt = isa::DType::bf16) {
 
 
 // No op and no step beats its roofline; utilizations stay within 0 and 1.
-void check_roofline(const std::string& arch, const std::string& model, const RunSpec& spec) {
-  const StepRun r = run_step(arch, model, spec);
+void check_roofline(const std::string& arch, const std::string& model, const RunSpec& spec,
+                    const std::vector<std::string>& arch_overrides = {}) {
+  const StepRun r = run_step(arch, model, spec, arch_overrides);
   const double clock_hz = r.chip.clock_ghz * 1e9;
   int checked = 0;
   for (std::size_t t = 1; t < r.spans.size(); ++t) {
@@ -56,7 +58,7 @@ void check_roofline(const std::string& arch, const std::string& model, const Run
     if (!s.seen()) continue;
     // The op's own simulated work, at peak compute and peak bandwidth, bounds its span.
     const double span_s = static_cast<double>(s.last_cycle - s.first_cycle) / clock_hz;
-    const double bound = roofline_seconds(r.chip, spec, s.flops, s.hbm_bytes);
+    const double bound = roofline_seconds(r.chip, spec, s.flops, s.hbm_bytes, &r.graph.model);
     INFO(r.program.tags[t - 1] << ": span " << span_s << " s, roofline " << bound << " s");
     CHECK(span_s >= bound * (1 - 1e-9));
     ++checked;
@@ -65,7 +67,7 @@ void check_roofline(const std::string& arch, const std::string& model, const Run
   // The whole step: against the analytic figures and against what the simulation moved.
   CHECK(r.summary.step_seconds >= r.summary.roofline_seconds);
   CHECK(r.stats.seconds() >= static_cast<double>(r.stats.hbm_bytes()) / hbm_peak_bytes_per_s(r.chip));
-  CHECK(r.stats.seconds() >= static_cast<double>(r.stats.flops) / roofline_peak_flops(r.chip, spec));
+  CHECK(r.stats.seconds() >= static_cast<double>(r.stats.flops) / roofline_peak_flops(r.chip, spec, &r.graph.model));
   CHECK(r.summary.mfu > 0);
   CHECK(r.summary.mfu <= 1);
   for (const auto& u : r.stats.units) {
@@ -98,6 +100,11 @@ TEST_CASE("roofline invariant: MLA expanded prefill", "[invariants][frontier]") 
 }
 TEST_CASE("roofline invariant: gpt-oss sliding and full layers, sinks, expert biases", "[invariants][frontier]") {
   check_roofline("tpu-v4-like", kFrontier + "tiny-gpt-oss.json", prefill(1, 600));
+}
+TEST_CASE("roofline invariant: MXFP4 experts on an array with an fp4 rate (4 MACs per PE per cycle)",
+          "[invariants][frontier][weight_format]") {
+  check_roofline("tpu-v4-like", kFrontier + "tiny-gpt-oss.json", prefill(1, 600),
+                 {"core.matrix.macs_per_pe_per_cycle.fp4=4"});
 }
 TEST_CASE("roofline invariant: Gemma 3 local and global layers, GeGLU", "[invariants][frontier]") {
   check_roofline("tpu-v4-like", kFrontier + "tiny-gemma3.json", decode(4, 1000));

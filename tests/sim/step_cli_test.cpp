@@ -142,3 +142,31 @@ TEST_CASE("a ragged step of equal sequences is the uniform step, and mixing cost
   CHECK(mixed["sim_over_roofline"].as<double>() >= 1.0);
   CHECK(mixed["tokens"].as<std::uint64_t>() == 8 + 256);
 }
+
+TEST_CASE("the report shows the weight format, and says when the arch dequantizes it", "[cli][step][weight_format]") {
+  const std::string tiny = std::string(TASIM_SOURCE_DIR) + "/tests/data/frontier/tiny-gpt-oss.json";
+  const std::string step = "--arch tpu-v4-like --model '" + tiny + "' --batch 2 --context-len 64";
+  // TPU v4 has no fp4 rate: MXFP4 experts are multiplied in bf16.
+  const YAML::Node j = run_json(step);
+  const YAML::Node w = j["weight_format"];
+  CHECK(w["quant_method"].as<std::string>() == "mxfp4");
+  CHECK(w["bits_per_value"].as<double>() == 4.25);
+  CHECK(w["applied"].as<bool>());
+  CHECK(w["modules"].size() == 1);
+  CHECK(w["modules"][0].as<std::string>() == "mlp");
+  CHECK(w["compute_dtype"].as<std::string>() == "fp4");
+  CHECK(w["matmul_dtype"].as<std::string>() == "bf16");
+  CHECK(w["dequantized"].as<bool>());
+  const auto text = run_tasim("run " + step);
+  REQUIRE(text.exit_code == 0);
+  CHECK_THAT(text.output, Catch::Contains("weight format    mxfp4 (4.25 bits/value, scales included) for mlp") &&
+                              Catch::Contains("the arch has no fp4 rate, weights dequantized"));
+  // With an fp4 rate the matmuls run in fp4.
+  const YAML::Node fp4 = run_json(step + " --set core.matrix.macs_per_pe_per_cycle.fp4=4")["weight_format"];
+  CHECK(fp4["matmul_dtype"].as<std::string>() == "fp4");
+  CHECK(!fp4["dequantized"].as<bool>());
+  // --weight-dtype replaces the checkpoint's format: every weight at bf16, more bytes.
+  const YAML::Node plain = run_json(step + " --weight-dtype bf16");
+  CHECK(!plain["weight_format"]["applied"].as<bool>());
+  CHECK(plain["weight_bytes"].as<std::uint64_t>() > j["weight_bytes"].as<std::uint64_t>());
+}

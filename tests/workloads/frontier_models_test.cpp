@@ -225,7 +225,7 @@ TEST_CASE("gpt-oss: alternating sliding and full layers, sinks, biases", "[workl
   CHECK(m.attention_sinks);
   CHECK(m.qkv_bias);
   CHECK(m.o_bias);
-  CHECK(m.weight_format == "mxfp4");
+  CHECK(m.quantization.method == "mxfp4");
   CHECK(m.param_counts().sinks == 24ull * 64);
   const StepGraph g = build_step_graph(m, decode(1, 1000));
   const Op* sliding = find_op(g, "layer0.attn.attention");

@@ -102,7 +102,7 @@ void lower_moe_experts_op(StepLowering& step, const Op& op, std::size_t index);
 
 // Shared by the linear and MoE lowerings: Y (m x n) = X (m x k) W (k x n), W stored tile-major.
 void lower_matmul(StepLowering& step, std::uint64_t m, std::uint64_t n, std::uint64_t k, std::uint64_t x_hbm,
-                  std::uint64_t w_hbm, std::uint64_t y_hbm, isa::DType weight_dtype);
+                  std::uint64_t w_hbm, std::uint64_t y_hbm, const WeightFormat& storage);
 
 // Row-wise vector work (lower_rows.cpp): rows are split over cores; each core streams blocks of
 // rows through the vector ring: load (dma0) -> vector ops in place -> store (dma0). Input rows are

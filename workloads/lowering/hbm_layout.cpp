@@ -54,15 +54,17 @@ namespace {
 // resident (DeepSeek-V3 at fp8 needs its whole 625 GiB, not the ~87% a batch of 64 touches).
 std::uint64_t resident_weight_bytes(const StepGraph& graph, const Op& op) {
   const auto& model = graph.model;
-  const std::uint64_t wb = static_cast<std::uint64_t>(isa::dtype_bytes(graph.spec.weight_dtype));
   if (op.kind == OpKind::embedding) {
-    return static_cast<std::uint64_t>(model.vocab_size) * static_cast<std::uint64_t>(model.hidden_size) * wb;
+    return static_cast<std::uint64_t>(model.vocab_size) * op.weight_format.bytes(static_cast<std::uint64_t>(model.hidden_size));
   }
   if (op.kind == OpKind::moe_experts) {
     const ExpertsShape& x = op.experts();
     const std::uint64_t up_cols = mlp_gated(model.mlp) ? 2 * x.intermediate : x.intermediate;
     const std::uint64_t ab = static_cast<std::uint64_t>(isa::dtype_bytes(graph.spec.act_dtype));
-    const std::uint64_t per_expert = (x.hidden * up_cols + x.intermediate * x.hidden) * wb +
+    // Each expert's matrices in the op's weight format (scales included), its biases at the
+    // activation dtype.
+    const std::uint64_t per_expert = op.weight_format.bytes(x.hidden, up_cols) +
+                                     op.weight_format.bytes(x.intermediate, x.hidden) +
                                      (x.bias ? (up_cols + x.hidden) * ab : 0);
     return std::max(op.weight_bytes, static_cast<std::uint64_t>(x.experts) * per_expert);
   }

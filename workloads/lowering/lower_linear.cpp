@@ -24,14 +24,18 @@ namespace {
 
 struct MatmulWork {
   std::uint64_t m, n, k, x_hbm, w_hbm, y_hbm;
-  isa::DType wdt;
+  isa::DType wdt;               // the matrix unit's input dtype
+  const WeightFormat& storage;  // the weights in HBM
+  // HBM bytes of a whole tk x tn weight tile: tiles sit this far apart (tile-major, padded), and
+  // a tile's load is its values and their scales, rounded up to a whole byte.
+  std::uint64_t tile_stride_bytes(std::uint64_t tk, std::uint64_t tn) const { return storage.bytes(tk, tn); }
 };
 
 // The tiled schedule of one core.
 class TiledLinear {
  public:
   TiledLinear(StepLowering& step, const MatmulWork& s, const LinearTiling& t, int core)
-      : step_(step), s_(s), t_(t), c_(core), ab_(isa::dtype_bytes(step.act_dtype())), wb_(isa::dtype_bytes(s.wdt)) {
+      : step_(step), s_(s), t_(t), c_(core), ab_(isa::dtype_bytes(step.act_dtype())) {
     n_tiles_ = ceil_div(s.n, t.tn);
     k_steps_ = ceil_div(s.k, t.tk);
     // Work items are (m-block, group of `units` adjacent output tiles), dealt round-robin over
@@ -102,8 +106,8 @@ class TiledLinear {
       const std::uint64_t tn = std::min(t_.tn, s_.n - tile * t_.tn);
       const auto [ws, e] = step_.acquire_weight_slot(c_, j);
       // Tile-major weights: tile (tile, ks) is contiguous at its padded offset.
-      out.load(c_, e, s_.w_hbm + (tile * k_steps_ + ks) * t_.tk * t_.tn * wb_, step_.sram.w_slot(j, ws), 1,
-               sw.tk * tn * wb_);
+      out.load(c_, e, s_.w_hbm + (tile * k_steps_ + ks) * s_.tile_stride_bytes(t_.tk, t_.tn), step_.sram.w_slot(j, ws), 1,
+               s_.storage.bytes(sw.tk, tn));
       out.signal(c_, dma(e), step_.unit_sems(j).w_ready.at(ws));
       sw.units.push_back({j, ws, tile, sw.rows, tn, sw.tk, ks == 0, ks + 1 == k_steps_});
     }
@@ -137,7 +141,7 @@ class TiledLinear {
   const MatmulWork& s_;
   const LinearTiling& t_;
   const int c_;
-  const std::uint64_t ab_, wb_;
+  const std::uint64_t ab_;
   std::uint64_t n_tiles_ = 0, k_steps_ = 0;
   std::vector<std::pair<std::uint64_t, std::uint64_t>> items_;  // this core's (m-block, tile group)
   std::vector<int> c_slot_of_;  // per unit: the accumulator slot of its current tile
@@ -147,7 +151,7 @@ class TiledLinear {
 class StreamKLinear {
  public:
   StreamKLinear(StepLowering& step, const MatmulWork& s, const LinearTiling& t, int core)
-      : step_(step), s_(s), t_(t), c_(core), ab_(isa::dtype_bytes(step.act_dtype())), wb_(isa::dtype_bytes(s.wdt)) {
+      : step_(step), s_(s), t_(t), c_(core), ab_(isa::dtype_bytes(step.act_dtype())) {
     k_steps_ = ceil_div(s.k, t.tk);
     for (std::uint64_t i = static_cast<std::uint64_t>(c_); i < ceil_div(s.n, t.tn); i += static_cast<std::uint64_t>(step.cores))
       tiles_.push_back(i);
@@ -223,7 +227,8 @@ class StreamKLinear {
     if (ks == p.ks_begin) cslot_[static_cast<std::size_t>(j)] = cr.acquire(out, c_, mxu(j), sems.c_free);
     const int cs = cslot_[static_cast<std::size_t>(j)];
     const auto [ws, e] = step_.acquire_weight_slot(c_, j);
-    out.load(c_, e, s_.w_hbm + (tile * k_steps_ + ks) * t_.tk * t_.tn * wb_, step_.sram.w_slot(j, ws), 1, tk * tn * wb_);
+    out.load(c_, e, s_.w_hbm + (tile * k_steps_ + ks) * s_.tile_stride_bytes(t_.tk, t_.tn), step_.sram.w_slot(j, ws), 1,
+             s_.storage.bytes(tk, tn));
     out.signal(c_, dma(e), sems.w_ready.at(ws));
     out.wait(c_, mxu(j), sems.w_ready.at(ws));
     out.matmul(c_, j, step_.sram.x_base + k0 * ab_, step_.sram.w_slot(j, ws), step_.sram.c_slot(j, cs), s_.m, tn, tk,
@@ -280,7 +285,7 @@ class StreamKLinear {
   const MatmulWork& s_;
   const LinearTiling& t_;
   const int c_;
-  const std::uint64_t ab_, wb_;
+  const std::uint64_t ab_;
   std::uint64_t k_steps_ = 0;
   std::vector<std::uint64_t> tiles_;                        // this core's output tiles
   std::vector<std::vector<Piece>> pieces_;                  // per unit
@@ -294,15 +299,17 @@ class StreamKLinear {
 }  // namespace
 
 void lower_matmul(StepLowering& step, std::uint64_t m, std::uint64_t n, std::uint64_t k, std::uint64_t x_hbm,
-                  std::uint64_t w_hbm, std::uint64_t y_hbm, isa::DType wdt) {
+                  std::uint64_t w_hbm, std::uint64_t y_hbm, const WeightFormat& storage) {
   const auto adt = step.act_dtype();
+  // Weights whose dtype the array has no rate for are dequantized to the widest one it has.
+  const isa::DType wdt = matmul_dtype(step.chip.core.matrix, storage.compute_dtype);
   const SramPlan& plan = step.sram.plan;
-  const LinearTiling t = choose_linear_tiling(step.chip, plan, m, n, k, adt, wdt);
+  const LinearTiling t = choose_linear_tiling(step.chip, plan, m, n, k, adt, wdt, &storage);
   if (std::getenv("TASIM_DEBUG_TILING")) {
     fmt::print(stderr, "linear {}x{}x{} plan {} mb {} tn {} tk {} est {}\n", m, n, k,
                plan.kind == SramPlan::Kind::stream ? "stream" : "accumulate", t.mb, t.tn, t.tk, t.estimated_cycles);
   }
-  const MatmulWork shape{m, n, k, x_hbm, w_hbm, y_hbm, wdt};
+  const MatmulWork shape{m, n, k, x_hbm, w_hbm, y_hbm, wdt, storage};
   const bool stream_k = t.mb >= m && m * k * isa::dtype_bytes(adt) <= 2 * plan.x_slot && step.units > 1 && plan.c_slots >= 2;
   for (int c = 0; c < step.cores; ++c) {
     if (stream_k) {
@@ -316,7 +323,7 @@ void lower_matmul(StepLowering& step, std::uint64_t m, std::uint64_t n, std::uin
 void lower_linear_op(StepLowering& step, const Op& op, std::size_t index) {
   const MatmulShape& mm = op.matmul();
   lower_matmul(step, mm.m, mm.n, mm.k, step.hbm.input(index), step.hbm.weights(index), step.hbm.output(index),
-               step.graph.spec.weight_dtype);
+               op.weight_format);
 }
 
 }  // namespace tasim::workloads::lowering

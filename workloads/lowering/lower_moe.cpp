@@ -10,15 +10,14 @@ using isa::Opcode;
 void lower_moe_router_op(StepLowering& step, const Op& op, std::size_t index) {
   const MatmulShape& mm = op.matmul();
   lower_matmul(step, mm.m, mm.n, mm.k, step.hbm.input(index), step.hbm.weights(index), step.hbm.output(index),
-               step.graph.spec.weight_dtype);
+               op.weight_format);
   // Softmax over the experts and top-k selection (a row max per pick).
   lower_rows(step, rows_spec(mm.m, mm.n, {Opcode::vec_softmax, Opcode::vec_rowmax}, step.hbm.output(index),
                              step.hbm.output(index)));
 }
 
 void lower_moe_experts_op(StepLowering& step, const Op& op, std::size_t index) {
-  const auto wdt = step.graph.spec.weight_dtype;
-  const std::uint64_t wb = static_cast<std::uint64_t>(isa::dtype_bytes(wdt));
+  const WeightFormat& storage = op.weight_format;
   const ExpertsShape& x = op.experts();
   const std::uint64_t experts = static_cast<std::uint64_t>(x.experts);
   const std::uint64_t routed = x.tokens * x.experts_per_token;
@@ -30,14 +29,14 @@ void lower_moe_experts_op(StepLowering& step, const Op& op, std::size_t index) {
     const std::uint64_t tokens =
         x.expert_tokens.empty() ? routed / experts + (e < routed % experts ? 1 : 0) : x.expert_tokens[e];
     if (tokens == 0) {
-      w += (hidden * up_cols + inter * hidden) * wb;
+      w += storage.bytes(hidden, up_cols) + storage.bytes(inter, hidden);
       continue;
     }
-    lower_matmul(step, tokens, up_cols, hidden, in, w, out, wdt);
-    w += hidden * up_cols * wb;
+    lower_matmul(step, tokens, up_cols, hidden, in, w, out, storage);
+    w += storage.bytes(hidden, up_cols);
     lower_rows(step, activation_rows(step.graph, tokens, up_cols, out, out));
-    lower_matmul(step, tokens, hidden, inter, out, w, out, wdt);
-    w += inter * hidden * wb;
+    lower_matmul(step, tokens, hidden, inter, out, w, out, storage);
+    w += storage.bytes(inter, hidden);
   }
   // Weighted sum of each token's expert outputs.
   RowsSpec combine = rows_spec(x.tokens, hidden * x.experts_per_token, {Opcode::vec_mul, Opcode::vec_add}, out, out);

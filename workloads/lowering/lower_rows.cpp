@@ -151,7 +151,7 @@ void lower_sampling_op(StepLowering& step, const Op& op, std::size_t index) {
 // Rows of the embedding table are gathered one token at a time (token ids are data; a fixed
 // stride spreads them over HBM channels like real ids would).
 void lower_embedding_op(StepLowering& step, const Op& op, std::size_t index) {
-  const std::uint64_t row_bytes = op.rows().width * isa::dtype_bytes(step.graph.spec.weight_dtype);
+  const std::uint64_t row_bytes = op.weight_format.bytes(op.rows().width);
   const std::uint64_t vocab = static_cast<std::uint64_t>(step.graph.model.vocab_size);
   const std::uint64_t block = std::max<std::uint64_t>(1, step.sram.plan.v_slot / row_bytes);
   step.for_each_row_block(op.rows().rows, block, [&](int c, std::uint64_t r0, std::uint64_t n) {

@@ -93,11 +93,11 @@ void StepLowering::switch_plan(const SramPlan& plan) {
 const SramPlan& StepLowering::plan_for(const Op& op) const {
   if (op.kind == OpKind::attention) return stream_plan;
   if (op.kind != OpKind::linear) return sram.plan;  // vector work runs in either layout
-  const auto adt = graph.spec.act_dtype, wdt = graph.spec.weight_dtype;
+  const auto adt = graph.spec.act_dtype, wdt = matmul_dtype(chip.core.matrix, op.weight_format.compute_dtype);
   auto estimate = [&](const SramPlan& plan) {
     try {
       const MatmulShape& mm = op.matmul();
-      return choose_linear_tiling(chip, plan, mm.m, mm.n, mm.k, adt, wdt).estimated_cycles;
+      return choose_linear_tiling(chip, plan, mm.m, mm.n, mm.k, adt, wdt, &op.weight_format).estimated_cycles;
     } catch (const Error&) {
       return std::numeric_limits<double>::infinity();  // no tile fits this plan
     }

@@ -54,9 +54,18 @@ SramPlan plan_sram_accumulate(const ChipConfig& chip) {
 }
 
 LinearTiling choose_linear_tiling(const ChipConfig& chip, const SramPlan& plan, std::uint64_t m, std::uint64_t n,
-                                  std::uint64_t k, isa::DType act_dtype, isa::DType weight_dtype) {
+                                  std::uint64_t k, isa::DType act_dtype, isa::DType weight_dtype,
+                                  const WeightFormat* storage) {
   const auto& mx = chip.core.matrix;
-  const int ab = isa::dtype_bytes(act_dtype), wb = isa::dtype_bytes(weight_dtype);
+  const int ab = isa::dtype_bytes(act_dtype);
+  const WeightFormat plain = plain_weight_format(weight_dtype);
+  const WeightFormat& stored = storage != nullptr ? *storage : plain;
+  const std::uint64_t w_bits = static_cast<std::uint64_t>(isa::dtype_bits(weight_dtype));
+  // A weight tile's SRAM slot holds what the DMA brings (the stored format, scales included) and
+  // what the matrix unit reads (values at its input dtype): the larger of the two.
+  const auto w_tile_bytes = [&](std::uint64_t tk, std::uint64_t tn) {
+    return std::max(stored.bytes(tk, tn), (tk * tn * w_bits + 7) / 8);
+  };
   const double hbm_per_core = chip.hbm.peak_gbps() / chip.clock_ghz / chip.cores;  // bytes per cycle
   const std::uint64_t f = static_cast<std::uint64_t>(mx.macs_per_pe_per_cycle[static_cast<int>(weight_dtype)]);
   LinearTiling best;
@@ -66,7 +75,7 @@ LinearTiling choose_linear_tiling(const ChipConfig& chip, const SramPlan& plan, 
     const std::uint64_t tn_eff = std::min(tn, n);
     for (std::uint64_t tk = static_cast<std::uint64_t>(mx.rows) * f; ; tk *= 2) {
       const std::uint64_t tk_eff = std::min({tk, k, kMaxDim});
-      if (tk_eff * tn_eff * wb > plan.w_slot) break;
+      if (w_tile_bytes(tk_eff, tn_eff) > plan.w_slot) break;
       std::uint64_t mb = std::min<std::uint64_t>(m, kMaxDim);
       mb = std::min(mb, plan.x_slot / (tk_eff * ab));
       mb = std::min(mb, plan.c_slot / (tn_eff * isa::kAccumulatorBytes));
@@ -87,15 +96,16 @@ LinearTiling choose_linear_tiling(const ChipConfig& chip, const SramPlan& plan, 
         const std::uint64_t rounds = ceil_div(items, static_cast<std::uint64_t>(chip.cores));
         // A matmul takes its array cycles or the time its operands and fp32 accumulator
         // (read and written) need through one SRAM port, whichever is longer.
-        const double port_bytes = static_cast<double>((mb_eq * tk_eff + tk_eff * tn_eff) * wb +
+        const double port_bytes = static_cast<double>(((mb_eq * tk_eff + tk_eff * tn_eff) * w_bits + 7) / 8 +
                                                       2 * mb_eq * tn_eff * isa::kAccumulatorBytes);
         const double per_matmul = std::max(static_cast<double>(timing::matmul_cycles(mx, weight_dtype, mb_eq, tn_eff, tk_eff)),
                                            port_bytes / chip.core.sram.bytes_per_cycle_per_port);
         const double compute = static_cast<double>(rounds * k_steps) * per_matmul;
-        // Each item loads its activation rows and its units' weight columns once and stores its
-        // outputs.
-        const double bytes_per_core = static_cast<double>(rounds) *
-                                      static_cast<double>(mb_eq * k * ab + k * units * tn_eff * wb + mb_eq * units * tn_eff * ab);
+        // Each item loads its activation rows and its units' weight columns (as stored) once and
+        // stores its outputs.
+        const double bytes_per_core =
+            static_cast<double>(rounds) * static_cast<double>(mb_eq * k * ab + stored.bytes(k, units * tn_eff) +
+                                                              mb_eq * units * tn_eff * ab);
         const double steps = static_cast<double>(rounds * k_steps);
         const double est = std::max(compute, bytes_per_core / hbm_per_core) + steps * 60.0;
         if (est < best.estimated_cycles) best = {mb_eq, tn_eff, tk_eff, est};
