@@ -72,6 +72,7 @@ LinearTiling choose_linear_tiling(const ChipConfig& chip, const SramPlan& plan, 
 
 namespace lowering {
 struct StepLowering;
+class AttentionLowering;
 }
 
 // A step's program compiled op by op as the simulator asks for instructions: the same
@@ -88,6 +89,7 @@ class LoweringStream : public isa::InstructionSource {
 
  private:
   std::unique_ptr<lowering::StepLowering> step_;
+  std::unique_ptr<lowering::AttentionLowering> attention_;  // an attention op handed out in slices
   int layers_;
   std::size_t next_op_ = 0;
   bool halted_ = false;

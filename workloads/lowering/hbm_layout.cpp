@@ -31,6 +31,8 @@ std::uint64_t output_bytes(const StepGraph& graph, const Op& op) {
     case OpKind::norm:
     case OpKind::rope:
     case OpKind::residual_add:
+    case OpKind::modulated_norm:
+    case OpKind::gated_residual:
     case OpKind::sampling:
     case OpKind::allreduce:
     case OpKind::alltoall:
@@ -59,6 +61,20 @@ HbmLayout::HbmLayout(const StepGraph& graph, const ChipConfig& chip, const std::
     auto it = weight_by_name_.find(op.name);
     if (it == weight_by_name_.end()) it = weight_by_name_.emplace(op.name, alloc(std::max<std::uint64_t>(bytes, 1))).first;
     weight_addr_.push_back(it->second);
+  }
+  if (model.is_dit()) {
+    // A DiT caches nothing: each attention reads the keys and values its projection just wrote,
+    // so one region, the largest attention's, serves every layer.
+    kv_shared_ = true;
+    for (const auto& op : graph.ops) {
+      if (op.kind != OpKind::attention) continue;
+      const AttentionShape& a = op.attention();
+      kv_layer_bytes_ = std::max(kv_layer_bytes_, static_cast<std::uint64_t>(a.batch) * a.kv_len * a.kv_heads *
+                                                      (a.head_dim + a.value_dim()) * isa::dtype_bytes(spec.kv_dtype));
+    }
+    kv_base_ = alloc(std::max<std::uint64_t>(kv_layer_bytes_, 1));
+    allocate_arena(graph, chip, program_name);
+    return;
   }
   const std::uint64_t positions =
       spec.phase == Phase::prefill ? spec.prompt_len : static_cast<std::uint64_t>(spec.context_len) + 1;
@@ -94,6 +110,10 @@ HbmLayout::HbmLayout(const StepGraph& graph, const ChipConfig& chip, const std::
   const int stages = std::max(1, spec.pp);
   first_layer_ = spec.pp_rank * (model.num_layers / stages);
   kv_base_ = alloc(kv_layer_bytes_ * static_cast<std::uint64_t>(model.num_layers / stages));
+  allocate_arena(graph, chip, program_name);
+}
+
+void HbmLayout::allocate_arena(const StepGraph& graph, const ChipConfig& chip, const std::string& program_name) {
   std::uint64_t largest = 0;
   for (const auto& op : graph.ops) largest = std::max(largest, output_bytes(graph, op));
   arena_slot_ = align_up(std::max<std::uint64_t>(largest, 1), kAlignBytes);
@@ -105,6 +125,7 @@ HbmLayout::HbmLayout(const StepGraph& graph, const ChipConfig& chip, const std::
 }
 
 std::uint64_t HbmLayout::kv_cache(int layer) const {
+  if (kv_shared_) return kv_base_;
   return kv_base_ + static_cast<std::uint64_t>(std::max(0, layer - first_layer_)) * kv_layer_bytes_;
 }
 

@@ -33,11 +33,14 @@ class HbmLayout {
   static constexpr std::uint64_t kArenaSlots = 16;
   static constexpr std::uint64_t kAlignBytes = 4096;
   std::uint64_t alloc(std::uint64_t bytes);
+  // The rotating activation arena after everything else; throws when HBM is too small.
+  void allocate_arena(const StepGraph& graph, const ChipConfig& chip, const std::string& program_name);
 
   std::uint64_t next_ = 0;
   std::vector<std::uint64_t> weight_addr_;
   std::map<std::string, std::uint64_t> weight_by_name_;
   int first_layer_ = 0;
+  bool kv_shared_ = false;  // one K/V region for every layer (a DiT's, recomputed each step)
   std::uint64_t kv_base_ = 0, kv_layer_bytes_ = 0, arena_base_ = 0, arena_slot_ = 0;
 };
 

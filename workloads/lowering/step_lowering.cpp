@@ -28,8 +28,7 @@ CoreSemaphores checked_semaphores(const ChipConfig& chip) {
 }
 
 std::string program_name(const StepGraph& graph) {
-  return fmt::format("{}_{}_b{}", graph.model.name, graph.spec.phase == Phase::prefill ? "prefill" : "decode",
-                     graph.spec.batch);
+  return fmt::format("{}_{}_b{}", graph.model.name, phase_name(graph.spec.phase), graph.spec.batch);
 }
 
 }  // namespace
@@ -138,6 +137,8 @@ OpLowering lowering_of(OpKind kind) {
     case OpKind::norm:
     case OpKind::rope: return lower_norm_op;
     case OpKind::residual_add: return lower_residual_op;
+    case OpKind::modulated_norm: return lower_modulated_norm_op;
+    case OpKind::gated_residual: return lower_gated_residual_op;
     case OpKind::activation: return lower_activation_op;
     case OpKind::sampling: return lower_sampling_op;
     case OpKind::embedding: return lower_embedding_op;
@@ -173,13 +174,22 @@ void op_epilogue(StepLowering& step) {
   step.out.flush();
 }
 
-void lower_op(StepLowering& step, const Op& op, std::size_t index) {
+void begin_op(StepLowering& step, const Op& op) {
   step.out.begin_op(op.name);
   if (op.kind == OpKind::linear || op.kind == OpKind::attention) step.switch_plan(step.plan_for(op));
   op_prologue(step);
+}
+
+void lower_op(StepLowering& step, const Op& op, std::size_t index) {
+  begin_op(step, op);
   lowering_of(op.kind)(step, op, index);
   op_epilogue(step);
 }
+
+// Rounds of a sliceable attention op compiled per LoweringStream::next: every core's items of
+// 16 rounds (4 matrix units x 8 cores x 16 = 512 items on sohu-like), a few hundred thousand
+// instructions at 75,600 keys.
+constexpr std::size_t kAttentionSliceRounds = 16;
 
 }  // namespace
 }  // namespace lowering
@@ -193,10 +203,29 @@ bool LoweringStream::next(const isa::Instruction*& first, std::size_t& count) {
   const auto& ops = step_->graph.ops;
   chunk_.clear();
   while (chunk_.empty()) {
-    if (next_op_ < ops.size()) {
+    if (attention_) {
+      // The next slice of an attention op (its rounds merged as the whole op's would be).
+      attention_->lower_rounds(lowering::kAttentionSliceRounds);
+      if (attention_->done()) {
+        lowering::op_epilogue(*step_);
+        attention_.reset();
+      } else {
+        step_->out.flush();
+      }
+    } else if (next_op_ < ops.size()) {
       const std::size_t i = next_op_++;
       if (layers_ >= 0 && ops[i].layer >= layers_) continue;
-      lowering::lower_op(*step_, ops[i], i);
+      if (ops[i].kind == OpKind::attention) {
+        lowering::begin_op(*step_, ops[i]);
+        attention_ = std::make_unique<lowering::AttentionLowering>(*step_, ops[i], i);
+        if (!attention_->sliceable()) {
+          attention_->lower_rounds(std::numeric_limits<std::size_t>::max());
+          lowering::op_epilogue(*step_);
+          attention_.reset();
+        }
+      } else {
+        lowering::lower_op(*step_, ops[i], i);
+      }
     } else if (!halted_) {
       isa::Instruction halt;
       halt.op = Opcode::halt;
