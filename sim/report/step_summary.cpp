@@ -183,13 +183,16 @@ std::string step_report_text(const StepSummary& s) {
     out += fmt::format("  KV cache         {}\n", format_bytes(static_cast<double>(s.kv_cache_bytes)));
   }
   out += "  where the time goes (per op, all layers):\n";
-  out += fmt::format("    {:<18} {:>11} {:>7} {:>11} {:>11} {:>11}  {}\n", "op", "time", "share", "FLOPs", "HBM bytes",
-                     "roofline", "bound");
+  std::size_t name_width = 18;  // wider for long op names (a DiT's dit.cross_attn.attention)
+  for (const auto& r : s.ops) name_width = std::max(name_width, r.op.size());
+  out += fmt::format("    {:<{}} {:>11} {:>7} {:>11} {:>11} {:>11}  {}\n", "op", name_width, "time", "share", "FLOPs",
+                     "HBM bytes", "roofline", "bound");
   std::vector<const OpRow*> rows;
   for (const auto& r : s.ops) rows.push_back(&r);
   std::stable_sort(rows.begin(), rows.end(), [](const OpRow* a, const OpRow* b) { return a->seconds > b->seconds; });
   for (const OpRow* r : rows) {
-    out += fmt::format("    {:<18} {:>11} {:>6.1f}% {:>11.4g} {:>11} {:>11}  {}\n", r->op, format_seconds(r->seconds),
+    out += fmt::format("    {:<{}} {:>11} {:>6.1f}% {:>11.4g} {:>11} {:>11}  {}\n", r->op, name_width,
+                       format_seconds(r->seconds),
                        100.0 * r->share, static_cast<double>(r->flops), format_bytes(static_cast<double>(r->hbm_bytes)),
                        format_seconds(r->roofline_seconds), r->bound);
   }

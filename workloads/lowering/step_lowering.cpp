@@ -186,16 +186,15 @@ void lower_op(StepLowering& step, const Op& op, std::size_t index) {
   op_epilogue(step);
 }
 
-// Rounds of a sliceable attention op compiled per LoweringStream::next: every core's items of
-// 16 rounds (4 matrix units x 8 cores x 16 = 512 items on sohu-like), a few hundred thousand
-// instructions at 75,600 keys.
-constexpr std::size_t kAttentionSliceRounds = 16;
 
 }  // namespace
 }  // namespace lowering
 
-LoweringStream::LoweringStream(const StepGraph& graph, const ChipConfig& chip, int layers)
-    : step_(std::make_unique<lowering::StepLowering>(graph, chip)), layers_(layers) {}
+LoweringStream::LoweringStream(const StepGraph& graph, const ChipConfig& chip, int layers,
+                               std::size_t attention_slice_rounds)
+    : step_(std::make_unique<lowering::StepLowering>(graph, chip)),
+      layers_(layers),
+      attention_slice_rounds_(attention_slice_rounds) {}
 
 LoweringStream::~LoweringStream() = default;
 
@@ -205,7 +204,7 @@ bool LoweringStream::next(const isa::Instruction*& first, std::size_t& count) {
   while (chunk_.empty()) {
     if (attention_) {
       // The next slice of an attention op (its rounds merged as the whole op's would be).
-      attention_->lower_rounds(lowering::kAttentionSliceRounds);
+      attention_->lower_rounds(attention_slice_rounds_);
       if (attention_->done()) {
         lowering::op_epilogue(*step_);
         attention_.reset();
@@ -218,7 +217,7 @@ bool LoweringStream::next(const isa::Instruction*& first, std::size_t& count) {
       if (ops[i].kind == OpKind::attention) {
         lowering::begin_op(*step_, ops[i]);
         attention_ = std::make_unique<lowering::AttentionLowering>(*step_, ops[i], i);
-        if (!attention_->sliceable()) {
+        if (!attention_->sliceable() || attention_slice_rounds_ == 0) {
           attention_->lower_rounds(std::numeric_limits<std::size_t>::max());
           lowering::op_epilogue(*step_);
           attention_.reset();
