@@ -139,9 +139,11 @@ void emit_report(const po::variables_map& vm, const RunStats& stats, const ChipC
 int cmd_run(const std::vector<std::string>& args, const CliHooks& hooks) {
   if (hooks.before_run) hooks.before_run();
   po::options_description desc(
-      "tasim run [--model M --phase decode|prefill --batch B ...] [--program P] [options]\n\n"
+      "tasim run [--model M --phase decode|prefill|denoise --batch B ...] [--program P] [options]\n\n"
       "Simulates one inference step of a model (compiled to the ISA), or a given program. With no\n"
-      "arguments: Llama-3-8B decode, batch 64, context 2048 on the sohu-like preset");
+      "arguments: Llama-3-8B decode, batch 64, context 2048 on the sohu-like preset. A video diffusion\n"
+      "transformer (wan2.1-t2v-14b) runs --phase denoise: one denoising step of --frames x --height x\n"
+      "--width video, and the whole generation (--steps of them, --cfg doubling the batch)");
   add_run_options(desc);
   Parsed p = parse("run", desc, nullptr, args);
   if (p.help) return 0;

@@ -44,7 +44,7 @@ class Builder {
         kvb_(isa::dtype_bytes(spec.kv_dtype)),
         tokens_(spec.tokens() / static_cast<uint64_t>(spec.tp > 1 ? 1 : std::max(1, spec.ep)) /
                 static_cast<uint64_t>(std::max(1, spec.pp > 1 ? spec.micro_batches : 1))),
-        batch_(static_cast<uint64_t>(spec.batch / (spec.tp > 1 ? 1 : std::max(1, spec.ep)) /
+        batch_(static_cast<uint64_t>(spec.samples() / (spec.tp > 1 ? 1 : std::max(1, spec.ep)) /
                                      std::max(1, spec.pp > 1 ? spec.micro_batches : 1))),
         h_(static_cast<uint64_t>(model.hidden_size)),
         d_(static_cast<uint64_t>(model.head_dim)),
@@ -69,6 +69,10 @@ class Builder {
   }
 
   std::vector<Op> build() {
+    if (m_.is_dit()) {
+      build_dit();
+      return std::move(ops_);
+    }
     // Pipeline parallel: this stage's layers, once per micro-batch, between a receive from the
     // previous stage and a send to the next.
     const int stages = std::max(1, spec_.pp);
@@ -124,7 +128,86 @@ class Builder {
     if (tp_ > 1) collective("sampling.allgather", -1, OpKind::allgather, batch_, 4);
   }
 
+  // One denoising step of a video DiT (Wan2.1's WanModel.forward) over batch_ samples (videos,
+  // doubled under classifier-free guidance) of latent_tokens each. Under tensor parallelism heads
+  // and the FFN width are split like a decoder layer's; the embeddings and the head are small and
+  // run whole on every chip.
+  void build_dit() {
+    const DitDims& d = m_.dit_dims;
+    const uint64_t samples = batch_, text = samples * static_cast<uint64_t>(d.text_len);
+    const uint64_t patch = static_cast<uint64_t>(d.patch_elements());
+    linear("dit.patch_embed", -1, tokens_, h_, static_cast<uint64_t>(d.in_channels) * patch, true, WeightModule::embedding);
+    // The timestep's sinusoidal embedding -> MLP -> the six adaLN vectors per sample (the SiLUs
+    // on these samples x hidden values are left out).
+    linear("dit.time_embed.fc1", -1, samples, h_, static_cast<uint64_t>(d.freq_dim), true, WeightModule::embedding);
+    linear("dit.time_embed.fc2", -1, samples, h_, h_, true, WeightModule::embedding);
+    linear("dit.time_proj", -1, samples, 6 * h_, h_, true, WeightModule::mlp);
+    // The text encoder's output (umT5, not simulated) projected into the model's width.
+    linear("dit.text_embed.fc1", -1, text, h_, static_cast<uint64_t>(d.text_dim), true, WeightModule::embedding);
+    activation_rows("dit.text_embed.act", -1, text, h_);
+    linear("dit.text_embed.fc2", -1, text, h_, h_, true, WeightModule::embedding);
+    const uint64_t tokens = spec_.latent_tokens, width = heads_ * d_;
+    for (int layer = 0; layer < m_.num_layers; ++layer) {
+      const std::string p = fmt::format("layer{}.dit.", layer);
+      // Self-attention over every latent token of the sample: no mask, 3-D RoPE on q and k.
+      modulated_norm(p + "self_attn.adaln", layer, tokens_, true);
+      linear(p + "self_attn.qkv", layer, tokens_, 3 * width, h_, true, WeightModule::attention);
+      if (m_.qk_norm) {
+        norm(p + "self_attn.q_norm", layer, tokens_, width);
+        norm(p + "self_attn.k_norm", layer, tokens_, width);
+      }
+      rope(p + "self_attn.rope", layer, u128(tokens_) * 2 * heads_, d_);
+      AttentionShape a;
+      a.heads = a.kv_heads = static_cast<int>(heads_);
+      a.head_dim = m_.head_dim;
+      attention_op(p + "self_attn.attention", layer, a, samples, tokens, tokens, false);
+      linear(p + "self_attn.o", layer, tokens_, h_, width, true, WeightModule::attention);
+      if (tp_ > 1) collective(p + "self_attn.allreduce", layer, OpKind::allreduce, tokens_, h_);
+      gated_residual(p + "self_attn.residual", layer);
+      // Cross-attention to the sample's text tokens (keys and values from the text embedding).
+      if (d.cross_attn_norm) modulated_norm(p + "cross_attn.norm", layer, tokens_, false);
+      linear(p + "cross_attn.q", layer, tokens_, width, h_, true, WeightModule::attention);
+      if (m_.qk_norm) norm(p + "cross_attn.q_norm", layer, tokens_, width);
+      linear(p + "cross_attn.kv", layer, text, 2 * width, h_, true, WeightModule::attention);
+      if (m_.qk_norm) norm(p + "cross_attn.k_norm", layer, text, width);
+      attention_op(p + "cross_attn.attention", layer, a, samples, tokens, static_cast<uint64_t>(d.text_len), false);
+      linear(p + "cross_attn.o", layer, tokens_, h_, width, true, WeightModule::attention);
+      if (tp_ > 1) collective(p + "cross_attn.allreduce", layer, OpKind::allreduce, tokens_, h_);
+      residual(p + "cross_attn.residual", layer);
+      // The FFN (GELU-tanh, no gate) between its adaLN and its gated residual.
+      modulated_norm(p + "ffn.adaln", layer, tokens_, true);
+      linear(p + "ffn.up", layer, tokens_, dense_inter_, h_, true, WeightModule::mlp);
+      activation(p + "ffn.act", layer, dense_inter_);
+      linear(p + "ffn.down", layer, tokens_, h_, dense_inter_, true, WeightModule::mlp);
+      if (tp_ > 1) collective(p + "ffn.allreduce", layer, OpKind::allreduce, tokens_, h_);
+      gated_residual(p + "ffn.residual", layer);
+    }
+    // The head: adaLN with its own two vectors, then each token back to its patch of latents.
+    modulated_norm("dit.head.adaln", -1, tokens_, true);
+    linear("dit.head", -1, tokens_, static_cast<uint64_t>(d.out_channels) * patch, h_, true, WeightModule::lm_head);
+  }
+
  private:
+  // LayerNorm then x * (1 + scale) + shift. `per_sample`: adaLN, the scale and shift of each sample
+  // (its modulation table's rows plus the timestep's vectors); otherwise the norm's gamma and beta.
+  void modulated_norm(std::string name, int layer, uint64_t rows, bool per_sample) {
+    Op& op = add(std::move(name), layer, OpKind::modulated_norm);
+    op.shape = RowsShape{rows, h_};
+    op.flops = fit(u128(rows) * h_ * kLayerNormFlops, "adaLN FLOPs");  // normalize, scale and shift
+    op.weight_bytes = 2 * h_ * ab_;  // the table's two rows, or gamma and beta
+    const u128 vectors = per_sample ? u128(batch_) * 2 * h_ * ab_ : 0;
+    op.act_bytes = fit(2 * u128(rows) * h_ * ab_ + vectors, "adaLN bytes");
+  }
+
+  // x + gate * y with the sample's gate vector (one row of the modulation table plus the timestep's).
+  void gated_residual(std::string name, int layer) {
+    Op& op = add(std::move(name), layer, OpKind::gated_residual);
+    op.shape = RowsShape{tokens_, h_};
+    op.flops = fit(u128(tokens_) * h_ * 2, "gated residual FLOPs");  // multiply, add
+    op.weight_bytes = h_ * ab_;
+    op.act_bytes = fit(3 * u128(tokens_) * h_ * ab_ + u128(batch_) * h_ * ab_, "gated residual bytes");
+  }
+
   Op& add(std::string name, int layer, OpKind kind) {
     Op op;
     op.name = std::move(name);
@@ -383,12 +466,14 @@ class Builder {
     op.act_bytes = fit(3 * u128(tokens_) * h_ * ab_, "residual bytes");  // read two, write one
   }
 
-  void activation(std::string name, int layer, uint64_t width) {
+  void activation(std::string name, int layer, uint64_t width) { activation_rows(std::move(name), layer, tokens_, width); }
+
+  void activation_rows(std::string name, int layer, uint64_t rows, uint64_t width) {
     Op& op = add(std::move(name), layer, OpKind::activation);
     const uint64_t in = mlp_gated(m_.mlp) ? 2 * width : width;
-    op.shape = RowsShape{tokens_, in};  // [gate | up] when gated, up for GELU; out: `width` wide
-    op.flops = fit(u128(tokens_) * width * kActivationFlops, "activation FLOPs");
-    op.act_bytes = fit((u128(tokens_) * in + u128(tokens_) * width) * ab_, "activation bytes");
+    op.shape = RowsShape{rows, in};  // [gate | up] when gated, up for GELU; out: `width` wide
+    op.flops = fit(u128(rows) * width * kActivationFlops, "activation FLOPs");
+    op.act_bytes = fit((u128(rows) * in + u128(rows) * width) * ab_, "activation bytes");
   }
 
   void router(std::string name, int layer) {
@@ -485,7 +570,43 @@ class Builder {
   std::vector<Op> ops_;
 };
 
+// A denoising step: a DiT and its video shape (whose latent tokens dit_latent_tokens checks).
+void check_denoise_spec(const ModelConfig& model, const RunSpec& spec) {
+  if (!model.is_dit()) {
+    throw Error(fmt::format("phase denoise needs a diffusion transformer; model {} is a language model (use prefill "
+                            "or decode)",
+                            model.name));
+  }
+  if (spec.ragged()) throw Error(fmt::format("model {} is a diffusion transformer: sequences do not apply", model.name));
+  if (spec.pp > 1 || spec.ep > 1) {
+    throw Error(fmt::format("model {}: a diffusion transformer runs on one chip or tensor parallel, not with pp {} or "
+                            "ep {}",
+                            model.name, spec.pp, spec.ep));
+  }
+  if (spec.batch < 1) throw Error(fmt::format("batch must be at least 1, got {}", spec.batch));
+  if (spec.batch > (1 << 20)) throw Error(fmt::format("batch {} is beyond any video batch (at most 1048576)", spec.batch));
+  if (spec.denoise_steps < 1) throw Error(fmt::format("denoise_steps must be at least 1, got {}", spec.denoise_steps));
+  if (spec.tp < 1) throw Error(fmt::format("tensor parallel degree must be at least 1, got {}", spec.tp));
+  if (spec.tp > 1) {
+    for (const auto& [what, value] : {std::pair<const char*, int>{"attention heads", model.num_heads},
+                                      std::pair<const char*, int>{"FFN width", model.intermediate_size}}) {
+      if (value % spec.tp != 0) {
+        throw Error(fmt::format("tp {} does not divide model {}'s {} ({})", spec.tp, model.name, what, value));
+      }
+    }
+  }
+  dit_latent_tokens(model, spec.video_frames, spec.video_height, spec.video_width);
+}
+
 void check_spec(const ModelConfig& model, const RunSpec& spec) {
+  if (spec.phase == Phase::denoise || model.is_dit()) {
+    if (spec.phase != Phase::denoise) {
+      throw Error(fmt::format("model {} is a diffusion transformer: its step is phase denoise, not {}", model.name,
+                              phase_name(spec.phase)));
+    }
+    check_denoise_spec(model, spec);
+    return;
+  }
   if (spec.ragged()) {
     if (spec.ep > 1 || spec.pp > 1) {
       throw Error(fmt::format("a ragged step (sequences) runs on one chip or tensor parallel, not with ep {} or pp {}",
@@ -587,8 +708,19 @@ uint64_t cached_tokens_after_step(const RunSpec& spec) {
 
 }  // namespace
 
+const char* phase_name(Phase phase) {
+  switch (phase) {
+    case Phase::prefill: return "prefill";
+    case Phase::decode: return "decode";
+    case Phase::denoise: return "denoise";
+  }
+  return "?";
+}
+
 const char* op_kind_name(OpKind kind) {
   switch (kind) {
+    case OpKind::modulated_norm: return "modulated_norm";
+    case OpKind::gated_residual: return "gated_residual";
     case OpKind::embedding: return "embedding";
     case OpKind::norm: return "norm";
     case OpKind::linear: return "linear";
@@ -618,6 +750,7 @@ std::uint64_t RunSpec::tokens() const {
   if (batch < 1) return 0;
   const uint64_t b = static_cast<uint64_t>(batch);
   if (phase == Phase::decode) return b;
+  if (phase == Phase::denoise) return static_cast<uint64_t>(samples()) * latent_tokens;
   return prompt_len < 1 ? 0 : b * static_cast<uint64_t>(prompt_len);
 }
 
@@ -681,9 +814,12 @@ RunSpec with_defaults(RunSpec spec) {
 }
 
 StepGraph build_step_graph(const ModelConfig& model, const RunSpec& requested) {
-  const RunSpec spec = with_defaults(requested);
+  RunSpec spec = with_defaults(requested);
   validate_model(model);
   check_spec(model, spec);
+  if (spec.phase == Phase::denoise) {
+    spec.latent_tokens = dit_latent_tokens(model, spec.video_frames, spec.video_height, spec.video_width);
+  }
   StepGraph graph;
   graph.model = model;
   graph.spec = spec;

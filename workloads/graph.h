@@ -13,7 +13,10 @@
 
 namespace tasim::workloads {
 
-enum class Phase { prefill, decode };
+// denoise: one denoising step of a diffusion transformer over every latent token of the video
+// (docs/models.md, "Diffusion transformers").
+enum class Phase { prefill, decode, denoise };
+const char* phase_name(Phase phase);
 
 // One sequence of a ragged step (serving: continuous batching mixes decodes and prefill chunks):
 // `new_tokens` computed on top of `context` tokens already in its KV cache.
@@ -57,9 +60,21 @@ struct RunSpec {
   int micro_batches = 0;  // 0: as many as stages, at most the batch (with_defaults)
   // Relative load of each expert (empty = uniform): the share of token-expert pairs it receives.
   std::vector<double> expert_load;
+  // ---- denoise (a DiT): `batch` videos of video_frames x video_height x video_width pixels.
+  // Classifier-free guidance runs each video twice (with the prompt and with the empty prompt)
+  // as one batch of 2 x batch samples; a generation is denoise_steps such steps.
+  int video_frames = 81;
+  int video_height = 720;
+  int video_width = 1280;
+  bool cfg = true;
+  int denoise_steps = 50;
+  // Latent tokens of one video (dit_latent_tokens); build_step_graph sets it from the model.
+  std::uint64_t latent_tokens = 0;
+  // Samples in the step's forward pass: batch, doubled under classifier-free guidance (denoise).
+  int samples() const { return phase == Phase::denoise && cfg ? 2 * batch : batch; }
 
   // Tokens processed by the step: batch x prompt_len (prefill) or batch (decode); a ragged step's
-  // new tokens.
+  // new tokens; denoise: samples() x latent_tokens.
   std::uint64_t tokens() const;
   bool ragged() const { return !sequences.empty(); }
 };
@@ -81,6 +96,10 @@ enum class OpKind {
   alltoall,        // expert parallel: dispatch / combine m x n routed activations
   pp_recv,         // pipeline parallel: m x n activations from the previous stage
   pp_send,         // pipeline parallel: m x n activations to the next stage
+  // DiT: LayerNorm of each token, then x * (1 + scale) + shift with its sample's scale and shift
+  // (adaLN, from the timestep embedding) or the norm's own gamma and beta (the cross-attention norm).
+  modulated_norm,
+  gated_residual,  // DiT: x + gate * f(x), the gate per sample and channel (adaLN)
 };
 const char* op_kind_name(OpKind kind);
 

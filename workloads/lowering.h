@@ -75,14 +75,22 @@ LinearTiling choose_linear_tiling(const ChipConfig& chip, const SramPlan& plan, 
 
 namespace lowering {
 struct StepLowering;
+class AttentionLowering;
 }
 
 // A step's program compiled op by op as the simulator asks for instructions: the same
 // instructions, in the same order, as lower_step's (which is built on it), but never all of them
 // at once, so memory does not grow with the step. `graph` must outlive it. `layers` as lower_step's.
+// Rounds of a non-causal attention op that LoweringStream compiles per piece: every core's items
+// of 16 rounds (4 matrix units x 8 cores x 16 = 512 items on sohu-like), a few hundred thousand
+// instructions for a DiT's 75,600 keys, where the whole op is tens of millions.
+constexpr std::size_t kAttentionSliceRounds = 16;
+
 class LoweringStream : public isa::InstructionSource {
  public:
-  LoweringStream(const StepGraph& graph, const ChipConfig& chip, int layers = -1);
+  // `attention_slice_rounds`: 0 compiles every attention op whole (the same instructions: tests).
+  LoweringStream(const StepGraph& graph, const ChipConfig& chip, int layers = -1,
+                 std::size_t attention_slice_rounds = kAttentionSliceRounds);
   ~LoweringStream() override;
   bool next(const isa::Instruction*& first, std::size_t& count) override;
   const std::string& source_name() const override;
@@ -91,7 +99,9 @@ class LoweringStream : public isa::InstructionSource {
 
  private:
   std::unique_ptr<lowering::StepLowering> step_;
+  std::unique_ptr<lowering::AttentionLowering> attention_;  // an attention op handed out in slices
   int layers_;
+  std::size_t attention_slice_rounds_;
   std::size_t next_op_ = 0;
   bool halted_ = false;
   std::vector<isa::Instruction> chunk_;

@@ -37,7 +37,7 @@ constexpr long long kMaxExperts = 4096;
 
 const char* const kHfModelTypes[] = {"llama",       "mistral",     "mixtral",  "qwen2",     "qwen3",
                                      "qwen2_moe",   "qwen3_moe",   "deepseek_v2", "deepseek_v3", "kimi_k2",
-                                     "gpt_oss",     "gemma2",      "gemma3_text", "llama4_text"};
+                                     "gpt_oss",     "gemma2",      "gemma3_text", "llama4_text", "t2v"};
 
 // ---- text helpers ------------------------------------------------------------------------
 
@@ -650,6 +650,85 @@ WeightQuantization hf_quantization(const YAML::Node& root, const std::string& so
   return w;
 }
 
+// A list of `n` positive integers (patch_size, vae_stride), or `fallback` when absent.
+std::vector<int> int_list_or(const Fields& f, const std::string& key, std::vector<int> fallback, long long hi) {
+  if (!f.has(key)) return fallback;
+  const YAML::Node v = f.node(key);
+  if (!v.IsSequence() || v.size() != fallback.size()) {
+    throw Error(fmt::format("{}: {}: expected a list of {} positive integers", f.at(key), f.name(key),
+                            fallback.size()));
+  }
+  std::vector<int> out;
+  for (const auto& item : v) {
+    long long value = 0;
+    try {
+      value = item.as<long long>();
+    } catch (const YAML::Exception&) {
+      value = 0;
+    }
+    if (value < 1 || value > hi) {
+      throw Error(fmt::format("{}: {}: '{}' is not an integer in [1, {}]", yaml_where(f.source(), item.Mark()),
+                              f.name(key), item.IsScalar() ? item.Scalar() : "?", hi));
+    }
+    out.push_back(static_cast<int>(value));
+  }
+  return out;
+}
+
+// Wan2.1's WanModel config.json (model_type t2v). The published file holds what WanModel registers
+// (dim, ffn_dim, freq_dim, in_dim, out_dim, num_heads, num_layers, text_len, eps); patch_size,
+// qk_norm, cross_attn_norm, text_dim and window_size are left out of it (ignore_for_config) and
+// take WanModel's defaults, which the 14B model uses.
+ModelConfig parse_wan_config(const Fields& f, ModelConfig m) {
+  constexpr long long kMaxPatch = 64;
+  m.dit = true;
+  DitDims& d = m.dit_dims;
+  m.hidden_size = as_int(f.integer("dim", 1, kMaxHidden));
+  m.intermediate_size = as_int(f.integer("ffn_dim", 1, kMaxIntermediate));
+  m.num_layers = as_int(f.integer("num_layers", 1, kMaxLayers));
+  m.num_heads = as_int(f.integer("num_heads", 1, kMaxHeads));
+  m.num_kv_heads = m.num_heads;
+  if (m.hidden_size % m.num_heads != 0 || (m.hidden_size / m.num_heads) % 2 != 0) {
+    throw Error(fmt::format("{}: {}: dim {} must be num_heads {} times an even head width", f.at("dim"),
+                            f.name("dim"), m.hidden_size, m.num_heads));
+  }
+  m.head_dim = m.hidden_size / m.num_heads;
+  d.in_channels = as_int(f.integer_or("in_dim", 16, 1, kMaxHidden));
+  d.out_channels = as_int(f.integer_or("out_dim", 16, 1, kMaxHidden));
+  d.freq_dim = as_int(f.integer_or("freq_dim", 256, 1, kMaxHidden));
+  d.text_len = as_int(f.integer_or("text_len", 512, 1, kMaxPositions));
+  d.text_dim = as_int(f.integer_or("text_dim", 4096, 1, kMaxHidden));
+  const std::vector<int> patch = int_list_or(f, "patch_size", {1, 2, 2}, kMaxPatch);
+  d.patch_t = patch[0];
+  d.patch_h = patch[1];
+  d.patch_w = patch[2];
+  const std::vector<int> vae = int_list_or(f, "vae_stride", {4, 8, 8}, kMaxPatch);
+  d.vae_stride_t = vae[0];
+  d.vae_stride_h = vae[1];
+  d.vae_stride_w = vae[2];
+  m.qk_norm = f.boolean_or("qk_norm", true);
+  d.cross_attn_norm = f.boolean_or("cross_attn_norm", true);
+  if (f.has("window_size")) {
+    const YAML::Node w = f.node("window_size");
+    const bool global = w.IsSequence() && w.size() == 2 && w[0].IsScalar() && w[1].IsScalar() &&
+                        w[0].Scalar() == "-1" && w[1].Scalar() == "-1";
+    if (!global) {
+      throw Error(fmt::format("{}: {}: local attention windows are not modelled for model_type t2v (only [-1, -1], "
+                              "global attention)",
+                              f.at("window_size"), f.name("window_size")));
+    }
+  }
+  // Linears carry biases; the block norms are LayerNorms (adaLN, lowered as their own op kind);
+  // the q/k norms are RMSNorms over the whole width; the FFN is GELU (tanh) without a gate.
+  m.qkv_bias = m.o_bias = m.mlp_bias = true;
+  m.norm = NormKind::rmsnorm;
+  m.mlp = MlpKind::gelu;
+  m.vocab_size = 0;
+  m.max_position_embeddings = 0;
+  m.tie_word_embeddings = true;  // no vocabulary: no LM head apart from the DiT head counted below
+  return m;
+}
+
 }  // namespace
 
 ModelConfig parse_hf_config(const std::string& json_text, const std::string& source_name) {
@@ -666,6 +745,11 @@ ModelConfig parse_hf_config(const std::string& json_text, const std::string& sou
                             text.prefix, m.model_type, fmt::join(supported, ", ")));
   }
   const std::string& type = m.model_type;
+  if (type == "t2v") {
+    m = parse_wan_config(f, m);
+    validate_model(m, source_name);
+    return m;
+  }
   reject_unmodelled_fields(f, type);
   const bool gemma3 = type == "gemma3_text";
 
@@ -820,6 +904,29 @@ void validate_layout(const ModelConfig& m, const std::string& source) {
   }
 }
 
+// A DiT's own sizes (a model built in code may set anything): positive, and no LLM features.
+void validate_dit(const ModelConfig& m, const std::string& source) {
+  const DitDims& d = m.dit_dims;
+  const auto positive = [&](const char* field, long long value, long long hi) {
+    if (value < 1 || value > hi) throw Error(fmt::format("{}: {}: {} is out of range [1, {}]", source, field, value, hi));
+  };
+  positive("in_dim", d.in_channels, kMaxHidden);
+  positive("out_dim", d.out_channels, kMaxHidden);
+  positive("freq_dim", d.freq_dim, kMaxHidden);
+  positive("text_len", d.text_len, kMaxPositions);
+  positive("text_dim", d.text_dim, kMaxHidden);
+  for (int p : {d.patch_t, d.patch_h, d.patch_w, d.vae_stride_t, d.vae_stride_h, d.vae_stride_w}) {
+    positive("patch_size", p, 64);
+  }
+  if (m.num_kv_heads != m.num_heads) {
+    throw Error(fmt::format("{}: num_heads: a DiT's keys have every head ({} kv heads for {} heads)", source,
+                            m.num_kv_heads, m.num_heads));
+  }
+  if (m.is_moe() || m.mla || m.sliding_window > 0 || !m.layer_attention.empty() || m.attention_sinks) {
+    throw Error(fmt::format("{}: a diffusion transformer with experts, MLA, windows or sinks is not modelled", source));
+  }
+}
+
 }  // namespace
 
 void validate_model(const ModelConfig& m, const std::string& source_name) {
@@ -839,6 +946,10 @@ void validate_model(const ModelConfig& m, const std::string& source_name) {
                             m.num_heads));
   }
   in_range("head_dim", m.head_dim, 1, kMaxHeadDim);
+  if (m.is_dit()) {
+    validate_dit(m, source);
+    return;
+  }
   in_range("vocab_size", m.vocab_size, 1, kMaxVocab);
   in_range("max_position_embeddings", m.max_position_embeddings, 1, kMaxPositions);
   in_range("num_experts", m.num_experts, 0, kMaxExperts);
@@ -882,6 +993,7 @@ bool ModelConfig::uniform_layers() const {
 }
 
 std::uint64_t ModelConfig::kv_elements_per_token(int /*layer*/) const {
+  if (dit) return 0;  // keys and values are recomputed every step: nothing is cached
   if (mla) return static_cast<std::uint64_t>(mla_dims.cache_width());
   return 2 * static_cast<std::uint64_t>(num_kv_heads) * static_cast<std::uint64_t>(head_dim);
 }
@@ -1002,7 +1114,42 @@ LayerParams layer_params(const ModelConfig& m, int layer) {
 
 }  // namespace
 
+namespace {
+
+// WanModel's parameters (wan/modules/model.py): every nn.Linear has a bias.
+ParamCounts dit_param_counts(const ModelConfig& m) {
+  const DitDims& d = m.dit_dims;
+  const u128 h = static_cast<std::uint64_t>(m.hidden_size), f = static_cast<std::uint64_t>(m.intermediate_size);
+  const u128 layers = static_cast<std::uint64_t>(m.num_layers);
+  const u128 patch_in = u128(static_cast<std::uint64_t>(d.in_channels)) * static_cast<std::uint64_t>(d.patch_elements());
+  const u128 head_out = u128(static_cast<std::uint64_t>(d.out_channels)) * static_cast<std::uint64_t>(d.patch_elements());
+  const u128 text = static_cast<std::uint64_t>(d.text_dim), freq = static_cast<std::uint64_t>(d.freq_dim);
+  ParamCounts c;
+  // Patch embedding (a Conv3d with kernel = stride = patch_size: a linear over each patch), the
+  // text embedding (text_dim -> h, GELU, h -> h), the time embedding (freq -> h, SiLU, h -> h)
+  // and the time projection (SiLU, h -> 6h); weights here, their biases with the others.
+  c.embedding = checked(patch_in * h + text * h + h * h + freq * h + h * h + h * 6 * h, m);
+  u128 biases = h + (h + h) + (h + h) + 6 * h;
+  // Per block: self- and cross-attention q, k, v, o (h x h each, with biases), the FFN (h -> f,
+  // GELU-tanh, f -> h, with biases).
+  c.attention = checked(layers * 8 * h * h, m);
+  c.mlp = checked(layers * 2 * h * f, m);
+  biases += layers * (8 * h + f + h);
+  // RMSNorm gammas of q and k over the whole width (self and cross), the cross-attention
+  // LayerNorm's gamma and beta; norm1/norm2 and the head's norm have no affine parameters.
+  c.norms = checked(layers * ((m.qk_norm ? 4 * h : 0) + (d.cross_attn_norm ? 2 * h : 0)), m);
+  c.modulation = checked(layers * 6 * h + 2 * h, m);
+  c.lm_head = checked(h * head_out, m);  // the head's linear: h -> out_dim x patch elements
+  biases += head_out;
+  c.biases = checked(biases, m);
+  checked(u128(c.embedding) + c.attention + c.mlp + c.biases + c.norms + c.modulation + c.lm_head, m);
+  return c;
+}
+
+}  // namespace
+
 ParamCounts ModelConfig::param_counts() const {
+  if (dit) return dit_param_counts(*this);
   const u128 h = static_cast<std::uint64_t>(hidden_size);
   const u128 vocab = static_cast<std::uint64_t>(vocab_size);
   LayerParams sum;
@@ -1073,6 +1220,33 @@ ModelConfig mtp_draft_model(const ModelConfig& model) {
   if (!model.layer_has_rope(last)) d.nope_layers = {true};
   validate_model(d, model.name);
   return d;
+}
+
+std::uint64_t dit_latent_tokens(const ModelConfig& model, int frames, int height, int width) {
+  if (!model.is_dit()) throw Error(fmt::format("model {} is not a diffusion transformer", model.name));
+  const DitDims& d = model.dit_dims;
+  // The VAE keeps the first frame and compresses each following vae_t frames into one latent.
+  if (frames < 1 || (frames - 1) % d.vae_stride_t != 0) {
+    throw Error(fmt::format("frames {}: must be {} n + 1 (the VAE compresses {} frames into one latent frame after "
+                            "the first)",
+                            frames, d.vae_stride_t, d.vae_stride_t));
+  }
+  const int latent_frames = (frames - 1) / d.vae_stride_t + 1;
+  if (latent_frames % d.patch_t != 0) {
+    throw Error(fmt::format("frames {}: {} latent frames are not a multiple of the temporal patch {}", frames,
+                            latent_frames, d.patch_t));
+  }
+  const int per_row = d.vae_stride_h * d.patch_h, per_column = d.vae_stride_w * d.patch_w;
+  if (height < 1 || height % per_row != 0) {
+    throw Error(fmt::format("height {}: must be a positive multiple of {} (VAE stride {} x patch {})", height, per_row,
+                            d.vae_stride_h, d.patch_h));
+  }
+  if (width < 1 || width % per_column != 0) {
+    throw Error(fmt::format("width {}: must be a positive multiple of {} (VAE stride {} x patch {})", width,
+                            per_column, d.vae_stride_w, d.patch_w));
+  }
+  return static_cast<std::uint64_t>(latent_frames / d.patch_t) * static_cast<std::uint64_t>(height / per_row) *
+         static_cast<std::uint64_t>(width / per_column);
 }
 
 // ---- loading by name or path -------------------------------------------------------------

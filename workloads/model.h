@@ -1,6 +1,6 @@
 // A transformer model's architecture, from a Hugging Face config.json (llama, mistral, mixtral,
-// qwen2, qwen3, qwen2_moe, qwen3_moe, deepseek_v2/v3, kimi_k2, gpt_oss, gemma2, gemma3, llama4)
-// or our own YAML schema (configs/models/*.yaml). Shapes only: tasim never loads weights.
+// qwen2, qwen3, qwen2_moe, qwen3_moe, deepseek_v2/v3, kimi_k2, gpt_oss, gemma2, gemma3, llama4;
+// Wan2.1's text-to-video diffusion transformer, model_type t2v) or our own YAML schema (configs/models/*.yaml). Shapes only: tasim never loads weights.
 // docs/models.md lists what each family's fields become.
 #pragma once
 
@@ -35,6 +35,22 @@ struct MlaDims {
   int cache_width() const { return kv_lora_rank + qk_rope_head_dim; }  // elements per token per layer
 };
 
+// A video diffusion transformer (Wan2.1's WanModel, docs/models.md "Diffusion transformers"):
+// latent video patches attend each other (non-causal), cross-attend the text encoder's tokens, and
+// are modulated per sample by the timestep's embedding (adaLN). The defaults are WanModel's.
+struct DitDims {
+  int in_channels = 16;   // latent channels in (in_dim)
+  int out_channels = 16;  // latent channels predicted (out_dim)
+  int patch_t = 1, patch_h = 2, patch_w = 2;  // patch_size: latent frames x rows x columns per token
+  int text_len = 512;    // text tokens every sample cross-attends (the prompt padded to it)
+  int text_dim = 4096;   // the text encoder's width (umT5-XXL)
+  int freq_dim = 256;    // the sinusoidal timestep embedding's width
+  bool cross_attn_norm = true;  // a LayerNorm (with gamma and beta) before cross-attention
+  // The VAE's compression (Wan2.1's VAE: vae_stride (4, 8, 8)); not part of the DiT's config.
+  int vae_stride_t = 4, vae_stride_h = 8, vae_stride_w = 8;
+  int patch_elements() const { return patch_t * patch_h * patch_w; }
+};
+
 // Parameter count by part (all layers together). Biases are apart from the weights they belong
 // to because graphs read them at the activation dtype, like norm gammas.
 struct ParamCounts {
@@ -47,8 +63,9 @@ struct ParamCounts {
   std::uint64_t lm_head = 0;    // vocab x hidden, 0 when tied to the embedding
   std::uint64_t sinks = 0;      // gpt-oss: one sink logit per head and layer
   std::uint64_t mtp_proj = 0;   // an MTP module's eh_proj (2 x hidden -> hidden); 0 for a main model
+  std::uint64_t modulation = 0;  // DiT: each block's 6 x hidden adaLN table and the head's 2 x hidden
   std::uint64_t total() const {
-    return embedding + attention + mlp + router + biases + norms + lm_head + sinks + mtp_proj;
+    return embedding + attention + mlp + router + biases + norms + lm_head + sinks + mtp_proj + modulation;
   }
 };
 
@@ -102,8 +119,14 @@ struct ModelConfig {
   std::string rope_scaling;  // "" or the HF rope_scaling type (llama3, yarn, ...), informational
   int max_position_embeddings = 0;
   std::string description;  // our YAML schema's `description`; "" for HF configs
+  // ---- diffusion transformer (model_type t2v): no vocabulary, no KV cache, no positions limit.
+  // DiT embedding = patch embedding + text embedding MLP + timestep MLP and projection; attention
+  // = self- and cross-attention q, k, v, o; mlp = the FFN; lm_head = the head's linear.
+  bool dit = false;
+  DitDims dit_dims;
 
   bool is_moe() const { return num_experts > 0; }
+  bool is_dit() const { return dit; }
   bool layer_is_moe(int layer) const;
   LayerAttention attention_of(int layer) const;
   bool layer_has_rope(int layer) const;
@@ -139,6 +162,11 @@ struct ModelConfig {
 // params() equal mtp_params() of one module. Throws tasim::Error naming num_nextn_predict_layers
 // for a model without one.
 ModelConfig mtp_draft_model(const ModelConfig& model);
+// Latent tokens of one video of `frames` x `height` x `width` pixels through a DiT's VAE and patch
+// strides: ((frames - 1) / vae_t + 1) / patch_t x height / (vae_h patch_h) x width / (vae_w patch_w).
+// Wan2.1, 81 x 720 x 1280: 21 x 45 x 80 = 75,600. Throws Error naming the frames, height or width
+// that the strides do not divide.
+std::uint64_t dit_latent_tokens(const ModelConfig& model, int frames, int height, int width);
 
 // `name_or_path`: a shipped model name (model_names()) or a path to a .json (Hugging Face) or
 // .yaml (tasim schema) file. Throws tasim::Error naming the file and the field.

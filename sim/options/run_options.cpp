@@ -31,8 +31,8 @@ void add_output_options(po::options_description& desc) {
 void add_model_options(po::options_description& desc) {
   desc.add_options()
       ("model", po::value<std::string>()->default_value("llama-3-8b"), "model: a shipped name (configs/models) or a config.json / YAML path")
-      ("phase", po::value<std::string>()->default_value("decode"), "decode | prefill")
-      ("batch", po::value<int>()->default_value(64), "sequences in the batch")
+      ("phase", po::value<std::string>()->default_value("decode"), "decode | prefill | denoise (a diffusion transformer's step)")
+      ("batch", po::value<int>()->default_value(64), "sequences in the batch (denoise: videos, default 1)")
       ("prompt-len", po::value<int>()->default_value(2048), "prefill: tokens per sequence")
       ("context-len", po::value<int>()->default_value(2048), "decode: tokens already in the KV cache per sequence")
       ("sequences", po::value<std::string>(), "a ragged step instead of --phase/--batch/--prompt-len/--context-len: "
@@ -49,7 +49,13 @@ void add_model_options(po::options_description& desc) {
       ("ep", po::value<int>()->default_value(1), "expert parallel degree (MoE): experts split over this many chips, attention data parallel")
       ("expert-load", po::value<std::string>()->default_value("uniform"), "MoE routing: uniform | zipf:S | w1,w2,... (one weight per expert)")
       ("mtp-draft", po::bool_switch(), "run the model's multi-token-prediction module (DeepSeek num_nextn_predict_layers), "
-                                       "the drafter of tasim serve --drafter mtp, instead of the model");
+                                       "the drafter of tasim serve --drafter mtp, instead of the model")
+      ("frames", po::value<int>()->default_value(81), "denoise: video frames (Wan2.1's default 81)")
+      ("height", po::value<int>()->default_value(720), "denoise: video height in pixels")
+      ("width", po::value<int>()->default_value(1280), "denoise: video width in pixels")
+      ("steps", po::value<int>()->default_value(50), "denoise: denoising steps of a whole generation (Wan2.1 t2v: 50)")
+      ("cfg", po::value<std::string>()->default_value("on"), "denoise: classifier-free guidance, on (the batch runs twice, "
+                                                             "as one batch of 2 x --batch) | off");
 }
 
 void add_layer_reuse_options(po::options_description& desc) {
@@ -132,10 +138,29 @@ workloads::StepRequest step_request_from(const po::variables_map& vm) {
     spec.phase = workloads::Phase::decode;
   } else if (phase == "prefill") {
     spec.phase = workloads::Phase::prefill;
+  } else if (phase == "denoise") {
+    spec.phase = workloads::Phase::denoise;
   } else {
-    throw Error(fmt::format("--phase '{}' is not one of: decode, prefill", phase));
+    throw Error(fmt::format("--phase '{}' is not one of: decode, prefill, denoise", phase));
   }
   spec.batch = vm["batch"].as<int>();
+  if (spec.phase == workloads::Phase::denoise) {
+    if (vm["batch"].defaulted()) spec.batch = 1;  // one video unless asked
+    spec.video_frames = vm["frames"].as<int>();
+    spec.video_height = vm["height"].as<int>();
+    spec.video_width = vm["width"].as<int>();
+    spec.denoise_steps = vm["steps"].as<int>();
+    if (spec.denoise_steps < 1) throw Error(fmt::format("--steps {} must be >= 1", spec.denoise_steps));
+    const std::string cfg = vm["cfg"].as<std::string>();
+    if (cfg != "on" && cfg != "off") throw Error(fmt::format("--cfg '{}' is not one of: on, off", cfg));
+    spec.cfg = cfg == "on";
+  } else {
+    for (const char* video : {"frames", "height", "width", "steps", "cfg"}) {
+      if (vm.count(video) && !vm[video].defaulted()) {
+        throw Error(fmt::format("--{} applies to --phase denoise (a diffusion transformer), not {}", video, phase));
+      }
+    }
+  }
   spec.prompt_len = vm["prompt-len"].as<int>();
   spec.context_len = vm["context-len"].as<int>();
   if (vm.count("dtype")) spec.weight_dtype = spec.act_dtype = spec.kv_dtype = parse_dtype(vm["dtype"].as<std::string>());

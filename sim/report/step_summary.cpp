@@ -69,6 +69,15 @@ StepSummary summarize_step(const workloads::StepGraph& graph, const ChipConfig& 
   const double produced = graph.spec.phase == Phase::decode ? graph.spec.batch : static_cast<double>(s.tokens);
   s.tokens_per_second = s.step_seconds > 0 ? produced / s.step_seconds : 0.0;
   s.ttft_seconds = graph.spec.phase == Phase::prefill ? s.step_seconds : 0.0;
+  if (graph.spec.phase == Phase::denoise) {
+    // Every denoising step runs the same shapes (only the timestep's values change), so a
+    // generation is steps x the step; the solver's update of the latents is left out.
+    s.generation_seconds = s.step_seconds * graph.spec.denoise_steps;
+    s.seconds_per_video = s.generation_seconds / graph.spec.batch;
+    s.video_fps = s.generation_seconds > 0
+                      ? static_cast<double>(graph.spec.video_frames) * graph.spec.batch / s.generation_seconds
+                      : 0.0;
+  }
   // The graph is one chip's share under tensor parallelism; the step's totals are every chip's.
   std::uint64_t chips = static_cast<std::uint64_t>(std::max(1, graph.spec.tp));
   s.analytic_flops = graph.flops() * chips;
@@ -157,19 +166,32 @@ std::string weight_format_text(const WeightFormatSummary& w, const workloads::Ru
   return out;
 }
 
-static const char* phase_name(Phase p) { return p == Phase::prefill ? "prefill" : "decode"; }
+using workloads::phase_name;
 
 std::string step_report_text(const StepSummary& s) {
   std::string out;
   const auto& spec = s.spec;
   out += fmt::format("  model            {} ({:.3f} B params, {} of weights)\n", s.model, s.params / 1e9,
                      format_bytes(static_cast<double>(s.weight_bytes)));
-  out += fmt::format("  workload         {} batch {}, {} {}, weights {} / activations {} / KV {}\n", phase_name(spec.phase),
-                     spec.batch, spec.phase == Phase::prefill ? "prompt" : "context",
-                     spec.phase == Phase::prefill ? spec.prompt_len : spec.context_len, isa::dtype_name(spec.weight_dtype),
-                     isa::dtype_name(spec.act_dtype), isa::dtype_name(spec.kv_dtype));
+  if (spec.phase == Phase::denoise) {
+    out += fmt::format("  workload         denoise batch {} video(s) of {} frames x {}x{}, {} latent tokens each, CFG {} "
+                       "({} samples), weights {} / activations {}\n",
+                       spec.batch, spec.video_frames, spec.video_width, spec.video_height, spec.latent_tokens,
+                       spec.cfg ? "on" : "off", spec.samples(), isa::dtype_name(spec.weight_dtype),
+                       isa::dtype_name(spec.act_dtype));
+  } else {
+    out += fmt::format("  workload         {} batch {}, {} {}, weights {} / activations {} / KV {}\n",
+                       phase_name(spec.phase), spec.batch, spec.phase == Phase::prefill ? "prompt" : "context",
+                       spec.phase == Phase::prefill ? spec.prompt_len : spec.context_len,
+                       isa::dtype_name(spec.weight_dtype), isa::dtype_name(spec.act_dtype), isa::dtype_name(spec.kv_dtype));
+  }
   if (!s.weight_format.method.empty()) out += fmt::format("  weight format    {}\n", weight_format_text(s.weight_format, spec));
   out += fmt::format("  step latency     {}\n", format_seconds(s.step_seconds));
+  if (spec.phase == Phase::denoise) {
+    out += fmt::format("  generation       {} steps: {} per generation, {} per video, {:.3f} video frames/s\n",
+                       spec.denoise_steps, format_seconds(s.generation_seconds), format_seconds(s.seconds_per_video),
+                       s.video_fps);
+  }
   if (s.layers.applied()) {
     out += fmt::format("  layers           {} of {} simulated, {} extrapolated at {} each ({}: period spread {:.2f}%; "
                        "--exact simulates every layer)\n",
@@ -197,15 +219,20 @@ std::string step_report_text(const StepSummary& s) {
                        "is chip 0's\n",
                        spec.ep);
   }
-  out += fmt::format("  KV cache         {}\n", format_bytes(static_cast<double>(s.kv_cache_bytes)));
+  if (spec.phase != Phase::denoise) {
+    out += fmt::format("  KV cache         {}\n", format_bytes(static_cast<double>(s.kv_cache_bytes)));
+  }
   out += "  where the time goes (per op, all layers):\n";
-  out += fmt::format("    {:<18} {:>11} {:>7} {:>11} {:>11} {:>11}  {}\n", "op", "time", "share", "FLOPs", "HBM bytes",
-                     "roofline", "bound");
+  std::size_t name_width = 18;  // wider for long op names (a DiT's dit.cross_attn.attention)
+  for (const auto& r : s.ops) name_width = std::max(name_width, r.op.size());
+  out += fmt::format("    {:<{}} {:>11} {:>7} {:>11} {:>11} {:>11}  {}\n", "op", name_width, "time", "share", "FLOPs",
+                     "HBM bytes", "roofline", "bound");
   std::vector<const OpRow*> rows;
   for (const auto& r : s.ops) rows.push_back(&r);
   std::stable_sort(rows.begin(), rows.end(), [](const OpRow* a, const OpRow* b) { return a->seconds > b->seconds; });
   for (const OpRow* r : rows) {
-    out += fmt::format("    {:<18} {:>11} {:>6.1f}% {:>11.4g} {:>11} {:>11}  {}\n", r->op, format_seconds(r->seconds),
+    out += fmt::format("    {:<{}} {:>11} {:>6.1f}% {:>11.4g} {:>11} {:>11}  {}\n", r->op, name_width,
+                       format_seconds(r->seconds),
                        100.0 * r->share, static_cast<double>(r->flops), format_bytes(static_cast<double>(r->hbm_bytes)),
                        format_seconds(r->roofline_seconds), r->bound);
   }
@@ -257,6 +284,18 @@ void step_report_json(JsonWriter& j, const StepSummary& s) {
   j.value("roofline_bound", s.roofline_bound);
   j.value("sim_over_roofline", s.sim_over_roofline);
   j.value("tokens_per_joule", s.tokens_per_joule);
+  if (spec.phase == Phase::denoise) {
+    j.value("video_frames", spec.video_frames);
+    j.value("video_height", spec.video_height);
+    j.value("video_width", spec.video_width);
+    j.value("latent_tokens", spec.latent_tokens);
+    j.value("cfg", spec.cfg);
+    j.value("samples", spec.samples());
+    j.value("denoise_steps", spec.denoise_steps);
+    j.value("generation_seconds", s.generation_seconds);
+    j.value("seconds_per_video", s.seconds_per_video);
+    j.value("video_fps", s.video_fps);
+  }
   if (s.layers.layers > 0) {
     j.value("layers", s.layers.layers);
     j.value("simulated_layers", s.layers.simulated);

@@ -52,6 +52,11 @@ struct StepSummary {
   double step_seconds = 0.0;
   double tokens_per_second = 0.0;
   double ttft_seconds = 0.0;  // prefill: the step produces the first token
+  // denoise (a DiT): denoise_steps x step_seconds for the batch's videos; per video (the batch's
+  // time / its videos); video frames generated per second.
+  double generation_seconds = 0.0;
+  double seconds_per_video = 0.0;
+  double video_fps = 0.0;
   double mfu = 0.0;           // analytic FLOPs / (step time x peak at the weight dtype)
   std::uint64_t analytic_flops = 0;
   std::uint64_t analytic_hbm_bytes = 0;

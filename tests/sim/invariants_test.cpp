@@ -109,6 +109,17 @@ TEST_CASE("roofline invariant: MXFP4 experts on an array with an fp4 rate (4 MAC
 TEST_CASE("roofline invariant: Gemma 3 local and global layers, GeGLU", "[invariants][frontier]") {
   check_roofline("tpu-v4-like", kFrontier + "tiny-gemma3.json", decode(4, 1000));
 }
+TEST_CASE("roofline invariant: a DiT denoising step (non-causal self-attention, cross-attention, adaLN)",
+          "[invariants][frontier][dit]") {
+  // 9 frames of 128 x 192: 3 latent frames of 8 x 12 patches = 288 tokens per sample, CFG on.
+  RunSpec spec;
+  spec.phase = Phase::denoise;
+  spec.batch = 1;
+  spec.video_frames = 9;
+  spec.video_height = 128;
+  spec.video_width = 192;
+  check_roofline("tpu-v4-like", kFrontier + "tiny-wan.json", spec);
+}
 TEST_CASE("shipped frontier configs run through the library: gpt-oss-20b on sohu-like", "[invariants][frontier]") {
   RunSpec spec = decode(8, 1024, isa::DType::fp8);
   check_roofline("sohu-like", "gpt-oss-20b", spec);

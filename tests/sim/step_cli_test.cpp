@@ -170,3 +170,51 @@ TEST_CASE("the report shows the weight format, and says when the arch dequantize
   CHECK(!plain["weight_format"]["applied"].as<bool>());
   CHECK(plain["weight_bytes"].as<std::uint64_t>() > j["weight_bytes"].as<std::uint64_t>());
 }
+
+TEST_CASE("a DiT denoising step reports the whole generation: seconds per video and frames per second",
+          "[cli][step][dit]") {
+  // 9 frames of 128 x 192 through tiny-wan: 3 latent frames x 8 x 12 patches = 288 tokens per
+  // sample; CFG doubles the batch (2 samples, 576 tokens); 10 steps.
+  const std::string model = source_path("tests/data/frontier/tiny-wan.json");
+  const YAML::Node j = run_json("--arch tpu-v4-like --model " + model +
+                                " --phase denoise --frames 9 --height 128 --width 192 --steps 10");
+  CHECK(j["phase"].as<std::string>() == "denoise");
+  CHECK(j["batch"].as<int>() == 1);  // one video unless --batch is given
+  CHECK(j["latent_tokens"].as<std::uint64_t>() == 288);
+  CHECK(j["samples"].as<int>() == 2);
+  CHECK(j["tokens"].as<std::uint64_t>() == 576);
+  CHECK(j["cfg"].as<bool>());
+  CHECK(j["params"].as<std::uint64_t>() == 3'770'688ull);
+  CHECK(j["kv_cache_bytes"].as<std::uint64_t>() == 0);
+  const double step = j["step_seconds"].as<double>();
+  REQUIRE(step > 0);
+  CHECK(j["generation_seconds"].as<double>() == Approx(10 * step).epsilon(1e-12));
+  CHECK(j["seconds_per_video"].as<double>() == Approx(10 * step).epsilon(1e-12));
+  CHECK(j["video_fps"].as<double>() == Approx(9 / (10 * step)).epsilon(1e-12));
+  CHECK(step >= j["roofline_seconds"].as<double>());
+  bool self = false, cross = false;
+  for (const auto& op : j["ops"]) {
+    self = self || op["op"].as<std::string>() == "dit.self_attn.attention";
+    cross = cross || op["op"].as<std::string>() == "dit.cross_attn.attention";
+  }
+  CHECK(self);
+  CHECK(cross);
+  // Without guidance the step runs one sample: about half the time.
+  const YAML::Node off = run_json("--arch tpu-v4-like --model " + model +
+                                  " --phase denoise --frames 9 --height 128 --width 192 --cfg off");
+  CHECK(off["samples"].as<int>() == 1);
+  CHECK(off["step_seconds"].as<double>() < step);
+  // The video options belong to denoise; a DiT has no prefill; a language model no denoise.
+  auto r = run_tasim("run --model " + model + " --frames 9");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("--frames"));
+  r = run_tasim("run --model " + model + " --phase prefill");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("phase denoise"));
+  r = run_tasim("run --model " + model + " --phase denoise --frames 8");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("frames 8"));
+  r = run_tasim("run --model llama-3-8b --phase denoise");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("diffusion transformer"));
+}

@@ -63,6 +63,8 @@ TEST_CASE("every shipped model has its published parameter count", "[workloads][
       {"deepseek-v3", 671'026'419'200ull}, {"gpt-oss-120b", 116'829'156'672ull}, {"gpt-oss-20b", 20'914'757'184ull},
       {"qwen3-moe", 235'093'634'560ull},   {"llama-4-scout", 107'769'861'120ull},
       {"llama-4-maverick", 400'711'848'960ull}, {"kimi-k2", 1'026'408'232'448ull}, {"gemma-3-27b", 27'009'346'304ull},
+      // The video DiT, hand-counted from WanModel (dit_test.cpp); published "14B".
+      {"wan2.1-t2v-14b", 14'288'491'584ull},
   };
   const std::vector<std::string> names = model_names();
   REQUIRE(names.size() == expected.size());

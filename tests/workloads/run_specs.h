@@ -21,4 +21,16 @@ inline RunSpec prefill(int batch, int prompt_len) {
   return s;
 }
 
+// One denoising step of `batch` videos of frames x height x width pixels (a DiT).
+inline RunSpec denoise(int batch, int frames, int height, int width, bool cfg) {
+  RunSpec s;
+  s.phase = Phase::denoise;
+  s.batch = batch;
+  s.video_frames = frames;
+  s.video_height = height;
+  s.video_width = width;
+  s.cfg = cfg;
+  return s;
+}
+
 }  // namespace tasim::workloads::testing

@@ -89,8 +89,32 @@ struct StepLowering {
 using OpLowering = void (*)(StepLowering& step, const Op& op, std::size_t index);
 void lower_linear_op(StepLowering& step, const Op& op, std::size_t index);       // lower_linear.cpp
 void lower_attention_op(StepLowering& step, const Op& op, std::size_t index);    // lower_attention.cpp
+
+// An attention op lowered a slice of rounds at a time (lower_attention.cpp), so that a huge op (a
+// DiT's self-attention over 75,600 tokens: tens of millions of instructions) is handed to the
+// simulator in pieces instead of held whole. The same instructions in the same order as
+// lower_attention_op when sliceable().
+class AttentionLowering {
+ public:
+  AttentionLowering(StepLowering& step, const Op& op, std::size_t index);
+  ~AttentionLowering();
+  bool sliceable() const;
+  bool done() const;
+  // The next `rounds` rounds (an item per matrix unit each) of every core.
+  void lower_rounds(std::size_t rounds);
+
+ private:
+  struct Plan;
+  StepLowering& step_;
+  const Op& op_;
+  std::size_t index_;
+  std::unique_ptr<Plan> plan_;
+  std::size_t next_round_ = 0;
+};
 void lower_norm_op(StepLowering& step, const Op& op, std::size_t index);         // lower_rows.cpp
 void lower_residual_op(StepLowering& step, const Op& op, std::size_t index);
+void lower_modulated_norm_op(StepLowering& step, const Op& op, std::size_t index);
+void lower_gated_residual_op(StepLowering& step, const Op& op, std::size_t index);
 void lower_activation_op(StepLowering& step, const Op& op, std::size_t index);
 void lower_sampling_op(StepLowering& step, const Op& op, std::size_t index);
 void lower_embedding_op(StepLowering& step, const Op& op, std::size_t index);

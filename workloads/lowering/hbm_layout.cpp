@@ -31,6 +31,8 @@ std::uint64_t output_bytes(const StepGraph& graph, const Op& op) {
     case OpKind::norm:
     case OpKind::rope:
     case OpKind::residual_add:
+    case OpKind::modulated_norm:
+    case OpKind::gated_residual:
     case OpKind::sampling:
     case OpKind::allreduce:
     case OpKind::alltoall:
@@ -106,6 +108,20 @@ HbmLayout::HbmLayout(const StepGraph& graph, const ChipConfig& chip, const std::
     weight_addr_.push_back(it->second);
   }
   weights_end_ = next_;
+  if (model.is_dit()) {
+    // A DiT caches nothing: each attention reads the keys and values its projection just wrote,
+    // so one region, the largest attention's, serves every layer.
+    std::uint64_t shared = 0;
+    for (const auto& op : graph.ops) {
+      if (op.kind == OpKind::attention) shared = std::max(shared, attention_read_bytes(op, kvb));
+    }
+    const std::uint64_t base = alloc(std::max<std::uint64_t>(shared, 1));
+    kv_layer_base_.assign(static_cast<std::size_t>(std::max(1, model.num_layers)), base);
+    attention_kv_.assign(graph.ops.size(), base);
+    kv_reserved_bytes_ = shared;
+    allocate_arena(graph, chip, program_name);
+    return;
+  }
   const std::uint64_t positions =
       spec.phase == Phase::prefill ? spec.prompt_len : static_cast<std::uint64_t>(spec.context_len) + 1;
   // This chip's KV heads (all of them unless tensor parallel; fewer than chips are replicated);
@@ -165,6 +181,10 @@ HbmLayout::HbmLayout(const StepGraph& graph, const ChipConfig& chip, const std::
   }
   kv_reserved_bytes_ = 0;
   for (std::uint64_t b : layer_bytes) kv_reserved_bytes_ += b;
+  allocate_arena(graph, chip, program_name);
+}
+
+void HbmLayout::allocate_arena(const StepGraph& graph, const ChipConfig& chip, const std::string& program_name) {
   std::uint64_t largest = 0;
   for (const auto& op : graph.ops) largest = std::max(largest, output_bytes(graph, op));
   arena_slot_ = align_up(std::max<std::uint64_t>(largest, 1), kAlignBytes);

@@ -39,6 +39,8 @@ class HbmLayout {
   static constexpr std::uint64_t kArenaSlots = 16;
   static constexpr std::uint64_t kAlignBytes = 4096;
   std::uint64_t alloc(std::uint64_t bytes);
+  // The rotating activation arena after everything else; throws when HBM is too small.
+  void allocate_arena(const StepGraph& graph, const ChipConfig& chip, const std::string& program_name);
 
   std::uint64_t next_ = 0;
   std::vector<std::uint64_t> weight_addr_;

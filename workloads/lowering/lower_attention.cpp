@@ -9,6 +9,7 @@
 // serves the units' softmaxes in turn instead of one item after another.
 #include <algorithm>
 #include <limits>
+#include <memory>
 
 #include "arch/matrix_timing.h"
 #include "common/int_math.h"
@@ -87,11 +88,12 @@ class AttentionCore {
         group_(static_cast<std::uint64_t>(a_.heads / std::max(1, a_.kv_heads))),
         kv_cache_(step.hbm.attention_kv(index)), kv_head_bytes_(a_.kv_len * d_ * kb_) {}
 
-  // items: per unit, this core's share in order.
-  void run(const std::vector<const std::vector<Item>*>& items) {
+  // items: per unit, this core's share in order; rounds [first, end) of them.
+  void run(const std::vector<const std::vector<Item>*>& items, std::size_t first = 0,
+           std::size_t end = std::numeric_limits<std::size_t>::max()) {
     std::size_t rounds = 0;
     for (const auto* l : items) rounds = std::max(rounds, l->size());
-    for (std::size_t r = 0; r < rounds; ++r) {
+    for (std::size_t r = first; r < std::min(rounds, end); ++r) {
       std::vector<Live> live;
       for (int j = 0; j < step_.units; ++j) {
         if (r < items[static_cast<std::size_t>(j)]->size()) live.push_back(start_item(j, (*items[static_cast<std::size_t>(j)])[r]));
@@ -233,22 +235,54 @@ AttentionTiling choose_attention_tiling(const ChipConfig& chip, const AttentionS
 
 namespace tasim::workloads::lowering {
 
-void lower_attention_op(StepLowering& step, const Op& op, std::size_t index) {
+struct AttentionLowering::Plan {
+  AttentionBlocks blocks;
+  std::vector<std::vector<Item>> per_worker;
+  std::size_t rounds = 0;  // the most items any worker has
+};
+
+AttentionLowering::AttentionLowering(StepLowering& step, const Op& op, std::size_t index)
+    : step_(step), op_(op), index_(index), plan_(std::make_unique<Plan>()) {
   const AttentionShape& a = op.attention();
-  const AttentionBlocks blocks = choose_blocks(step.chip, step.sram.plan, a, step.act_dtype(), step.graph.spec.kv_dtype);
-  const std::uint64_t q_blocks = blocks.q_blocks;
-  const int workers = blocks.workers;
-  std::vector<std::vector<Item>> per_worker(static_cast<std::size_t>(workers));
+  plan_->blocks = choose_blocks(step.chip, step.sram.plan, a, step.act_dtype(), step.graph.spec.kv_dtype);
+  const int workers = plan_->blocks.workers;
+  plan_->per_worker.resize(static_cast<std::size_t>(workers));
   std::uint64_t item_index = 0;
   for (std::uint64_t b = 0; b < static_cast<std::uint64_t>(a.batch); ++b)
     for (std::uint64_t h = 0; h < static_cast<std::uint64_t>(a.kv_heads); ++h)
-      for (std::uint64_t qb = 0; qb < q_blocks; ++qb) per_worker[item_index++ % workers].push_back({b, h, qb});
-  for (int c = 0; c < step.cores; ++c) {
+      for (std::uint64_t qb = 0; qb < plan_->blocks.q_blocks; ++qb) {
+        plan_->per_worker[item_index++ % workers].push_back({b, h, qb});
+      }
+  for (const auto& l : plan_->per_worker) plan_->rounds = std::max(plan_->rounds, l.size());
+}
+
+AttentionLowering::~AttentionLowering() = default;
+
+bool AttentionLowering::done() const { return next_round_ >= plan_->rounds; }
+
+bool AttentionLowering::sliceable() const {
+  // Every item of a non-causal op sweeps the same key blocks, so every core's round has the same
+  // steps and slices merge into exactly the order of the whole op (Emitter::flush is round-robin
+  // by steps). A causal op's items differ; it is lowered whole.
+  return !op_.attention().causal;
+}
+
+void AttentionLowering::lower_rounds(std::size_t rounds) {
+  const std::size_t first = next_round_, end = first + std::min(rounds, plan_->rounds - first);
+  for (int c = 0; c < step_.cores; ++c) {
     // Worker j * cores + c is unit j of core c.
     std::vector<const std::vector<Item>*> items;
-    for (int j = 0; j < step.units; ++j) items.push_back(&per_worker[static_cast<std::size_t>(j * step.cores + c)]);
-    AttentionCore(step, op, index, blocks, c).run(items);
+    for (int j = 0; j < step_.units; ++j) {
+      items.push_back(&plan_->per_worker[static_cast<std::size_t>(j * step_.cores + c)]);
+    }
+    AttentionCore(step_, op_, index_, plan_->blocks, c).run(items, first, end);
   }
+  next_round_ = end;
+}
+
+void lower_attention_op(StepLowering& step, const Op& op, std::size_t index) {
+  AttentionLowering lowering(step, op, index);
+  lowering.lower_rounds(std::numeric_limits<std::size_t>::max());
 }
 
 }  // namespace tasim::workloads::lowering

@@ -135,6 +135,26 @@ void lower_residual_op(StepLowering& step, const Op& op, std::size_t index) {
   lower_rows(step, r);
 }
 
+// DiT adaLN: LayerNorm(x) * (1 + scale) + shift is a LayerNorm whose gamma is 1 + scale and beta
+// the shift, so one vec_layernorm with the sample's two vectors in the parameter slot.
+void lower_modulated_norm_op(StepLowering& step, const Op& op, std::size_t index) {
+  RowsSpec r = rows_spec(op.rows().rows, op.rows().width, {Opcode::vec_layernorm}, step.hbm.input(index),
+                         step.hbm.output(index));
+  r.param = true;
+  r.aux_hbm = step.hbm.weights(index);
+  lower_rows(step, r);
+}
+
+// DiT gated residual: x + gate * y, the gate a vector per sample (the multiply costs what a
+// multiply by the residual would; the gate's few bytes are left in the parameter slot's place).
+void lower_gated_residual_op(StepLowering& step, const Op& op, std::size_t index) {
+  RowsSpec r = rows_spec(op.rows().rows, op.rows().width, {Opcode::vec_mul, Opcode::vec_add}, step.hbm.input(index),
+                         step.hbm.output(index));
+  r.second = true;
+  r.aux_hbm = step.hbm.residual(index);
+  lower_rows(step, r);
+}
+
 // swiglu: each row holds [gate | up] (op.rows().width = 2 x intermediate); silu(gate) * up.
 // gelu: each row is up (op.rows().width = intermediate); gelu(up).
 void lower_activation_op(StepLowering& step, const Op& op, std::size_t index) {

@@ -30,8 +30,7 @@ CoreSemaphores checked_semaphores(const ChipConfig& chip) {
 }
 
 std::string program_name(const StepGraph& graph) {
-  return fmt::format("{}_{}_b{}", graph.model.name, graph.spec.phase == Phase::prefill ? "prefill" : "decode",
-                     graph.spec.batch);
+  return fmt::format("{}_{}_b{}", graph.model.name, phase_name(graph.spec.phase), graph.spec.batch);
 }
 
 }  // namespace
@@ -140,6 +139,8 @@ OpLowering lowering_of(OpKind kind) {
     case OpKind::norm:
     case OpKind::rope: return lower_norm_op;
     case OpKind::residual_add: return lower_residual_op;
+    case OpKind::modulated_norm: return lower_modulated_norm_op;
+    case OpKind::gated_residual: return lower_gated_residual_op;
     case OpKind::activation: return lower_activation_op;
     case OpKind::sampling: return lower_sampling_op;
     case OpKind::embedding: return lower_embedding_op;
@@ -186,19 +187,27 @@ void op_epilogue(StepLowering& step) {
   step.out.flush();
 }
 
-void lower_op(StepLowering& step, const Op& op, std::size_t index) {
+void begin_op(StepLowering& step, const Op& op) {
   step.out.begin_op(op.name);
   if (op.kind == OpKind::linear || op.kind == OpKind::attention) step.switch_plan(step.plan_for(op));
   op_prologue(step);
+}
+
+void lower_op(StepLowering& step, const Op& op, std::size_t index) {
+  begin_op(step, op);
   lowering_of(op.kind)(step, op, index);
   op_epilogue(step);
 }
 
+
 }  // namespace
 }  // namespace lowering
 
-LoweringStream::LoweringStream(const StepGraph& graph, const ChipConfig& chip, int layers)
-    : step_(std::make_unique<lowering::StepLowering>(graph, chip)), layers_(layers) {}
+LoweringStream::LoweringStream(const StepGraph& graph, const ChipConfig& chip, int layers,
+                               std::size_t attention_slice_rounds)
+    : step_(std::make_unique<lowering::StepLowering>(graph, chip)),
+      layers_(layers),
+      attention_slice_rounds_(attention_slice_rounds) {}
 
 LoweringStream::~LoweringStream() = default;
 
@@ -206,10 +215,29 @@ bool LoweringStream::next(const isa::Instruction*& first, std::size_t& count) {
   const auto& ops = step_->graph.ops;
   chunk_.clear();
   while (chunk_.empty()) {
-    if (next_op_ < ops.size()) {
+    if (attention_) {
+      // The next slice of an attention op (its rounds merged as the whole op's would be).
+      attention_->lower_rounds(attention_slice_rounds_);
+      if (attention_->done()) {
+        lowering::op_epilogue(*step_);
+        attention_.reset();
+      } else {
+        step_->out.flush();
+      }
+    } else if (next_op_ < ops.size()) {
       const std::size_t i = next_op_++;
       if (layers_ >= 0 && ops[i].layer >= layers_) continue;
-      lowering::lower_op(*step_, ops[i], i);
+      if (ops[i].kind == OpKind::attention) {
+        lowering::begin_op(*step_, ops[i]);
+        attention_ = std::make_unique<lowering::AttentionLowering>(*step_, ops[i], i);
+        if (!attention_->sliceable() || attention_slice_rounds_ == 0) {
+          attention_->lower_rounds(std::numeric_limits<std::size_t>::max());
+          lowering::op_epilogue(*step_);
+          attention_.reset();
+        }
+      } else {
+        lowering::lower_op(*step_, ops[i], i);
+      }
     } else if (!halted_) {
       isa::Instruction halt;
       halt.op = Opcode::halt;
