@@ -21,6 +21,10 @@ struct MatrixUnitConfig {
   // The stationary operand (ws: weights, is: inputs) is double-buffered in the PEs: the next
   // fold's tile loads while the current one streams. false = SCALE-Sim v2's timing exactly.
   bool double_buffered = false;
+  // Accumulators in the unit's registers (a GPU's tensor cores: Hopper's wgmma accumulates into
+  // registers) instead of in SRAM: a matmul reads and writes no C through an SRAM port while it
+  // accumulates; C reaches SRAM once per tile (charged to its first k-step, acc = 0).
+  bool register_accumulators = false;
   // MACs one PE completes per cycle, by input dtype (index = isa::DType). A factor f > 1 models
   // dot-product PEs that consume f elements of the reduction dimension (K) per cycle. 0: the
   // array has no datapath for that dtype (fp4 by default): weights that want it are dequantized

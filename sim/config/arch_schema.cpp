@@ -172,6 +172,17 @@ std::vector<ArchKey> build_schema() {
     k.get = [](const ChipConfig& c) { return std::string(c.core.matrix.double_buffered ? "true" : "false"); };
     s.push_back(k);
   }
+  {
+    ArchKey k = base_key("core.matrix.register_accumulators", ArchKeyType::choice, false, "false", 0, 0, "-",
+                         "true: the fp32 accumulators stay in the matrix unit's registers while a tile "
+                         "accumulates (a GPU's tensor cores: Hopper's wgmma accumulates in registers), so "
+                         "a matmul moves only A and B through its SRAM port, and C once per tile. false: C "
+                         "is read and written in SRAM at every k-step (a systolic array draining to SRAM).");
+    k.choices = {"false", "true"};
+    k.set = [](ChipConfig& c, const ArchValue& v) { c.core.matrix.register_accumulators = v.choice == 1; };
+    k.get = [](const ChipConfig& c) { return std::string(c.core.matrix.register_accumulators ? "true" : "false"); };
+    s.push_back(k);
+  }
   const char* const mac_defaults[isa::kNumDTypes] = {"1", "2", "2", "0"};
   for (int t = 0; t < isa::kNumDTypes; ++t) {
     const auto dtype = static_cast<isa::DType>(t);

@@ -96,8 +96,11 @@ LinearTiling choose_linear_tiling(const ChipConfig& chip, const SramPlan& plan, 
         const std::uint64_t rounds = ceil_div(items, static_cast<std::uint64_t>(chip.cores));
         // A matmul takes its array cycles or the time its operands and fp32 accumulator
         // (read and written) need through one SRAM port, whichever is longer.
-        const double port_bytes = static_cast<double>(((mb_eq * tk_eff + tk_eff * tn_eff) * w_bits + 7) / 8 +
-                                                      2 * mb_eq * tn_eff * isa::kAccumulatorBytes);
+        // (Register accumulators: C crosses the port once per tile, not twice per k-step.)
+        const double c_port_bytes = mx.register_accumulators
+                                        ? static_cast<double>(mb_eq * tn_eff * isa::kAccumulatorBytes) / k_steps
+                                        : static_cast<double>(2 * mb_eq * tn_eff * isa::kAccumulatorBytes);
+        const double port_bytes = static_cast<double>(((mb_eq * tk_eff + tk_eff * tn_eff) * w_bits + 7) / 8) + c_port_bytes;
         const double per_matmul = std::max(static_cast<double>(timing::matmul_cycles(mx, weight_dtype, mb_eq, tn_eff, tk_eff)),
                                            port_bytes / chip.core.sram.bytes_per_cycle_per_port);
         const double compute = static_cast<double>(rounds * k_steps) * per_matmul;
