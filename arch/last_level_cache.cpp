@@ -24,7 +24,9 @@ double LastLevelCache::time_transfer(double now_cycle, std::uint64_t addr, std::
                                      std::uint64_t row_bytes, std::uint64_t stride_bytes, bool is_write) {
   const std::uint64_t bytes = rows * row_bytes;
   if (is_write || bytes == 0) return behind_->transfer(now_cycle, addr, rows, row_bytes, stride_bytes, is_write);
-  const Region region{addr, rows, row_bytes, stride_bytes == row_bytes ? 0 : stride_bytes};
+  // One region, however its contiguity is written: stride 0, the row size, or any stride of one row.
+  const bool contiguous = stride_bytes == row_bytes || rows == 1;
+  const Region region{addr, rows, row_bytes, contiguous ? 0 : stride_bytes};
   const auto found = index_.find(region);
   if (found != index_.end()) {
     lru_.splice(lru_.begin(), lru_, found->second);

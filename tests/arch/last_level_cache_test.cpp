@@ -57,6 +57,10 @@ TEST_CASE("only the same region hits: another shape or stride of the same bytes 
   llc.transfer(0.0, 1 << 16, 4, 256, 0, false);
   llc.transfer(0.0, 1 << 16, 4, 256, 256, false);
   CHECK(llc.hit_bytes() == 4 * 256);
+  // So is one row, whatever stride it names.
+  llc.transfer(0.0, 1 << 18, 1, 512, 0, false);
+  llc.transfer(0.0, 1 << 18, 1, 512, 4096, false);
+  CHECK(llc.hit_bytes() == 4 * 256 + 512);
 }
 
 TEST_CASE("the least recently used region is evicted and a region larger than the cache streams past", "[llc]") {

@@ -34,4 +34,20 @@ inline ChipConfig tiny_chip() {
   return chip;
 }
 
+// Two cores of two 64 x 64 arrays each: the compiler tests' chip (workloads/ lowers for it).
+inline ChipConfig two_core_chip(std::uint64_t hbm_bytes = 128ull << 30) {  // mixtral-8x7b in bf16 needs ~87 GiB
+  ChipConfig chip;
+  chip.name = "test";
+  chip.clock_ghz = 1.0;
+  chip.cores = 2;
+  chip.semaphores = 512;
+  chip.core.matrix.count = 2;
+  chip.core.matrix.rows = 64;
+  chip.core.matrix.cols = 64;
+  chip.core.dma.engines = 3;
+  chip.core.sram.capacity_bytes = 4 << 20;
+  chip.hbm.capacity_bytes = hbm_bytes;
+  return chip;
+}
+
 }  // namespace tasim::testing

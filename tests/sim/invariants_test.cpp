@@ -9,6 +9,7 @@
 #include "sim/report/step_summary.h"
 #include "workloads/lowering.h"
 #include "workloads/model.h"
+#include "workloads/run_specs.h"
 
 using namespace tasim;
 using namespace tasim::workloads;
@@ -76,13 +77,7 @@ void check_roofline(const std::string& arch, const std::string& model, const Run
   }
 }
 
-RunSpec prefill(int batch, int prompt) {
-  RunSpec s;
-  s.phase = Phase::prefill;
-  s.batch = batch;
-  s.prompt_len = prompt;
-  return s;
-}
+using workloads::testing::prefill;
 
 const std::string kFrontier = std::string(TASIM_SOURCE_DIR) + "/tests/data/frontier/";
 

@@ -1,14 +1,14 @@
 #include <catch2/catch.hpp>
 
-#include <cmath>
-
 #include <array>
+#include <cmath>
 #include <map>
 #include <set>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "arch/test_chips.h"
 #include "workloads/lowering.h"
 #include "workloads/lowering/hbm_layout.h"
 #include "workloads/model.h"
@@ -18,20 +18,7 @@ using namespace tasim::workloads;
 
 namespace {
 
-ChipConfig two_core_chip() {
-  ChipConfig chip;
-  chip.name = "test";
-  chip.clock_ghz = 1.0;
-  chip.cores = 2;
-  chip.semaphores = 512;
-  chip.core.matrix.count = 2;
-  chip.core.matrix.rows = 64;
-  chip.core.matrix.cols = 64;
-  chip.core.dma.engines = 3;
-  chip.core.sram.capacity_bytes = 4 << 20;
-  chip.hbm.capacity_bytes = 128ull << 30;  // mixtral-8x7b in bf16 needs ~87 GiB
-  return chip;
-}
+using tasim::testing::two_core_chip;
 
 RunSpec decode(int batch, int context) {
   RunSpec s;

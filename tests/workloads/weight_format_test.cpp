@@ -7,6 +7,7 @@
 #include <string>
 
 #include "arch/matrix_timing.h"
+#include "arch/test_chips.h"
 #include "workloads/graph.h"
 #include "workloads/lowering.h"
 #include "workloads/lowering/hbm_layout.h"
@@ -37,20 +38,6 @@ std::string tiny_llama(const std::string& quantization_config) {
          quantization_config + "}";
 }
 
-ChipConfig small_chip() {
-  ChipConfig chip;
-  chip.name = "test";
-  chip.clock_ghz = 1.0;
-  chip.cores = 2;
-  chip.semaphores = 512;
-  chip.core.matrix.count = 2;
-  chip.core.matrix.rows = 64;
-  chip.core.matrix.cols = 64;
-  chip.core.dma.engines = 3;
-  chip.core.sram.capacity_bytes = 4 << 20;
-  chip.hbm.capacity_bytes = 16ull << 30;
-  return chip;
-}
 
 }  // namespace
 
@@ -192,7 +179,7 @@ TEST_CASE("MXFP4 experts: the DMA moves 4.25 bits per value and the matmuls run 
   while (g.ops[index].name != "layer0.mlp.experts") ++index;
   const Op& experts = g.ops[index];
   for (const bool fp4_rate : {false, true}) {
-    ChipConfig chip = small_chip();
+    ChipConfig chip = tasim::testing::two_core_chip(16ull << 30);
     if (fp4_rate) chip.core.matrix.macs_per_pe_per_cycle[static_cast<int>(isa::DType::fp4)] = 4;
     const lowering::HbmLayout layout(g, chip, "t");
     const std::uint64_t w0 = layout.weights(index), w1 = w0 + experts.weight_bytes;
