@@ -165,6 +165,11 @@ struct CostConfig {
   double noc_pj_per_bit = 0.5;           // a byte crossing the on-chip network between cores
   double other_area_mm2 = 50.0;          // control, host interface, clocking, pads
   double static_w_per_mm2 = 0.1;         // leakage and always-on power per mm^2 of die
+  // Board power the chip holds by lowering its clock (a GPU's power limit); 0: none, the chip
+  // runs at clock_ghz whatever it burns (arch/cost_model.h power_limited_seconds).
+  double power_limit_w = 0.0;
+
+  bool power_limited() const { return power_limit_w > 0; }
 };
 
 struct CoreConfig {

@@ -61,4 +61,11 @@ EnergyBreakdown run_energy(const ChipConfig& chip, const Activity& activity, dou
   return e;
 }
 
+double power_limited_seconds(const ChipConfig& chip, double dynamic_j, double seconds) {
+  if (!chip.cost.power_limited()) return seconds;
+  const double headroom_w = chip.cost.power_limit_w - static_power_w(chip);  // > 0: checked when loaded
+  if (headroom_w <= 0) return seconds;
+  return std::max(seconds, dynamic_j / headroom_w);
+}
+
 }  // namespace tasim

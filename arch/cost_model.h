@@ -74,4 +74,12 @@ double static_power_w(const ChipConfig& chip);
 // Energy of a run: `activity` over all `chips` chips, which each burn static power for `seconds`.
 EnergyBreakdown run_energy(const ChipConfig& chip, const Activity& activity, double seconds, int chips);
 
+// How long a stretch of one chip's work (a kernel, or a whole run) takes when the chip holds
+// cost.power_limit_w (a GPU's power limit, held by lowering the clock). Energy per operation
+// does not depend on the clock here (no voltage scaling), so the stretch burns `dynamic_j` at
+// any clock; when the limit binds the chip burns exactly the limit on average, so the stretch
+// takes dynamic_j / (limit - static power), whatever its mix of compute and memory: an energy
+// roofline. `seconds` (the stretch at clock_ghz) when that is longer, or when no limit is set.
+double power_limited_seconds(const ChipConfig& chip, double dynamic_j, double seconds);
+
 }  // namespace tasim

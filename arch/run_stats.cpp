@@ -10,6 +10,7 @@ const char* stall_reason_name(StallReason r) {
     case StallReason::hbm: return "hbm";
     case StallReason::starved: return "starved";
     case StallReason::noc: return "noc";
+    case StallReason::power: return "power";
   }
   return "?";
 }

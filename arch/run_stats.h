@@ -18,8 +18,9 @@ enum class StallReason : int {
   hbm,        // HBM channel contention beyond the unloaded transfer time
   starved,    // queue empty while the sequencer had not finished the program
   noc,        // on-chip network contention (a copy into another core's SRAM) beyond the unloaded time
+  power,      // the chip holding its power limit (cost.power_limit_w) after a kernel or at the end
 };
-constexpr int kNumStallReasons = 6;
+constexpr int kNumStallReasons = 7;
 const char* stall_reason_name(StallReason r);
 
 // What a unit did that adds up over a run (UnitStats is this plus the unit's identity).

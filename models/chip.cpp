@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "arch/cost_model.h"
 #include "models/collective_hub.h"
 #include "models/systemc_reports.h"
 
@@ -211,7 +212,8 @@ Activity Chip::execute(int u, const isa::Instruction& inst) {
       break;
     case isa::Category::control:
       if (isa::is_barrier(inst.op)) {
-        run_barrier(u, start, inst.op == Opcode::kernel_boundary ? inst.get(isa::Field::cycles) : 0);
+        const bool kernel = inst.op == Opcode::kernel_boundary;
+        run_barrier(u, start, kernel, kernel ? inst.get(isa::Field::cycles) : 0);
       }
       break;  // halt ends the sequencer's issue; nothing runs it
   }
@@ -307,19 +309,38 @@ void Chip::run_semaphore(int u, const isa::Instruction& inst, std::uint64_t star
   unit_stats_[u].stall_cycles[static_cast<int>(StallReason::semaphore)] += now_cycle() - start;
 }
 
-void Chip::run_barrier(int u, std::uint64_t start, std::uint64_t release_cycles) {
+void Chip::run_barrier(int u, std::uint64_t start, bool kernel, std::uint64_t release_cycles) {
   units_[u].state = UnitState::waiting_barrier;
   const std::uint64_t generation = barrier_generation_;
   if (++barrier_arrived_ == static_cast<int>(units_.size())) {
     barrier_arrived_ = 0;
     ++barrier_generation_;
-    // barrier.kernel: everyone, the last to arrive too, resumes `release_cycles` later.
-    barrier_event_.notify(cycle_ * static_cast<double>(release_cycles));
-    wait_cycles(release_cycles);
+    // Every unit waits here, so the kernel's work is all done and counted in activity_.
+    barrier_hold_cycles_ = kernel ? power_hold_cycles(now_cycle()) : 0;
+    const std::uint64_t resume_after = barrier_hold_cycles_ + release_cycles;
+    if (kernel) {
+      stretch_start_cycle_ = now_cycle() + resume_after;
+      stretch_start_j_ = dynamic_energy(config_.cost, activity_).total_j();
+    }
+    // barrier.kernel: everyone, the last to arrive too, resumes `resume_after` cycles later.
+    barrier_event_.notify(cycle_ * static_cast<double>(resume_after));
+    wait_cycles(resume_after);
   } else {
     while (barrier_generation_ == generation) wait(barrier_event_);
   }
-  unit_stats_[u].stall_cycles[static_cast<int>(StallReason::barrier)] += now_cycle() - start;
+  UnitCounters& stats = unit_stats_[u];
+  stats.stall_cycles[static_cast<int>(StallReason::power)] += barrier_hold_cycles_;
+  stats.stall_cycles[static_cast<int>(StallReason::barrier)] += now_cycle() - start - barrier_hold_cycles_;
+}
+
+std::uint64_t Chip::power_hold_cycles(std::uint64_t end) const {
+  if (!config_.cost.power_limited() || end < stretch_start_cycle_) return 0;
+  const double cycle_s = 1e-9 / config_.clock_ghz;
+  const double elapsed_s = static_cast<double>(end - stretch_start_cycle_) * cycle_s;
+  const double dynamic_j = dynamic_energy(config_.cost, activity_).total_j() - stretch_start_j_;
+  const double held_s = power_limited_seconds(config_, dynamic_j, elapsed_s);
+  if (held_s <= elapsed_s) return 0;
+  return static_cast<std::uint64_t>(std::ceil((held_s - elapsed_s) / cycle_s));
 }
 
 bool Chip::finished() const {
@@ -377,7 +398,9 @@ std::string Chip::deadlock_report() const {
 
 RunStats Chip::stats() const {
   RunStats s;
-  s.cycles = last_end_cycle_;
+  // The work after the last kernel boundary (all of it, without one) holds the limit too.
+  const std::uint64_t tail_hold = power_hold_cycles(last_end_cycle_);
+  s.cycles = last_end_cycle_ + tail_hold;
   s.clock_ghz = config_.clock_ghz;
   s.instructions = instructions_;
   s.activity = activity_;
@@ -391,6 +414,7 @@ RunStats Chip::stats() const {
   s.sram_peak_bytes = sram_peak_;
   s.sram_capacity_bytes = config_.core.sram.capacity_bytes;
   s.units = unit_stats_;
+  for (UnitStats& u : s.units) u.stall_cycles[static_cast<int>(StallReason::power)] += tail_hold;
   s.layers = layers_;
   for (LayerWork& w : s.layers) {
     if (!w.seen) w.units.assign(units_.size(), UnitCounters{});

@@ -98,7 +98,12 @@ class Chip : public sc_core::sc_module {
   void run_timed(int u, const isa::Instruction& inst, std::uint64_t start, Activity& work);
   void run_chip_to_chip(int u, const isa::Instruction& inst, std::uint64_t start);
   void run_semaphore(int u, const isa::Instruction& inst, std::uint64_t start);
-  void run_barrier(int u, std::uint64_t start, std::uint64_t release_cycles);
+  // kernel: a kernel boundary, released `release_cycles` after the last unit arrives, plus the
+  // time the chip holds its power limit over the kernel that ended there.
+  void run_barrier(int u, std::uint64_t start, bool kernel, std::uint64_t release_cycles);
+  // Cycles the stretch of work from stretch_start_cycle_ to `end` must be drawn out by for the
+  // chip's average power over it to stay within cost.power_limit_w (0 without a limit).
+  std::uint64_t power_hold_cycles(std::uint64_t end) const;
   int unit_index(int core, isa::UnitKind kind, int index) const;
   int target_unit(const isa::Instruction& inst) const;
   std::uint64_t now_cycle() const;
@@ -140,6 +145,11 @@ class Chip : public sc_core::sc_module {
   std::uint64_t last_end_cycle_ = 0;
   std::uint64_t instructions_ = 0;
   Activity activity_;  // what the units did, for the energy model
+  // The power limit is held over each kernel (between kernel boundaries) and over the work after
+  // the last one: where the current stretch began, and the dynamic energy burnt before it.
+  std::uint64_t stretch_start_cycle_ = 0;
+  double stretch_start_j_ = 0.0;
+  std::uint64_t barrier_hold_cycles_ = 0;  // of the barrier being released
   std::vector<std::uint64_t> sram_peak_;
   // Layer accounting (ChipOptions::layer_of_tag).
   std::vector<LayerWork> layers_;

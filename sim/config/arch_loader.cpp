@@ -17,6 +17,7 @@
 #include "common/suggest.h"
 #include "common/yaml_util.h"
 #include "arch/arch_figures.h"
+#include "arch/cost_model.h"
 #include "sim/config/arch_presets_embedded.h"
 #include "sim/config/arch_schema.h"
 
@@ -384,6 +385,17 @@ void check_llc(const LlcConfig& llc, const FlatArch& flat, const std::string& so
                           static_cast<double>(llc.capacity_bytes) / (1024.0 * 1024.0)));
 }
 
+// A limit at or below the static power leaves nothing to run the chip on.
+void check_power_limit(const ChipConfig& chip, const FlatArch& flat, const std::string& source) {
+  if (!chip.cost.power_limited()) return;
+  const double static_w = static_power_w(chip);
+  if (chip.cost.power_limit_w > static_w) return;
+  const auto it = flat.find("cost.power_limit_w");
+  throw Error(fmt::format("{}: cost.power_limit_w = {} W must exceed the chip's static power, {:.1f} W "
+                          "(cost.static_w_per_mm2 x the die area)",
+                          it != flat.end() ? it->second.origin : source, chip.cost.power_limit_w, static_w));
+}
+
 ArchInfo build_chip(const FlatArch& flat, const std::string& source, const std::string& default_name) {
   ArchInfo info;
   info.chip.name = default_name;
@@ -415,6 +427,7 @@ ArchInfo build_chip(const FlatArch& flat, const std::string& source, const std::
   check_system(info.chip.system, flat, source);
   check_hbm(info.chip.hbm, flat, source);
   check_llc(info.chip.llc, flat, source);
+  check_power_limit(info.chip, flat, source);
   return info;
 }
 

@@ -447,6 +447,12 @@ std::vector<ArchKey> build_schema() {
   s.push_back(number_key("cost.static_w_per_mm2", false, "0.1", 0, 1e3, "W/mm^2",
                          "Static power (leakage and always-on logic) per mm^2 of die, burnt for the whole run.",
                          [](auto& c) -> auto& { return c.cost.static_w_per_mm2; }));
+  s.push_back(number_key("cost.power_limit_w", false, "0", 0, 1e6, "W",
+                         "Power limit of one chip: when a run would burn more on average, the chip lowers "
+                         "its clock until it burns exactly this (energy per operation unchanged), so the "
+                         "run takes dynamic energy / (limit - static power). Must exceed the static power. "
+                         "0 = no limit (the chip runs at clock_ghz whatever it burns).",
+                         [](auto& c) -> auto& { return c.cost.power_limit_w; }));
   const char* const mac_area_defaults[isa::kNumDTypes] = {"400", "175", "50", "15"};
   for (int t = 0; t < isa::kNumDTypes; ++t) {
     const std::string name = isa::dtype_name(static_cast<isa::DType>(t));

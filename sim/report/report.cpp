@@ -34,6 +34,13 @@ std::string report_text(const RunStats& stats, const ChipConfig& chip, const Rep
   if (ctx.step) out += step_report_text(*ctx.step);
   out += fmt::format("  total            {} cycles = {} at {} GHz\n", stats.cycles, format_seconds(m.seconds),
                      chip.clock_ghz);
+  if (chip.cost.power_limited()) {
+    // Every unit of a chip waits the same holds: the longest wait is one chip's.
+    std::uint64_t held = 0;
+    for (const auto& u : stats.units) held = std::max(held, u.stall_cycles[static_cast<int>(StallReason::power)]);
+    out += fmt::format("  power limit      {} W per chip: held for {} cycles ({:.1f}% of the run)\n", chip.cost.power_limit_w,
+                       held, 100.0 * static_cast<double>(held) / std::max<double>(1, stats.cycles));
+  }
   out += fmt::format("  instructions     {}\n", stats.instructions);
   out += fmt::format("  FLOPs            {:.4g} ({:.2f} TFLOP/s achieved)\n", static_cast<double>(stats.flops),
                      m.seconds > 0 ? stats.flops / m.seconds / 1e12 : 0.0);
@@ -104,6 +111,9 @@ std::string report_json(const RunStats& stats, const ChipConfig& chip, const Rep
   j.value("cycles", stats.cycles);
   j.value("seconds", m.seconds);
   j.value("clock_ghz", chip.clock_ghz);
+  if (chip.cost.power_limited()) {
+    j.value("power_limit_w", chip.cost.power_limit_w);
+  }
   j.value("chips", stats.chips);
   j.value("instructions", stats.instructions);
   j.value("flops", stats.flops);

@@ -107,6 +107,21 @@ TEST_CASE("static energy is area times static power density times time times chi
   CHECK(e.dynamic_j() == 0.0);
 }
 
+TEST_CASE("a power limit makes a run last its dynamic energy over the power left above static", "[cost][power]") {
+  ChipConfig chip = testing::tiny_chip();
+  chip.cost.static_w_per_mm2 = 0.1;
+  const double static_w = static_power_w(chip);
+  // No limit: the run's own time, however much it burns.
+  CHECK(power_limited_seconds(chip, 1000.0, 0.002) == 0.002);
+  chip.cost.power_limit_w = static_w + 50.0;
+  // 1 J in 2 ms would be 500 W of dynamic power against 50 W available: 1 / 50 = 20 ms.
+  CHECK(power_limited_seconds(chip, 1.0, 0.002) == Approx(0.02));
+  // 0.05 J in 2 ms is 25 W: under the limit, the run keeps its time.
+  CHECK(power_limited_seconds(chip, 0.05, 0.002) == 0.002);
+  // Exactly at the limit: unchanged.
+  CHECK(power_limited_seconds(chip, 0.1, 0.002) == Approx(0.002));
+}
+
 TEST_CASE("instruction activity counts MACs and operand bytes", "[cost][activity]") {
   const Activity mm = instruction_activity(one("matmul mxu=0 a_addr=0 b_addr=0x10000 c_addr=0x20000 m=8 n=16 k=32 acc=1 dtype=fp8"));
   CHECK(mm.macs[static_cast<int>(isa::DType::fp8)] == 8 * 16 * 32);

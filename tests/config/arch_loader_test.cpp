@@ -700,3 +700,15 @@ TEST_CASE("no preset has an fp4 rate, and one can be set but not below 0", "[set
   CHECK_THAT(error_of([] { load_arch("sohu-like", {"core.matrix.macs_per_pe_per_cycle.bf16=0"}); }),
              Catch::Contains("core.matrix.macs_per_pe_per_cycle.bf16"));
 }
+
+TEST_CASE("a power limit must exceed the chip's static power", "[arch][power]") {
+  const std::string error = error_loading(kMinimal, {"cost.power_limit_w=0.001"});
+  CHECK_THAT(error, Contains("--set cost.power_limit_w=0.001"));
+  CHECK_THAT(error, Contains("must exceed the chip's static power"));
+  CHECK(load_arch_text(kMinimal, "x.yaml", {"cost.power_limit_w=1000"}).cost.power_limit_w == 1000.0);
+  // The GPU presets hold their 700 W; the ASIC presets set no limit.
+  CHECK(load_arch("h200-like").cost.power_limit_w == 700.0);
+  CHECK(load_arch("h100-like").cost.power_limit_w == 700.0);
+  CHECK_FALSE(load_arch("sohu-like").cost.power_limited());
+  CHECK_FALSE(load_arch("h100-like-8x").cost.power_limited());
+}

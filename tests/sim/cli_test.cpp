@@ -265,11 +265,23 @@ TEST_CASE("tasim gemm --all-cores: FLOPs and HBM bytes exact, roofline never bea
       CHECK(j["hbm_bytes"].as<std::uint64_t>() == j["min_hbm_bytes"].as<std::uint64_t>());
       CHECK(j["llc_hit_bytes"].as<std::uint64_t>() > 0);
       CHECK(j["seconds"].as<double>() >= j["roofline_seconds"].as<double>());
+      CHECK(j["avg_power_w"].as<double>() <= j["power_limit_w"].as<double>());
       const YAML::Node no_l2 = gemm(fmt::format("--arch h100-like-8x --dtype {} --m {} --n {} --k {}", dtype, m, n, k));
       CHECK(no_l2["hbm_bytes"].as<std::uint64_t>() == j["hbm_bytes"].as<std::uint64_t>() + j["llc_hit_bytes"].as<std::uint64_t>());
       CHECK_FALSE(no_l2["llc_hit_bytes"]);
     }
   }
+  // A long compute-bound GEMM holds h200-like's 700 W limit: it burns exactly that on average, the
+  // hold shows as power stalls, and it runs longer than the same GEMM with the limit lifted.
+  const YAML::Node held = gemm("--arch h200-like --m 2048 --n 4096 --k 4096");
+  const YAML::Node free = gemm("--arch h200-like --m 2048 --n 4096 --k 4096 --set cost.power_limit_w=0");
+  CHECK(held["power_limit_w"].as<double>() == 700.0);
+  CHECK(held["avg_power_w"].as<double>() == Approx(700.0).epsilon(1e-3));
+  CHECK(held["stall_cycles"]["power"].as<std::uint64_t>() > 0);
+  CHECK(held["seconds"].as<double>() > free["seconds"].as<double>());
+  CHECK(free["avg_power_w"].as<double>() > 700.0);
+  CHECK(held["energy_j"].as<double>() > free["energy_j"].as<double>());  // static power over a longer run
+  CHECK_FALSE(free["power_limit_w"]);
   const YAML::Node ideal = gemm("--arch h200-like --m 512 --n 512 --k 512 --ideal-memory");
   CHECK(ideal["roofline_bound"].as<std::string>() == "compute");
   CHECK(ideal["seconds"].as<double>() >= ideal["roofline_seconds"].as<double>());
