@@ -141,6 +141,9 @@ struct SoftwareConfig {
   // it (launch, prologue and tail of a dependent kernel). With it set, the step compiler puts a
   // barrier between ops, so ops no longer overlap (one op = one kernel).
   double kernel_boundary_ns = 0.0;
+  // Row ops run as PyTorch eager runs them: each elementwise step its own kernel, reading its
+  // inputs from HBM and writing its result back (workloads/lowering/lower_rows.cpp eager_passes).
+  bool unfused_elementwise = false;
 
   bool kernel_boundaries() const { return kernel_boundary_ns > 0; }
 };

@@ -434,6 +434,18 @@ std::vector<ArchKey> build_schema() {
                          "step compiler puts a barrier between ops (so ops no longer overlap). 0 = a "
                          "compiled program without kernel boundaries (the ASIC presets).",
                          [](auto& c) -> auto& { return c.software.kernel_boundary_ns; }));
+  {
+    ArchKey k = base_key("software.unfused_elementwise", ArchKeyType::choice, false, "false", 0, 0, "-",
+                         "true: the row ops run as PyTorch eager runs them, each elementwise step its own "
+                         "kernel that reads its inputs from HBM and writes its result back: a gated "
+                         "activation as act(gate), then x up (2 passes); rotary embedding as the "
+                         "rotate-half formula's 4 multiplies and 2 adds on half rows and a concatenation "
+                         "(7 passes). false: each row op is one fused pass (what a compiler emits).");
+    k.choices = {"false", "true"};
+    k.set = [](ChipConfig& c, const ArchValue& v) { c.software.unfused_elementwise = v.choice == 1; };
+    k.get = [](const ChipConfig& c) { return std::string(c.software.unfused_elementwise ? "true" : "false"); };
+    s.push_back(k);
+  }
 
   // cost: area and energy coefficients (arch/cost_model.h). Defaults describe a 7 nm chip;
   // docs/cost.md gives each one's public source and how it was scaled to 7 nm.

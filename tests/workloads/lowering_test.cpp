@@ -8,6 +8,7 @@
 #include <tuple>
 #include <vector>
 
+#include "arch/activity.h"
 #include "arch/test_chips.h"
 #include "workloads/lowering.h"
 #include "workloads/lowering/hbm_layout.h"
@@ -174,6 +175,47 @@ TEST_CASE("with software.kernel_boundary_ns every op is a kernel: one barrier.ke
   for (const std::uint64_t c : cycles) {
     CHECK(c == static_cast<std::uint64_t>(std::ceil(2500 * chip.clock_ghz)));
   }
+}
+
+TEST_CASE("with software.unfused_elementwise, rotary and SiLU x up move eager PyTorch's bytes", "[lowering][eager]") {
+  ChipConfig chip = two_core_chip();
+  const StepGraph graph = build_step_graph(load_model("llama-3-8b"), decode(3, 16));
+  // HBM bytes read and written by the first rope and the first activation op.
+  auto bytes = [&](const ChipConfig& c, OpKind kind) {
+    const isa::Program prog = lower_step(graph, c);
+    REQUIRE_NOTHROW(isa::validate(prog, target_limits(c)));
+    std::size_t tag = 0;
+    for (std::size_t t = 1; t <= prog.tags.size() && tag == 0; ++t) {
+      if (graph.ops[t - 1].kind == kind) tag = t;
+    }
+    REQUIRE(tag > 0);
+    Activity a;
+    for (const auto& inst : prog.instructions) {
+      if (inst.tag == tag) a += instruction_activity(inst);
+    }
+    return std::pair{a.hbm_bytes_read, a.hbm_bytes_written};
+  };
+  // 3 rows; rope over q and k: (32 + 8) x 128 = 5120 bf16 values per row (RW = 3 x 5120 = 15360
+  // values, 2 bytes each); SwiGLU: [gate | up] of 2 x 14336 in, 14336 out (RI = 3 x 14336).
+  const std::uint64_t rw = 3ull * 5120 * 2, ri = 3ull * 14336 * 2;
+  const auto [fused_rope_read, fused_rope_written] = bytes(chip, OpKind::rope);
+  const auto [fused_act_read, fused_act_written] = bytes(chip, OpKind::activation);
+  CHECK(fused_rope_written == rw);
+  CHECK(fused_act_read == 2 * ri);
+  CHECK(fused_act_written == ri);
+  chip.software.unfused_elementwise = true;
+  // Rope: x1*cos, x2*sin, x2*cos, x1*sin (half rows in, half out), a difference and a sum (two
+  // halves in, one out), the concatenation (whole rows in and out): writes 4 x 1/2 + 2 x 1/2 + 1 =
+  // 4 tensors, reads 4 x 1/2 + 2 x 1 + 1 = 5, plus each multiply's parameter block (cos and sin
+  // for half a row: half the fused op's).
+  const auto [rope_read, rope_written] = bytes(chip, OpKind::rope);
+  CHECK(rope_written == 4 * rw);
+  CHECK(rope_read >= 5 * rw);
+  CHECK(rope_read - 5 * rw == 4 * (fused_rope_read - rw) / 2);
+  // SiLU x up: silu(gate) reads and writes a half; the multiply reads it and up, writes the output.
+  const auto [act_read, act_written] = bytes(chip, OpKind::activation);
+  CHECK(act_read == 3 * ri);
+  CHECK(act_written == 2 * ri);
 }
 
 TEST_CASE("the HBM layout holds every expert, and a sliding layer's cache only its window", "[lowering][frontier]") {

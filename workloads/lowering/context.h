@@ -141,7 +141,12 @@ struct RowsSpec {
 };
 RowsSpec rows_spec(std::uint64_t rows, std::uint64_t cols, std::vector<isa::Opcode> ops, std::uint64_t in_hbm,
                    std::uint64_t out_hbm);
+// Streams the rows through the cores' vector units; with software.unfused_elementwise, as the
+// passes eager_passes gives when it splits the op.
 void lower_rows(StepLowering& step, const RowsSpec& r);
+// PyTorch eager's kernels for a row op, each a pass through HBM: a gated activation's 2, rotary
+// embedding's 7 (docs/validation.md); empty for an op it runs as one kernel.
+std::vector<RowsSpec> eager_passes(const RowsSpec& r, std::uint64_t elem_bytes);
 // The MLP activation on rows of `width`: silu(gate) * up for SwiGLU ([gate | up]), gelu otherwise.
 RowsSpec activation_rows(const StepGraph& graph, std::uint64_t rows, std::uint64_t width, std::uint64_t in_hbm,
                          std::uint64_t out_hbm);

@@ -109,13 +109,64 @@ class RowStream {
   const std::uint64_t eb_;
 };
 
-}  // namespace
-
-void lower_rows(StepLowering& step, const RowsSpec& r) {
+void lower_rows_fused(StepLowering& step, const RowsSpec& r) {
   for (int c = 0; c < step.cores; ++c) {
     const RowRange share = step.core_rows(r.rows, c);
     if (!share.empty()) RowStream(step, r, c).run(share);
   }
+}
+
+}  // namespace
+
+// The kernels PyTorch eager runs for a row op (software.unfused_elementwise), each a pass of its
+// own through HBM; empty when the op is not one it splits. Intermediates go to the op's output
+// region (timing only: no data is computed), and a half of a row is read as a contiguous block.
+std::vector<RowsSpec> eager_passes(const RowsSpec& r, std::uint64_t elem_bytes) {
+  std::vector<RowsSpec> passes;
+  passes.reserve(8);  // `pass` hands out pointers into it
+  const auto pass = [&](std::uint64_t cols, std::vector<Opcode> ops, std::uint64_t in, std::uint64_t out) {
+    RowsSpec p = rows_spec(r.rows, cols, std::move(ops), in, out);
+    passes.push_back(p);
+    return &passes.back();
+  };
+  const bool gated = r.ops.size() == 2 && r.ops[1] == Opcode::vec_mul && r.op_cols * 2 == r.in_cols && !r.second;
+  if (gated) {
+    // act(gate) to a scratch, then scratch x up.
+    const std::uint64_t half = r.op_cols;
+    pass(half, {r.ops[0]}, r.in_hbm, r.out_hbm);
+    RowsSpec* mul = pass(half, {Opcode::vec_mul}, r.out_hbm, r.out_hbm);
+    mul->second = true;
+    mul->aux_hbm = r.in_hbm + r.rows * half * elem_bytes;
+  } else if (r.ops.size() == 1 && r.ops[0] == Opcode::vec_rope) {
+    // x1 * cos, x2 * sin, their difference; x2 * cos, x1 * sin, their sum; then the two halves
+    // concatenated (the rotate-half formula; cos and sin are the op's parameters).
+    const std::uint64_t half = r.in_cols / 2;
+    const std::uint64_t x1 = r.in_hbm, x2 = r.in_hbm + r.rows * half * elem_bytes;
+    const std::uint64_t a = r.out_hbm, b = r.out_hbm + r.rows * half * elem_bytes;
+    for (const auto& [from, to] : {std::pair{x1, a}, std::pair{x2, b}, std::pair{x2, b}, std::pair{x1, b}}) {
+      RowsSpec* mul = pass(half, {Opcode::vec_mul}, from, to);
+      mul->param = true;
+      mul->aux_hbm = r.aux_hbm;
+    }
+    for (const std::uint64_t to : {a, b}) {
+      RowsSpec* add = pass(half, {Opcode::vec_add}, to, to);
+      add->second = true;
+      add->aux_hbm = b;
+    }
+    pass(r.in_cols, {}, r.out_hbm, r.out_hbm);
+  }
+  return passes;
+}
+
+void lower_rows(StepLowering& step, const RowsSpec& r) {
+  if (step.chip.software.unfused_elementwise) {
+    const std::vector<RowsSpec> passes = eager_passes(r, static_cast<std::uint64_t>(isa::dtype_bytes(step.act_dtype())));
+    if (!passes.empty()) {
+      for (const RowsSpec& p : passes) lower_rows_fused(step, p);
+      return;
+    }
+  }
+  lower_rows_fused(step, r);
 }
 
 void lower_norm_op(StepLowering& step, const Op& op, std::size_t index) {
