@@ -144,6 +144,10 @@ struct SoftwareConfig {
   // Row ops run as PyTorch eager runs them: each elementwise step its own kernel, reading its
   // inputs from HBM and writing its result back (workloads/lowering/lower_rows.cpp eager_passes).
   bool unfused_elementwise = false;
+  // The host issues kernels no faster than one per this long (PyTorch eager: Python, dispatch and
+  // the launch), so a run of N kernels (N - 1 kernel boundaries, or one without them) lasts at
+  // least N x this. 0: no host bound (a compiled program, or a step launched as one CUDA graph).
+  double host_issue_ns = 0.0;
 
   bool kernel_boundaries() const { return kernel_boundary_ns > 0; }
 };

@@ -1,5 +1,7 @@
 #include "arch/run_stats.h"
 
+#include <cmath>
+
 namespace tasim {
 
 const char* stall_reason_name(StallReason r) {
@@ -11,6 +13,7 @@ const char* stall_reason_name(StallReason r) {
     case StallReason::starved: return "starved";
     case StallReason::noc: return "noc";
     case StallReason::power: return "power";
+    case StallReason::host: return "host";
   }
   return "?";
 }
@@ -39,6 +42,15 @@ UnitCounters UnitCounters::times(std::uint64_t k) const {
   for (int r = 0; r < kNumStallReasons; ++r) m.stall_cycles[r] = stall_cycles[r] * k;
   m.ideal_compute_cycles = ideal_compute_cycles * static_cast<double>(k);
   return m;
+}
+
+void hold_host_issue(const ChipConfig& chip, RunStats& stats, std::uint64_t kernels) {
+  const auto issued = static_cast<std::uint64_t>(
+      std::ceil(static_cast<double>(kernels) * chip.software.host_issue_ns * chip.clock_ghz));
+  if (issued <= stats.cycles) return;
+  const std::uint64_t wait = issued - stats.cycles;
+  stats.cycles = issued;
+  for (UnitStats& u : stats.units) u.stall_cycles[static_cast<int>(StallReason::host)] += wait;
 }
 
 }  // namespace tasim

@@ -8,6 +8,7 @@
 
 #include "isa/isa.h"
 #include "arch/activity.h"
+#include "arch/arch_config.h"
 
 namespace tasim {
 
@@ -19,8 +20,9 @@ enum class StallReason : int {
   starved,    // queue empty while the sequencer had not finished the program
   noc,        // on-chip network contention (a copy into another core's SRAM) beyond the unloaded time
   power,      // the chip holding its power limit (cost.power_limit_w) after a kernel or at the end
+  host,       // the run outpacing the host's kernel issue (software.host_issue_ns), at its end
 };
-constexpr int kNumStallReasons = 7;
+constexpr int kNumStallReasons = 8;
 const char* stall_reason_name(StallReason r);
 
 // What a unit did that adds up over a run (UnitStats is this plus the unit's identity).
@@ -76,5 +78,9 @@ struct RunStats {
   double seconds() const { return static_cast<double>(cycles) / (clock_ghz * 1e9); }
   std::uint64_t hbm_bytes() const { return hbm_bytes_read + hbm_bytes_written; }
 };
+
+// A run of `kernels` kernels lasts at least kernels x software.host_issue_ns (the host issues no
+// faster): raises stats.cycles to that and books the wait to every unit as host stalls. Idempotent.
+void hold_host_issue(const ChipConfig& chip, RunStats& stats, std::uint64_t kernels);
 
 }  // namespace tasim

@@ -319,6 +319,7 @@ void Chip::run_barrier(int u, std::uint64_t start, bool kernel, std::uint64_t re
     barrier_hold_cycles_ = kernel ? power_hold_cycles(now_cycle()) : 0;
     const std::uint64_t resume_after = barrier_hold_cycles_ + release_cycles;
     if (kernel) {
+      ++kernels_;
       stretch_start_cycle_ = now_cycle() + resume_after;
       stretch_start_j_ = dynamic_energy(config_.cost, activity_).total_j();
     }
@@ -415,6 +416,7 @@ RunStats Chip::stats() const {
   s.sram_capacity_bytes = config_.core.sram.capacity_bytes;
   s.units = unit_stats_;
   for (UnitStats& u : s.units) u.stall_cycles[static_cast<int>(StallReason::power)] += tail_hold;
+  hold_host_issue(config_, s, kernels_);  // the host issues the kernels no faster than it can
   s.layers = layers_;
   for (LayerWork& w : s.layers) {
     if (!w.seen) w.units.assign(units_.size(), UnitCounters{});

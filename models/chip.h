@@ -150,6 +150,7 @@ class Chip : public sc_core::sc_module {
   std::uint64_t stretch_start_cycle_ = 0;
   double stretch_start_j_ = 0.0;
   std::uint64_t barrier_hold_cycles_ = 0;  // of the barrier being released
+  std::uint64_t kernels_ = 1;  // kernel boundaries released + 1 (software.host_issue_ns)
   std::vector<std::uint64_t> sram_peak_;
   // Layer accounting (ChipOptions::layer_of_tag).
   std::vector<LayerWork> layers_;

@@ -434,6 +434,13 @@ std::vector<ArchKey> build_schema() {
                          "step compiler puts a barrier between ops (so ops no longer overlap). 0 = a "
                          "compiled program without kernel boundaries (the ASIC presets).",
                          [](auto& c) -> auto& { return c.software.kernel_boundary_ns; }));
+  s.push_back(number_key("software.host_issue_ns", false, "0", 0, 1e9, "ns",
+                         "The host issues kernels no faster than one per this long (PyTorch eager: Python, "
+                         "dispatch and the launch, about 12 us a call on the measured H200's host), so a run "
+                         "of N kernels (N - 1 kernel boundaries; 1 without them) lasts at least N x this, "
+                         "the wait booked as host stalls. 0 = no host bound (a compiled program, or a step "
+                         "launched as one CUDA graph).",
+                         [](auto& c) -> auto& { return c.software.host_issue_ns; }));
   {
     ArchKey k = base_key("software.unfused_elementwise", ArchKeyType::choice, false, "false", 0, 0, "-",
                          "true: the row ops run as PyTorch eager runs them, each elementwise step its own "

@@ -27,6 +27,11 @@ SimOptions step_sim_options(const workloads::CompiledStep& step, const SimOption
 
 void summarize(StepResult& r, const ChipConfig& chip, const std::vector<std::string>& tags, const OpProfiler& profile) {
   const LayerReuse reuse = extrapolate_layers(r.stats, r.step.layers, r.step.simulated_layers);
+  // The extrapolated layers' kernels are issued by the host too: one per op with kernel
+  // boundaries, the whole step one kernel without.
+  if (reuse.applied()) {
+    hold_host_issue(chip, r.stats, chip.software.kernel_boundaries() ? r.step.graph().ops.size() : 1);
+  }
   r.summary = summarize_step(r.step.graph(), chip, tags, r.stats, profile, &r.step.graphs, &reuse);
 }
 

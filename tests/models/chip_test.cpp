@@ -387,6 +387,29 @@ TEST_CASE("a power limit the work stays under changes nothing", "[chip][power]")
   for (const auto& u : out.stats.units) CHECK(u.stall_cycles[static_cast<int>(StallReason::power)] == 0);
 }
 
+TEST_CASE("a run of N kernels lasts at least N host issue intervals", "[chip][host]") {
+  ChipConfig chip = power_test_chip(0.0);  // no power limit
+  chip.software.host_issue_ns = 5000;      // 5000 cycles at 1 GHz
+  const Outcome out = run_chip(chip, kTwoKernels);
+  REQUIRE(out.finished);
+  // Two kernels (one boundary): the host issues the second 5000 cycles after the first, so the run
+  // lasts 10000 cycles, its last instruction long done; every unit waits the rest as host stalls.
+  const std::uint64_t last_end = out.recorder.at_line(4).end;
+  REQUIRE(last_end < 10000);
+  CHECK(out.stats.cycles == 10000);
+  for (const auto& u : out.stats.units) CHECK(u.stall_cycles[static_cast<int>(StallReason::host)] == 10000 - last_end);
+  // Applying it again changes nothing; a longer run is not shortened by it.
+  RunStats again = out.stats;
+  hold_host_issue(chip, again, 2);
+  CHECK(again.cycles == 10000);
+  CHECK(again.units.front().stall_cycles[static_cast<int>(StallReason::host)] ==
+        out.stats.units.front().stall_cycles[static_cast<int>(StallReason::host)]);
+  hold_host_issue(chip, again, 1);
+  CHECK(again.cycles == 10000);
+  hold_host_issue(chip, again, 3);
+  CHECK(again.cycles == 15000);
+}
+
 TEST_CASE("register accumulators: an accumulating matmul moves only A and B through its SRAM port", "[chip][matrix]") {
   ChipConfig chip = testing::tiny_chip();
   chip.core.sram.bytes_per_cycle_per_port = 32;  // narrow, so the port would bind
