@@ -1,6 +1,7 @@
 #include "arch/cost_model.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace tasim {
 
@@ -66,6 +67,18 @@ double power_limited_seconds(const ChipConfig& chip, double dynamic_j, double se
   const double headroom_w = chip.cost.power_limit_w - static_power_w(chip);  // > 0: checked when loaded
   if (headroom_w <= 0) return seconds;
   return std::max(seconds, dynamic_j / headroom_w);
+}
+
+void hold_run_power_limit(const ChipConfig& chip, RunStats& stats) {
+  if (!chip.cost.power_limited() || chip.software.kernel_boundaries() || stats.cycles == 0) return;
+  const double seconds = stats.seconds();
+  const double dynamic_j = dynamic_energy(chip.cost, stats.activity).total_j() / std::max(1, stats.chips);
+  const double held_s = power_limited_seconds(chip, dynamic_j, seconds);
+  const auto target = static_cast<std::uint64_t>(std::ceil(held_s * stats.clock_ghz * 1e9));
+  if (target <= stats.cycles) return;
+  const std::uint64_t wait = target - stats.cycles;
+  stats.cycles = target;
+  for (UnitStats& u : stats.units) u.stall_cycles[static_cast<int>(StallReason::power)] += wait;
 }
 
 }  // namespace tasim

@@ -9,6 +9,7 @@
 
 #include "arch/activity.h"
 #include "arch/arch_config.h"
+#include "arch/run_stats.h"
 
 namespace tasim {
 
@@ -81,5 +82,10 @@ EnergyBreakdown run_energy(const ChipConfig& chip, const Activity& activity, dou
 // takes dynamic_j / (limit - static power), whatever its mix of compute and memory: an energy
 // roofline. `seconds` (the stretch at clock_ghz) when that is longer, or when no limit is set.
 double power_limited_seconds(const ChipConfig& chip, double dynamic_j, double seconds);
+
+// A run without kernel boundaries is one stretch for the power limit: raises stats.cycles to its
+// power_limited_seconds, booking the wait as power stalls (for a step whose layers were
+// extrapolated after the chip model held the limit over the simulated ones). Idempotent.
+void hold_run_power_limit(const ChipConfig& chip, RunStats& stats);
 
 }  // namespace tasim

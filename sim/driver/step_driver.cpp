@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "arch/cost_model.h"
 #include "sim/report/layer_reuse.h"
 #include "sim/report/op_profile.h"
 #include "workloads/lowering.h"
@@ -30,6 +31,7 @@ void summarize(StepResult& r, const ChipConfig& chip, const std::vector<std::str
   // The extrapolated layers' kernels are issued by the host too: one per op with kernel
   // boundaries, the whole step one kernel without.
   if (reuse.applied()) {
+    hold_run_power_limit(chip, r.stats);  // with kernel boundaries each kernel held it already
     hold_host_issue(chip, r.stats, chip.software.kernel_boundaries() ? r.step.graph().ops.size() : 1);
   }
   r.summary = summarize_step(r.step.graph(), chip, tags, r.stats, profile, &r.step.graphs, &reuse);

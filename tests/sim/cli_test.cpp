@@ -288,3 +288,22 @@ TEST_CASE("tasim gemm --all-cores: FLOPs and HBM bytes exact, roofline never bea
   CHECK_THAT(run_tasim("gemm --all-cores --arch small --m 8 --n 8 --k 8 --rows 4").output,
              Catch::Matchers::Contains("--all-cores uses the architecture's arrays"));
 }
+
+TEST_CASE("a power limit holds over a step whether its layers are simulated or extrapolated", "[cli][power]") {
+  auto step = [](const std::string& extra) {
+    const auto r = run_tasim("run --arch sohu-like --model llama-3-8b --set cost.power_limit_w=200 --json -" + extra, true);
+    REQUIRE(r.exit_code == 0);
+    return YAML::Load(r.output);
+  };
+  // sohu-like has no kernel boundaries: the whole step is one stretch, and its decode would burn
+  // about 260 W; at 200 W it is drawn out to exactly its dynamic energy / (200 W - static).
+  const YAML::Node reused = step("");
+  const YAML::Node exact = step(" --exact");
+  CHECK(reused["simulated_layers"].as<int>() < exact["simulated_layers"].as<int>());
+  CHECK(reused["seconds"].as<double>() == Approx(exact["seconds"].as<double>()).epsilon(1e-3));
+  for (const YAML::Node& j : {reused, exact}) {
+    CHECK(j["avg_power_w"].as<double>() <= 200.0);
+    CHECK(j["avg_power_w"].as<double>() == Approx(200.0).epsilon(1e-6));
+    CHECK(j["stall_cycles"]["power"].as<std::uint64_t>() > 0);
+  }
+}
