@@ -122,21 +122,22 @@ void lower_rows_fused(StepLowering& step, const RowsSpec& r) {
 // own through HBM; empty when the op is not one it splits. Intermediates go to the op's output
 // region (timing only: no data is computed), and a half of a row is read as a contiguous block.
 std::vector<RowsSpec> eager_passes(const RowsSpec& r, std::uint64_t elem_bytes) {
+  enum class Operand { none, second, param };  // what a pass reads besides its input rows
   std::vector<RowsSpec> passes;
-  passes.reserve(8);  // `pass` hands out pointers into it
-  const auto pass = [&](std::uint64_t cols, std::vector<Opcode> ops, std::uint64_t in, std::uint64_t out) {
+  const auto pass = [&](std::uint64_t cols, std::vector<Opcode> ops, std::uint64_t in, std::uint64_t out,
+                        Operand extra = Operand::none, std::uint64_t aux = 0) {
     RowsSpec p = rows_spec(r.rows, cols, std::move(ops), in, out);
+    p.second = extra == Operand::second;
+    p.param = extra == Operand::param;
+    p.aux_hbm = aux;
     passes.push_back(p);
-    return &passes.back();
   };
   const bool gated = r.ops.size() == 2 && r.ops[1] == Opcode::vec_mul && r.op_cols * 2 == r.in_cols && !r.second;
   if (gated) {
     // act(gate) to a scratch, then scratch x up.
     const std::uint64_t half = r.op_cols;
     pass(half, {r.ops[0]}, r.in_hbm, r.out_hbm);
-    RowsSpec* mul = pass(half, {Opcode::vec_mul}, r.out_hbm, r.out_hbm);
-    mul->second = true;
-    mul->aux_hbm = r.in_hbm + r.rows * half * elem_bytes;
+    pass(half, {Opcode::vec_mul}, r.out_hbm, r.out_hbm, Operand::second, r.in_hbm + r.rows * half * elem_bytes);
   } else if (r.ops.size() == 1 && r.ops[0] == Opcode::vec_rope) {
     // x1 * cos, x2 * sin, their difference; x2 * cos, x1 * sin, their sum; then the two halves
     // concatenated (the rotate-half formula; cos and sin are the op's parameters).
@@ -144,15 +145,9 @@ std::vector<RowsSpec> eager_passes(const RowsSpec& r, std::uint64_t elem_bytes) 
     const std::uint64_t x1 = r.in_hbm, x2 = r.in_hbm + r.rows * half * elem_bytes;
     const std::uint64_t a = r.out_hbm, b = r.out_hbm + r.rows * half * elem_bytes;
     for (const auto& [from, to] : {std::pair{x1, a}, std::pair{x2, b}, std::pair{x2, b}, std::pair{x1, b}}) {
-      RowsSpec* mul = pass(half, {Opcode::vec_mul}, from, to);
-      mul->param = true;
-      mul->aux_hbm = r.aux_hbm;
+      pass(half, {Opcode::vec_mul}, from, to, Operand::param, r.aux_hbm);
     }
-    for (const std::uint64_t to : {a, b}) {
-      RowsSpec* add = pass(half, {Opcode::vec_add}, to, to);
-      add->second = true;
-      add->aux_hbm = b;
-    }
+    for (const std::uint64_t to : {a, b}) pass(half, {Opcode::vec_add}, to, to, Operand::second, b);
     pass(r.in_cols, {}, r.out_hbm, r.out_hbm);
   }
   return passes;
