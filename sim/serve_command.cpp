@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <iostream>
+#include <numeric>
 #include <memory>
 #include <sys/stat.h>
 
@@ -35,6 +36,33 @@
 namespace po = boost::program_options;
 
 namespace tasim {
+
+KvLayout kv_layout(const workloads::ModelConfig& model) {
+  int counts[3] = {0, 0, 0};  // full, sliding, chunked (KvGroup::Kind's order)
+  for (int l = 0; l < model.num_layers; ++l) {
+    switch (model.attention_of(l)) {
+      case workloads::LayerAttention::full: ++counts[0]; break;
+      case workloads::LayerAttention::sliding: ++counts[1]; break;
+      case workloads::LayerAttention::chunked: ++counts[2]; break;
+    }
+  }
+  KvLayout layout;
+  if (model.mla || counts[0] == model.num_layers || model.num_layers < 1) {
+    layout.groups = {serve::KvGroup{}};
+    layout.layers_per_group = std::max(1, model.num_layers);
+    return layout;
+  }
+  int unit = 0;
+  for (const int c : counts) unit = std::gcd(unit, c);
+  layout.layers_per_group = unit;
+  const long long spans[3] = {0, model.sliding_window, model.attention_chunk_size};
+  const serve::KvGroup::Kind kinds[3] = {serve::KvGroup::Kind::full, serve::KvGroup::Kind::sliding,
+                                         serve::KvGroup::Kind::chunked};
+  for (int k = 0; k < 3; ++k) {
+    for (int g = 0; g < counts[k] / unit; ++g) layout.groups.push_back(serve::KvGroup{kinds[k], spans[k]});
+  }
+  return layout;
+}
 
 namespace {
 
@@ -105,6 +133,18 @@ struct ServedModel {
 
 // `mtp_draft`: the model's multi-token-prediction module (--drafter mtp), whose embedding and LM
 // head are the model's own: they take no HBM of their own.
+// " x L layers: F full, S sliding (window W), C chunked (chunk C) groups", or "" for one group.
+std::string kv_groups_text(const KvLayout& layout, const workloads::ModelConfig& model) {
+  if (layout.groups.size() < 2) return "";
+  int by_kind[3] = {0, 0, 0};
+  for (const serve::KvGroup& g : layout.groups) ++by_kind[static_cast<int>(g.kind)];
+  std::vector<std::string> parts;
+  if (by_kind[0] > 0) parts.push_back(fmt::format("{} full", by_kind[0]));
+  if (by_kind[1] > 0) parts.push_back(fmt::format("{} sliding (window {})", by_kind[1], model.sliding_window));
+  if (by_kind[2] > 0) parts.push_back(fmt::format("{} chunked (chunk {})", by_kind[2], model.attention_chunk_size));
+  return fmt::format(" of a group of {} layers; groups: {}", layout.layers_per_group, fmt::join(parts, ", "));
+}
+
 ServedModel served_model(const po::variables_map& vm, const ChipConfig& chip, const std::string& name,
                          bool mtp_draft = false) {
   ServedModel m;
@@ -409,10 +449,19 @@ int cmd_serve(const std::vector<std::string>& args) {
   if (!(util > 0 && util <= 1)) throw Error(fmt::format("--memory-utilization {} must be in (0, 1]", util));
   const int block = vm["block-size"].as<int>();
   if (block < 1) throw Error(fmt::format("--block-size {} must be >= 1", block));
-  // A block holds block_size tokens of the model's K and V (and the draft's: it keeps its own cache).
+  // A block holds block_size tokens of one KV group's K and V: with one group, of every layer of the
+  // model (and of the draft's, which keeps its own cache). With a draft the groups are not formed
+  // (the draft's layers differ from the model's): every layer keeps every token, as before.
+  KvLayout layout = kv_layout(model);
+  if (draft && layout.groups.size() > 1) {
+    std::cerr << fmt::format("tasim serve: with a draft model, {}'s sliding-window or chunked layers keep every "
+                             "token in the KV cache (one group of all layers)\n", model.name);
+    layout = KvLayout{{serve::KvGroup{}}, std::max(1, model.num_layers)};
+  }
   const double weights_per_chip = target.weight_bytes_per_chip + (draft ? draft->weight_bytes_per_chip : 0.0);
+  const double group_share = static_cast<double>(layout.layers_per_group) / std::max(1, model.num_layers);
   const double block_bytes =
-      (target.kv_bytes_per_token_per_chip + (draft ? draft->kv_bytes_per_token_per_chip : 0.0)) * block;
+      (target.kv_bytes_per_token_per_chip * group_share + (draft ? draft->kv_bytes_per_token_per_chip : 0.0)) * block;
   const double free_bytes = static_cast<double>(chip.hbm.capacity_bytes) * util - weights_per_chip;
   if (free_bytes < block_bytes) {
     throw Error(fmt::format("{} on {}: the weights ({:.1f} GiB per chip) leave no HBM for the KV cache at "
@@ -421,7 +470,14 @@ int cmd_serve(const std::vector<std::string>& args) {
                             chip.hbm.capacity_bytes / 1073741824.0));
   }
   const int total_blocks = static_cast<int>(std::min(free_bytes / block_bytes, 1e9));
-  const double cache_tokens = static_cast<double>(total_blocks) * block;
+  // The most context tokens the cache can hold, for the step probes: a token costs a block slot in
+  // each full group; with none (every layer sliding or chunked) only the requests' count and
+  // positions bound it.
+  int full_groups = 0;
+  for (const serve::KvGroup& g : layout.groups) full_groups += g.kind == serve::KvGroup::Kind::full ? 1 : 0;
+  const double cache_tokens =
+      full_groups > 0 ? static_cast<double>(total_blocks) * block / full_groups
+                      : static_cast<double>(vm["max-num-seqs"].as<int>()) * std::max(1, model.max_position_embeddings);
 
   serve::SchedulerConfig config;
   config.max_num_batched_tokens = vm["max-num-batched-tokens"].as<int>();
@@ -498,7 +554,11 @@ int cmd_serve(const std::vector<std::string>& args) {
     }
   }
   config.step_energy = [&](const serve::StepShape& shape) { return steps.joules(shape); };
-  const serve::KvBlockManager kv(total_blocks, block, vm["prefix-caching"].as<bool>(), prefix_match);
+  const serve::KvBlockManager kv(total_blocks, block, vm["prefix-caching"].as<bool>(), prefix_match, layout.groups);
+  if (prefix_match == serve::PrefixMatch::token && layout.groups.size() > 1 && vm["prefix-caching"].as<bool>()) {
+    std::cerr << fmt::format("tasim serve: --prefix-match token matches whole blocks for {} (its layers form {} KV "
+                             "groups)\n", model.name, layout.groups.size());
+  }
   const auto serve_at = [&](const std::vector<serve::Request>& reqs, bool show_progress) {
     ServeProgressBar progress(show_progress && out.progress, reqs);
     serve::ServeResult r =
@@ -556,6 +616,16 @@ int cmd_serve(const std::vector<std::string>& args) {
   j.value("chip_peak_power_w", peak_power_w(chip));
   serve::summary_json(j, s);
   j.value("block_size", block);
+  {
+    int by_kind[3] = {0, 0, 0};
+    for (const serve::KvGroup& g : layout.groups) ++by_kind[static_cast<int>(g.kind)];
+    j.begin_object("kv_groups");
+    j.value("layers_per_group", layout.layers_per_group);
+    j.value("full", by_kind[0]);
+    j.value("sliding", by_kind[1]);
+    j.value("chunked", by_kind[2]);
+    j.end_object();
+  }
   j.value("scheduler", vm["scheduler"].as<std::string>());
   j.value("ordering", vm["ordering"].as<std::string>());
   j.value("replicas", result.replicas);
@@ -624,9 +694,9 @@ int cmd_serve(const std::vector<std::string>& args) {
     std::cout << fmt::format("tasim serve: {} on {} (tp {}, {}, {} scheduler), {} requests\n", model.name, chip.name,
                              tp, replicas, vm["scheduler"].as<std::string>(), requests.size())
               << serve::summary_text(s)
-              << fmt::format("  KV cache         {} blocks of {} tokens\n"
+              << fmt::format("  KV cache         {} blocks of {} tokens{}\n"
                              "  step times       {} simulated steps{}\n",
-                             total_blocks, block, steps.simulated(),
+                             total_blocks, block, kv_groups_text(layout, model), steps.simulated(),
                              checks > 0 ? fmt::format("; held-out error mean {:.2f}%, p90 {:.2f}%, max {:.2f}% over {} steps",
                                                       100 * check.mean_error, 100 * check.p90_error,
                                                       100 * check.max_error, checks)

@@ -21,7 +21,7 @@ struct ReportContext {
   std::uint64_t gemm_flops = 0;
   std::uint64_t gemm_min_hbm_bytes = 0;
   double gemm_roofline_seconds = 0.0;
-  std::string gemm_roofline_bound;  // "compute" or "memory"
+  std::string gemm_roofline_bound{};  // "compute" or "memory"
 };
 
 std::string report_text(const RunStats& stats, const ChipConfig& chip, const ReportContext& ctx);

@@ -213,7 +213,7 @@ ServeResult run_cluster(const std::vector<Request>& requests, const SchedulerCon
   std::vector<KvBlockManager> caches;
   caches.reserve(static_cast<std::size_t>(replica_count(cluster)));
   for (int r = 0; r < replica_count(cluster); ++r) {
-    caches.emplace_back(kv.total_blocks(), kv.block_size(), kv.prefix_caching(), kv.prefix_match());
+    caches.emplace_back(kv.total_blocks(), kv.block_size(), kv.prefix_caching(), kv.prefix_match(), kv.groups());
   }
   return detail::run_replicas(requests, config, cluster, std::move(caches), step_time);
 }

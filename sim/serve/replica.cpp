@@ -176,9 +176,10 @@ void Replica::schedule_running() {
       continue;
     }
     // Past the whole cache it would preempt itself and recompute forever.
-    if (kv_.blocks_for(admission_tokens(id, n)) > kv_.total_blocks()) throw_unschedulable(id);
+    const long long computed = s_.live[static_cast<std::size_t>(id)].computed;
+    if (kv_.blocks_needed(admission_tokens(id, n), computed) > kv_.total_blocks()) throw_unschedulable(id);
     bool self_preempted = false;
-    while (!kv_.reserve(id, admission_tokens(id, n))) {
+    while (!kv_.reserve(id, admission_tokens(id, n), computed)) {
       const std::size_t victim = preemption_victim();
       const int v = running_[victim];
       preempt(victim);
@@ -233,7 +234,7 @@ void Replica::admit() {
     }
     const long long n = chunk(id, budget_);
     const bool alone = scheduled_.empty() && budget_ == s_.config.max_num_batched_tokens;
-    if ((n > budget_ && !alone) || !kv_.reserve(id, admission_tokens(id, n))) {
+    if ((n > budget_ && !alone) || !kv_.reserve(id, admission_tokens(id, n), l.computed)) {
       kv_.release(id);
       l.computed -= hit;
       break;
@@ -256,7 +257,7 @@ void Replica::throw_unschedulable(int id) const {
       fmt::format("request {} ({} prompt tokens, {} output so far) needs {} KV blocks of {} tokens to go on "
                   "but the cache has {} in all (a larger HBM or memory utilization, or shorter requests)",
                   id, r.prompt_tokens, l.generated,
-                  kv_.blocks_for(admission_tokens(id, chunk(id, s_.config.max_num_batched_tokens))),
+                  kv_.blocks_needed(admission_tokens(id, chunk(id, s_.config.max_num_batched_tokens)), l.computed),
                   kv_.block_size(), kv_.total_blocks()));
 }
 

@@ -197,6 +197,24 @@ TEST_CASE("tasim serve --drafter mtp drafts with the model's own multi-token-pre
   CHECK(j["speculative"]["tokens_per_verify_step"].as<double>() > 1);
 }
 
+TEST_CASE("tasim serve keeps a sliding layer's window only (KV groups)", "[cli][serve][kv]") {
+  // tiny-gpt-oss: one sliding layer (window 128) and one full layer, so a block holds one layer
+  // (twice as many blocks as two-layer blocks in the same bytes). One request of 128 prompt and
+  // 1024 output tokens: at its last step 1,150 tokens are cached and 1,151 in all: the full group
+  // holds ceil(1151 / 16) = 72 blocks, the sliding one those from (1150 - 128 + 1) / 16 = 63 to
+  // 71 (9): 81, where both layers keeping every token would take 2 x 72.
+  const auto r = run_tasim("serve --arch tpu-v4-like --model " + source_path("tests/data/frontier/tiny-gpt-oss.json") +
+                               " --rate 1 --num-requests 1 --prompt-len 128 --output-len 1024 --no-step-cache --json -",
+                           true);
+  REQUIRE(r.exit_code == 0);
+  const YAML::Node j = YAML::Load(r.output);
+  CHECK(j["kv_groups"]["layers_per_group"].as<int>() == 1);
+  CHECK(j["kv_groups"]["full"].as<int>() == 1);
+  CHECK(j["kv_groups"]["sliding"].as<int>() == 1);
+  CHECK(j["kv_groups"]["chunked"].as<int>() == 0);
+  CHECK(j["kv_blocks_used"]["max"].as<int>() == 72 + 9);
+}
+
 TEST_CASE("tasim serve refuses bad input with one line", "[cli][serve][errors]") {
   const std::string base = "serve --arch tpu-v4-like --model gpt-style-1b --num-requests 5 ";
   const std::vector<std::pair<std::string, std::string>> cases = {
