@@ -155,7 +155,13 @@ class Cluster {
     }
     const ClusterConfig::Disaggregation& dis = cluster_.disaggregation;
     const std::size_t link = static_cast<std::size_t>(p * dis.decode_replicas + (best - prefill_));
-    const double bytes = dis.kv_bytes_per_token * requests_[static_cast<std::size_t>(id)].prompt_tokens;
+    // Every group holds kv_bytes_per_token / groups per token; each hands over what the first
+    // decode step attends (a sliding group its window, not the whole prompt).
+    const std::vector<KvGroup>& groups = replicas_[static_cast<std::size_t>(best)].kv().groups();
+    const long long prompt = requests_[static_cast<std::size_t>(id)].prompt_tokens;
+    double tokens = 0;
+    for (const KvGroup& g : groups) tokens += static_cast<double>(attended_tokens(g, prompt));
+    const double bytes = dis.kv_bytes_per_token * tokens / static_cast<double>(groups.size());
     const double start_s = std::max(at, link_free_s_[link]);
     const double lands_s = start_s + dis.link_latency_s + bytes / dis.link_bytes_per_s;
     link_free_s_[link] = lands_s;

@@ -28,11 +28,13 @@ struct ClusterConfig {
   } routing = Routing::round_robin;
 
   // Prefill/decode disaggregation, on when prefill_replicas > 0: replicas 0..P-1 prefill (each
-  // request until its first token), P..P+D-1 decode. A prefilled request's KV,
-  // kv_bytes_per_token x its prompt tokens, goes over the link from its prefill replica to the
-  // decode replica with the fewest outstanding requests (counting those on the way), one link per
-  // (prefill, decode) pair, transfers on a link one at a time in FIFO order, each taking
-  // link_latency_s + bytes / link_bytes_per_s.
+  // request until its first token), P..P+D-1 decode. A prefilled request's KV goes over the link
+  // from its prefill replica to the decode replica with the fewest outstanding requests (counting
+  // those on the way), one link per (prefill, decode) pair, transfers on a link one at a time in
+  // FIFO order, each taking link_latency_s + bytes / link_bytes_per_s. Its bytes:
+  // kv_bytes_per_token (every layer's K and V per token) x its prompt tokens; with KV groups
+  // (kv_cache.h), each group's equal share of kv_bytes_per_token x the prompt tokens its first
+  // decode step attends (attended_tokens: a sliding group's window, not the whole prompt).
   struct Disaggregation {
     int prefill_replicas = 0;  // P
     int decode_replicas = 0;   // D

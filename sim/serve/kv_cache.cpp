@@ -8,6 +8,15 @@
 
 namespace tasim::serve {
 
+long long attended_tokens(const KvGroup& group, long long computed) {
+  switch (group.kind) {
+    case KvGroup::Kind::full: return computed;
+    case KvGroup::Kind::sliding: return std::min(computed, group.span_tokens - 1);
+    case KvGroup::Kind::chunked: return computed % group.span_tokens;
+  }
+  return computed;
+}
+
 KvBlockManager::KvBlockManager(int total_blocks, int block_size, bool prefix_caching, PrefixMatch match,
                                std::vector<KvGroup> groups)
     : block_size_(block_size), prefix_caching_(prefix_caching), match_(match), groups_(std::move(groups)) {

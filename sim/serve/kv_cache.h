@@ -48,6 +48,11 @@ struct KvGroup {
   long long span_tokens = 0;  // sliding: the window; chunked: the chunk; full: unused
 };
 
+// Of a sequence's first `computed` tokens, those whose K and V the group's next query attends:
+// all of them (full), the last W - 1 (sliding: the query's own key makes W), or those of its
+// chunk (chunked). What a disaggregated prefill hands over per group.
+long long attended_tokens(const KvGroup& group, long long computed);
+
 // Token-granular matching: the name of a request's first block x block_size + t tokens, for
 // t = 1..block_size-1 (partial_block_hash in request.h); computed on demand, only for the blocks
 // a match or a naming looks at.

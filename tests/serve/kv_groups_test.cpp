@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "serve/serve_test_util.h"
+#include "sim/serve/cluster.h"
 #include "sim/serve/engine.h"
 #include "sim/serve/kv_cache.h"
 
@@ -142,4 +143,27 @@ TEST_CASE("serve: a served request's KV peak follows its window", "[serve][kv][g
   // The prefill holds all 4 blocks of each group (8); the window group then holds at most 3 (a
   // 32-token window over blocks of 16 touches up to 3) while the full group grows to 8.
   CHECK(peak({kFull, sliding(32)}) == 8 + 3);
+}
+
+TEST_CASE("serve: a disaggregated prefill hands over a sliding group's window only", "[serve][kv][groups][cluster]") {
+  CHECK(attended_tokens(kFull, 1000) == 1000);
+  CHECK(attended_tokens(sliding(128), 1000) == 127);  // the first decode query's own key makes 128
+  CHECK(attended_tokens(sliding(128), 100) == 100);
+  CHECK(attended_tokens(chunked(256), 1000) == 1000 - 768);
+  // One 1000-token request, prefill on replica 0, decode on replica 1; 1e5 bytes per token over
+  // every layer, a full and a sliding group (window 128) of equal size: (1000 + 127) / 2 tokens'
+  // worth over a 1e9 B/s link with 2 ms latency.
+  ClusterConfig cluster;
+  cluster.disaggregation.prefill_replicas = 1;
+  cluster.disaggregation.decode_replicas = 1;
+  cluster.disaggregation.kv_bytes_per_token = 1e5;
+  cluster.disaggregation.link_bytes_per_s = 1e9;
+  cluster.disaggregation.link_latency_s = 0.002;
+  const std::vector<Request> one{request(0, 1.0, 1000, 10)};
+  const ServeResult r = run_cluster(one, SchedulerConfig{}, cluster,
+                                    KvBlockManager(1000, 16, false, PrefixMatch::block, {kFull, sliding(128)}),
+                                    affine(0.001, 1e-5));
+  REQUIRE(r.requests.size() == 1);
+  CHECK(r.requests[0].kv_transfer_s == Approx(0.002 + (1000 + 127) / 2.0 * 1e5 / 1e9).margin(1e-12));
+  CHECK(r.final_used_blocks == 0);
 }
