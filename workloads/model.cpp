@@ -587,14 +587,14 @@ WeightQuantization hf_quantization(const YAML::Node& root, const std::string& so
     }
     const std::string group_key = q.has("group_size") || !q.has("q_group_size") ? "group_size" : "q_group_size";
     const long long group = q.integer(group_key, -1, 1 << 20);
-    if (group <= 0) {
-      throw Error(fmt::format("{}: quantization_config.{}: {} (one scale per output channel) is not modelled; give "
-                              "the group size",
-                              q.at(group_key), group_key, group));
+    if (group == 0) {
+      throw Error(fmt::format("{}: quantization_config.{}: 0 is not a group size (a positive size, or -1 for one "
+                              "scale per output channel)",
+                              q.at(group_key), group_key));
     }
     // GPTQ stores a zero point per group unless symmetric; AWQ unless zero_point: false.
     const bool zero_point = method == "gptq" ? !q.boolean_or("sym", true) : q.boolean_or("zero_point", true);
-    w.format = integer_weight_format(bits, static_cast<std::uint64_t>(group), zero_point);
+    w.format = integer_weight_format(bits, group < 0 ? 0 : static_cast<std::uint64_t>(group), zero_point);
     set({WeightModule::attention, WeightModule::mlp});
   } else if (method == "fp8") {
     // transformers' fine-grained fp8 converts every linear but the head; DeepSeek's router is no

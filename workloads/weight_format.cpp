@@ -13,8 +13,9 @@ double WeightFormat::bits_per_value() const {
 
 std::uint64_t WeightFormat::bytes(std::uint64_t k, std::uint64_t n) const {
   using u128 = unsigned __int128;
-  const u128 groups =
-      block_scaled() ? u128((k + group_rows - 1) / group_rows) * ((n + group_cols - 1) / group_cols) : 0;
+  const u128 groups = per_output_channel ? u128(n)
+                     : block_scaled()   ? u128((k + group_rows - 1) / group_rows) * ((n + group_cols - 1) / group_cols)
+                                        : 0;
   const u128 bits = u128(k) * n * static_cast<unsigned>(value_bits) + groups * static_cast<unsigned>(scale_bits);
   const u128 b = (bits + 7) / 8;
   if (b > UINT64_MAX) throw Error(fmt::format("{} weights of {} x {} values overflow 64-bit byte counts", name, k, n));
@@ -51,10 +52,12 @@ WeightFormat mxfp4_weight_format() {
 
 WeightFormat integer_weight_format(int value_bits, std::uint64_t group_size, bool zero_point) {
   WeightFormat f;
-  f.name = fmt::format("int{}-g{}{}", value_bits, group_size, zero_point ? "-zp" : "");
+  f.name = group_size > 0 ? fmt::format("int{}-g{}{}", value_bits, group_size, zero_point ? "-zp" : "")
+                          : fmt::format("int{}-channel{}", value_bits, zero_point ? "-zp" : "");
   f.value_bits = value_bits;
   f.group_rows = group_size;
   f.group_cols = 1;
+  f.per_output_channel = group_size == 0;
   f.scale_bits = 16 + (zero_point ? value_bits : 0);  // fp16 scale (+ packed zero point)
   f.compute_dtype = isa::DType::bf16;
   return f;

@@ -116,6 +116,29 @@ TEST_CASE("GPTQ/AWQ int4 with group 128, and modules_to_not_convert", "[workload
   CHECK(op_named(a, "layer0.attn.qkv").weight_format.name == "bf16");
 }
 
+TEST_CASE("GPTQ int4 per output channel (group_size -1): one scale per column", "[workloads][weight_format]") {
+  const ModelConfig m = parse_hf_config(tiny_llama(R"({"quant_method": "gptq", "bits": 4, "group_size": -1,
+                                                         "sym": true})"),
+                                        "gptq-channel.json");
+  CHECK(m.quantization.format.name == "int4-channel");
+  CHECK(m.quantization.format.per_output_channel);
+  CHECK(m.quantization.format.bits_per_value() == 4);
+  const StepGraph g = build_step_graph(m, decode(1, 16));
+  // gate_up: 256 x 1024 values at 4 bits + 1024 columns x a 16-bit scale, whatever K.
+  CHECK(op_named(g, "layer0.mlp.gate_up").weight_bytes == 131072 + 1024 * 2);
+  // qkv: 256 x 768 -> 98,304 + 768 scales x 2 bytes.
+  CHECK(op_named(g, "layer0.attn.qkv").weight_bytes == 98304 + 768 * 2);
+  CHECK(op_named(g, "layer0.mlp.gate_up").weight_format.compute_dtype == isa::DType::bf16);
+  // A tile of the matrix carries its own columns' scales: 128 x 64 values of 4 bits + 64 scales.
+  CHECK(m.quantization.format.bytes(128, 64) == 128 * 64 / 2 + 64 * 2);
+  // Asymmetric (sym: false): a 4-bit zero point per column too.
+  const ModelConfig asym = parse_hf_config(tiny_llama(R"({"quant_method": "gptq", "bits": 4, "group_size": -1,
+                                                            "sym": false})"),
+                                           "gptq-channel.json");
+  CHECK(asym.quantization.format.name == "int4-channel-zp");
+  CHECK(asym.quantization.format.bytes(256, 1024) == 131072 + 1024 * 20 / 8);
+}
+
 TEST_CASE("block-scaled fp8: DeepSeek-V3's 128 x 128 blocks of fp32 scales", "[workloads][weight_format][frontier]") {
   const ModelConfig m = load_model("deepseek-v3");
   REQUIRE(m.quantization.method == "fp8");
@@ -138,8 +161,10 @@ TEST_CASE("quantization_config: unknown methods and unmodelled variants are refu
              Contains("quantization_config.bits: 3-bit gptq weights are not modelled"));
   CHECK_THAT(error_of([] { parse_hf_config(tiny_llama(R"({"quant_method": "gptq", "group_size": 128})"), "q.json"); }),
              Contains("missing required field 'quantization_config.bits'"));
-  CHECK_THAT(error_of([] { parse_hf_config(tiny_llama(R"({"quant_method": "gptq", "bits": 4, "group_size": -1})"), "q.json"); }),
-             Contains("quantization_config.group_size: -1"));
+  CHECK_THAT(error_of([] { parse_hf_config(tiny_llama(R"({"quant_method": "gptq", "bits": 4, "group_size": 0})"), "q.json"); }),
+             Contains("quantization_config.group_size: 0 is not a group size"));
+  CHECK_THAT(error_of([] { parse_hf_config(tiny_llama(R"({"quant_method": "gptq", "bits": 4, "group_size": -2})"), "q.json"); }),
+             Contains("quantization_config.group_size"));
   CHECK_THAT(error_of([] {
                parse_hf_config(tiny_llama(R"({"quant_method": "mxfp4", "modules_to_not_convert": ["model.layers.3.mlp"]})"),
                                "q.json");
