@@ -537,8 +537,14 @@ void read_family_details(const Fields& f, const std::string& type, ModelConfig& 
 
 // A modules_to_not_convert entry ("model.layers.*.self_attn", "lm_head") as the part of the model
 // it names; tasim stores a part in one format, so an entry naming less than a part is refused.
-WeightModule not_converted_module(const Fields& q, const std::string& entry) {
+WeightModule not_converted_module(const Fields& q, const std::string& entry, const std::string& key) {
   std::string rest = entry;
+  // compressed-tensors' patterns: "re:.*mlp.gate$" names every layer's mlp.gate.
+  if (rest.rfind("re:", 0) == 0) {
+    rest = rest.substr(3);
+    if (rest.rfind(".*", 0) == 0) rest = rest.substr(2);
+    if (!rest.empty() && rest.back() == '$') rest.pop_back();
+  }
   for (const char* prefix : {"model.language_model.", "language_model.model.", "model.", "layers.*.", "h.*."}) {
     if (rest.rfind(prefix, 0) == 0) rest = rest.substr(std::strlen(prefix));
   }
@@ -552,9 +558,92 @@ WeightModule not_converted_module(const Fields& q, const std::string& entry) {
   }
   if (rest == "embed_tokens") return WeightModule::embedding;
   if (rest == "lm_head") return WeightModule::lm_head;
-  throw Error(fmt::format("{}: quantization_config.modules_to_not_convert: '{}' names no whole part tasim stores "
+  throw Error(fmt::format("{}: quantization_config.{}: '{}' names no whole part tasim stores "
                           "apart (self_attn, mlp, mlp.experts, mlp.router, mlp.gate, embed_tokens, lm_head)",
-                          q.at("modules_to_not_convert"), entry));
+                          q.at(key), key, entry));
+}
+
+// llm-compressor's compressed-tensors scheme (quant_method "compressed-tensors"): every
+// config_groups entry must describe the same scheme (several schemes per model are not modelled).
+// Weights: int of 4 or 8 bits per group, channel or tensor (GPTQ-like scales: a 16-bit scale, and
+// a zero point of the value width when not symmetric), or float of 8 bits (fp8 e4m3) per channel
+// or tensor. Input activations: none (weight-only, W4A16/W8A16: multiplied in bf16), int of 8 bits
+// (W4A8/W8A8: multiplied in int8) or float of 8 bits (multiplied in fp8), dynamic or static.
+WeightFormat compressed_tensors_format(const Fields& q) {
+  const YAML::Node groups = q.node("config_groups");
+  if (!groups.IsDefined() || !groups.IsMap() || groups.size() == 0) {
+    throw Error(fmt::format("{}: quantization_config.config_groups: expected a mapping of quantization schemes",
+                            q.at("config_groups")));
+  }
+  std::string scheme_seen;
+  WeightFormat out;
+  for (const auto& entry : groups) {
+    const std::string name = entry.first.IsScalar() ? entry.first.Scalar() : "?";
+    if (!entry.second.IsMap()) {
+      throw Error(fmt::format("{}: quantization_config.config_groups.{}: expected a mapping",
+                              yaml_where(q.source(), entry.second.Mark()), name));
+    }
+    const std::string where = "quantization_config.config_groups." + name + ".";
+    const Fields g(entry.second, q.source(), where);
+    const YAML::Node targets = g.node("targets");
+    if (targets.IsDefined() && !targets.IsNull()) {
+      bool linear = targets.IsSequence() && targets.size() > 0;
+      for (const YAML::Node& t : targets) linear = linear && t.IsScalar() && t.Scalar() == "Linear";
+      if (!linear) {
+        throw Error(fmt::format("{}: {}targets: only [\"Linear\"] (every linear layer) is modelled", g.at("targets"), where));
+      }
+    }
+    if (!g.node("weights").IsMap()) {
+      throw Error(fmt::format("{}: {}weights: expected the weights' scheme (a mapping)", g.at("weights"), where));
+    }
+    const Fields w(g.node("weights"), q.source(), where + "weights.");
+    const std::string type = w.choice_or("type", "int", {"int", "float"});
+    const int bits = static_cast<int>(w.integer("num_bits", 1, 64));
+    const std::string strategy = w.choice_or("strategy", "tensor", {"tensor", "channel", "group", "block", "token"});
+    if (strategy == "block" || strategy == "token") {
+      throw Error(fmt::format("{}: {}weights.strategy: '{}' is not modelled (tensor, channel, group)", w.at("strategy"),
+                              where, strategy));
+    }
+    if (type == "int" ? (bits != 4 && bits != 8) : bits != 8) {
+      throw Error(fmt::format("{}: {}weights.num_bits: {}-bit {} weights are not modelled ({})", w.at("num_bits"),
+                              where, bits, type, type == "int" ? "4 or 8" : "8, fp8 e4m3"));
+    }
+    const std::uint64_t group =
+        strategy == "group" ? static_cast<std::uint64_t>(w.integer("group_size", 1, 1 << 20)) : 0;
+    WeightFormat f = integer_weight_format(bits, group, !w.boolean_or("symmetric", true));
+    if (strategy == "tensor") {  // one scale per matrix: a handful of bytes, not counted
+      f.per_output_channel = false;
+      f.scale_bits = 0;
+      f.name = fmt::format("int{}-tensor", bits);
+    }
+    if (type == "float") f.name = "fp8" + f.name.substr(f.name.find('-'));  // e4m3 values, 16-bit scales
+    // The activations: none keeps the matmul in bf16; 8-bit ones set its dtype.
+    isa::DType compute = isa::DType::bf16;
+    const YAML::Node acts = g.node("input_activations");
+    if (acts.IsDefined() && !acts.IsNull()) {
+      if (!acts.IsMap()) {
+        throw Error(fmt::format("{}: {}input_activations: expected a mapping or null", g.at("input_activations"), where));
+      }
+      const Fields a(acts, q.source(), where + "input_activations.");
+      const std::string atype = a.choice_or("type", "int", {"int", "float"});
+      if (a.integer("num_bits", 1, 64) != 8) {
+        throw Error(fmt::format("{}: {}input_activations.num_bits: only 8-bit activations are modelled",
+                                a.at("num_bits"), where));
+      }
+      compute = atype == "int" ? isa::DType::int8 : isa::DType::fp8;
+      f.name += atype == "int" ? "-a8" : "-afp8";
+    }
+    f.compute_dtype = compute;
+    const std::string scheme = f.name + "/" + std::to_string(f.scale_bits);
+    if (!scheme_seen.empty() && scheme != scheme_seen) {
+      throw Error(fmt::format("{}: quantization_config.config_groups: schemes that differ between groups are not "
+                              "modelled ({} and {})",
+                              q.at("config_groups"), scheme_seen.substr(0, scheme_seen.find('/')), f.name));
+    }
+    scheme_seen = scheme;
+    out = f;
+  }
+  return out;
 }
 
 // A config's quantization_config: the checkpoint's weight format and the parts stored in it.
@@ -628,23 +717,34 @@ WeightQuantization hf_quantization(const YAML::Node& root, const std::string& so
       w.format = plain_weight_format(isa::DType::fp8);  // per-tensor scales: a few bytes per matrix
     }
     set({WeightModule::attention, WeightModule::mlp});
+  } else if (method == "compressed-tensors") {
+    w.format = compressed_tensors_format(q);
+    // Every Linear: the decoder layers' linears, the router and the head, less `ignore`.
+    set({WeightModule::attention, WeightModule::mlp, WeightModule::router, WeightModule::lm_head});
+    const YAML::Node kv = q.node("kv_cache_scheme");
+    if (kv.IsDefined() && !kv.IsNull()) {
+      throw Error(fmt::format("{}: quantization_config.kv_cache_scheme: a quantized KV cache is set with --kv-dtype "
+                              "(fp8, int8), not from the checkpoint",
+                              q.at("kv_cache_scheme")));
+    }
   } else {
-    throw Error(fmt::format("{}: quantization_config.quant_method: '{}' is not modelled (mxfp4, gptq, awq, fp8)",
+    throw Error(fmt::format("{}: quantization_config.quant_method: '{}' is not modelled (mxfp4, gptq, awq, fp8, "
+                            "compressed-tensors)",
                             q.at("quant_method"), method));
   }
   w.method = method;
-  const YAML::Node skip = q.node("modules_to_not_convert");
+  // compressed-tensors names what it leaves alone `ignore`, module names or "re:" patterns.
+  const std::string skip_key = method == "compressed-tensors" ? "ignore" : "modules_to_not_convert";
+  const YAML::Node skip = q.node(skip_key);
   if (skip.IsDefined() && !skip.IsNull()) {
     if (!skip.IsSequence()) {
-      throw Error(fmt::format("{}: quantization_config.modules_to_not_convert: expected a list of module names",
-                              q.at("modules_to_not_convert")));
+      throw Error(fmt::format("{}: quantization_config.{}: expected a list of module names", q.at(skip_key), skip_key));
     }
     for (const YAML::Node& entry : skip) {
       if (!entry.IsScalar()) {
-        throw Error(fmt::format("{}: quantization_config.modules_to_not_convert: expected module names",
-                                q.at("modules_to_not_convert")));
+        throw Error(fmt::format("{}: quantization_config.{}: expected module names", q.at(skip_key), skip_key));
       }
-      c[static_cast<int>(not_converted_module(q, entry.Scalar()))] = false;
+      c[static_cast<int>(not_converted_module(q, entry.Scalar(), skip_key))] = false;
     }
   }
   return w;

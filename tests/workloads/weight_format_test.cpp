@@ -139,6 +139,75 @@ TEST_CASE("GPTQ int4 per output channel (group_size -1): one scale per column", 
   CHECK(asym.quantization.format.bytes(256, 1024) == 131072 + 1024 * 20 / 8);
 }
 
+TEST_CASE("compressed-tensors: W4A16, W4A8 and fp8 W8A8 schemes", "[workloads][weight_format]") {
+  // llm-compressor's W4A16: int4 per group of 128, symmetric, weight-only, the head left alone.
+  const std::string w4a16 = R"({"quant_method": "compressed-tensors", "format": "pack-quantized",
+      "config_groups": {"group_0": {"targets": ["Linear"], "input_activations": null,
+          "weights": {"num_bits": 4, "type": "int", "symmetric": true, "strategy": "group", "group_size": 128}}},
+      "ignore": ["lm_head"], "quantization_status": "compressed"})";
+  const ModelConfig a16 = parse_hf_config(tiny_llama(w4a16), "w4a16.json");
+  CHECK(a16.quantization.format.name == "int4-g128");
+  const StepGraph g = build_step_graph(a16, decode(1, 16));
+  CHECK(op_named(g, "layer0.mlp.gate_up").weight_bytes == 131072 + 2048 * 2);  // as GPTQ's
+  CHECK(op_named(g, "layer0.mlp.gate_up").weight_format.compute_dtype == isa::DType::bf16);
+  CHECK(op_named(g, "lm_head").weight_format.name == "bf16");  // ignored
+  // W4A8: the same weights, int8 activations per token: multiplied in int8.
+  const std::string w4a8 = R"({"quant_method": "compressed-tensors",
+      "config_groups": {"group_0": {"targets": ["Linear"],
+          "weights": {"num_bits": 4, "type": "int", "symmetric": true, "strategy": "group", "group_size": 128},
+          "input_activations": {"num_bits": 8, "type": "int", "strategy": "token", "dynamic": true}}},
+      "ignore": ["lm_head"]})";
+  const ModelConfig a8 = parse_hf_config(tiny_llama(w4a8), "w4a8.json");
+  CHECK(a8.quantization.format.name == "int4-g128-a8");
+  CHECK(a8.quantization.format.compute_dtype == isa::DType::int8);
+  CHECK(build_step_graph(a8, decode(1, 16)).weight_bytes() == g.weight_bytes());
+  // fp8 W8A8 per channel (llm-compressor's FP8_DYNAMIC), asymmetric int W8A16 per channel, and the
+  // head converted too when nothing ignores it.
+  const std::string fp8 = R"({"quant_method": "compressed-tensors",
+      "config_groups": {"group_0": {"targets": ["Linear"],
+          "weights": {"num_bits": 8, "type": "float", "strategy": "channel", "symmetric": true},
+          "input_activations": {"num_bits": 8, "type": "float", "strategy": "token", "dynamic": true}}}})";
+  const ModelConfig f8 = parse_hf_config(tiny_llama(fp8), "fp8.json");
+  CHECK(f8.quantization.format.name == "fp8-channel-afp8");
+  CHECK(f8.quantization.format.compute_dtype == isa::DType::fp8);
+  const StepGraph gf = build_step_graph(f8, decode(1, 16));
+  CHECK(op_named(gf, "layer0.mlp.gate_up").weight_bytes == 256 * 1024 + 1024 * 2);
+  CHECK(op_named(gf, "lm_head").weight_format.name == "fp8-channel-afp8");
+  CHECK(op_named(gf, "lm_head").weight_bytes == 256 * 1000 + 1000 * 2);
+
+  // Refused by name: a quantized KV cache from the checkpoint, block and token weight strategies,
+  // other widths, differing schemes, targets other than Linear.
+  const auto with = [](const std::string& weights, const std::string& extra = "") {
+    return tiny_llama(R"({"quant_method": "compressed-tensors", "config_groups": {"group_0": {"targets": ["Linear"],
+        "weights": )" + weights + "}}" + extra + "}");
+  };
+  const std::string int4 = R"({"num_bits": 4, "type": "int", "strategy": "group", "group_size": 128})";
+  CHECK_THAT(error_of([&] { parse_hf_config(with(int4, R"(, "kv_cache_scheme": {"num_bits": 8, "type": "float"})"), "q.json"); }),
+             Contains("quantization_config.kv_cache_scheme") && Contains("--kv-dtype"));
+  CHECK_THAT(error_of([&] { parse_hf_config(with(R"({"num_bits": 8, "type": "float", "strategy": "block"})"), "q.json"); }),
+             Contains("weights.strategy: 'block' is not modelled"));
+  CHECK_THAT(error_of([&] { parse_hf_config(with(R"({"num_bits": 3, "type": "int", "strategy": "channel"})"), "q.json"); }),
+             Contains("weights.num_bits: 3-bit int weights are not modelled"));
+  CHECK_THAT(error_of([&] {
+               parse_hf_config(tiny_llama(R"({"quant_method": "compressed-tensors", "config_groups": {
+                   "group_0": {"targets": ["Linear"], "weights": {"num_bits": 4, "type": "int", "strategy": "channel"}},
+                   "group_1": {"targets": ["Linear"], "weights": {"num_bits": 8, "type": "int", "strategy": "channel"}}}})"),
+                               "q.json");
+             }),
+             Contains("schemes that differ between groups are not modelled"));
+  CHECK_THAT(error_of([&] {
+               parse_hf_config(tiny_llama(R"({"quant_method": "compressed-tensors", "config_groups": {
+                   "group_0": {"targets": ["re:.*mlp.*"], "weights": {"num_bits": 4, "type": "int", "strategy": "channel"}}}})"),
+                               "q.json");
+             }),
+             Contains("targets: only [\"Linear\"]"));
+  // ignore's patterns: "re:.*mlp.gate$" names the router (a tiny MoE is not needed to parse it).
+  CHECK(parse_hf_config(with(int4, R"(, "ignore": ["lm_head", "re:.*mlp.gate$"])"), "q.json")
+            .quantization.converts(WeightModule::router) == false);
+  CHECK_THAT(error_of([&] { parse_hf_config(with(int4, R"(, "ignore": ["re:.*q_proj"])"), "q.json"); }),
+             Contains("quantization_config.ignore: 're:.*q_proj' names no whole part"));
+}
+
 TEST_CASE("block-scaled fp8: DeepSeek-V3's 128 x 128 blocks of fp32 scales", "[workloads][weight_format][frontier]") {
   const ModelConfig m = load_model("deepseek-v3");
   REQUIRE(m.quantization.method == "fp8");
