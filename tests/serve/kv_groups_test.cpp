@@ -153,12 +153,7 @@ TEST_CASE("serve: a disaggregated prefill hands over a sliding group's window on
   // One 1000-token request, prefill on replica 0, decode on replica 1; 1e5 bytes per token over
   // every layer, a full and a sliding group (window 128) of equal size: (1000 + 127) / 2 tokens'
   // worth over a 1e9 B/s link with 2 ms latency.
-  ClusterConfig cluster;
-  cluster.disaggregation.prefill_replicas = 1;
-  cluster.disaggregation.decode_replicas = 1;
-  cluster.disaggregation.kv_bytes_per_token = 1e5;
-  cluster.disaggregation.link_bytes_per_s = 1e9;
-  cluster.disaggregation.link_latency_s = 0.002;
+  const ClusterConfig cluster = disaggregated(1, 1, 1e5, 1e9, 0.002);
   const std::vector<Request> one{request(0, 1.0, 1000, 10)};
   const ServeResult r = run_cluster(one, SchedulerConfig{}, cluster,
                                     KvBlockManager(1000, 16, false, PrefixMatch::block, {kFull, sliding(128)}),

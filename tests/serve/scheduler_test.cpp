@@ -419,12 +419,7 @@ TEST_CASE("serve: disaggregated, TTFT is the prefill and the first decode waits 
   // One request alone: prefill 1000 tokens in one step on replica 0, 1000 x 1e5 bytes over a
   // 1e9 B/s link with 2 ms latency (0.102 s), then 9 decode steps on replica 1.
   const double a = 0.001, b = 1e-5;
-  ClusterConfig cluster;
-  cluster.disaggregation.prefill_replicas = 1;
-  cluster.disaggregation.decode_replicas = 1;
-  cluster.disaggregation.kv_bytes_per_token = 1e5;
-  cluster.disaggregation.link_bytes_per_s = 1e9;
-  cluster.disaggregation.link_latency_s = 0.002;
+  const ClusterConfig cluster = disaggregated(1, 1, 1e5, 1e9, 0.002);
   SchedulerConfig config;
   const std::vector<Request> one{request(0, 1.0, 1000, 10)};
   const ServeResult r = run_cluster(one, config, cluster, KvBlockManager(1000, 16), affine(a, b));
@@ -455,13 +450,8 @@ TEST_CASE("serve: a disaggregated cluster under load conserves everything",
   SchedulerConfig config;
   config.max_num_seqs = 32;
   config.max_num_batched_tokens = 1024;
-  ClusterConfig cluster;
+  ClusterConfig cluster = disaggregated(2, 3, 1.3e5, 5e10, 1e-4);
   cluster.routing = Routing::least_outstanding;
-  cluster.disaggregation.prefill_replicas = 2;
-  cluster.disaggregation.decode_replicas = 3;
-  cluster.disaggregation.kv_bytes_per_token = 1.3e5;
-  cluster.disaggregation.link_bytes_per_s = 5e10;
-  cluster.disaggregation.link_latency_s = 1e-4;
   const auto step = [](int replica, const StepShape& s) {
     return (replica < 2 ? 0.002 : 0.003) + 2e-6 * static_cast<double>(s.tokens()) + 1e-5 * s.decodes();
   };

@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "sim/serve/cluster.h"
 #include "sim/serve/engine.h"
 #include "sim/serve/request.h"
 
@@ -13,6 +14,19 @@ namespace tasim::serve::testing {
 // a + b x tokens + c x decodes seconds.
 inline StepTimeFn affine(double a, double b, double c = 0.0) {
   return [=](const StepShape& s) { return a + b * static_cast<double>(s.tokens()) + c * s.decodes(); };
+}
+
+// Prefill/decode disaggregation: P prefill and D decode replicas, every link of `link_bytes_per_s`
+// and `latency_s`, `kv_bytes_per_token` of KV per prompt token.
+inline ClusterConfig disaggregated(int prefill, int decode, double kv_bytes_per_token, double link_bytes_per_s,
+                                   double latency_s) {
+  ClusterConfig cluster;
+  cluster.disaggregation.prefill_replicas = prefill;
+  cluster.disaggregation.decode_replicas = decode;
+  cluster.disaggregation.kv_bytes_per_token = kv_bytes_per_token;
+  cluster.disaggregation.link_bytes_per_s = link_bytes_per_s;
+  cluster.disaggregation.link_latency_s = latency_s;
+  return cluster;
 }
 
 inline Request request(int id, double arrival_s, int prompt, int output, int prefix_group = -1,
