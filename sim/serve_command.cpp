@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cmath>
@@ -37,6 +38,13 @@ namespace po = boost::program_options;
 
 namespace tasim {
 
+int KvLayout::groups_of(serve::KvGroup::Kind kind) const {
+  return static_cast<int>(std::count_if(groups.begin(), groups.end(),
+                                        [kind](const serve::KvGroup& g) { return g.kind == kind; }));
+}
+
+KvLayout KvLayout::one_group(int layers) { return KvLayout{{serve::KvGroup{}}, std::max(1, layers)}; }
+
 KvLayout kv_layout(const workloads::ModelConfig& model) {
   int counts[3] = {0, 0, 0};  // full, sliding, chunked (KvGroup::Kind's order)
   for (int l = 0; l < model.num_layers; ++l) {
@@ -46,12 +54,8 @@ KvLayout kv_layout(const workloads::ModelConfig& model) {
       case workloads::LayerAttention::chunked: ++counts[2]; break;
     }
   }
+  if (model.mla || counts[0] == model.num_layers || model.num_layers < 1) return KvLayout::one_group(model.num_layers);
   KvLayout layout;
-  if (model.mla || counts[0] == model.num_layers || model.num_layers < 1) {
-    layout.groups = {serve::KvGroup{}};
-    layout.layers_per_group = std::max(1, model.num_layers);
-    return layout;
-  }
   int unit = 0;
   for (const int c : counts) unit = std::gcd(unit, c);
   layout.layers_per_group = unit;
@@ -131,20 +135,24 @@ struct ServedModel {
   serve::AttentionEstimate estimate;
 };
 
-// `mtp_draft`: the model's multi-token-prediction module (--drafter mtp), whose embedding and LM
-// head are the model's own: they take no HBM of their own.
-// " x L layers: F full, S sliding (window W), C chunked (chunk C) groups", or "" for one group.
+// The text summary's words after "N blocks of B tokens": " of a group of L layers; groups: F
+// full, S sliding (window W), C chunked (chunk C)", or "" for one group.
 std::string kv_groups_text(const KvLayout& layout, const workloads::ModelConfig& model) {
+  using Kind = serve::KvGroup::Kind;
   if (layout.groups.size() < 2) return "";
-  int by_kind[3] = {0, 0, 0};
-  for (const serve::KvGroup& g : layout.groups) ++by_kind[static_cast<int>(g.kind)];
   std::vector<std::string> parts;
-  if (by_kind[0] > 0) parts.push_back(fmt::format("{} full", by_kind[0]));
-  if (by_kind[1] > 0) parts.push_back(fmt::format("{} sliding (window {})", by_kind[1], model.sliding_window));
-  if (by_kind[2] > 0) parts.push_back(fmt::format("{} chunked (chunk {})", by_kind[2], model.attention_chunk_size));
+  if (layout.groups_of(Kind::full) > 0) parts.push_back(fmt::format("{} full", layout.groups_of(Kind::full)));
+  if (layout.groups_of(Kind::sliding) > 0) {
+    parts.push_back(fmt::format("{} sliding (window {})", layout.groups_of(Kind::sliding), model.sliding_window));
+  }
+  if (layout.groups_of(Kind::chunked) > 0) {
+    parts.push_back(fmt::format("{} chunked (chunk {})", layout.groups_of(Kind::chunked), model.attention_chunk_size));
+  }
   return fmt::format(" of a group of {} layers; groups: {}", layout.layers_per_group, fmt::join(parts, ", "));
 }
 
+// `mtp_draft`: the model's multi-token-prediction module (--drafter mtp), whose embedding and LM
+// head are the model's own: they take no HBM of their own.
 ServedModel served_model(const po::variables_map& vm, const ChipConfig& chip, const std::string& name,
                          bool mtp_draft = false) {
   ServedModel m;
@@ -456,7 +464,7 @@ int cmd_serve(const std::vector<std::string>& args) {
   if (draft && layout.groups.size() > 1) {
     std::cerr << fmt::format("tasim serve: with a draft model, {}'s sliding-window or chunked layers keep every "
                              "token in the KV cache (one group of all layers)\n", model.name);
-    layout = KvLayout{{serve::KvGroup{}}, std::max(1, model.num_layers)};
+    layout = KvLayout::one_group(model.num_layers);
   }
   const double weights_per_chip = target.weight_bytes_per_chip + (draft ? draft->weight_bytes_per_chip : 0.0);
   const double group_share = static_cast<double>(layout.layers_per_group) / std::max(1, model.num_layers);
@@ -473,8 +481,7 @@ int cmd_serve(const std::vector<std::string>& args) {
   // The most context tokens the cache can hold, for the step probes: a token costs a block slot in
   // each full group; with none (every layer sliding or chunked) only the requests' count and
   // positions bound it.
-  int full_groups = 0;
-  for (const serve::KvGroup& g : layout.groups) full_groups += g.kind == serve::KvGroup::Kind::full ? 1 : 0;
+  const int full_groups = layout.groups_of(serve::KvGroup::Kind::full);
   const double cache_tokens =
       full_groups > 0 ? static_cast<double>(total_blocks) * block / full_groups
                       : static_cast<double>(vm["max-num-seqs"].as<int>()) * std::max(1, model.max_position_embeddings);
@@ -616,16 +623,12 @@ int cmd_serve(const std::vector<std::string>& args) {
   j.value("chip_peak_power_w", peak_power_w(chip));
   serve::summary_json(j, s);
   j.value("block_size", block);
-  {
-    int by_kind[3] = {0, 0, 0};
-    for (const serve::KvGroup& g : layout.groups) ++by_kind[static_cast<int>(g.kind)];
-    j.begin_object("kv_groups");
-    j.value("layers_per_group", layout.layers_per_group);
-    j.value("full", by_kind[0]);
-    j.value("sliding", by_kind[1]);
-    j.value("chunked", by_kind[2]);
-    j.end_object();
-  }
+  j.begin_object("kv_groups");
+  j.value("layers_per_group", layout.layers_per_group);
+  j.value("full", layout.groups_of(serve::KvGroup::Kind::full));
+  j.value("sliding", layout.groups_of(serve::KvGroup::Kind::sliding));
+  j.value("chunked", layout.groups_of(serve::KvGroup::Kind::chunked));
+  j.end_object();
   j.value("scheduler", vm["scheduler"].as<std::string>());
   j.value("ordering", vm["ordering"].as<std::string>());
   j.value("replicas", result.replicas);

@@ -21,6 +21,8 @@ namespace tasim {
 struct KvLayout {
   std::vector<serve::KvGroup> groups;
   int layers_per_group = 0;
+  int groups_of(serve::KvGroup::Kind kind) const;  // how many groups of that kind
+  static KvLayout one_group(int layers);            // every layer in one full group
 };
 KvLayout kv_layout(const workloads::ModelConfig& model);
 

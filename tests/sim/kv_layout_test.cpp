@@ -9,16 +9,6 @@
 using namespace tasim;
 using Kind = serve::KvGroup::Kind;
 
-namespace {
-
-int count(const KvLayout& layout, Kind kind) {
-  int n = 0;
-  for (const serve::KvGroup& g : layout.groups) n += g.kind == kind ? 1 : 0;
-  return n;
-}
-
-}  // namespace
-
 TEST_CASE("serve KV groups: one group of every layer for a model that attends fully", "[serve][kv][groups]") {
   const KvLayout llama = kv_layout(workloads::load_model("llama-3-8b"));
   REQUIRE(llama.groups.size() == 1);
@@ -34,16 +24,16 @@ TEST_CASE("serve KV groups: sliding and chunked layers form groups of equal size
   // gpt-oss-20b: 24 layers alternating sliding (window 128) and full: one group of 12 each.
   const KvLayout oss = kv_layout(workloads::load_model("gpt-oss-20b"));
   CHECK(oss.layers_per_group == 12);
-  CHECK(count(oss, Kind::full) == 1);
-  REQUIRE(count(oss, Kind::sliding) == 1);
+  CHECK(oss.groups_of(Kind::full) == 1);
+  REQUIRE(oss.groups_of(Kind::sliding) == 1);
   for (const serve::KvGroup& g : oss.groups) {
     if (g.kind == Kind::sliding) CHECK(g.span_tokens == 128);
   }
   // Gemma 3 27B: 62 layers, every 6th full (10), 52 sliding (window 1024): groups of gcd = 2.
   const KvLayout gemma = kv_layout(workloads::load_model("gemma-3-27b"));
   CHECK(gemma.layers_per_group == 2);
-  CHECK(count(gemma, Kind::full) == 5);
-  CHECK(count(gemma, Kind::sliding) == 26);
+  CHECK(gemma.groups_of(Kind::full) == 5);
+  CHECK(gemma.groups_of(Kind::sliding) == 26);
   // Mistral 7B v0.1: every layer sliding (window 4096): one sliding group of all 32.
   const KvLayout mistral = kv_layout(workloads::load_model("mistral-7b"));
   REQUIRE(mistral.groups.size() == 1);
@@ -54,8 +44,8 @@ TEST_CASE("serve KV groups: sliding and chunked layers form groups of equal size
   // chunks of 8192): groups of 12.
   const KvLayout scout = kv_layout(workloads::load_model("llama-4-scout"));
   CHECK(scout.layers_per_group == 12);
-  CHECK(count(scout, Kind::full) == 1);
-  REQUIRE(count(scout, Kind::chunked) == 3);
+  CHECK(scout.groups_of(Kind::full) == 1);
+  REQUIRE(scout.groups_of(Kind::chunked) == 3);
   for (const serve::KvGroup& g : scout.groups) {
     if (g.kind == Kind::chunked) CHECK(g.span_tokens == 8192);
   }
