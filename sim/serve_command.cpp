@@ -135,7 +135,7 @@ struct ServedModel {
   serve::AttentionEstimate estimate;
 };
 
-// The text summary's words after "N blocks of B tokens": " of a group of L layers; groups: F
+// The text summary's words after "N blocks of B tokens": " of an L-layer group; groups: F
 // full, S sliding (window W), C chunked (chunk C)", or "" for one group.
 std::string kv_groups_text(const KvLayout& layout, const workloads::ModelConfig& model) {
   using Kind = serve::KvGroup::Kind;
@@ -148,7 +148,7 @@ std::string kv_groups_text(const KvLayout& layout, const workloads::ModelConfig&
   if (layout.groups_of(Kind::chunked) > 0) {
     parts.push_back(fmt::format("{} chunked (chunk {})", layout.groups_of(Kind::chunked), model.attention_chunk_size));
   }
-  return fmt::format(" of a group of {} layers; groups: {}", layout.layers_per_group, fmt::join(parts, ", "));
+  return fmt::format(" of a {}-layer group; groups: {}", layout.layers_per_group, fmt::join(parts, ", "));
 }
 
 // `mtp_draft`: the model's multi-token-prediction module (--drafter mtp), whose embedding and LM
