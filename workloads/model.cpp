@@ -1085,11 +1085,16 @@ bool ModelConfig::has_dense_mlp_layers() const {
   return false;
 }
 
-bool ModelConfig::uniform_layers() const {
-  for (int l = 1; l < num_layers; ++l) {
-    if (layer_is_moe(l) != layer_is_moe(0) || attention_of(l) != attention_of(0)) return false;
+int ModelConfig::layer_period() const {
+  const auto same = [&](int a, int b) {
+    return layer_is_moe(a) == layer_is_moe(b) && attention_of(a) == attention_of(b) && layer_has_rope(a) == layer_has_rope(b);
+  };
+  for (int p = 1; p < num_layers; ++p) {
+    bool repeats = true;
+    for (int l = p; l < num_layers && repeats; ++l) repeats = same(l, l - p);
+    if (repeats) return p;
   }
-  return true;
+  return std::max(1, num_layers);
 }
 
 std::uint64_t ModelConfig::kv_elements_per_token(int /*layer*/) const {

@@ -133,7 +133,11 @@ struct ModelConfig {
   int expert_width() const { return expert_intermediate_size > 0 ? expert_intermediate_size : intermediate_size; }
   bool has_dense_mlp_layers() const;  // a layer with the dense MLP (every layer of a dense model)
   // Every decoder layer does the same work (layer reuse may measure a few and extrapolate).
-  bool uniform_layers() const;
+  bool uniform_layers() const { return layer_period() == 1; }
+  // The fewest layers p after which the layers' kinds (dense or MoE, attention kind, rope or NoPE)
+  // repeat: layer l does the same work as layer l - p for every l >= p. 1 for uniform layers,
+  // 2 for gpt-oss's sliding/full alternation, 6 for Gemma 3; num_layers when nothing repeats.
+  int layer_period() const;
   // KV cache elements one token adds in `layer`: 2 x kv_heads x head_dim, or MLA's latent + rope key.
   std::uint64_t kv_elements_per_token(int layer) const;
   // KV cache bytes per token over every layer (before a sliding layer's window is full).

@@ -81,9 +81,13 @@ CompiledStep plan_step(const ModelConfig& model, const RunSpec& requested, const
   CompiledStep c;
   c.chips = std::max(spec.tp, spec.ep) * spec.pp;
   c.layers = spec.pp > 1 ? model.num_layers / spec.pp : model.num_layers;
-  // Layers that differ (dense and MoE, sliding and full) have no one steady period to extrapolate.
-  const bool reusable = spec.pp == 1 && model.uniform_layers();
-  c.simulated_layers = simulated_layers == 0 || !reusable ? c.layers : std::min(simulated_layers, c.layers);
+  // Layers whose kinds repeat every p layers (1: all alike; 2: gpt-oss's sliding and full) are
+  // extrapolated phase by phase, from at least two simulated periods after layer 0; layers that
+  // never repeat (DeepSeek's dense then MoE layers) are all simulated.
+  c.layer_period = model.layer_period();
+  const int fewest = std::max(simulated_layers, 2 * c.layer_period + 1);
+  const bool reusable = spec.pp == 1 && fewest < c.layers;
+  c.simulated_layers = simulated_layers == 0 || !reusable ? c.layers : fewest;
   // Chip = stage x (chips per stage) + place in the stage's tensor- or expert-parallel group.
   const int per_stage = std::max({1, spec.tp, spec.ep});
   const int ranks = spec.pp > 1 ? spec.pp * per_stage : std::max(1, spec.ep);

@@ -14,7 +14,8 @@
 namespace tasim::workloads {
 
 // Layer reuse (StepRequest::simulated_layers): the fewest layers it simulates (layer 0, which
-// carries the step's start, and two periods to compare), and how many by default.
+// carries the step's start, and two periods to compare), and how many by default. A model whose
+// layers repeat with a period of p layers (ModelConfig::layer_period) simulates at least 2p + 1.
 constexpr int kMinReuseLayers = 3;
 constexpr int kDefaultReuseLayers = 4;
 
@@ -39,6 +40,7 @@ struct CompiledStep {
   int chips = 1;             // chips that run the step (the parallel layout's)
   int layers = 0;            // decoder layers in each chip's graph
   int simulated_layers = 0;  // of them in its program (the first ones): layers when exact
+  int layer_period = 1;      // the layers' kinds repeat every this many (ModelConfig::layer_period)
   bool reuses_layers() const { return simulated_layers < layers; }
   const StepGraph& graph() const { return graphs.front(); }
   const isa::Program& program() const { return programs.front(); }

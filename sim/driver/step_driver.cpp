@@ -27,7 +27,7 @@ SimOptions step_sim_options(const workloads::CompiledStep& step, const SimOption
 }
 
 void summarize(StepResult& r, const ChipConfig& chip, const std::vector<std::string>& tags, const OpProfiler& profile) {
-  const LayerReuse reuse = extrapolate_layers(r.stats, r.step.layers, r.step.simulated_layers);
+  const LayerReuse reuse = extrapolate_layers(r.stats, r.step.layers, r.step.simulated_layers, r.step.layer_period);
   // The extrapolated layers' kernels are issued by the host too: one per op with kernel
   // boundaries, the whole step one kernel without.
   if (reuse.applied()) {

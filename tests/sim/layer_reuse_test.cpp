@@ -77,6 +77,31 @@ TEST_CASE("layer reuse adds the mean period and the last layer's work for each l
   CHECK(s.units[1].ideal_compute_cycles == Approx(25.0));
 }
 
+TEST_CASE("layers that repeat every 2 are extrapolated phase by phase", "[reuse]") {
+  // Odd layers (phase 1) take 100 cycles and 10 instructions, even ones (phase 0) 150 and 25.
+  RunStats s = made_up_run({150, 250, 400, 500, 650}, 30);
+  for (const int l : {2, 4}) {
+    s.layers[static_cast<std::size_t>(l)].instructions = 25;
+    s.instructions += 15;
+  }
+  const LayerReuse r = extrapolate_layers(s, 10, 5, 2);
+  CHECK(r.period_layers == 2);
+  CHECK(r.period_cycles == 125.0);  // (650 - 150) / 4, the mean over both phases
+  CHECK(r.period_spread == 0.0);     // each phase's periods are alike
+  CHECK(r.steady);
+  // Layers 5, 7, 9 (phase 1) add 100 each, 6 and 8 (phase 0) 150 each.
+  CHECK(s.cycles == 650 + 3 * 100 + 2 * 150 + 30);
+  // Their work is the last simulated layer's of the same phase: 3 x 10 + 2 x 25 instructions.
+  CHECK(s.instructions == (10 + 10 + 25 + 10 + 25) + 3 * 10 + 2 * 25);
+  CHECK(s.flops == 2 * 1000 * 10);
+  // With one period of 2 they would be compared across phases: 100 and 150 around 125, 20%.
+  RunStats t = made_up_run({150, 250, 400, 500, 650}, 30);
+  CHECK(extrapolate_layers(t, 10, 5).period_spread == Approx(0.2));
+  // Two periods after layer 0 are the fewest: 2 x 2 + 1 = 5 layers.
+  RunStats short_run = made_up_run({150, 250, 400, 500}, 30);
+  CHECK_THROWS_AS(extrapolate_layers(short_run, 10, 4, 2), Error);
+}
+
 TEST_CASE("layer reuse says when the periods are not steady, and by how much", "[reuse]") {
   // Periods 100, 130, 70: mean 100, spread 30%.
   RunStats s = made_up_run({150, 250, 380, 450}, 0);
@@ -112,6 +137,8 @@ TEST_CASE("layer reuse is within 1% of --exact, with the same work counted", "[r
       {"--arch tpu-v4-like --model gpt-style-1b --phase prefill --batch 2 --prompt-len 256", 24, 4},
       {"--arch sohu-like-8x --model gpt-style-1b --tp 8 --batch 16 --context-len 512", 24, 4},
       {"--arch sohu-like-8x --model " + moe + " --ep 8 --expert-load zipf:1.2 --batch 32", 8, 4},
+      // gpt-oss-20b alternates sliding and full layers: 2 x 2 + 1 simulated, phase by phase.
+      {"--arch sohu-like --model gpt-oss-20b --batch 32 --context-len 4096", 24, 5},
       // Pipeline stages interleave micro-batches: compiled whole, the same as --exact.
       {"--arch sohu-like-8x --model gpt-style-1b --pp 8 --batch 8 --context-len 256", 3, 3},
   };

@@ -304,6 +304,18 @@ TEST_CASE("Llama 4 NoPE layers run no rope op", "[workloads][frontier]") {
   CHECK_FALSE(mav.qk_norm);  // use_qk_norm: false
 }
 
+TEST_CASE("layer periods: the layers' kinds repeat every p layers", "[workloads][model][frontier]") {
+  CHECK(load_model("llama-3-8b").layer_period() == 1);
+  CHECK(load_model("llama-3-8b").uniform_layers());
+  CHECK(load_model("gpt-oss-20b").layer_period() == 2);   // sliding, full
+  CHECK(load_model("gemma-3-27b").layer_period() == 6);   // five local, one global
+  CHECK(load_model("llama-4-scout").layer_period() == 4);  // three chunked with rope, one full NoPE
+  CHECK(load_model("mistral-7b").layer_period() == 1);    // every layer sliding
+  // DeepSeek-V3: three dense layers, then MoE: nothing repeats from layer 0.
+  CHECK(load_model("deepseek-v3").layer_period() == 61);
+  CHECK_FALSE(load_model("deepseek-v3").uniform_layers());
+}
+
 TEST_CASE("unknown model types and unmodelled compute fields are refused by name", "[workloads][model][frontier]") {
   CHECK_THAT(error_of([] { parse_hf_config("{\"model_type\": \"mamba\"}", "m.json"); }),
              Contains("model_type") && Contains("mamba"));
